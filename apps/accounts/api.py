@@ -1,0 +1,252 @@
+"""HTTP surface of accounts: auth flows (hand-written, they are not model CRUD), users and API keys (generated)."""
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.parsers import FormParser, JSONParser
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+
+from apps import api
+from apps.api.scoping import require_tenant
+from apps.api.viewsets import ApiView
+from apps.tenants.models import Tenant
+
+from . import services
+from .models import ApiKey, User
+from .scopes import role_scopes
+
+
+class AccountSerializer(serializers.ModelSerializer):
+    """A user account as its owner sees it."""
+
+    class Meta:
+        model = User
+        fields = ["id", "email", "full_name", "role", "is_active", "date_joined", "last_login"]
+        read_only_fields = fields
+
+
+class TokenPairSerializer(serializers.Serializer):
+    access = serializers.CharField()
+    refresh = serializers.CharField()
+    token_type = serializers.CharField()
+    expires_in = serializers.IntegerField(help_text="Seconds until the access token expires.")
+
+
+class RegisterInput(serializers.Serializer):
+    email = serializers.EmailField(max_length=254)
+    password = serializers.CharField(write_only=True, max_length=128, style={"input_type": "password"})
+    full_name = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
+
+
+class TokenInput(serializers.Serializer):
+    email = serializers.CharField(required=False, max_length=254)
+    username = serializers.CharField(required=False, max_length=254, help_text="OAuth2 form name for email.")
+    password = serializers.CharField(write_only=True, max_length=128, style={"input_type": "password"})
+
+    def validate(self, attrs):
+        attrs["email"] = attrs.get("email") or attrs.pop("username", None)
+        if not attrs["email"]:
+            raise serializers.ValidationError({"email": ["This field is required."]})
+        return attrs
+
+
+class RefreshInput(serializers.Serializer):
+    refresh = serializers.CharField()
+
+
+class ProfileSerializer(AccountSerializer):
+    """You, with the scopes you hold in the active tenant and the tenants you belong to."""
+
+    scopes = serializers.SerializerMethodField()
+    tenants = serializers.SerializerMethodField()
+
+    class Meta(AccountSerializer.Meta):
+        fields = [*AccountSerializer.Meta.fields, "scopes", "tenants"]
+        read_only_fields = fields
+
+    def get_scopes(self, user) -> list[str]:
+        return sorted(self.context["request"].scopes)
+
+    def get_tenants(self, user) -> list[dict]:
+        return [{"id": m.tenant_id, "slug": m.tenant.slug, "name": m.tenant.name, "role": m.role}
+                for m in user.memberships.select_related("tenant")]
+
+
+class ProfileUpdateInput(serializers.Serializer):
+    full_name = serializers.CharField(max_length=255, allow_blank=True)
+
+
+class PasswordChangeInput(serializers.Serializer):
+    old_password = serializers.CharField(max_length=128, style={"input_type": "password"})
+    new_password = serializers.CharField(max_length=128, style={"input_type": "password"})
+
+
+class RegisterView(ApiView):
+    """Create an account. You get the `user` role and a personal tenant you own; role fields in the body are ignored."""
+
+    permission_classes = [AllowAny]
+    schema_tag = "auth"
+
+    @extend_schema(request=RegisterInput, responses={201: AccountSerializer})
+    def post(self, request):
+        user = services.user_register(**self.validated(RegisterInput))
+        return Response(AccountSerializer(user).data, status=status.HTTP_201_CREATED)
+
+
+class TokenView(ApiView):
+    """Exchange email and password for a token pair. JSON `{email, password}`, or the OAuth2 password form
+    (`username=&password=`) that Swagger's Authorize button sends. Wrong credentials are a 401 that reads the
+    same whether the email exists or not."""
+
+    permission_classes = [AllowAny]
+    parser_classes = [JSONParser, FormParser]
+    schema_tag = "auth"
+
+    @extend_schema(request=TokenInput, responses={200: TokenPairSerializer})
+    def post(self, request):
+        data = self.validated(TokenInput)
+        user = services.credentials_check(request=request, email=data["email"],
+                                          password=data["password"])
+        if user is None:
+            raise AuthenticationFailed(services.BAD_CREDENTIALS)
+        pair = services.token_pair_issue(user)
+        if request.content_type.startswith("application/x-www-form-urlencoded"):
+            pair["access_token"] = pair["access"]  # the name OAuth2 clients (Swagger UI) read
+        return Response(pair)
+
+
+class RefreshView(ApiView):
+    """Rotate a refresh token: you get a new pair and the old refresh token dies (reusing it is a 401)."""
+
+    permission_classes = [AllowAny]
+    schema_tag = "auth"
+
+    @extend_schema(request=RefreshInput, responses={200: TokenPairSerializer})
+    def post(self, request):
+        data = self.validated(RefreshInput)
+        return Response(services.token_refresh(data["refresh"]))
+
+
+class LogoutView(ApiView):
+    """End a session: the refresh token is blacklisted (204)."""
+
+    permission_classes = [AllowAny]
+    schema_tag = "auth"
+
+    @extend_schema(request=RefreshInput, responses={204: None})
+    def post(self, request):
+        data = self.validated(RefreshInput)
+        services.token_revoke(data["refresh"])
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class MeView(ApiView):
+    """You: your platform role, the scopes you hold in the active tenant, and your tenants."""
+
+    schema_tag = "auth"
+
+    @extend_schema(responses={200: ProfileSerializer})
+    def get(self, request):
+        return Response(ProfileSerializer(request.user, context={"request": request}).data)
+
+    @extend_schema(request=ProfileUpdateInput, responses={200: ProfileSerializer})
+    def patch(self, request):
+        data = self.validated(ProfileUpdateInput)
+        services.user_update(user=request.user, changed_by=request.user, **data)
+        return Response(ProfileSerializer(request.user, context={"request": request}).data)
+
+
+class ActiveTenantView(ApiView):
+    """The tenant this request acts in (chosen by X-Tenant-ID, else your first tenant); 403 when you have none."""
+
+    schema_tag = "auth"
+
+    def get_serializer_class(self):
+        return api.site.get_serializer(Tenant)
+
+    def get(self, request):
+        return Response(self.get_serializer_class()(require_tenant(request)).data)
+
+
+class PasswordChangeView(ApiView):
+    """Change your password (204). Every access and refresh token issued before it stops working."""
+
+    schema_tag = "auth"
+
+    @extend_schema(request=PasswordChangeInput, responses={204: None})
+    def post(self, request):
+        data = self.validated(PasswordChangeInput)
+        services.password_change(user=request.user, **data)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+api.site.route("auth/register", RegisterView)
+api.site.route("auth/token", TokenView)
+api.site.route("auth/login", TokenView, name="auth-login")
+api.site.route("auth/token/refresh", RefreshView)
+api.site.route("auth/logout", LogoutView)
+api.site.route("auth/me", MeView)
+api.site.route("auth/me/tenant", ActiveTenantView)
+api.site.route("auth/password", PasswordChangeView)
+
+
+@api.register(User)
+class UserResource(api.Resource):
+    """Platform user management, for platform admins: change a user's `role` or deactivate them (`is_active`).
+    A deactivated user's tokens and API keys stop working at once."""
+
+    name = "users"
+    scope = "users"
+    admin_only = True
+    fields = ["id", "email", "full_name", "role", "is_active", "date_joined", "last_login"]
+    read_only = ["id", "email", "date_joined", "last_login"]
+    filters = {"role": "role", "is_active": "is_active"}
+    search = ["email", "full_name"]
+    ordering = ["email", "date_joined"]
+    default_ordering = ["email"]
+    operations = ("list", "retrieve", "update")
+    admin = False  # accounts/admin.py registers a UserAdmin that handles passwords
+
+    def perform_update(self, request, instance, data):
+        return services.user_update(user=instance, changed_by=request.user, **data)
+
+
+class ApiKeySerializer(serializers.ModelSerializer):
+    """Replaces the generated serializer: `key` (the secret) exists only in the response to the create call."""
+
+    key = serializers.SerializerMethodField(help_text="The secret. Shown once, in the response to create.")
+    scopes = serializers.ListField(child=serializers.CharField(max_length=64), allow_empty=False, max_length=100)
+
+    class Meta:
+        model = ApiKey
+        fields = ["id", "name", "prefix", "key", "scopes", "expires_at", "last_used_at", "revoked_at", "created_at"]
+        read_only_fields = ["id", "prefix", "key", "last_used_at", "revoked_at", "created_at"]
+
+    def get_key(self, key) -> str | None:
+        return getattr(key, "secret", None)
+
+
+@api.register(ApiKey)
+class ApiKeyResource(api.Resource):
+    """Your API keys, for scripts: send one as `X-API-Key`. The secret is shown once, at creation; afterwards only
+    its prefix. A key's scopes must be a subset of yours (else 400). Deleting a key revokes it at once (204)."""
+
+    name = "auth/api-keys"
+    scope = "api_keys"
+    owner_field = "user"
+    serializer_class = ApiKeySerializer
+    fields = ["id", "name", "prefix", "scopes", "expires_at", "last_used_at", "revoked_at", "created_at"]
+    read_only = ["id", "prefix", "last_used_at", "revoked_at", "created_at"]
+    ordering = ["created_at", "name"]
+    default_ordering = ["-created_at"]
+    operations = ("list", "create", "retrieve", "destroy")
+    admin = False  # accounts/admin.py shows keys without their digest and adds a revoke action
+
+    def perform_create(self, request, data):
+        allowed = role_scopes(request.user.role)
+        if isinstance(request.auth, ApiKey):
+            allowed &= frozenset(request.auth.scopes)
+        return services.api_key_create(user=request.user, allowed=allowed, **data)
+
+    def perform_destroy(self, request, instance):
+        services.api_key_revoke(instance)

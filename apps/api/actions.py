@@ -1,0 +1,36 @@
+"""`@api.action`: declares a verb on a resource. It only attaches an ActionSpec; the factory builds the view."""
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ActionSpec:
+    """What a declared verb needs; the parameter names and meanings are DRF's `@action` plus four of ours."""
+
+    detail: bool
+    methods: tuple[str, ...]
+    url_path: str | None
+    scope: str | None
+    input: type | None
+    output: type | None
+    status: int
+
+
+def action(*, detail: bool, methods=("get",), url_path: str | None = None, scope: str | None = None,
+           input: type | None = None, output: type | None = None, status: int = 200):
+    """Mark a Resource method as an extra endpoint.
+
+    `detail`, `methods` (default GET) and `url_path` mean what they mean in DRF. `scope` is required
+    (check api.E008); `input` is the serializer that validates the body (the query string for GET);
+    `output` renders the result (default: the resource's serializer; `Serializer(many=True)` for lists); `status` is the success status.
+    The method's signature says what it receives: `(request, obj)` for detail actions, `(request, data)`
+    when there is input, `(request, obj, data)` for both, plus any named groups of `url_path`.
+    """
+
+    def decorator(func):
+        func.action_spec = ActionSpec(
+            detail=detail, methods=tuple(m.lower() for m in methods), url_path=url_path, scope=scope,
+            input=input, output=output, status=status,
+        )
+        return func
+
+    return decorator

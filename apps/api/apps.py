@@ -1,0 +1,18 @@
+from django.apps import AppConfig
+
+
+class ApiConfig(AppConfig):
+    """Discovers every app's api.py, checks the declarations, and registers generated admin pages."""
+
+    name = "apps.api"
+    label = "api"
+
+    def ready(self):
+        from django.core import checks
+
+        from .sites import autodiscover, site
+        from .checks import check_resources
+
+        autodiscover()
+        checks.register(check_resources)
+        site.register_admin()

@@ -1,0 +1,116 @@
+"""System checks (`api.E0xx`) that reject a bad declaration at start-up, naming the resource and the attribute."""
+import re
+
+from django.conf import settings
+from django.core.checks import Error
+from django.db.models import ForeignKey
+
+from .conf import RESOURCE_OPTIONS, api_settings
+from .factories import resolve_field, split_lookup
+from .resources import ALL_OPERATIONS
+
+SCOPE_PATTERN = re.compile(r"^[a-z_]+:(read|write|delete)$")
+
+
+def check_resources(app_configs=None, site=None, **kwargs):
+    """Run every check over every registered resource, plus the settings the generator depends on."""
+    from .sites import site as default_site
+
+    site = site or default_site
+    errors = _check_installed_apps() + _check_resource_settings(site)
+    names = {}
+    for resource in site.resources():
+        errors += check_resource(resource)
+        if resource.name in names:
+            errors.append(_error(resource, "name", f"is also used by {names[resource.name]!r}.", "E016"))
+        names[resource.name] = resource
+    return errors
+
+
+def check_resource(resource) -> list[Error]:
+    model = resource.model
+    errors = []
+    for attribute in ("fields", "read_only", "search", "ordering", "operations"):
+        if getattr(resource, attribute) == "__all__":
+            errors.append(_error(resource, attribute, 'is "__all__"; list the names explicitly.', "E013"))
+            return errors
+    for name in resource.fields:
+        if resolve_field(model, name) is None:
+            errors.append(_error(resource, "fields", f"names {name!r}, which is not a field of {model.__name__}.", "E001"))
+    for name in resource.read_only:
+        if name not in resource.fields:
+            errors.append(_error(resource, "read_only", f"names {name!r}, which is not in fields.", "E002"))
+    for name in resource.search:
+        if resolve_field(model, name) is None:
+            errors.append(_error(resource, "search", f"names {name!r}, which is not a field of {model.__name__}.", "E003"))
+    for name in resource.ordering:
+        if name != "pk" and (resolve_field(model, name) is None or "__" in name):
+            errors.append(_error(resource, "ordering", f"names {name!r}, which is not a field of {model.__name__}.", "E004"))
+    for parameter, lookup in resource.filters.items():
+        try:
+            split_lookup(model, lookup)
+        except LookupError:
+            errors.append(_error(resource, "filters", f"maps {parameter!r} to {lookup!r}, which does not resolve.", "E005"))
+    errors += _check_stamped_fields(resource)
+    unknown_operations = set(resource.operations) - set(ALL_OPERATIONS)
+    if unknown_operations:
+        errors.append(_error(resource, "operations", f"has unknown operations {sorted(unknown_operations)}.", "E014"))
+    errors += _check_scopes(resource)
+    return errors
+
+
+def _check_stamped_fields(resource) -> list[Error]:
+    errors = []
+    for attribute in ("tenant_field", "owner_field"):
+        name = getattr(resource, attribute)
+        if not name:
+            continue
+        field = resolve_field(resource.model, name)
+        if not isinstance(field, ForeignKey):
+            errors.append(_error(resource, attribute, f"{name!r} must be a ForeignKey of {resource.model.__name__}.", "E006"))
+        elif name in resource.fields and name not in resource.read_only:
+            errors.append(_error(resource, attribute, f"{name!r} is writable; stamped fields must be read-only.", "E007"))
+    return errors
+
+
+def _check_scopes(resource) -> list[Error]:
+    errors = []
+    for verb in ("read", "write", "delete"):
+        if not SCOPE_PATTERN.match(f"{resource.scope}:{verb}"):
+            errors.append(_error(resource, "scope", f"{resource.scope!r} must be lower-case letters and underscores.", "E010"))
+            break
+    for name, spec in resource.actions.items():
+        if not spec.scope:
+            errors.append(_error(resource, name, "is an action without a scope.", "E008"))
+        elif not SCOPE_PATTERN.match(spec.scope):
+            errors.append(_error(resource, name, f"scope {spec.scope!r} must look like 'things:read'.", "E010"))
+        if not (getattr(type(resource), name).__doc__ or "").strip():
+            errors.append(_error(resource, name, "is an action without a docstring (it is the OpenAPI text).", "E009"))
+    return errors
+
+
+def _check_resource_settings(site) -> list[Error]:
+    errors = []
+    names = {resource.name for resource in site.resources()}
+    for name, options in api_settings.RESOURCES.items():
+        if name not in names:
+            errors.append(Error(f'TESSERA_API["RESOURCES"] names {name!r}, which is not a registered resource.',
+                                hint=f"Registered: {', '.join(sorted(names))}.", id="api.E011"))
+            continue
+        unknown = set(options) - RESOURCE_OPTIONS
+        if unknown:
+            errors.append(Error(f'TESSERA_API["RESOURCES"][{name!r}] has unknown keys {sorted(unknown)}.',
+                                hint=f"Allowed: {', '.join(sorted(RESOURCE_OPTIONS))}.", id="api.E012"))
+    return errors
+
+
+def _check_installed_apps() -> list[Error]:
+    apps = list(settings.INSTALLED_APPS)
+    if "django.contrib.admin" in apps and apps.index("apps.api") < apps.index("django.contrib.admin"):
+        return [Error("apps.api must come after django.contrib.admin in INSTALLED_APPS.",
+                      hint="Otherwise generated admin pages replace explicit admin.py registrations.", id="api.E015")]
+    return []
+
+
+def _error(resource, attribute: str, message: str, code: str) -> Error:
+    return Error(f"{type(resource).__name__}.{attribute} {message}", obj=type(resource), id=f"api.{code}")

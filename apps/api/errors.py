@@ -1,0 +1,62 @@
+"""Domain errors that services raise, each carrying its API.md envelope code and HTTP status."""
+from rest_framework import status
+
+#: The envelope codes of API.md, in one place.
+VALIDATION_ERROR = "validation_error"
+NOT_AUTHENTICATED = "not_authenticated"
+AUTHENTICATION_FAILED = "authentication_failed"
+TOKEN_INVALID = "token_invalid"
+PERMISSION_DENIED = "permission_denied"
+NOT_FOUND = "not_found"
+METHOD_NOT_ALLOWED = "method_not_allowed"
+NOT_ACCEPTABLE = "not_acceptable"
+CONFLICT = "conflict"
+PAYLOAD_TOO_LARGE = "payload_too_large"
+UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"
+UNPROCESSABLE = "unprocessable"
+THROTTLED = "throttled"
+SERVER_ERROR = "server_error"
+UNAVAILABLE = "unavailable"
+
+
+class DomainError(Exception):
+    """A business rule said no. Services raise it; the exception handler renders the envelope."""
+
+    status_code = status.HTTP_400_BAD_REQUEST
+    code = VALIDATION_ERROR
+    default_message = "The request could not be completed."
+
+    def __init__(self, message: str | None = None, *, details: dict | None = None):
+        self.message = message or self.default_message
+        self.details = details or {}
+        super().__init__(self.message)
+
+
+class ValidationFailed(DomainError):
+    """Input is well-formed but breaks a rule; `details` maps field names to messages, like DRF."""
+
+    default_message = "Invalid input."
+
+
+class PermissionDenied(DomainError):
+    status_code = status.HTTP_403_FORBIDDEN
+    code = PERMISSION_DENIED
+    default_message = "You do not have permission to perform this action."
+
+
+class NotFound(DomainError):
+    status_code = status.HTTP_404_NOT_FOUND
+    code = NOT_FOUND
+    default_message = "Not found."
+
+
+class Conflict(DomainError):
+    status_code = status.HTTP_409_CONFLICT
+    code = CONFLICT
+    default_message = "The request conflicts with the current state of the resource."
+
+
+class Unavailable(DomainError):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    code = UNAVAILABLE
+    default_message = "A service this request needs is unavailable. Try again shortly."

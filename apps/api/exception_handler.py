@@ -1,0 +1,105 @@
+"""Renders every error, DRF's, Django's and our own, in the one envelope API.md fixes."""
+import logging
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404, JsonResponse
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.settings import api_settings as drf_settings
+from rest_framework.views import exception_handler as drf_exception_handler
+from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
+
+from . import errors
+from .middleware import current_request_id
+
+logger = logging.getLogger("tessera.errors")
+
+_CODES_BY_EXCEPTION = [
+    (InvalidToken, errors.TOKEN_INVALID),
+    (exceptions.ValidationError, errors.VALIDATION_ERROR),
+    (exceptions.ParseError, errors.VALIDATION_ERROR),
+    (exceptions.NotAuthenticated, errors.NOT_AUTHENTICATED),
+    (exceptions.AuthenticationFailed, errors.AUTHENTICATION_FAILED),
+    (exceptions.PermissionDenied, errors.PERMISSION_DENIED),
+    (exceptions.NotFound, errors.NOT_FOUND),
+    (exceptions.MethodNotAllowed, errors.METHOD_NOT_ALLOWED),
+    (exceptions.NotAcceptable, errors.NOT_ACCEPTABLE),
+    (exceptions.UnsupportedMediaType, errors.UNSUPPORTED_MEDIA_TYPE),
+    (exceptions.Throttled, errors.THROTTLED),
+]
+
+_MESSAGES_BY_CODE = {
+    errors.VALIDATION_ERROR: "Invalid input.",
+    errors.SERVER_ERROR: "An unexpected error occurred. It has been logged; quote the request id when reporting it.",
+}
+
+
+def envelope(code: str, message: str, *, status_code: int, details: dict | None = None, headers=None) -> Response:
+    """A DRF response in the API.md error envelope."""
+    body = {"error": {"code": code, "message": message, "details": details or {},
+                      "request_id": current_request_id()}}
+    return Response(body, status=status_code, headers=headers)
+
+
+def envelope_json(code: str, message: str, *, status_code: int) -> JsonResponse:
+    """The same envelope outside DRF (Django's 404/500 handlers, middleware)."""
+    body = {"error": {"code": code, "message": message, "details": {}, "request_id": current_request_id()}}
+    return JsonResponse(body, status=status_code)
+
+
+def envelope_exception_handler(exc, context):
+    """DRF's EXCEPTION_HANDLER: maps the exception to an envelope; anything unknown becomes a logged 500."""
+    if isinstance(exc, errors.DomainError):
+        return envelope(exc.code, exc.message, status_code=exc.status_code, details=exc.details)
+    exc = _as_drf_exception(exc)
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        logger.exception("Unhandled error in %s", context["view"].__class__.__name__, exc_info=exc)
+        return envelope(errors.SERVER_ERROR, _MESSAGES_BY_CODE[errors.SERVER_ERROR],
+                        status_code=status.HTTP_500_INTERNAL_SERVER_ERROR)
+    code = _code_for(exc)
+    details = _details_for(exc)
+    message = _MESSAGES_BY_CODE.get(code) if details else None
+    return envelope(code, message or _flatten_message(exc.detail), status_code=response.status_code,
+                    details=details, headers=_passthrough_headers(response))
+
+
+def _as_drf_exception(exc):
+    if isinstance(exc, Http404):
+        return exceptions.NotFound()
+    if isinstance(exc, DjangoPermissionDenied):
+        return exceptions.PermissionDenied()
+    if isinstance(exc, DjangoValidationError):
+        return exceptions.ValidationError(detail=exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
+    if isinstance(exc, TokenError):
+        return InvalidToken(str(exc))
+    return exc
+
+
+def _code_for(exc) -> str:
+    for exception_class, code in _CODES_BY_EXCEPTION:
+        if isinstance(exc, exception_class):
+            return code
+    return getattr(exc, "default_code", errors.SERVER_ERROR)
+
+
+def _details_for(exc) -> dict:
+    """Field errors for validation failures; nothing for the rest (their message says it all)."""
+    if not isinstance(exc, exceptions.ValidationError):
+        return {}
+    if isinstance(exc.detail, dict):
+        return exc.detail
+    return {drf_settings.NON_FIELD_ERRORS_KEY: exc.detail if isinstance(exc.detail, list) else [exc.detail]}
+
+
+def _flatten_message(detail) -> str:
+    if isinstance(detail, dict):
+        detail = detail.get("detail", next(iter(detail.values()), ""))
+    if isinstance(detail, list):
+        detail = detail[0] if detail else ""
+    return str(detail)
+
+
+def _passthrough_headers(response) -> dict:
+    return {name: response[name] for name in ("Retry-After", "WWW-Authenticate", "Allow") if response.has_header(name)}

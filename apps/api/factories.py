@@ -1,0 +1,161 @@
+"""Pure `build_*` functions that turn a Resource declaration into real, named DRF, django-filter and admin classes."""
+import inspect
+
+from django.contrib import admin
+from django.db.models.constants import LOOKUP_SEP
+from django_filters import FilterSet
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.decorators import action as drf_action
+from rest_framework.response import Response
+
+from .resources import Admin
+from .viewsets import OPERATION_MIXINS, ResourceViewSet
+
+
+def model_name(resource) -> str:
+    return resource.model.__name__
+
+
+def build_serializer(resource) -> type[serializers.ModelSerializer]:
+    """`<Model>Serializer` over exactly the declared fields; tenant and owner are never among the writable ones."""
+    if resource.serializer_class is not None:
+        return resource.serializer_class
+    meta = type("Meta", (), {"model": resource.model, "fields": list(resource.fields),
+                             "read_only_fields": list(resource.read_only)})
+    return type(f"{model_name(resource)}Serializer", (serializers.ModelSerializer,),
+                {"Meta": meta, "__module__": type(resource).__module__, "__doc__": type(resource).__doc__})
+
+
+def split_lookup(model, lookup: str) -> tuple[str, str]:
+    """Split `due_date__lte` into the field path `due_date` and the lookup `lte`."""
+    parts = lookup.split(LOOKUP_SEP)
+    for cut in range(len(parts), 0, -1):
+        path = LOOKUP_SEP.join(parts[:cut])
+        if resolve_field(model, path) is not None:
+            return path, LOOKUP_SEP.join(parts[cut:]) or "exact"
+    raise LookupError(f"{model.__name__} has no field for lookup {lookup!r}.")
+
+
+def resolve_field(model, path: str):
+    """The model field at `path` (following relations), or None."""
+    field = None
+    for name in path.split(LOOKUP_SEP):
+        try:
+            field = model._meta.get_field(name)
+        except Exception:
+            return None
+        model = field.related_model if field.is_relation else None
+        if model is None and name != path.split(LOOKUP_SEP)[-1]:
+            return None
+    return field
+
+
+def build_filterset(resource) -> type[FilterSet]:
+    """`<Model>FilterSet` with one filter per declared parameter; choice fields validate their values (400)."""
+    declared = {}
+    for parameter, lookup in resource.filters.items():
+        path, lookup_expr = split_lookup(resource.model, lookup)
+        declared[parameter] = FilterSet.filter_for_field(resolve_field(resource.model, path), path, lookup_expr)
+    meta = type("Meta", (), {"model": resource.model, "fields": []})
+    return type(f"{model_name(resource)}FilterSet", (FilterSet,), {**declared, "Meta": meta})
+
+
+def build_action(resource, name: str, spec, serializer_class):
+    """The DRF handler for a declared verb: scoped object, validated input, one call, rendered output."""
+    method = getattr(resource, name)
+    wants = set(inspect.signature(method).parameters)
+    input_class = spec.input
+    output = spec.output or serializer_class
+    many = isinstance(output, serializers.ListSerializer)
+    output_class = type(output.child) if many else output
+
+    def handler(self, request, **kwargs):
+        arguments = {}
+        kwargs.pop(self.lookup_url_kwarg, None)
+        if spec.detail:
+            arguments[_object_parameter(method)] = self.get_object()
+        if input_class is not None:
+            source = request.query_params if request.method == "GET" else request.data
+            serializer = input_class(data=source, context=self.get_serializer_context())
+            serializer.is_valid(raise_exception=True)
+            arguments["data"] = serializer.validated_data
+        arguments.update({key: value for key, value in kwargs.items() if key in wants})
+        result = method(request, **arguments)
+        if result is None:
+            return Response(status=spec.status)
+        rendered = output_class(result, many=many, context=self.get_serializer_context())
+        return Response(rendered.data, status=spec.status)
+
+    handler.__name__ = name
+    handler.__doc__ = method.__doc__
+    return handler
+
+
+def action_schema(resource, name: str, spec, output):
+    """drf-spectacular's view of a declared verb: its docstring, input and output."""
+    has_body = spec.methods != ("get",) and spec.input is not None
+    return extend_schema(
+        description=getattr(resource, name).__doc__, operation_id=f"{resource.basename}_{name}".replace("-", "_"),
+        request=spec.input if has_body else None,
+        parameters=[spec.input] if spec.input is not None and not has_body else None,
+        responses={spec.status: output if spec.status != 204 else None},
+    )
+
+
+def _object_parameter(method) -> str:
+    """The name the action method gives its object (its first parameter after `request`)."""
+    return list(inspect.signature(method).parameters)[1]
+
+
+def build_viewset(resource, serializer_class, filterset_class) -> type[ResourceViewSet]:
+    """`<Model>ViewSet`: ResourceViewSet plus the mixins of the declared operations and the declared actions."""
+    bases = (ResourceViewSet, *[OPERATION_MIXINS[op] for op in resource.operations])
+    attrs = {
+        "resource": resource,
+        "serializer_class": serializer_class,
+        "filterset_class": filterset_class,
+        "search_fields": list(resource.search),
+        "ordering_fields": list(resource.ordering),
+        "ordering": list(resource.default_ordering),
+        "queryset": resource.model._default_manager.none(),  # tells schema generation the model; never queried
+        "__doc__": type(resource).__doc__,
+        "__module__": type(resource).__module__,
+    }
+    attrs.update(_declared_actions(resource, serializer_class))
+    return type(f"{model_name(resource)}ViewSet", bases, attrs)
+
+
+def _declared_actions(resource, serializer_class) -> dict:
+    """DRF actions for the declared verbs; verbs sharing a URL become one route with a method mapping."""
+    built, primary_by_route = {}, {}
+    for name, spec in resource.actions.items():
+        handler = build_action(resource, name, spec, serializer_class)
+        route = (spec.detail, spec.url_path or name)
+        primary = primary_by_route.get(route)
+        if primary is None:
+            # DRF's @action replaces the function's kwargs, so the schema decorator must go on after it.
+            handler = drf_action(detail=spec.detail, methods=list(spec.methods), url_path=route[1])(handler)
+            primary_by_route[route] = handler
+        else:
+            for http_method in spec.methods:
+                primary.mapping[http_method] = name
+        built[name] = action_schema(resource, name, spec, spec.output or serializer_class)(handler)
+    return built
+
+
+def build_admin(resource) -> type[admin.ModelAdmin]:
+    """`<Model>Admin` for the operator console: list columns, search and filters derived from the declaration."""
+    options = resource.admin if isinstance(resource.admin, Admin) else Admin()
+    local = {f.name for f in resource.model._meta.get_fields() if not f.many_to_many and not f.one_to_many}
+    shown = [name for name in resource.fields if name in local]
+    filters = [lookup for lookup in resource.filters.values() if LOOKUP_SEP not in lookup]
+    attrs = {
+        "list_display": list(options.list_display or shown[:8]),
+        "list_filter": list(options.list_filter or filters),
+        "search_fields": list(options.search_fields or resource.search),
+        "readonly_fields": list(options.readonly_fields or [n for n in resource.read_only if n in local and n != "id"]),
+        "list_select_related": list(resource.select_related) or False,
+        **options.extra,
+    }
+    return type(f"{model_name(resource)}Admin", (admin.ModelAdmin,), attrs)

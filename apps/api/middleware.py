@@ -1,0 +1,33 @@
+"""Request-scoped plumbing: the request id that every response, log line and error carries."""
+import re
+import uuid
+from contextvars import ContextVar
+
+_request_id: ContextVar[str] = ContextVar("request_id", default="")
+
+#: A client's id is echoed only when it is short and plain, so it cannot inject into logs or headers.
+SANE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+
+
+def current_request_id() -> str:
+    """The id of the request being served (empty outside a request)."""
+    return _request_id.get()
+
+
+class RequestIDMiddleware:
+    """Echoes a sane `X-Request-ID` or makes one, and exposes it to logs and the error envelope."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        candidate = request.headers.get("X-Request-ID", "")
+        request_id = candidate if SANE_REQUEST_ID.match(candidate) else uuid.uuid4().hex
+        request.id = request_id
+        token = _request_id.set(request_id)
+        try:
+            response = self.get_response(request)
+        finally:
+            _request_id.reset(token)
+        response["X-Request-ID"] = request_id
+        return response

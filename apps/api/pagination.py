@@ -1,0 +1,15 @@
+"""Page-number pagination whose page size comes from the resource and is clamped, never refused."""
+from rest_framework.pagination import PageNumberPagination
+
+from .conf import api_settings
+
+
+class ResourcePagination(PageNumberPagination):
+    """`?page=` and `?page_size=`; a page size above the maximum is clamped to it (DRF's cutoff)."""
+
+    page_size_query_param = "page_size"
+
+    def paginate_queryset(self, queryset, request, view=None):
+        self.page_size = getattr(view, "page_size", None) or api_settings.PAGE_SIZE
+        self.max_page_size = api_settings.MAX_PAGE_SIZE
+        return super().paginate_queryset(queryset, request, view)

@@ -1,0 +1,145 @@
+"""`Resource`: the declaration a developer writes once per model, in the spirit of `ModelAdmin`."""
+from dataclasses import dataclass, field
+
+from django.db import models
+
+from .actions import ActionSpec
+
+#: The generated CRUD operations, in DRF's names; `update` covers PUT and PATCH.
+ALL_OPERATIONS = ("list", "create", "retrieve", "update", "destroy")
+
+#: Which scope verb each generated operation needs.
+OPERATION_VERBS = {"list": "read", "retrieve": "read", "create": "write", "update": "write",
+                   "partial_update": "write", "destroy": "delete"}
+
+
+@dataclass(frozen=True)
+class Admin:
+    """Options for the generated Django admin page; each left empty is derived from the resource."""
+
+    list_display: tuple = ()
+    list_filter: tuple = ()
+    search_fields: tuple = ()
+    readonly_fields: tuple = ()
+    extra: dict = field(default_factory=dict)
+
+
+class Resource:
+    """Declares how one model is exposed: fields, filters, scoping, verbs. Subclass it in an app's `api.py`.
+
+    The class docstring of a subclass is the OpenAPI description of its endpoints: write it for API users.
+    Ordering on a field with choices follows the order the choices are declared in (so priority orders by
+    severity), and every ordering ends with the primary key so pages never overlap.
+    """
+
+    #: URL prefix and router basename (`/api/v1/<name>/`); defaults to the model's plural verbose name.
+    name: str | None = None
+    #: Scope prefix: the resource needs `<scope>:read`, `:write` and `:delete`. Defaults to `name`.
+    scope: str | None = None
+    #: Foreign key to the tenant: rows are filtered to, and stamped with, the active tenant. Never writable.
+    tenant_field: str | None = None
+    #: Foreign key to the user: rows are filtered to, and stamped with, request.user. Never writable.
+    owner_field: str | None = None
+    #: Serialized fields, an explicit allow-list ("__all__" is refused by check api.E013).
+    fields: tuple = ()
+    #: Fields shown but never written by clients.
+    read_only: tuple = ()
+    #: Query parameter -> ORM lookup (`{"due_before": "due_date__lte"}`); nothing else is filterable.
+    filters: dict = {}
+    #: Fields `?search=` looks in (case-insensitive containment).
+    search: tuple = ()
+    #: Fields `?ordering=` accepts (prefix `-` for descending); anything else is a 400.
+    ordering: tuple = ()
+    #: Ordering when the client asks for none.
+    default_ordering: tuple = ("-pk",)
+    #: Relations fetched with the rows, so serializing a page costs a constant number of queries.
+    select_related: tuple = ()
+    #: Which generated operations exist (subset of list, create, retrieve, update, destroy).
+    operations: tuple = ALL_OPERATIONS
+    #: Only platform admins hold this resource's scopes (user management, for example).
+    admin_only: bool = False
+    #: A named visibility policy `fn(queryset, *, request)` replacing the tenant/owner filter (see scoping.py).
+    visibility = None
+    #: Escape hatch: a hand-written serializer class to use instead of the generated one.
+    serializer_class = None
+    #: Options for the generated admin page; `False` skips the admin registration.
+    admin: Admin | bool = Admin()
+    #: Rows per page unless `TESSERA_API["RESOURCES"][name]["page_size"]` says otherwise.
+    page_size: int | None = None
+    #: Request rate per user for this resource, e.g. "200/m"; defaults to TESSERA_API["DEFAULT_THROTTLE"].
+    throttle: str | None = None
+    #: Whether the resource is routed at all (settings can switch it off without code).
+    enabled: bool = True
+    #: Declared verbs by attribute name; filled in from `@api.action` methods when the class is defined.
+    actions: dict[str, ActionSpec] = {}
+
+    def __init__(self, model: type[models.Model], site):
+        self.model = model
+        self.site = site
+        self.name = self.name or str(model._meta.verbose_name_plural).replace(" ", "-")
+        self.scope = self.scope or self.name
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        cls.actions = {
+            attr: value.action_spec
+            for klass in reversed(cls.__mro__)
+            for attr, value in vars(klass).items()
+            if isinstance(getattr(value, "action_spec", None), ActionSpec)
+        }
+
+    def __repr__(self):
+        return f"<{type(self).__name__} {self.name}>"
+
+    @property
+    def basename(self) -> str:
+        return self.name.replace("/", "-")
+
+    # --- scopes -------------------------------------------------------------------------------
+    def scope_for(self, action_name: str) -> str | None:
+        """The scope an operation or declared action needs."""
+        if action_name in self.actions:
+            return self.actions[action_name].scope
+        verb = OPERATION_VERBS.get(action_name)
+        return f"{self.scope}:{verb}" if verb else None
+
+    def declared_scopes(self) -> set[str]:
+        verbs = {OPERATION_VERBS[op] for op in self.operations}
+        return {f"{self.scope}:{verb}" for verb in verbs} | {spec.scope for spec in self.actions.values() if spec.scope}
+
+    # --- hooks (same names and timing as DRF's, but they receive validated data) -----------------
+    def get_queryset(self, request):
+        """Rows before scoping. Override to narrow or annotate; scoping is applied after, always."""
+        return self.model._default_manager.select_related(*self.select_related)
+
+    def perform_create(self, request, data: dict):
+        """Create a row from validated data, stamped with the active tenant and the current user."""
+        data = {**data, **self.stamps(request)}
+        many_to_many = {f.name: data.pop(f.name) for f in self.model._meta.many_to_many if f.name in data}
+        instance = self.model._default_manager.create(**data)
+        for name, values in many_to_many.items():
+            getattr(instance, name).set(values)
+        return instance
+
+    def perform_update(self, request, instance, data: dict):
+        """Apply validated data and save only the fields that changed (plus auto_now timestamps)."""
+        many_to_many = {f.name: data.pop(f.name) for f in self.model._meta.many_to_many if f.name in data}
+        for name, value in data.items():
+            setattr(instance, name, value)
+        auto_now = [f.name for f in self.model._meta.concrete_fields if getattr(f, "auto_now", False)]
+        instance.save(update_fields=[*data, *auto_now])
+        for name, values in many_to_many.items():
+            getattr(instance, name).set(values)
+        return instance
+
+    def perform_destroy(self, request, instance):
+        instance.delete()
+
+    def stamps(self, request) -> dict:
+        """The server-side values every new row gets: its tenant and its owner."""
+        stamps = {}
+        if self.tenant_field:
+            stamps[self.tenant_field] = request.tenant
+        if self.owner_field:
+            stamps[self.owner_field] = request.user
+        return stamps

@@ -1,0 +1,86 @@
+"""drf-spectacular glue: tags and texts from declarations, the tenant header, and documented error envelopes."""
+from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.utils import OpenApiParameter
+from rest_framework import serializers
+from rest_framework.permissions import AllowAny
+
+from . import errors
+
+OPERATION_TEXT = {
+    "list": "Returns one page of the rows you can see, narrowed by the filter, search and ordering parameters.",
+    "create": "Creates a row. Tenant and owner are set by the server, never by the body.",
+    "retrieve": "Returns one row. Rows outside your tenant or not yours are 404.",
+    "update": "Replaces the writable fields of one row.",
+    "partial_update": "Changes some writable fields of one row.",
+    "destroy": "Deletes one row (204).",
+}
+
+
+class ErrorDetail(serializers.Serializer):
+    code = serializers.ChoiceField(choices=[
+        errors.VALIDATION_ERROR, errors.NOT_AUTHENTICATED, errors.AUTHENTICATION_FAILED, errors.TOKEN_INVALID,
+        errors.PERMISSION_DENIED, errors.NOT_FOUND, errors.METHOD_NOT_ALLOWED, errors.NOT_ACCEPTABLE,
+        errors.CONFLICT, errors.PAYLOAD_TOO_LARGE, errors.UNSUPPORTED_MEDIA_TYPE, errors.UNPROCESSABLE,
+        errors.THROTTLED, errors.SERVER_ERROR, errors.UNAVAILABLE])
+    message = serializers.CharField()
+    details = serializers.DictField(help_text="Field name -> list of messages, for validation errors.")
+    request_id = serializers.CharField()
+
+
+class ErrorEnvelope(serializers.Serializer):
+    """Every error response has this shape (API.md)."""
+
+    error = ErrorDetail()
+
+
+TENANT_HEADER = OpenApiParameter(
+    "X-Tenant-ID", str, OpenApiParameter.HEADER, required=False,
+    description="Active tenant, by id or slug. Defaults to your first tenant. A tenant you are not a member of is 403.",
+)
+
+
+class ResourceAutoSchema(AutoSchema):
+    """Adds what every Tessera operation shares to drf-spectacular's defaults."""
+
+    def get_tags(self):
+        resource = getattr(self.view, "resource", None)
+        if resource is not None:
+            return [resource.name]
+        return [getattr(self.view, "schema_tag", None) or super().get_tags()[0]]
+
+    def get_description(self):
+        resource = getattr(self.view, "resource", None)
+        action = getattr(self.view, "action", None)
+        if resource is None or action in resource.actions:
+            return super().get_description()
+        return f"{(type(resource).__doc__ or '').strip()}\n\n{OPERATION_TEXT.get(action, '')}".strip()
+
+    def get_override_parameters(self):
+        parameters = list(super().get_override_parameters())
+        if self._requires_authentication():
+            parameters.append(TENANT_HEADER)
+        return parameters
+
+    def _get_response_bodies(self, direction="response"):
+        responses = super()._get_response_bodies(direction)
+        for status_code in self._error_statuses():
+            responses.setdefault(str(status_code), self._get_response_for_code(ErrorEnvelope, str(status_code),
+                                                                              direction=direction))
+        return responses
+
+    def _requires_authentication(self) -> bool:
+        return not any(isinstance(permission, AllowAny) for permission in self.view.get_permissions())
+
+    def _error_statuses(self) -> list[int]:
+        has_body = self.method in ("POST", "PUT", "PATCH")
+        statuses = [400] if has_body or self.method == "GET" else []
+        if self._requires_authentication():
+            statuses += [401, 403]
+        if "{" in self.path or self._is_list_view():
+            statuses.append(404)
+        if has_body:
+            statuses.append(415)
+        if getattr(self.view, "action", None) in getattr(getattr(self.view, "resource", None), "actions", {}):
+            statuses.append(409)
+        statuses.append(429)
+        return statuses

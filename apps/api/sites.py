@@ -1,0 +1,150 @@
+"""`ResourceSite`: the registry of declarations, and the lazy builder of their classes and URLs (like AdminSite)."""
+import re
+
+from django.contrib import admin
+from django.core.exceptions import ImproperlyConfigured
+from django.urls import re_path
+from django.utils.module_loading import autodiscover_modules
+from rest_framework.routers import DefaultRouter
+
+from . import factories
+from .conf import RESOURCE_OPTIONS, api_settings
+from .resources import Resource
+
+
+class AlreadyRegistered(Exception):
+    pass
+
+
+class NotRegistered(Exception):
+    pass
+
+
+class ResourceRouter(DefaultRouter):
+    """DRF's DefaultRouter accepting every path with or without its trailing slash, and no format suffixes."""
+
+    include_format_suffixes = False
+
+    def __init__(self):
+        super().__init__()
+        self.trailing_slash = "/?"
+
+
+class ResourceSite:
+    """Holds Resource declarations and builds their serializer, filterset, viewset and admin once, lazily."""
+
+    def __init__(self):
+        self._registry: dict = {}
+        self._routes: list = []
+        self._built: dict = {}
+
+    # --- registration -----------------------------------------------------------------------
+    def register(self, model, resource_class: type[Resource] = Resource):
+        if model._meta.abstract:
+            raise ImproperlyConfigured(f"{model.__name__} is abstract and cannot be registered.")
+        if model._meta.pk is None or getattr(model._meta.pk, "columns", None):
+            raise ImproperlyConfigured(f"{model.__name__} has a composite primary key; resources need a single one.")
+        if model in self._registry:
+            raise AlreadyRegistered(f"{model.__name__} is already registered with {self._registry[model]!r}.")
+        self._registry[model] = resource_class(model, self)
+        self._built.clear()
+
+    def unregister(self, model):
+        if model not in self._registry:
+            raise NotRegistered(f"{model.__name__} is not registered.")
+        del self._registry[model]
+        self._built.clear()
+
+    def is_registered(self, model) -> bool:
+        return model in self._registry
+
+    def get_resource(self, model) -> Resource:
+        try:
+            return self._registry[model]
+        except KeyError:
+            raise NotRegistered(f"{model.__name__} is not registered.") from None
+
+    def resources(self) -> list[Resource]:
+        return list(self._registry.values())
+
+    def route(self, path: str, view, name: str | None = None):
+        """Attach a hand-written view at `path` (no leading slash; the trailing slash is optional)."""
+        self._routes.append((path, view, name or path.replace("/", "-")))
+        self._built.pop("urls", None)
+
+    # --- building ----------------------------------------------------------------------------
+    def effective_resource(self, model) -> Resource:
+        """The declaration with the deployment's TESSERA_API["RESOURCES"] overrides applied as a subclass."""
+        declared = self.get_resource(model)
+        options = {k: v for k, v in api_settings.resource_options(declared.name).items() if k in RESOURCE_OPTIONS}
+        if not options:
+            return declared
+        subclass = type(type(declared).__name__, (type(declared),), {**options, "__module__": type(declared).__module__})
+        return subclass(model, self)
+
+    def get_serializer(self, model):
+        return self._build(model)["serializer"]
+
+    def get_filterset(self, model):
+        return self._build(model)["filterset"]
+
+    def get_viewset(self, model):
+        return self._build(model)["viewset"]
+
+    def _build(self, model) -> dict:
+        if model not in self._built:
+            resource = self.effective_resource(model)
+            serializer = factories.build_serializer(resource)
+            filterset = factories.build_filterset(resource)
+            viewset = factories.build_viewset(resource, serializer, filterset)
+            self._built[model] = {"resource": resource, "serializer": serializer, "filterset": filterset,
+                                  "viewset": viewset}
+        return self._built[model]
+
+    def register_admin(self, admin_site=admin.site):
+        """Give each resource a generated admin page unless its app's admin.py registered one already."""
+        for model, resource in self._registry.items():
+            if resource.admin is not False and not admin_site.is_registered(model):
+                admin_site.register(model, factories.build_admin(resource))
+
+    @property
+    def urls(self) -> list:
+        """The URL patterns of every enabled resource and route; include them under `api/v1/`."""
+        if "urls" not in self._built:
+            router = ResourceRouter()
+            for model in self._registry:
+                resource = self._build(model)["resource"]
+                if resource.enabled:
+                    router.register(resource.name, self.get_viewset(model), basename=resource.basename)
+            routes = [re_path(rf"^{re.escape(path) if '(' not in path else path}/?$", view.as_view(), name=name)
+                      for path, view, name in self._routes]
+            self._built["urls"] = routes + router.urls
+        return self._built["urls"]
+
+    # --- scopes -----------------------------------------------------------------------------
+    def scopes(self, *, include_admin_only: bool = True) -> frozenset[str]:
+        """Every scope some resource or action needs: the catalogue roles and API keys choose from."""
+        found = set()
+        for resource in self._registry.values():
+            if include_admin_only or not resource.admin_only:
+                found |= resource.declared_scopes()
+        return frozenset(found)
+
+
+site = ResourceSite()
+
+
+def register(*models, site=site):
+    """Class decorator registering a Resource for one or more models, like `admin.register`."""
+
+    def decorator(resource_class):
+        for model in models:
+            site.register(model, resource_class)
+        return resource_class
+
+    return decorator
+
+
+def autodiscover():
+    """Import every installed app's `api` module so its declarations register (as admin does with admin.py)."""
+    autodiscover_modules("api", register_to=site)

@@ -1,0 +1,132 @@
+"""`ResourceViewSet`, the one hand-written base every generated viewset subclasses, and `ApiView` for hand-written routes."""
+from django.utils.module_loading import import_string
+from django_filters.rest_framework import DjangoFilterBackend
+from rest_framework import filters, mixins
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.views import APIView
+from rest_framework.viewsets import GenericViewSet
+
+from .conf import api_settings
+from .ordering import ResourceOrderingFilter
+from .pagination import ResourcePagination
+from .permissions import HasScope
+from .scoping import require_tenant, scope_queryset
+from .throttling import ResourceThrottle
+
+
+def bind_tenant_and_scopes(request):
+    """Attach the active tenant, the membership role and the effective scopes to an authenticated request.
+
+    Runs after authentication and before permission checks: with JWT and API keys the user is only
+    known inside DRF, not in middleware. A tenant the user may not enter is a 403 from the resolver.
+    """
+    tenant, role = None, None
+    if request.user.is_authenticated and api_settings.TENANT_RESOLVER:
+        tenant, role = import_string(api_settings.TENANT_RESOLVER)(request)
+    request.tenant = request._request.tenant = tenant
+    request.tenant_role = role
+    resolver = api_settings.SCOPE_RESOLVER
+    request.scopes = import_string(resolver)(request) if resolver and request.user.is_authenticated else frozenset()
+
+
+class TenantContextMixin:
+    """Resolves tenant and scopes between authentication and permissions, for generated and hand-written views."""
+
+    def check_permissions(self, request):
+        if request.user.is_authenticated:
+            bind_tenant_and_scopes(request)
+        else:
+            request.tenant, request.tenant_role, request.scopes = None, None, frozenset()
+        super().check_permissions(request)
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        usage = getattr(request, "rate_limit_usage", None)
+        if usage:
+            response["X-RateLimit-Limit"] = str(usage["limit"])
+            response["X-RateLimit-Remaining"] = str(max(usage["limit"] - usage["count"], 0))
+        return super().finalize_response(request, response, *args, **kwargs)
+
+
+class ApiView(TenantContextMixin, APIView):
+    """Base for the few hand-written endpoints (auth flows): same tenant, scope and error handling as resources."""
+
+    #: Scope the view needs, or None for "authenticated is enough".
+    scope: str | None = None
+    throttle_classes = [ResourceThrottle]
+
+    @property
+    def throttle_rate(self):
+        return api_settings.DEFAULT_THROTTLE
+
+    @property
+    def throttle_group(self):
+        return type(self).__name__
+
+    def required_scope(self):
+        return self.scope
+
+    def validated(self, serializer_class) -> dict:
+        """The request body validated by `serializer_class` (a 400 with field errors when it does not fit)."""
+        serializer = serializer_class(data=self.request.data, context={"request": self.request})
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data
+
+
+class ResourceViewSet(TenantContextMixin, GenericViewSet):
+    """Generated CRUD: forwards to the resource's hooks and applies the scoping chokepoint to every queryset.
+
+    The factory subclasses it with the mixins of the resource's `operations` and fills in `resource`,
+    `serializer_class`, `filterset_class`, search and ordering. It holds no state between requests.
+    """
+
+    resource = None
+    permission_classes = [IsAuthenticated, HasScope]
+    filter_backends = [DjangoFilterBackend, filters.SearchFilter, ResourceOrderingFilter]
+    pagination_class = ResourcePagination
+    throttle_classes = [ResourceThrottle]
+    lookup_url_kwarg = "id"
+    lookup_value_regex = "[0-9]+"
+
+    @property
+    def page_size(self):
+        return self.resource.page_size
+
+    @property
+    def throttle_rate(self):
+        return self.resource.throttle or api_settings.DEFAULT_THROTTLE
+
+    @property
+    def throttle_group(self):
+        return self.resource.name
+
+    def required_scope(self):
+        return self.resource.scope_for(self.action)
+
+    def check_permissions(self, request):
+        super().check_permissions(request)
+        if self.resource.tenant_field:
+            require_tenant(request)
+
+    def get_queryset(self):
+        queryset = self.resource.get_queryset(self.request)
+        return scope_queryset(queryset, request=self.request, resource=self.resource)
+
+    def perform_create(self, serializer):
+        serializer.instance = self.resource.perform_create(self.request, serializer.validated_data)
+
+    def perform_update(self, serializer):
+        serializer.instance = self.resource.perform_update(self.request, serializer.instance,
+                                                           serializer.validated_data)
+
+    def perform_destroy(self, instance):
+        self.resource.perform_destroy(self.request, instance)
+
+
+#: The DRF mixin that provides each generated operation.
+OPERATION_MIXINS = {
+    "list": mixins.ListModelMixin,
+    "create": mixins.CreateModelMixin,
+    "retrieve": mixins.RetrieveModelMixin,
+    "update": mixins.UpdateModelMixin,
+    "destroy": mixins.DestroyModelMixin,
+}

@@ -1,0 +1,80 @@
+"""HTTP surface of tenants: the tenants you belong to, and their members."""
+from rest_framework import serializers
+
+from apps import api
+
+from . import selectors, services
+from .models import Membership, Tenant
+
+
+class MemberSerializer(serializers.ModelSerializer):
+    """One member of a tenant."""
+
+    user_id = serializers.IntegerField(source="user.id", read_only=True)
+    email = serializers.EmailField(source="user.email", read_only=True)
+    full_name = serializers.CharField(source="user.full_name", read_only=True)
+
+    class Meta:
+        model = Membership
+        fields = ["user_id", "email", "full_name", "role", "created_at"]
+
+
+class MemberAddInput(serializers.Serializer):
+    email = serializers.EmailField()
+    role = serializers.ChoiceField(choices=Membership.Role.choices, default=Membership.Role.MEMBER)
+
+
+class MemberRoleInput(serializers.Serializer):
+    role = serializers.ChoiceField(choices=Membership.Role.choices)
+
+
+@api.register(Tenant)
+class TenantResource(api.Resource):
+    """Tenants are isolated workspaces. You see the tenants you belong to; platform admins see and create all.
+
+    Owners and admins of a tenant may rename it and manage its members; limits are set by platform admins.
+    """
+
+    name = "tenants"
+    scope = "tenants"
+    visibility = selectors.tenants_visible_to
+    fields = ["id", "name", "slug", "is_active", "max_concurrent_jobs", "max_concurrent_migrations",
+              "rate_limit", "created_at", "updated_at"]
+    read_only = ["id", "created_at", "updated_at"]
+    filters = {"is_active": "is_active"}
+    search = ["name", "slug"]
+    ordering = ["name", "created_at"]
+    default_ordering = ["name"]
+    operations = ("list", "create", "retrieve", "update")
+
+    def perform_create(self, request, data):
+        return services.tenant_create(created_by=request.user, **data)
+
+    def perform_update(self, request, instance, data):
+        return services.tenant_update(tenant=instance, changed_by=request.user, **data)
+
+    @api.action(detail=True, url_path="members", scope="tenants:read", output=MemberSerializer(many=True))
+    def members(self, request, tenant):
+        """List the tenant's members with their roles. Owners, admins and platform admins only (else 403)."""
+        services.require_manager(tenant, request.user)
+        return selectors.tenant_members(tenant)
+
+    @api.action(detail=True, methods=["post"], url_path="members", scope="tenants:write", input=MemberAddInput,
+                output=MemberSerializer, status=201)
+    def add_member(self, request, tenant, data):
+        """Add an existing user, by email, with a role. 404 for an unknown email; 409 when already a member."""
+        return services.membership_add_by_email(tenant=tenant, email=data["email"], role=data["role"],
+                                                added_by=request.user)
+
+    @api.action(detail=True, methods=["patch"], url_path=r"members/(?P<user_id>[0-9]+)", scope="tenants:write",
+                input=MemberRoleInput, output=MemberSerializer)
+    def change_member_role(self, request, tenant, data, user_id):
+        """Change a member's role. A tenant keeps at least one owner (409); only owners grant ownership."""
+        return services.membership_change_role(tenant=tenant, user_id=int(user_id), role=data["role"],
+                                               changed_by=request.user)
+
+    @api.action(detail=True, methods=["delete"], url_path=r"members/(?P<user_id>[0-9]+)", scope="tenants:write",
+                status=204)
+    def remove_member(self, request, tenant, user_id):
+        """Remove a member from the tenant (204). The last owner cannot be removed (409)."""
+        services.membership_remove(tenant=tenant, user_id=int(user_id), removed_by=request.user)

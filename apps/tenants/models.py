@@ -1,0 +1,51 @@
+"""Tenants, their limits, and who belongs to them with which role."""
+from django.conf import settings
+from django.db import models
+
+
+class Tenant(models.Model):
+    """An isolated workspace: every tenant-owned row belongs to exactly one tenant."""
+
+    name = models.CharField(max_length=100)
+    slug = models.SlugField(max_length=60, unique=True)
+    is_active = models.BooleanField(default=True)
+    max_concurrent_jobs = models.PositiveIntegerField(default=5, help_text="Jobs running at once.")
+    max_concurrent_migrations = models.PositiveIntegerField(default=2, help_text="Migrations running at once.")
+    rate_limit = models.CharField(max_length=20, blank=True,
+                                  help_text='Requests allowed for the whole tenant, e.g. "5000/m"; blank for none.')
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Membership(models.Model):
+    """A user's place in a tenant. Viewers read; members write; owners and admins also manage members."""
+
+    class Role(models.TextChoices):
+        OWNER = "owner", "Owner"
+        ADMIN = "admin", "Admin"
+        MEMBER = "member", "Member"
+        VIEWER = "viewer", "Viewer"
+
+    MANAGER_ROLES = (Role.OWNER, Role.ADMIN)
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.MEMBER)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        constraints = [models.UniqueConstraint(fields=["tenant", "user"], name="unique_membership")]
+
+    def __str__(self):
+        return f"{self.user} in {self.tenant} ({self.role})"
+
+    @property
+    def can_manage_members(self) -> bool:
+        return self.role in self.MANAGER_ROLES

@@ -1,0 +1,44 @@
+"""Reads about tenants: which one a request acts in, and which ones a user can see."""
+from apps.api.errors import PermissionDenied
+
+from .models import Membership, Tenant
+
+NOT_A_MEMBER = "You are not a member of this tenant."
+
+
+def tenant_for_request(request) -> tuple[Tenant | None, str | None]:
+    """The active tenant and the caller's role in it (TESSERA_API["TENANT_RESOLVER"]).
+
+    `X-Tenant-ID` (id or slug) chooses it; without the header, the user's first tenant. A tenant the
+    caller may not enter is a 403 whose message is the same whether the tenant exists or not, so the
+    header cannot be used to discover tenants. Platform admins may enter any active tenant.
+    """
+    user = request.user
+    wanted = request.headers.get("X-Tenant-ID", "").strip()
+    memberships = Membership.objects.select_related("tenant").filter(user=user, tenant__is_active=True)
+    if not wanted:
+        membership = memberships.first()
+        return (membership.tenant, membership.role) if membership else (None, None)
+    membership = memberships.filter(**_tenant_lookup(wanted, prefix="tenant__")).first()
+    if membership is not None:
+        return membership.tenant, membership.role
+    if user.is_platform_admin:
+        tenant = Tenant.objects.filter(is_active=True, **_tenant_lookup(wanted)).first()
+        if tenant is not None:
+            return tenant, None
+    raise PermissionDenied(NOT_A_MEMBER)
+
+
+def _tenant_lookup(wanted: str, *, prefix: str = "") -> dict:
+    return {f"{prefix}pk": int(wanted)} if wanted.isdigit() else {f"{prefix}slug": wanted}
+
+
+def tenants_visible_to(queryset, *, request):
+    """Visibility policy of the tenants resource: the caller's tenants; every tenant for platform admins."""
+    if request.user.is_platform_admin:
+        return queryset
+    return queryset.filter(memberships__user=request.user).distinct()
+
+
+def tenant_members(tenant: Tenant):
+    return tenant.memberships.select_related("user").order_by("created_at", "pk")

@@ -1,0 +1,123 @@
+"""State changes of tenants and memberships. Who may manage members is decided here."""
+from django.contrib.auth import get_user_model
+from django.db import IntegrityError, transaction
+from django.utils.text import slugify
+
+from apps.api.errors import Conflict, NotFound, PermissionDenied
+
+from .models import Membership, Tenant
+
+#: Fields only platform admins may change; tenant owners may rename their tenant but not raise its limits.
+LIMIT_FIELDS = {"max_concurrent_jobs", "max_concurrent_migrations", "rate_limit", "is_active"}
+
+
+def unique_slug(base: str) -> str:
+    slug = slugify(base)[:50] or "tenant"
+    candidate, counter = slug, 1
+    while Tenant.objects.filter(slug=candidate).exists():
+        counter += 1
+        candidate = f"{slug}-{counter}"
+    return candidate
+
+
+@transaction.atomic
+def tenant_create(*, created_by, owner=None, **fields) -> Tenant:
+    """Create a tenant (platform admins only) with `owner` (default: the creator) as its owner."""
+    if not created_by.is_platform_admin:
+        raise PermissionDenied("Only platform admins can create tenants.")
+    if "slug" in fields and Tenant.objects.filter(slug=fields["slug"]).exists():
+        raise Conflict("A tenant with this slug already exists.", details={"slug": ["This slug is taken."]})
+    fields.setdefault("slug", unique_slug(fields["name"]))
+    tenant = Tenant.objects.create(**fields)
+    Membership.objects.create(tenant=tenant, user=owner or created_by, role=Membership.Role.OWNER)
+    return tenant
+
+
+@transaction.atomic
+def tenant_create_personal(*, owner) -> Tenant:
+    """The personal tenant every registered user gets, owned by them."""
+    name = owner.full_name or owner.email.split("@")[0]
+    tenant = Tenant.objects.create(name=f"{name}'s workspace"[:100], slug=unique_slug(owner.email.split("@")[0]))
+    Membership.objects.create(tenant=tenant, user=owner, role=Membership.Role.OWNER)
+    return tenant
+
+
+@transaction.atomic
+def tenant_update(*, tenant: Tenant, changed_by, **fields) -> Tenant:
+    """Tenant owners and admins may rename; limits and activation are for platform admins."""
+    tenant = Tenant.objects.select_for_update().get(pk=tenant.pk)
+    require_manager(tenant, changed_by)
+    if LIMIT_FIELDS & set(fields) and not changed_by.is_platform_admin:
+        raise PermissionDenied("Only platform admins can change a tenant's limits or activation.")
+    if "slug" in fields and Tenant.objects.filter(slug=fields["slug"]).exclude(pk=tenant.pk).exists():
+        raise Conflict("A tenant with this slug already exists.", details={"slug": ["This slug is taken."]})
+    for name, value in fields.items():
+        setattr(tenant, name, value)
+    tenant.save(update_fields=[*fields, "updated_at"])
+    return tenant
+
+
+def require_manager(tenant: Tenant, user) -> None:
+    """Raise 403 unless `user` is a platform admin or an owner/admin of `tenant`."""
+    if user.is_platform_admin:
+        return
+    if not tenant.memberships.filter(user=user, role__in=Membership.MANAGER_ROLES).exists():
+        raise PermissionDenied("Only the tenant's owners and admins can manage its members.")
+
+
+@transaction.atomic
+def membership_add_by_email(*, tenant: Tenant, email: str, role: str, added_by) -> Membership:
+    """Add the user with `email` to `tenant`; unknown emails are 404, existing members 409."""
+    require_manager(tenant, added_by)
+    user = get_user_model().objects.filter(email__iexact=email, is_active=True).first()
+    if user is None:
+        raise NotFound("No active user has this email.")
+    _require_owner_for_owner_role(tenant, added_by, role)
+    try:
+        with transaction.atomic():
+            return Membership.objects.create(tenant=tenant, user=user, role=role)
+    except IntegrityError:
+        raise Conflict("This user is already a member of the tenant.") from None
+
+
+@transaction.atomic
+def membership_change_role(*, tenant: Tenant, user_id: int, role: str, changed_by) -> Membership:
+    require_manager(tenant, changed_by)
+    membership = _locked_membership(tenant, user_id)
+    _require_owner_for_owner_role(tenant, changed_by, role, membership.role)
+    if membership.role == Membership.Role.OWNER and role != Membership.Role.OWNER:
+        _keep_one_owner(tenant, membership)
+    membership.role = role
+    membership.save(update_fields=["role"])
+    return membership
+
+
+@transaction.atomic
+def membership_remove(*, tenant: Tenant, user_id: int, removed_by) -> None:
+    require_manager(tenant, removed_by)
+    membership = _locked_membership(tenant, user_id)
+    _require_owner_for_owner_role(tenant, removed_by, membership.role)
+    if membership.role == Membership.Role.OWNER:
+        _keep_one_owner(tenant, membership)
+    membership.delete()
+
+
+def _locked_membership(tenant: Tenant, user_id: int) -> Membership:
+    membership = Membership.objects.select_for_update().filter(tenant=tenant, user_id=user_id).first()
+    if membership is None:
+        raise NotFound("This user is not a member of the tenant.")
+    return membership
+
+
+def _require_owner_for_owner_role(tenant, actor, *roles) -> None:
+    """Only owners (or platform admins) grant, change or remove the owner role."""
+    if Membership.Role.OWNER not in roles or actor.is_platform_admin:
+        return
+    if not tenant.memberships.filter(user=actor, role=Membership.Role.OWNER).exists():
+        raise PermissionDenied("Only an owner can grant, change or remove the owner role.")
+
+
+def _keep_one_owner(tenant: Tenant, leaving: Membership) -> None:
+    others = tenant.memberships.select_for_update().filter(role=Membership.Role.OWNER).exclude(pk=leaving.pk)
+    if not others.exists():
+        raise Conflict("A tenant must keep at least one owner.")

@@ -1,0 +1,23 @@
+"""Root URLs: the generated API in one line, as admin is, plus docs, health and the admin console."""
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+from apps import api
+from apps.api import meta_views
+
+urlpatterns = [
+    path("", meta_views.IndexView.as_view(), name="index"),
+    path("health", meta_views.HealthView.as_view(), name="health"),
+    path("api/v1/", include(api.site.urls)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("openapi.json", SpectacularAPIView.as_view(), name="openapi-json"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    path("docs", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    path("redoc", SpectacularRedocView.as_view(url_name="schema"), name="redoc-short"),
+    path("admin/", admin.site.urls),
+]
+
+handler404 = meta_views.not_found
+handler500 = meta_views.server_failure
