@@ -23,6 +23,8 @@ os.environ.setdefault("SECRET_KEY", "test-only-secret-key-that-is-long-enough-fo
 os.environ.setdefault("DEBUG", "false")
 os.environ.setdefault("FAST_PASSWORD_HASHER", "true")
 os.environ.setdefault("CACHE_KEY_PREFIX", "tessera-test")
+# A second resource, declared only for tests, proves the generator works beyond the shipped apps.
+os.environ.setdefault("EXTRA_INSTALLED_APPS", "tests.testapp")
 if "DATABASE_URL" not in os.environ and _answers(5432):
     os.environ["DATABASE_URL"] = LOCAL_POSTGRES
 if "REDIS_URL" not in os.environ and _answers(6379):

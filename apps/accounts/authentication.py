@@ -27,7 +27,7 @@ def key_digest(secret: str) -> str:
 
 def key_prefix(secret: str) -> str | None:
     """The public prefix of a key shaped `tsk_<prefix>_<secret>`, or None when it has another shape."""
-    parts = secret.split("_")
+    parts = secret.split("_", 2)
     return parts[1] if len(parts) == 3 and parts[0] == "tsk" and parts[1] else None
 
 

@@ -1,0 +1,142 @@
+"""Personas, tenants and API clients shared by every test; everything runs on the real database and cache.
+
+Rows that belong to the "other" personas carry a canary string, so a leak shows up by searching a body.
+"""
+import pytest
+from django.core.cache import cache
+
+from apps.accounts.models import User
+from apps.accounts.services import api_key_create
+from apps.accounts.scopes import role_scopes
+from apps.api.testing import TenantAPIClient
+from apps.tasks.models import Task
+from apps.tenants.models import Membership, Tenant
+
+PASSWORD = "a-long-enough-test-password"
+CANARY = "CANARY-7f3a"
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    """Rate-limit counters live in the cache; each test starts with none."""
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def make_user(email: str, *, role=User.Role.USER, tenant=None, membership_role=Membership.Role.MEMBER, **extra):
+    user = User.objects.create_user(email=email, password=PASSWORD, role=role, **extra)
+    if tenant is not None:
+        Membership.objects.create(tenant=tenant, user=user, role=membership_role)
+    return user
+
+
+@pytest.fixture
+def tenant(db):
+    return Tenant.objects.create(name="Acme", slug="acme")
+
+
+@pytest.fixture
+def other_tenant(db):
+    return Tenant.objects.create(name=f"Globex {CANARY}", slug="globex")
+
+
+@pytest.fixture
+def admin_user(db):
+    return make_user("admin@example.com", role=User.Role.ADMIN, is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def user(tenant):
+    return make_user("user@example.com", tenant=tenant, membership_role=Membership.Role.OWNER)
+
+
+@pytest.fixture
+def second_user(tenant):
+    return make_user("second@example.com", tenant=tenant)
+
+
+@pytest.fixture
+def viewer(tenant):
+    """A platform viewer: reads tenant resources, writes nothing."""
+    return make_user("viewer@example.com", role=User.Role.VIEWER, tenant=tenant)
+
+
+@pytest.fixture
+def other_user(other_tenant):
+    return make_user("other@example.com", tenant=other_tenant, membership_role=Membership.Role.OWNER,
+                     full_name=CANARY)
+
+
+@pytest.fixture
+def mixed_user(tenant, other_tenant):
+    """A member of the other tenant who is only a viewer in `tenant`."""
+    user = make_user("mixed@example.com", tenant=other_tenant)
+    Membership.objects.create(tenant=tenant, user=user, role=Membership.Role.VIEWER)
+    return user
+
+
+def client_for(user, tenant=None) -> TenantAPIClient:
+    return TenantAPIClient(tenant=tenant).as_user(user)
+
+
+@pytest.fixture
+def anon_client():
+    return TenantAPIClient()
+
+
+@pytest.fixture
+def admin_client(admin_user, tenant):
+    return client_for(admin_user, tenant)
+
+
+@pytest.fixture
+def user_client(user, tenant):
+    return client_for(user, tenant)
+
+
+@pytest.fixture
+def second_user_client(second_user, tenant):
+    return client_for(second_user, tenant)
+
+
+@pytest.fixture
+def viewer_client(viewer, tenant):
+    return client_for(viewer, tenant)
+
+
+@pytest.fixture
+def other_tenant_client(other_user, other_tenant):
+    return client_for(other_user, other_tenant)
+
+
+@pytest.fixture
+def mixed_client(mixed_user):
+    """No tenant pinned: each test sends the X-Tenant-ID it needs."""
+    return client_for(mixed_user)
+
+
+@pytest.fixture
+def read_only_key(user):
+    """An API key of `user` that holds only tasks:read."""
+    return api_key_create(user=user, name="read-only", scopes=["tasks:read"], allowed=role_scopes(user.role))
+
+
+@pytest.fixture
+def read_only_key_client(read_only_key, tenant):
+    return TenantAPIClient(tenant=tenant).with_api_key(read_only_key.secret)
+
+
+@pytest.fixture
+def task(user, tenant):
+    return Task.objects.create(tenant=tenant, user=user, title="Write the spec", priority=Task.Priority.HIGH)
+
+
+@pytest.fixture
+def second_user_task(second_user, tenant):
+    return Task.objects.create(tenant=tenant, user=second_user, title=f"Second's task {CANARY}")
+
+
+@pytest.fixture
+def other_tenant_task(other_user, other_tenant):
+    return Task.objects.create(tenant=other_tenant, user=other_user, title=f"Globex plan {CANARY}")

@@ -1,0 +1,46 @@
+"""A second resource declared only in tests: tenant-scoped, no owner, with declared verbs."""
+from rest_framework import serializers
+
+from apps import api
+
+from . import services
+from .models import Note
+
+
+class SearchInput(serializers.Serializer):
+    text = serializers.CharField(max_length=50)
+
+
+class NoteBodySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Note
+        fields = ["id", "body"]
+
+
+@api.register(Note)
+class NoteResource(api.Resource):
+    """Notes shared by everyone in a tenant."""
+
+    name = "notes"
+    scope = "notes"
+    tenant_field = "tenant"
+    fields = ["id", "body", "colour", "pinned", "author", "created_at"]
+    read_only = ["id", "pinned", "author", "created_at"]
+    filters = {"colour": "colour", "pinned": "pinned"}
+    search = ["body"]
+    ordering = ["colour", "created_at"]
+    default_ordering = ["created_at"]
+    select_related = ["author"]
+
+    def perform_create(self, request, data):
+        return super().perform_create(request, {**data, "author": request.user})
+
+    @api.action(detail=True, methods=["post"], scope="notes:write")
+    def pin(self, request, note):
+        """Pin a note; pinning a pinned note is 409."""
+        return services.note_pin(note=note)
+
+    @api.action(detail=False, scope="notes:read", input=SearchInput, output=NoteBodySerializer(many=True))
+    def bodies(self, request, data):
+        """Only the bodies of the notes that contain `text`."""
+        return services.note_search(tenant=request.tenant, text=data["text"])

@@ -1,0 +1,20 @@
+"""The one rule behind the Note verbs."""
+from django.db import transaction
+
+from apps.api.errors import Conflict
+
+from .models import Note
+
+
+@transaction.atomic
+def note_pin(*, note: Note) -> Note:
+    note = Note.objects.select_for_update().get(pk=note.pk)
+    if note.pinned:
+        raise Conflict("This note is already pinned.")
+    note.pinned = True
+    note.save(update_fields=["pinned", "updated_at"])
+    return note
+
+
+def note_search(*, tenant, text: str):
+    return Note.objects.filter(tenant=tenant, body__icontains=text)
