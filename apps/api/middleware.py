@@ -6,7 +6,7 @@ from contextvars import ContextVar
 _request_id: ContextVar[str] = ContextVar("request_id", default="")
 
 #: A client's id is echoed only when it is short and plain, so it cannot inject into logs or headers.
-SANE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 
 
 def current_request_id() -> str:
@@ -22,7 +22,9 @@ class RequestIDMiddleware:
 
     def __call__(self, request):
         candidate = request.headers.get("X-Request-ID", "")
-        request_id = candidate if SANE_REQUEST_ID.match(candidate) else uuid.uuid4().hex
+        # fullmatch, not match with `$`: `$` also matches before a trailing newline, and a newline in a
+        # header value makes Django raise BadHeaderError (a 500) when the id is echoed.
+        request_id = candidate if SANE_REQUEST_ID.fullmatch(candidate) else uuid.uuid4().hex
         request.id = request_id
         token = _request_id.set(request_id)
         try:
