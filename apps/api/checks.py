@@ -30,7 +30,7 @@ def check_resources(app_configs=None, site=None, **kwargs):
 def check_resource(resource) -> list[Error]:
     model = resource.model
     errors = []
-    for attribute in ("fields", "read_only", "search", "ordering", "operations"):
+    for attribute in ("fields", "read_only", "filters", "search", "ordering", "operations"):
         if getattr(resource, attribute) == "__all__":
             errors.append(_error(resource, attribute, 'is "__all__"; list the names explicitly.', "E013"))
             return errors
