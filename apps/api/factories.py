@@ -4,6 +4,8 @@ import inspect
 from django.contrib import admin
 from django.db.models.constants import LOOKUP_SEP
 from django_filters import FilterSet
+from django_filters.exceptions import FieldLookupError
+from django_filters.utils import resolve_field as resolve_lookup
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.decorators import action as drf_action
@@ -28,12 +30,22 @@ def build_serializer(resource) -> type[serializers.ModelSerializer]:
 
 
 def split_lookup(model, lookup: str) -> tuple[str, str]:
-    """Split `due_date__lte` into the field path `due_date` and the lookup `lte`."""
+    """Split `due_date__lte` into the field path `due_date` and the lookup `lte`.
+
+    The lookup part is validated too (`due_date__bogus` is a LookupError), so check api.E005 reports
+    it at start-up instead of django-filter raising on the first request that builds the filterset.
+    """
     parts = lookup.split(LOOKUP_SEP)
     for cut in range(len(parts), 0, -1):
         path = LOOKUP_SEP.join(parts[:cut])
-        if resolve_field(model, path) is not None:
-            return path, LOOKUP_SEP.join(parts[cut:]) or "exact"
+        field = resolve_field(model, path)
+        if field is not None:
+            lookup_expr = LOOKUP_SEP.join(parts[cut:]) or "exact"
+            try:
+                resolve_lookup(field, lookup_expr)
+            except FieldLookupError:
+                raise LookupError(f"{model.__name__}.{path} does not support the lookup {lookup_expr!r}.") from None
+            return path, lookup_expr
     raise LookupError(f"{model.__name__} has no field for lookup {lookup!r}.")
 
 
