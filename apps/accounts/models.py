@@ -45,6 +45,12 @@ class User(AbstractBaseUser, PermissionsMixin):
     def __str__(self):
         return self.email
 
+    def clean(self):
+        super().clean()
+        # Login lowercases the email it is given, so an email saved any other way (admin forms) must be too,
+        # or that user could never log in and a case-variant duplicate would pass the unique check.
+        self.email = type(self).objects.normalize_email(self.email).lower()
+
     @property
     def is_platform_admin(self) -> bool:
         return self.role == self.Role.ADMIN
