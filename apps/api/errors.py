@@ -56,6 +56,12 @@ class Conflict(DomainError):
     default_message = "The request conflicts with the current state of the resource."
 
 
+class PayloadTooLarge(DomainError):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    code = PAYLOAD_TOO_LARGE
+    default_message = "The request body is too large."
+
+
 class Unavailable(DomainError):
     status_code = status.HTTP_503_SERVICE_UNAVAILABLE
     code = UNAVAILABLE

@@ -2,6 +2,7 @@
 import logging
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions, status
@@ -50,6 +51,9 @@ def envelope_json(code: str, message: str, *, status_code: int) -> JsonResponse:
 
 def envelope_exception_handler(exc, context):
     """DRF's EXCEPTION_HANDLER: maps the exception to an envelope; anything unknown becomes a logged 500."""
+    if isinstance(exc, RequestDataTooBig):
+        # Django raises it when DRF first reads request.body; DRF has no exception of its own for 413.
+        exc = errors.PayloadTooLarge()
     if isinstance(exc, errors.DomainError):
         return envelope(exc.code, exc.message, status_code=exc.status_code, details=exc.details)
     exc = _as_drf_exception(exc)
