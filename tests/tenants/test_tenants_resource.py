@@ -1,0 +1,200 @@
+"""The tenants resource at /api/v1/tenants/: mine to see, admins' to create, owners' to rename."""
+import pytest
+
+from apps.tenants.models import Membership, Tenant
+
+pytestmark = pytest.mark.django_db
+
+URL = "/api/v1/tenants/"
+
+
+def slugs(response) -> list[str]:
+    return [row["slug"] for row in response.json()["results"]]
+
+
+def test_a_user_lists_only_their_tenants(user_client, other_tenant):
+    response = user_client.get(URL)
+
+    assert response.status_code == 200
+    assert slugs(response) == ["acme"]
+
+
+def test_a_member_of_two_tenants_lists_both(mixed_client, tenant, other_tenant):
+    response = mixed_client.get(URL)
+
+    assert slugs(response) == ["acme", "globex"]
+
+
+def test_a_platform_admin_lists_every_tenant(admin_client, tenant, other_tenant):
+    response = admin_client.get(URL)
+
+    assert slugs(response) == ["acme", "globex"]
+
+
+def test_a_member_gets_their_tenant_with_its_limits(user_client, tenant):
+    response = user_client.get(f"{URL}{tenant.pk}/")
+
+    assert response.status_code == 200
+    body = response.json()
+    assert (body["slug"], body["max_concurrent_jobs"], body["max_concurrent_migrations"]) == ("acme", 5, 2)
+
+
+def test_another_users_tenant_is_not_found(user_client, other_tenant):
+    response = user_client.get(f"{URL}{other_tenant.pk}/")
+
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "not_found"
+
+
+def test_a_platform_admin_creates_a_tenant_and_owns_it(admin_client, admin_user):
+    response = admin_client.post(URL, {"name": "Initech", "slug": "initech"})
+
+    assert response.status_code == 201
+    created = Tenant.objects.get(pk=response.json()["id"])
+    assert created.slug == "initech"
+    assert list(created.memberships.values_list("user", "role")) == [(admin_user.pk, "owner")]
+
+
+def test_a_created_tenant_appears_in_the_creators_me(admin_client):
+    admin_client.post(URL, {"name": "Initech", "slug": "initech"})
+
+    response = admin_client.get("/api/v1/auth/me")
+
+    assert "initech" in [row["slug"] for row in response.json()["tenants"]]
+
+
+@pytest.mark.parametrize("client_name", ["user_client", "second_user_client", "other_tenant_client"])
+def test_a_non_admin_cannot_create_a_tenant(request, client_name):
+    client = request.getfixturevalue(client_name)
+
+    response = client.post(URL, {"name": "Rogue", "slug": "rogue"})
+
+    assert response.status_code == 403
+    assert response.json()["error"]["code"] == "permission_denied"
+    assert not Tenant.objects.filter(slug="rogue").exists()
+
+
+def test_a_viewer_cannot_create_a_tenant(viewer_client):
+    response = viewer_client.post(URL, {"name": "Rogue", "slug": "rogue"})
+
+    assert response.status_code == 403
+    assert response.json()["error"]["code"] == "permission_denied"
+
+
+def test_creating_a_tenant_with_a_taken_slug_is_a_conflict(admin_client, other_tenant):
+    response = admin_client.post(URL, {"name": "Another Globex", "slug": "globex"})
+
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "conflict"
+    assert Tenant.objects.filter(slug="globex").count() == 1
+
+
+def test_creating_a_tenant_without_a_name_is_a_validation_error(admin_client):
+    response = admin_client.post(URL, {"slug": "nameless"})
+
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "validation_error"
+    assert "name" in response.json()["error"]["details"]
+
+
+def test_the_owner_renames_their_tenant(user_client, tenant):
+    response = user_client.patch(f"{URL}{tenant.pk}/", {"name": "Acme Corp"})
+
+    assert response.status_code == 200
+    assert response.json()["name"] == "Acme Corp"
+    tenant.refresh_from_db()
+    assert tenant.name == "Acme Corp"
+
+
+def test_a_tenant_admin_renames_the_tenant(tenant):
+    from tests.conftest import client_for, make_user
+    manager = make_user("manager@example.com", tenant=tenant, membership_role=Membership.Role.ADMIN)
+
+    response = client_for(manager, tenant).patch(f"{URL}{tenant.pk}/", {"name": "Acme Managed"})
+
+    assert response.status_code == 200
+
+
+def test_a_plain_member_cannot_rename_the_tenant(second_user_client, tenant):
+    response = second_user_client.patch(f"{URL}{tenant.pk}/", {"name": "Hijacked"})
+
+    assert response.status_code == 403
+    assert response.json()["error"]["code"] == "permission_denied"
+    tenant.refresh_from_db()
+    assert tenant.name == "Acme"
+
+
+def test_a_viewer_cannot_rename_the_tenant(viewer_client, tenant):
+    response = viewer_client.patch(f"{URL}{tenant.pk}/", {"name": "Hijacked"})
+
+    assert response.status_code == 403
+    assert response.json()["error"]["code"] == "permission_denied"
+
+
+def test_another_tenants_owner_cannot_rename_this_tenant(other_tenant_client, tenant):
+    response = other_tenant_client.patch(f"{URL}{tenant.pk}/", {"name": "Hijacked"})
+
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "not_found"
+
+
+@pytest.mark.parametrize("field, value", [("max_concurrent_jobs", 500), ("max_concurrent_migrations", 50),
+                                          ("rate_limit", "100000/m"), ("is_active", False)])
+def test_the_owner_cannot_change_limits_or_activation(user_client, tenant, field, value):
+    response = user_client.patch(f"{URL}{tenant.pk}/", {field: value})
+
+    assert response.status_code == 403
+    assert response.json()["error"]["code"] == "permission_denied"
+    assert Tenant.objects.filter(pk=tenant.pk, **{field: getattr(tenant, field)}).exists()
+
+
+def test_a_platform_admin_changes_the_limits(admin_client, tenant):
+    response = admin_client.patch(f"{URL}{tenant.pk}/", {"max_concurrent_jobs": 20, "rate_limit": "600/m"})
+
+    assert response.status_code == 200
+    tenant.refresh_from_db()
+    assert (tenant.max_concurrent_jobs, tenant.rate_limit) == (20, "600/m")
+
+
+def test_a_platform_admin_changes_limits_of_a_tenant_they_do_not_belong_to(admin_client, other_tenant):
+    response = admin_client.patch(f"{URL}{other_tenant.pk}/", {"max_concurrent_migrations": 4})
+
+    assert response.status_code == 200
+    assert response.json()["max_concurrent_migrations"] == 4
+
+
+def test_renaming_to_a_taken_slug_is_a_conflict(admin_client, tenant, other_tenant):
+    response = admin_client.patch(f"{URL}{tenant.pk}/", {"slug": "globex"})
+
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "conflict"
+    tenant.refresh_from_db()
+    assert tenant.slug == "acme"
+
+
+def test_the_owner_may_keep_the_current_slug(user_client, tenant):
+    response = user_client.patch(f"{URL}{tenant.pk}/", {"slug": "acme", "name": "Acme"})
+
+    assert response.status_code == 200
+
+
+def test_tenants_cannot_be_deleted_through_the_api(admin_client, tenant):
+    response = admin_client.delete(f"{URL}{tenant.pk}/")
+
+    assert response.status_code == 405
+    assert response.json()["error"]["code"] == "method_not_allowed"
+
+
+def test_a_tenant_created_without_a_slug_gets_one_from_its_name(admin_client, tenant):
+    response = admin_client.post(URL, {"name": "Acme"})
+
+    assert response.status_code == 201
+    assert response.json()["slug"] == "acme-2"
+
+
+def test_a_slug_that_is_not_a_slug_is_a_validation_error_on_slug(admin_client):
+    response = admin_client.post(URL, {"name": "Bad", "slug": "not a slug!"})
+
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "validation_error"
+    assert list(response.json()["error"]["details"]) == ["slug"]
