@@ -30,7 +30,9 @@ def tenant_for_request(request) -> tuple[Tenant | None, str | None]:
 
 
 def _tenant_lookup(wanted: str, *, prefix: str = "") -> dict:
-    return {f"{prefix}pk": int(wanted)} if wanted.isdigit() else {f"{prefix}slug": wanted}
+    # isdigit() alone also accepts characters such as "²" that int() refuses; a header must never cause a 500.
+    is_id = wanted.isascii() and wanted.isdigit()
+    return {f"{prefix}pk": int(wanted)} if is_id else {f"{prefix}slug": wanted}
 
 
 def tenants_visible_to(queryset, *, request):
