@@ -73,6 +73,16 @@ def test_a_non_member_cannot_reach_tenant_resources_with_the_header(user_client,
     assert response.json()["error"]["code"] == "permission_denied"
 
 
+@pytest.mark.parametrize("header", ["²", "1¹", "99999999999999999999999999", "-1", "x" * 300])
+def test_an_odd_header_is_the_same_403_and_never_a_500(user_client, other_tenant, header):
+    expected = user_client.get(URL, HTTP_X_TENANT_ID=str(other_tenant.pk))
+
+    response = user_client.get(URL, HTTP_X_TENANT_ID=header)
+
+    assert response.status_code == 403
+    assert error_without_request_id(response) == error_without_request_id(expected)
+
+
 def test_a_platform_admin_may_enter_any_tenant(admin_user, other_tenant):
     response = client_for(admin_user, other_tenant).get(URL)
 

@@ -2,6 +2,7 @@
 import pytest
 
 from apps.tenants.models import Membership, Tenant
+from tests.conftest import client_for, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -107,7 +108,6 @@ def test_the_owner_renames_their_tenant(user_client, tenant):
 
 
 def test_a_tenant_admin_renames_the_tenant(tenant):
-    from tests.conftest import client_for, make_user
     manager = make_user("manager@example.com", tenant=tenant, membership_role=Membership.Role.ADMIN)
 
     response = client_for(manager, tenant).patch(f"{URL}{tenant.pk}/", {"name": "Acme Managed"})
