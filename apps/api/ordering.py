@@ -9,7 +9,7 @@ class ResourceOrderingFilter(OrderingFilter):
 
     Unknown fields are refused rather than ignored, so a typo is visible. A field with choices sorts by
     the position of its value in the choices (low < medium < high < critical), not alphabetically. Nulls
-    sort last either way, and the primary key breaks ties so paginated results are stable.
+    of nullable fields sort last either way, and the primary key breaks ties so paginated results are stable.
     """
 
     def get_ordering(self, request, queryset, view):
@@ -50,4 +50,6 @@ def order_expression(model, term: str):
                           output_field=IntegerField())
     else:
         expression = F(name)
-    return expression.desc(nulls_last=True) if descending else expression.asc(nulls_last=True)
+    # NULLS LAST only where nulls can occur: on a NOT NULL column it would stop PostgreSQL using its index.
+    nulls_last = True if field.null else None
+    return expression.desc(nulls_last=nulls_last) if descending else expression.asc(nulls_last=nulls_last)

@@ -110,7 +110,9 @@ class Resource:
     # --- hooks (same names and timing as DRF's, but they receive validated data) -----------------
     def get_queryset(self, request):
         """Rows before scoping. Override to narrow or annotate; scoping is applied after, always."""
-        return self.model._default_manager.select_related(*self.select_related)
+        queryset = self.model._default_manager.all()
+        # select_related() without arguments would follow every foreign key, so only call it with names.
+        return queryset.select_related(*self.select_related) if self.select_related else queryset
 
     def perform_create(self, request, data: dict):
         """Create a row from validated data, stamped with the active tenant and the current user."""
