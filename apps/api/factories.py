@@ -12,6 +12,7 @@ from rest_framework.decorators import action as drf_action
 from rest_framework.response import Response
 
 from .resources import Admin
+from .serializers import ResourceSerializer
 from .viewsets import OPERATION_MIXINS, ResourceViewSet
 
 
@@ -25,7 +26,7 @@ def build_serializer(resource) -> type[serializers.ModelSerializer]:
         return resource.serializer_class
     meta = type("Meta", (), {"model": resource.model, "fields": list(resource.fields),
                              "read_only_fields": list(resource.read_only)})
-    return type(f"{model_name(resource)}Serializer", (serializers.ModelSerializer,),
+    return type(f"{model_name(resource)}Serializer", (ResourceSerializer,),
                 {"Meta": meta, "__module__": type(resource).__module__, "__doc__": type(resource).__doc__})
 
 

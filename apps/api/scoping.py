@@ -11,11 +11,12 @@ def scope_queryset(queryset, *, request, resource):
     policy = type(resource).visibility
     if policy is not None:
         return policy(queryset, request=request)
+    conditions = {}
     if resource.tenant_field:
-        queryset = queryset.filter(**{resource.tenant_field: require_tenant(request)})
+        conditions[resource.tenant_field] = require_tenant(request)
     if resource.owner_field:
-        queryset = queryset.filter(**{resource.owner_field: request.user})
-    return queryset
+        conditions[resource.owner_field] = request.user
+    return queryset.filter(**conditions) if conditions else queryset
 
 
 def require_tenant(request):

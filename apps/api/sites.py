@@ -124,11 +124,14 @@ class ResourceSite:
     # --- scopes -----------------------------------------------------------------------------
     def scopes(self, *, include_admin_only: bool = True) -> frozenset[str]:
         """Every scope some resource or action needs: the catalogue roles and API keys choose from."""
-        found = set()
-        for resource in self._registry.values():
-            if include_admin_only or not resource.admin_only:
-                found |= resource.declared_scopes()
-        return frozenset(found)
+        key = ("scopes", include_admin_only)
+        if key not in self._built:
+            found = set()
+            for resource in self._registry.values():
+                if include_admin_only or not resource.admin_only:
+                    found |= resource.declared_scopes()
+            self._built[key] = frozenset(found)
+        return self._built[key]
 
 
 site = ResourceSite()
