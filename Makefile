@@ -35,7 +35,7 @@ check: $(VENV)/.installed
 	DEBUG=true $(BIN)/python manage.py spectacular --validate --fail-on-warn --file /dev/null
 
 bench: $(VENV)/.installed
-	$(BIN)/python scripts/bench_api.py
+	$(BIN)/python bench/api.py
 
 clean:
 	rm -rf $(VENV) .coverage htmlcov staticfiles
