@@ -11,6 +11,10 @@ URL = "/api/v1/auth/token"
 FORM = "application/x-www-form-urlencoded"
 
 
+def error_without_request_id(response) -> dict:
+    return {key: value for key, value in response.json()["error"].items() if key != "request_id"}
+
+
 def test_json_credentials_return_a_bearer_token_pair(anon_client, user):
     response = anon_client.post(URL, {"email": user.email, "password": PASSWORD})
 
@@ -71,8 +75,7 @@ def test_unknown_email_and_wrong_password_get_the_same_body(anon_client, user):
     unknown_email = anon_client.post(URL, {"email": "nobody@example.com", "password": "not-the-password"})
 
     assert wrong_password.status_code == unknown_email.status_code == 401
-    strip = lambda response: {k: v for k, v in response.json()["error"].items() if k != "request_id"}  # noqa: E731
-    assert strip(wrong_password) == strip(unknown_email)
+    assert error_without_request_id(wrong_password) == error_without_request_id(unknown_email)
 
 
 def test_an_inactive_user_is_refused_with_the_same_message(anon_client, user):

@@ -3,6 +3,7 @@ import pytest
 
 from apps.accounts.models import User
 from apps.api.testing import TenantAPIClient
+from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.django_db
 
@@ -100,7 +101,7 @@ def test_deactivation_makes_the_users_refresh_token_fail(admin_client, user, use
 def test_a_deactivated_user_cannot_log_in(admin_client, user, anon_client):
     admin_client.patch(f"{URL}{user.pk}/", {"is_active": False})
 
-    response = anon_client.post("/api/v1/auth/token", {"email": user.email, "password": "a-long-enough-test-password"})
+    response = anon_client.post("/api/v1/auth/token", {"email": user.email, "password": PASSWORD})
 
     assert response.status_code == 401
     assert response.json()["error"]["code"] == "authentication_failed"
@@ -110,7 +111,7 @@ def test_a_reactivated_user_can_log_in_again(admin_client, user, anon_client):
     admin_client.patch(f"{URL}{user.pk}/", {"is_active": False})
     admin_client.patch(f"{URL}{user.pk}/", {"is_active": True})
 
-    response = anon_client.post("/api/v1/auth/token", {"email": user.email, "password": "a-long-enough-test-password"})
+    response = anon_client.post("/api/v1/auth/token", {"email": user.email, "password": PASSWORD})
 
     assert response.status_code == 200
 
