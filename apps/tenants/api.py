@@ -2,6 +2,7 @@
 from rest_framework import serializers
 
 from apps import api
+from apps.api.serializers import ResourceSerializer
 
 from . import selectors, services
 from .models import Membership, Tenant
@@ -28,7 +29,7 @@ class MemberRoleInput(serializers.Serializer):
     role = serializers.ChoiceField(choices=Membership.Role.choices)
 
 
-class TenantSerializer(serializers.ModelSerializer):
+class TenantSerializer(ResourceSerializer):
     """Replaces the generated serializer only to drop its unique check on `slug`: a taken slug is a rule that
     services.tenant_create/tenant_update answer with a 409 (a generated UniqueValidator made it a 400), and a
     missing slug on create is derived from the name there."""
