@@ -16,6 +16,7 @@ urlpatterns = [
     path("docs", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
     path("redoc", SpectacularRedocView.as_view(url_name="schema"), name="redoc-short"),
+    path("api-auth/", include("rest_framework.urls")),  # log in and out of the browsable API
     path("admin/", admin.site.urls),
 ]
 
