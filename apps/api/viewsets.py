@@ -52,6 +52,8 @@ class ApiView(TenantContextMixin, APIView):
 
     #: Scope the view needs, or None for "authenticated is enough".
     scope: str | None = None
+    # HasScope here, not only on ResourceViewSet: without it `scope` above would be silently ignored.
+    permission_classes = [IsAuthenticated, HasScope]
     throttle_classes = [ResourceThrottle]
 
     @property
