@@ -198,6 +198,14 @@ def test_a_replaced_request_id_is_the_one_in_the_envelope(user_client):
 
 # --- exceptions raised inside views -----------------------------------------------------------------
 
+class Unprocessable(exceptions.APIException):
+    """A DRF exception of someone else's, with its own code."""
+
+    status_code = 422
+    default_code = errors.UNPROCESSABLE
+    default_detail = "The request is well-formed but cannot be processed."
+
+
 RAISED = {
     "django-404": (lambda: Http404(SECRET), 404, "not_found"),
     "django-permission": (lambda: DjangoPermissionDenied(SECRET), 403, "permission_denied"),
@@ -208,6 +216,7 @@ RAISED = {
                           "validation_error"),
     "unavailable": (lambda: errors.Unavailable(), 503, "unavailable"),
     "drf-throttled": (lambda: exceptions.Throttled(wait=7), 429, "throttled"),
+    "api-exception-subclass": (lambda: Unprocessable(), 422, "unprocessable"),
     "unexpected": (lambda: RuntimeError(SECRET), 500, "server_error"),
 }
 

@@ -1,8 +1,10 @@
 """Every generated operation and declared verb, exercised on `notes`, the resource declared only in tests."""
 import pytest
+from django.contrib.auth.models import Group, Permission
 from rest_framework import serializers
 
 from apps import api
+from apps.accounts.models import ApiKey
 from apps.api.testing import fresh_site
 from tests.conftest import CANARY
 from tests.testapp.api import NoteBodySerializer, NoteResource
@@ -374,3 +376,82 @@ def test_operations_left_out_of_the_declaration_are_not_allowed(verb_site, user_
 
     assert response.status_code == 405
     assert response.json()["error"]["code"] == "method_not_allowed"
+
+
+class GroupResource(api.Resource):
+    """Permission groups: a model with a many-to-many field, which the stock resources lack."""
+
+    scope = "tasks"  # borrows scopes the personas already hold; the global site does not know `groups`
+    fields = ["id", "name", "permissions"]
+    read_only = ["id"]
+
+
+@pytest.fixture
+def group_site(serve_site):
+    site = fresh_site()
+    site.register(Group, GroupResource)
+    return serve_site(site)
+
+
+@pytest.fixture
+def two_permissions():
+    return list(Permission.objects.order_by("pk")[:2])
+
+
+def test_create_sets_many_to_many_fields_after_saving_the_row(group_site, user_client, two_permissions):
+    ids = sorted(permission.id for permission in two_permissions)
+
+    response = user_client.post("/api/v1/groups/", {"name": "Editors", "permissions": ids})
+
+    assert response.status_code == 201
+    assert sorted(Group.objects.get(name="Editors").permissions.values_list("id", flat=True)) == ids
+
+
+def test_update_replaces_many_to_many_fields(group_site, user_client, two_permissions):
+    first, second = two_permissions
+    group = Group.objects.create(name="Editors")
+    group.permissions.set([first])
+
+    response = user_client.patch(f"/api/v1/groups/{group.id}/", {"permissions": [second.id]})
+
+    assert response.status_code == 200
+    assert list(group.permissions.values_list("id", flat=True)) == [second.id]
+
+
+# --- rendering ---------------------------------------------------------------------------------
+
+
+class KeyResource(api.Resource):
+    """API keys, read-only: a model with nullable timestamps, which the stock resources lack."""
+
+    name = "keys"
+    scope = "tasks"
+    owner_field = "user"
+    fields = ["id", "name", "expires_at", "created_at"]
+    read_only = ["id", "name", "expires_at", "created_at"]
+    operations = ("list", "retrieve")
+
+
+def test_an_unset_timestamp_renders_as_null(serve_site, user_client, read_only_key):
+    site = fresh_site()
+    site.register(ApiKey, KeyResource)
+    serve_site(site)
+
+    response = user_client.get(f"/api/v1/keys/{read_only_key.id}/")
+
+    assert response.status_code == 200
+    assert response.json()["expires_at"] is None
+
+
+def test_timestamps_render_in_utc_with_a_z(user_client, note):
+    response = user_client.get(f"/api/v1/notes/{note.id}/")
+
+    assert response.json()["created_at"] == note.created_at.isoformat().replace("+00:00", "Z")
+
+
+def test_a_configured_datetime_format_is_honoured(settings, user_client, note):
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DATETIME_FORMAT": "%Y-%m-%d"}
+
+    response = user_client.get(f"/api/v1/notes/{note.id}/")
+
+    assert response.json()["created_at"] == note.created_at.strftime("%Y-%m-%d")

@@ -13,6 +13,7 @@ from apps.api import factories
 from apps.api.conf import api_settings
 from apps.api.sites import AlreadyRegistered, NotRegistered
 from apps.api.testing import fresh_site
+from apps.api.viewsets import ApiView
 from apps.tasks.api import TaskResource
 from apps.tasks.models import Task
 from tests.testapp.api import NoteResource
@@ -247,6 +248,28 @@ def test_a_hand_written_route_is_served_with_and_without_its_trailing_slash(serv
     assert [response.json() for response in responses] == [{"pong": True}, {"pong": True}]
 
 
+class PurgeView(ApiView):
+    """A hand-written endpoint that declares the scope it needs."""
+
+    scope = "tasks:delete"
+
+    def get(self, request):
+        return Response({"purged": True})
+
+
+@pytest.mark.parametrize("client_name, expected", [("user_client", 200), ("viewer_client", 403),
+                                                   ("anon_client", 401)])
+def test_a_hand_written_views_scope_is_enforced(serve_site, request, client_name, expected):
+    site = fresh_site()
+    site.route("purge", PurgeView)
+    serve_site(site)
+    client = request.getfixturevalue(client_name)
+
+    response = client.get("/api/v1/purge")
+
+    assert response.status_code == expected
+
+
 def test_site_scopes_list_every_operation_and_action_scope():
     site = fresh_site()
     site.register(Task, TaskResource)
@@ -320,6 +343,17 @@ def test_register_admin_skips_a_resource_that_opts_out():
     site.register_admin(admin_site)
 
     assert not admin_site.is_registered(Note)
+
+
+@pytest.mark.parametrize("page", ["changelist", "change"])
+def test_the_projects_generated_task_admin_serves_its_pages(client, admin_user, task, page):
+    client.force_login(admin_user)
+    path = "/admin/tasks/task/" if page == "changelist" else f"/admin/tasks/task/{task.id}/change/"
+
+    response = client.get(path)
+
+    assert response.status_code == 200
+    assert "Write the spec" in response.content.decode()
 
 
 # --- settings overrides ------------------------------------------------------------------------

@@ -147,3 +147,12 @@ def test_without_a_rate_nothing_is_counted(settings, user_client):
 
     assert response.status_code == 200
     assert not response.has_header("X-RateLimit-Limit")
+
+
+def test_with_rate_limiting_switched_off_nothing_is_counted(settings, throttled_site, user_client):
+    settings.RATELIMIT_ENABLE = False
+
+    responses = spend(user_client, "/api/v1/tasks/", 4)
+
+    assert [response.status_code for response in responses] == [200, 200, 200, 200]
+    assert not responses[-1].has_header("X-RateLimit-Limit")
