@@ -6,7 +6,7 @@ from rest_framework import serializers
 from apps import api
 from apps.accounts.models import ApiKey
 from apps.api.testing import fresh_site
-from tests.conftest import CANARY
+from tests.conftest import CANARY, client_for, make_user
 from tests.testapp.api import NoteBodySerializer, NoteResource
 from tests.testapp.models import Note
 
@@ -107,6 +107,25 @@ def test_a_viewer_cannot_create_a_note(viewer_client):
 
     assert response.status_code == 403
     assert response.json()["error"]["code"] == "permission_denied"
+
+
+def test_a_user_without_any_tenant_is_told_to_choose_one(db):
+    loner = client_for(make_user("loner@example.com"))
+
+    response = loner.get("/api/v1/notes/")
+
+    assert response.status_code == 403
+    assert response.json()["error"]["code"] == "permission_denied"
+    assert "X-Tenant-ID" in response.json()["error"]["message"]
+
+
+@pytest.mark.parametrize("path", ["/api/v1/", "/api/v1/notes/", "/api/v1/notes/{id}/",
+                                  "/api/v1/notes/bodies?text=milk"])
+def test_the_browsable_api_renders_generated_pages(user_client, note, path):
+    response = user_client.get(path.format(id=note.id), HTTP_ACCEPT="text/html")
+
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/html")
 
 
 NOTE_PATHS = [
