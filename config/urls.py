@@ -1,7 +1,12 @@
 """Root URLs: the generated API in one line, as admin is, plus docs, health and the admin console."""
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import (
+    SpectacularAPIView,
+    SpectacularJSONAPIView,
+    SpectacularRedocView,
+    SpectacularSwaggerView,
+)
 
 from apps import api
 from apps.api import meta_views
@@ -11,7 +16,7 @@ urlpatterns = [
     path("health", meta_views.HealthView.as_view(), name="health"),
     path("api/v1/", include(api.site.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("openapi.json", SpectacularAPIView.as_view(), name="openapi-json"),
+    path("openapi.json", SpectacularJSONAPIView.as_view(), name="openapi-json"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("docs", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),

@@ -64,9 +64,31 @@ def envelope_exception_handler(exc, context):
                         status_code=status.HTTP_500_INTERNAL_SERVER_ERROR)
     code = _code_for(exc)
     details = _details_for(exc)
+    if _only_uniqueness_failed(exc):
+        # A value someone else already holds is a conflict with the current state, not malformed input (API.md:
+        # a duplicate email is a 409), whichever resource's unique field it is.
+        return envelope(errors.CONFLICT, "A row with this value already exists.",
+                        status_code=status.HTTP_409_CONFLICT, details=details)
     message = _MESSAGES_BY_CODE.get(code) if details else None
     return envelope(code, message or _flatten_message(exc.detail), status_code=response.status_code,
                     details=details, headers=_passthrough_headers(response))
+
+
+def _only_uniqueness_failed(exc) -> bool:
+    if not isinstance(exc, exceptions.ValidationError):
+        return False
+    codes = set(_leaves(exc.get_codes()))
+    return codes == {"unique"}
+
+
+def _leaves(codes):
+    if isinstance(codes, dict):
+        codes = codes.values()
+    if isinstance(codes, (list, tuple)) or hasattr(codes, "__iter__") and not isinstance(codes, str):
+        for item in codes:
+            yield from _leaves(item)
+    else:
+        yield codes
 
 
 def _as_drf_exception(exc):

@@ -2,7 +2,6 @@
 from rest_framework import serializers
 
 from apps import api
-from apps.api.serializers import ResourceSerializer
 
 from . import selectors, services
 from .models import Membership, Tenant
@@ -29,19 +28,6 @@ class MemberRoleInput(serializers.Serializer):
     role = serializers.ChoiceField(choices=Membership.Role.choices)
 
 
-class TenantSerializer(ResourceSerializer):
-    """Replaces the generated serializer only to drop its unique check on `slug`: a taken slug is a rule that
-    services.tenant_create/tenant_update answer with a 409 (a generated UniqueValidator made it a 400), and a
-    missing slug on create is derived from the name there."""
-
-    class Meta:
-        model = Tenant
-        fields = ["id", "name", "slug", "is_active", "max_concurrent_jobs", "max_concurrent_migrations",
-                  "rate_limit", "created_at", "updated_at"]
-        read_only_fields = ["id", "created_at", "updated_at"]
-        extra_kwargs = {"slug": {"validators": [], "required": False}}
-
-
 @api.register(Tenant)
 class TenantResource(api.Resource):
     """Tenants are isolated workspaces. You see the tenants you belong to; platform admins see and create all.
@@ -52,9 +38,9 @@ class TenantResource(api.Resource):
     name = "tenants"
     scope = "tenants"
     visibility = selectors.tenants_visible_to
-    serializer_class = TenantSerializer
-    fields = TenantSerializer.Meta.fields
-    read_only = TenantSerializer.Meta.read_only_fields
+    fields = ["id", "name", "slug", "is_active", "max_concurrent_jobs", "max_concurrent_migrations",
+              "rate_limit", "created_at", "updated_at"]
+    read_only = ["id", "created_at", "updated_at"]
     filters = {"is_active": "is_active"}
     search = ["name", "slug"]
     ordering = ["name", "created_at"]

@@ -7,7 +7,8 @@ class Tenant(models.Model):
     """An isolated workspace: every tenant-owned row belongs to exactly one tenant."""
 
     name = models.CharField(max_length=100)
-    slug = models.SlugField(max_length=60, unique=True)
+    slug = models.SlugField(max_length=60, unique=True, blank=True,
+                            help_text="Used in X-Tenant-ID and URLs; derived from the name when left blank.")
     is_active = models.BooleanField(default=True)
     max_concurrent_jobs = models.PositiveIntegerField(default=5, help_text="Jobs running at once.")
     max_concurrent_migrations = models.PositiveIntegerField(default=2, help_text="Migrations running at once.")

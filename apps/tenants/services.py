@@ -25,9 +25,9 @@ def tenant_create(*, created_by, owner=None, **fields) -> Tenant:
     """Create a tenant (platform admins only) with `owner` (default: the creator) as its owner."""
     if not created_by.is_platform_admin:
         raise PermissionDenied("Only platform admins can create tenants.")
-    if "slug" in fields and Tenant.objects.filter(slug=fields["slug"]).exists():
+    if fields.get("slug") and Tenant.objects.filter(slug=fields["slug"]).exists():
         raise Conflict("A tenant with this slug already exists.", details={"slug": ["This slug is taken."]})
-    fields.setdefault("slug", unique_slug(fields["name"]))
+    fields["slug"] = fields.get("slug") or unique_slug(fields["name"])
     tenant = Tenant.objects.create(**fields)
     Membership.objects.create(tenant=tenant, user=owner or created_by, role=Membership.Role.OWNER)
     return tenant
@@ -49,6 +49,8 @@ def tenant_update(*, tenant: Tenant, changed_by, **fields) -> Tenant:
     require_manager(tenant, changed_by)
     if LIMIT_FIELDS & set(fields) and not changed_by.is_platform_admin:
         raise PermissionDenied("Only platform admins can change a tenant's limits or activation.")
+    if "slug" in fields and not fields["slug"]:
+        fields["slug"] = unique_slug(fields.get("name", tenant.name))
     if "slug" in fields and Tenant.objects.filter(slug=fields["slug"]).exclude(pk=tenant.pk).exists():
         raise Conflict("A tenant with this slug already exists.", details={"slug": ["This slug is taken."]})
     for name, value in fields.items():

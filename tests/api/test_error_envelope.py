@@ -311,3 +311,11 @@ def test_a_crash_outside_the_api_keeps_djangos_html_500():
 
     assert response.status_code == 500
     assert response["Content-Type"].startswith("text/html")
+
+
+def test_a_unique_value_taken_by_another_row_is_a_conflict_naming_the_field(admin_client, tenant, other_tenant):
+    response = admin_client.patch(f"/api/v1/tenants/{other_tenant.pk}/", {"slug": tenant.slug})
+
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "conflict"
+    assert "slug" in response.json()["error"]["details"]

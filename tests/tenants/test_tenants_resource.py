@@ -198,3 +198,10 @@ def test_a_slug_that_is_not_a_slug_is_a_validation_error_on_slug(admin_client):
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "validation_error"
     assert list(response.json()["error"]["details"]) == ["slug"]
+
+
+def test_clearing_the_slug_derives_a_new_one_from_the_name(user_client, tenant):
+    response = user_client.patch(f"{URL}{tenant.pk}/", {"name": "Acme Rockets", "slug": ""})
+
+    assert response.status_code == 200
+    assert response.json()["slug"] == "acme-rockets"
