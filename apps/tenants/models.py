@@ -46,7 +46,3 @@ class Membership(models.Model):
 
     def __str__(self):
         return f"{self.user} in {self.tenant} ({self.role})"
-
-    @property
-    def can_manage_members(self) -> bool:
-        return self.role in self.MANAGER_ROLES
