@@ -7,7 +7,6 @@ are listed once per serializer instead of once per row; and timestamps are rende
 (API.md fixes UTC), skipping DRF's per-value time-zone lookup.
 """
 import copy
-
 from datetime import timezone
 
 from django.db import models

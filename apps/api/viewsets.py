@@ -1,4 +1,6 @@
 """`ResourceViewSet`, the one hand-written base every generated viewset subclasses, and `ApiView` for hand-written routes."""
+from functools import lru_cache
+
 from django.utils.module_loading import import_string
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import filters, mixins
@@ -20,13 +22,16 @@ def bind_tenant_and_scopes(request):
     Runs after authentication and before permission checks: with JWT and API keys the user is only
     known inside DRF, not in middleware. A tenant the user may not enter is a 403 from the resolver.
     """
-    tenant, role = None, None
-    if request.user.is_authenticated and api_settings.TENANT_RESOLVER:
-        tenant, role = import_string(api_settings.TENANT_RESOLVER)(request)
+    tenant_resolver, scope_resolver = _resolvers(api_settings.TENANT_RESOLVER, api_settings.SCOPE_RESOLVER)
+    tenant, role = tenant_resolver(request) if tenant_resolver else (None, None)
     request.tenant = request._request.tenant = tenant
     request.tenant_role = role
-    resolver = api_settings.SCOPE_RESOLVER
-    request.scopes = import_string(resolver)(request) if resolver and request.user.is_authenticated else frozenset()
+    request.scopes = scope_resolver(request) if scope_resolver else frozenset()
+
+
+@lru_cache(maxsize=8)
+def _resolvers(tenant_path: str | None, scope_path: str | None):
+    return (import_string(tenant_path) if tenant_path else None, import_string(scope_path) if scope_path else None)
 
 
 class TenantContextMixin:
@@ -112,6 +117,13 @@ class ResourceViewSet(TenantContextMixin, GenericViewSet):
     def get_queryset(self):
         queryset = self.resource.get_queryset(self.request)
         return scope_queryset(queryset, request=self.request, resource=self.resource)
+
+    def filter_queryset(self, queryset):
+        # Filters, search and ordering shape lists. A detail URL names one row, so unlike DRF's default they
+        # do not apply to it (a stray ?status= cannot turn a visible row into a 404), and cost nothing there.
+        if self.detail:
+            return queryset
+        return super().filter_queryset(queryset)
 
     def perform_create(self, serializer):
         serializer.instance = self.resource.perform_create(self.request, serializer.validated_data)

@@ -109,3 +109,10 @@ def test_filters_never_reach_other_users_tasks(user_client, tasks, second_user_t
     response = user_client.get("/api/v1/tasks/?status=pending")
 
     assert titles(response) == {"January low"}
+
+
+def test_list_filters_do_not_apply_to_a_detail_url(user_client, task):
+    response = user_client.get(f"/api/v1/tasks/{task.id}/?status=completed&ordering=bogus")
+
+    assert response.status_code == 200
+    assert response.json()["id"] == task.id
