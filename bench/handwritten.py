@@ -1,7 +1,7 @@
 """The baseline: the Task API as a careful developer writes it by hand with DRF, feature for feature.
 
 Same contract as the generated TaskViewSet: JWT auth, active tenant from X-Tenant-ID checked against
-memberships, owner filter, the same filters, search, ordering, and 50-row pages capped at 100. Rate
+memberships of active tenants, owner filter, the same filters, search, ordering, and 50-row pages capped at 100. Rate
 limiting is off on both sides during the benchmark (DRF's history-list throttle would slow this side
 for reasons unrelated to the generator). Only the benchmark routes to it.
 """
@@ -49,7 +49,8 @@ class HandWrittenTaskViewSet(viewsets.ModelViewSet):
 
     def active_tenant(self):
         wanted = self.request.headers.get("X-Tenant-ID", "")
-        memberships = Membership.objects.select_related("tenant").filter(user=self.request.user)
+        memberships = Membership.objects.select_related("tenant").filter(user=self.request.user,
+                                                                          tenant__is_active=True)
         membership = memberships.filter(tenant_id=wanted).first() if wanted.isdigit() else memberships.first()
         if membership is None:
             raise exceptions.PermissionDenied("You are not a member of this tenant.")
