@@ -30,6 +30,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "corsheaders",
     "rest_framework",
     "rest_framework_simplejwt.token_blacklist",
     "django_filters",
@@ -46,6 +47,7 @@ INSTALLED_APPS += env.list("EXTRA_INSTALLED_APPS", default=[])
 MIDDLEWARE = [
     "apps.api.middleware.RequestIDMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "corsheaders.middleware.CorsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -56,6 +58,35 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "config.urls"
+# Requests over this size are refused with 413 (in the error envelope under /api/).
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("MAX_REQUEST_BODY_BYTES", default=1024 * 1024)
+
+# --- Transport security -------------------------------------------------------------
+# Proxies in front of the app that append to X-Forwarded-For; 0 trusts no header (REMOTE_ADDR only).
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+if TRUSTED_PROXY_COUNT:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
+SECURE_HSTS_SECONDS = 0 if DEBUG else env.int("SECURE_HSTS_SECONDS", default=31_536_000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = not DEBUG
+
+# --- CORS (django-cors-headers) ---------------------------------------------------------
+CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
+CORS_ALLOW_CREDENTIALS = env.bool("CORS_ALLOW_CREDENTIALS", default=False)
+if "*" in CORS_ALLOWED_ORIGINS:
+    if CORS_ALLOW_CREDENTIALS:
+        raise ImproperlyConfigured("CORS_ALLOWED_ORIGINS='*' cannot be combined with CORS_ALLOW_CREDENTIALS.")
+    CORS_ALLOWED_ORIGINS, CORS_ALLOW_ALL_ORIGINS = [], True
+CORS_ALLOW_METHODS = env.list("CORS_ALLOW_METHODS", default=["DELETE", "GET", "OPTIONS", "PATCH", "POST", "PUT"])
+CORS_ALLOW_HEADERS = env.list("CORS_ALLOW_HEADERS", default=[
+    "accept", "authorization", "content-type", "x-api-key", "x-request-id", "x-tenant-id"])
+CORS_EXPOSE_HEADERS = ["X-Request-ID", "X-RateLimit-Limit", "X-RateLimit-Remaining", "Retry-After"]
+CORS_URLS_REGEX = r"^/(api|health|metrics|openapi\.json)"
 WSGI_APPLICATION = "config.wsgi.application"
 ASGI_APPLICATION = "config.asgi.application"
 APPEND_SLASH = False
