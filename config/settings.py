@@ -62,9 +62,7 @@ ROOT_URLCONF = "config.urls"
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("MAX_REQUEST_BODY_BYTES", default=1024 * 1024)
 
 # --- Transport security -------------------------------------------------------------
-# Proxies in front of the app that append to X-Forwarded-For; 0 trusts no header (REMOTE_ADDR only).
-TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
-if TRUSTED_PROXY_COUNT:
+if TRUSTED_PROXY_COUNT:  # behind our own TLS-terminating proxies, which say whether the client used HTTPS
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
@@ -183,11 +181,19 @@ REST_FRAMEWORK = {
 TESSERA_API = {
     "PAGE_SIZE": env.int("API_PAGE_SIZE", default=50),
     "MAX_PAGE_SIZE": env.int("API_MAX_PAGE_SIZE", default=100),
+    # Requests per minute per user or API key, and per address for anonymous callers ("" turns one off).
     "DEFAULT_THROTTLE": env.str("API_DEFAULT_THROTTLE", default="1000/m"),
+    "ANON_THROTTLE": env.str("API_ANON_THROTTLE", default="100/m"),
     # Per-resource knobs, e.g. {"tasks": {"page_size": 25, "throttle": "200/m", "enabled": true}}.
     "RESOURCES": env.json("API_RESOURCES", default={}),
     "TENANT_RESOLVER": "apps.tenants.selectors.tenant_for_request",
     "SCOPE_RESOLVER": "apps.accounts.scopes.scopes_for_request",
+}
+
+TESSERA_ACCOUNTS = {
+    # Sign-in attempts allowed per email and per client address, whatever the outcome.
+    "LOGIN_RATE_PER_EMAIL": env.str("LOGIN_RATE_PER_EMAIL", default="10/h"),
+    "LOGIN_RATE_PER_IP": env.str("LOGIN_RATE_PER_IP", default="50/h"),
 }
 
 SPECTACULAR_SETTINGS = {

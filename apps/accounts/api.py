@@ -1,4 +1,7 @@
 """HTTP surface of accounts: auth flows (hand-written, they are not model CRUD), users and API keys (generated)."""
+from collections.abc import Mapping
+
+from django.conf import settings
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import AuthenticationFailed
@@ -7,7 +10,9 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
 from apps import api
+from apps.api.client_ip import client_ip
 from apps.api.scoping import require_tenant
+from apps.api.throttling import Limit
 from apps.api.viewsets import ApiView
 from apps.tenants.models import Tenant
 
@@ -81,11 +86,17 @@ class PasswordChangeInput(serializers.Serializer):
     new_password = serializers.CharField(max_length=128, style={"input_type": "password"})
 
 
-class RegisterView(ApiView):
-    """Create an account. You get the `user` role and a personal tenant you own; role fields in the body are ignored."""
+class PublicAuthView(ApiView):
+    """Base of the endpoints that sign people in: open to anonymous callers, rate limited per address, and
+    closed (503) rather than unlimited when the rate-limit store is down."""
 
     permission_classes = [AllowAny]
     schema_tag = "auth"
+    rate_limit_fail_closed = True
+
+
+class RegisterView(PublicAuthView):
+    """Create an account. You get the `user` role and a personal tenant you own; role fields in the body are ignored."""
 
     @extend_schema(request=RegisterInput, responses={201: AccountSerializer})
     def post(self, request):
@@ -93,14 +104,20 @@ class RegisterView(ApiView):
         return Response(AccountSerializer(user).data, status=status.HTTP_201_CREATED)
 
 
-class TokenView(ApiView):
+class TokenView(PublicAuthView):
     """Exchange email and password for a token pair. JSON `{email, password}`, or the OAuth2 password form
     (`username=&password=`) that Swagger's Authorize button sends. Wrong credentials are a 401 that reads the
     same whether the email exists or not."""
 
-    permission_classes = [AllowAny]
     parser_classes = [JSONParser, FormParser]
-    schema_tag = "auth"
+
+    def extra_limits(self, request) -> list[Limit]:
+        """Attempts per email (so one account cannot be guessed at) and per address (so many cannot)."""
+        rates = settings.TESSERA_ACCOUNTS
+        data = request.data if isinstance(request.data, Mapping) else {}
+        email = str(data.get("email") or data.get("username") or "").strip().lower()
+        return [Limit("login:email", f"email:{email}", rates["LOGIN_RATE_PER_EMAIL"]),
+                Limit("login:ip", f"ip:{client_ip(request)}", rates["LOGIN_RATE_PER_IP"])]
 
     @extend_schema(request=TokenInput, responses={200: TokenPairSerializer})
     def post(self, request):
@@ -115,11 +132,8 @@ class TokenView(ApiView):
         return Response(pair)
 
 
-class RefreshView(ApiView):
+class RefreshView(PublicAuthView):
     """Rotate a refresh token: you get a new pair and the old refresh token dies (reusing it is a 401)."""
-
-    permission_classes = [AllowAny]
-    schema_tag = "auth"
 
     @extend_schema(request=RefreshInput, responses={200: TokenPairSerializer})
     def post(self, request):
@@ -127,11 +141,8 @@ class RefreshView(ApiView):
         return Response(services.token_refresh(data["refresh"]))
 
 
-class LogoutView(ApiView):
+class LogoutView(PublicAuthView):
     """End a session: the refresh token is blacklisted (204)."""
-
-    permission_classes = [AllowAny]
-    schema_tag = "auth"
 
     @extend_schema(request=RefreshInput, responses={204: None})
     def post(self, request):

@@ -7,6 +7,7 @@ from django.db.models import ForeignKey
 
 from .conf import RESOURCE_OPTIONS, api_settings
 from .factories import resolve_field, split_lookup
+from .rates import is_rate
 from .resources import ALL_OPERATIONS
 
 SCOPE_PATTERN = re.compile(r"^[a-z_]+:(read|write|delete)$")
@@ -56,7 +57,15 @@ def check_resource(resource) -> list[Error]:
     if unknown_operations:
         errors.append(_error(resource, "operations", f"has unknown operations {sorted(unknown_operations)}.", "E014"))
     errors += _check_scopes(resource)
+    errors += _check_rates(resource)
     return errors
+
+
+def _check_rates(resource) -> list[Error]:
+    rates = {"throttle": resource.throttle} if resource.throttle else {}
+    rates.update({f"throttles[{action!r}]": rate for action, rate in (resource.throttles or {}).items()})
+    return [_error(resource, attribute, f"{rate!r} is not a rate; write it like '100/m'.", "E017")
+            for attribute, rate in rates.items() if not is_rate(rate)]
 
 
 def _check_stamped_fields(resource) -> list[Error]:
@@ -101,6 +110,11 @@ def _check_resource_settings(site) -> list[Error]:
         if unknown:
             errors.append(Error(f'TESSERA_API["RESOURCES"][{name!r}] has unknown keys {sorted(unknown)}.',
                                 hint=f"Allowed: {', '.join(sorted(RESOURCE_OPTIONS))}.", id="api.E012"))
+        rates = [options.get("throttle"), *dict(options.get("throttles") or {}).values()]
+        for rate in filter(None, rates):
+            if not is_rate(rate):
+                errors.append(Error(f'TESSERA_API["RESOURCES"][{name!r}] has {rate!r}, which is not a rate.',
+                                    hint="Write rates like '100/m'.", id="api.E017"))
     return errors
 
 

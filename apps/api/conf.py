@@ -6,13 +6,16 @@ DEFAULTS = {
     "PAGE_SIZE": 50,
     "MAX_PAGE_SIZE": 100,
     "DEFAULT_THROTTLE": "1000/m",
+    "ANON_THROTTLE": "100/m",
     "RESOURCES": {},
     "TENANT_RESOLVER": None,
     "SCOPE_RESOLVER": None,
+    # Dotted path of `fn(event, request, details)` told about 403s and 429s (see security_events.py).
+    "SECURITY_EVENT_HANDLER": None,
 }
 
 #: Keys a per-resource entry of RESOURCES may set; anything else fails check api.E012.
-RESOURCE_OPTIONS = {"page_size", "enabled", "throttle"}
+RESOURCE_OPTIONS = {"page_size", "enabled", "throttle", "throttles"}
 
 
 class ApiSettings:

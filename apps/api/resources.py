@@ -66,8 +66,11 @@ class Resource:
     admin: Admin | bool = Admin()
     #: Rows per page unless `TESSERA_API["RESOURCES"][name]["page_size"]` says otherwise.
     page_size: int | None = None
-    #: Request rate per user for this resource, e.g. "200/m"; defaults to TESSERA_API["DEFAULT_THROTTLE"].
+    #: Request rate per user or API key for all of this resource's endpoints, e.g. "200/m" (on top of
+    #: TESSERA_API["DEFAULT_THROTTLE"], which counts every endpoint together).
     throttle: str | None = None
+    #: Rates per action, e.g. {"create": "10/m", "list": "30/m", "destroy": "5/m"} (DRF's action names).
+    throttles: dict = {}
     #: Whether the resource is routed at all (settings can switch it off without code).
     enabled: bool = True
     #: Declared verbs by attribute name; filled in from `@api.action` methods when the class is defined.

@@ -79,6 +79,8 @@ class ResourceSite:
         options = {k: v for k, v in api_settings.resource_options(declared.name).items() if k in RESOURCE_OPTIONS}
         if not options:
             return declared
+        if "throttles" in options:  # per-action rates from settings refine the declared ones, action by action
+            options["throttles"] = {**declared.throttles, **options["throttles"]}
         subclass = type(type(declared).__name__, (type(declared),), {**options, "__module__": type(declared).__module__})
         return subclass(model, self)
 

@@ -4,6 +4,7 @@ from functools import lru_cache
 from django.utils.module_loading import import_string
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import filters, mixins
+from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.views import APIView
 from rest_framework.viewsets import GenericViewSet
@@ -13,7 +14,7 @@ from .ordering import ResourceOrderingFilter
 from .pagination import ResourcePagination
 from .permissions import HasScope
 from .scoping import require_tenant, scope_queryset
-from .throttling import ResourceThrottle
+from .throttling import RateLimitThrottle
 
 
 def bind_tenant_and_scopes(request):
@@ -35,7 +36,28 @@ def _resolvers(tenant_path: str | None, scope_path: str | None):
 
 
 class TenantContextMixin:
-    """Resolves tenant and scopes between authentication and permissions, for generated and hand-written views."""
+    """What generated and hand-written views share: tenant and scopes resolved between authentication and
+    permissions, and rate limits (`throttling.py`) that also count failed authentication attempts."""
+
+    throttle_classes = [RateLimitThrottle]
+    #: Answer 503 rather than skip the limits when the rate-limit store is down (views that authenticate).
+    rate_limit_fail_closed = False
+
+    def declared_rates(self) -> list[tuple[str, str]]:
+        """(group, rate) pairs this view adds for authenticated callers."""
+        return []
+
+    def extra_limits(self, request) -> list:
+        """Further `throttling.Limit`s for any caller (the login view limits attempts per email)."""
+        return []
+
+    def perform_authentication(self, request):
+        try:
+            super().perform_authentication(request)
+        except AuthenticationFailed:
+            # Bad credentials count as anonymous traffic, so guessing tokens or keys runs into a 429.
+            self.check_throttles(request)
+            raise
 
     def check_permissions(self, request):
         if request.user.is_authenticated:
@@ -59,15 +81,6 @@ class ApiView(TenantContextMixin, APIView):
     scope: str | None = None
     # HasScope here, not only on ResourceViewSet: without it `scope` above would be silently ignored.
     permission_classes = [IsAuthenticated, HasScope]
-    throttle_classes = [ResourceThrottle]
-
-    @property
-    def throttle_rate(self):
-        return api_settings.DEFAULT_THROTTLE
-
-    @property
-    def throttle_group(self):
-        return type(self).__name__
 
     def required_scope(self):
         return self.scope
@@ -90,7 +103,6 @@ class ResourceViewSet(TenantContextMixin, GenericViewSet):
     permission_classes = [IsAuthenticated, HasScope]
     filter_backends = [DjangoFilterBackend, filters.SearchFilter, ResourceOrderingFilter]
     pagination_class = ResourcePagination
-    throttle_classes = [ResourceThrottle]
     lookup_url_kwarg = "id"
     lookup_value_regex = "[0-9]+"
 
@@ -98,13 +110,15 @@ class ResourceViewSet(TenantContextMixin, GenericViewSet):
     def page_size(self):
         return self.resource.page_size
 
-    @property
-    def throttle_rate(self):
-        return self.resource.throttle or api_settings.DEFAULT_THROTTLE
-
-    @property
-    def throttle_group(self):
-        return self.resource.name
+    def declared_rates(self) -> list[tuple[str, str]]:
+        """The resource's rate for all its endpoints, and its rate for this action, from code or settings."""
+        rates = []
+        if self.resource.throttle:
+            rates.append((self.resource.name, self.resource.throttle))
+        action_rate = (self.resource.throttles or {}).get(self.action)
+        if action_rate:
+            rates.append((f"{self.resource.name}:{self.action}", action_rate))
+        return rates
 
     def required_scope(self):
         return self.resource.scope_for(self.action)

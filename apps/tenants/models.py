@@ -2,6 +2,8 @@
 from django.conf import settings
 from django.db import models
 
+from apps.api.rates import validate_rate
+
 
 class Tenant(models.Model):
     """An isolated workspace: every tenant-owned row belongs to exactly one tenant."""
@@ -12,7 +14,7 @@ class Tenant(models.Model):
     is_active = models.BooleanField(default=True)
     max_concurrent_jobs = models.PositiveIntegerField(default=5, help_text="Jobs running at once.")
     max_concurrent_migrations = models.PositiveIntegerField(default=2, help_text="Migrations running at once.")
-    rate_limit = models.CharField(max_length=20, blank=True,
+    rate_limit = models.CharField(max_length=20, blank=True, validators=[validate_rate],
                                   help_text='Requests allowed for the whole tenant, e.g. "5000/m"; blank for none.')
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

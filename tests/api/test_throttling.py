@@ -131,7 +131,7 @@ def test_the_default_rate_from_settings_applies_to_the_projects_resources(settin
 
 
 def test_anonymous_callers_are_counted_by_address(settings, throttled_site, client):
-    settings.TESSERA_API = {**settings.TESSERA_API, "DEFAULT_THROTTLE": "1/h"}
+    settings.TESSERA_API = {**settings.TESSERA_API, "ANON_THROTTLE": "1/h"}
     client.get("/api/v1/public", REMOTE_ADDR="203.0.113.7")
 
     responses = [client.get("/api/v1/public", REMOTE_ADDR="203.0.113.7"),
