@@ -140,3 +140,27 @@ def second_user_task(second_user, tenant):
 @pytest.fixture
 def other_tenant_task(other_user, other_tenant):
     return Task.objects.create(tenant=other_tenant, user=other_user, title=f"Globex plan {CANARY}")
+
+
+@pytest.fixture
+def start_server(transactional_db, settings):
+    """Start real server processes on the test database (rows the test commits are visible to them)."""
+    from django.db import connection
+
+    from tests.servers import ServerProcess
+
+    database = connection.settings_dict
+    base = {"DATABASE_URL": f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/{database['NAME']}",
+            "SECRET_KEY": settings.SECRET_KEY}
+    if connection.vendor != "postgresql":
+        pytest.skip("Server processes share the database only on PostgreSQL.")
+    servers = []
+
+    def start(**environment):
+        server = ServerProcess({**base, **environment})
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()

@@ -64,7 +64,15 @@ class TenantContextMixin:
             bind_tenant_and_scopes(request)
         else:
             request.tenant, request.tenant_role, request.scopes = None, None, frozenset()
+        # Counted before permissions (DRF counts after), so refused requests (401, 403) use up the rate too.
+        self.check_throttles(request)
         super().check_permissions(request)
+
+    def check_throttles(self, request):
+        if getattr(request, "rate_limits_counted", False):
+            return  # DRF calls it again after permissions; each request is counted once
+        request.rate_limits_counted = True
+        super().check_throttles(request)
 
     def finalize_response(self, request, response, *args, **kwargs):
         usage = getattr(request, "rate_limit_usage", None)

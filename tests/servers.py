@@ -1,0 +1,129 @@
+"""Real server processes for tests that cross process boundaries, and a TCP relay that can cut a service off."""
+import os
+import selectors
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class ServerProcess:
+    """`uvicorn config.asgi:application` in its own process, on the test database, with extra environment."""
+
+    def __init__(self, environment: dict):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        env = {**os.environ, "DEBUG": "false", "PYTHONPATH": str(ROOT), **environment}
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "config.asgi:application", "--port", str(self.port),
+             "--log-level", "warning", "--no-access-log"], cwd=ROOT, env=env,
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        self._wait_until_up()
+
+    def _wait_until_up(self):
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"server exited: {self.process.stderr.read().decode()[-2000:]}")
+            try:
+                urllib.request.urlopen(f"{self.url}/health", timeout=1)
+                return
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError("server did not start within 30 s")
+
+    def request(self, method: str, path: str, *, body: bytes | None = None, headers: dict | None = None):
+        """(status, headers, body) without raising on error statuses."""
+        request = urllib.request.Request(f"{self.url}{path}", data=body, method=method, headers=headers or {})
+        try:
+            with urllib.request.urlopen(request, timeout=15) as response:
+                return response.status, dict(response.headers), response.read()
+        except urllib.error.HTTPError as error:
+            return error.code, dict(error.headers), error.read()
+
+    def stop(self):
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+
+class TcpRelay:
+    """Forwards 127.0.0.1:<port> to a real service; `cut()` drops every connection and refuses new ones."""
+
+    def __init__(self, target_port: int):
+        self.target = ("127.0.0.1", target_port)
+        self.port = free_port()
+        self._open = threading.Event()
+        self._stopping = False
+        self._connections: list[socket.socket] = []
+        self._listener = socket.create_server(("127.0.0.1", self.port))
+        self._listener.settimeout(0.1)
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self.restore()
+        self._thread.start()
+
+    def cut(self):
+        self._open.clear()
+        for connection in list(self._connections):
+            connection.close()
+        self._connections.clear()
+
+    def restore(self):
+        self._open.set()
+
+    def close(self):
+        self._stopping = True
+        self.cut()
+        self._thread.join(timeout=5)
+        self._listener.close()
+
+    def _serve(self):
+        while not self._stopping:
+            try:
+                client, _ = self._listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            if not self._open.is_set():
+                client.close()
+                continue
+            try:
+                upstream = socket.create_connection(self.target)
+            except OSError:
+                client.close()
+                continue
+            self._connections += [client, upstream]
+            threading.Thread(target=self._pipe, args=(client, upstream), daemon=True).start()
+
+    def _pipe(self, client: socket.socket, upstream: socket.socket):
+        selector = selectors.DefaultSelector()
+        selector.register(client, selectors.EVENT_READ, upstream)
+        selector.register(upstream, selectors.EVENT_READ, client)
+        try:
+            while self._open.is_set():
+                for key, _ in selector.select(timeout=0.2):
+                    data = key.fileobj.recv(65536)
+                    if not data:
+                        return
+                    key.data.sendall(data)
+        except OSError:
+            return
+        finally:
+            selector.close()
+            client.close()
+            upstream.close()
