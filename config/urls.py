@@ -14,6 +14,8 @@ from apps.api import meta_views
 urlpatterns = [
     path("", meta_views.IndexView.as_view(), name="index"),
     path("health", meta_views.HealthView.as_view(), name="health"),
+    path("health/ready", meta_views.ReadinessView.as_view(), name="readiness"),
+    path("metrics", meta_views.MetricsView.as_view(), name="metrics"),
     path("api/v1/", include(api.site.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("openapi.json", SpectacularJSONAPIView.as_view(), name="openapi-json"),

@@ -1,5 +1,15 @@
-"""The service's own endpoints outside /api/v1/: the index and liveness, plus JSON 404/500 under /api/."""
+"""The service's own endpoints outside /api/v1/: index, liveness, readiness, plus JSON 404/500 under /api/."""
+import hmac
+import json
+
 from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
+from django.http import HttpResponse
+from prometheus_client import CONTENT_TYPE_LATEST
+from rest_framework.authentication import BaseAuthentication
+from rest_framework.permissions import BasePermission
+from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.settings import api_settings as drf_settings
 from django.views.defaults import page_not_found, server_error
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
@@ -8,7 +18,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from . import errors
-from .exception_handler import envelope_json
+from .exception_handler import envelope, envelope_json
+from .metrics import render_metrics
+from .readiness import readiness_report
+from .schema import ErrorEnvelope
 
 
 class IndexView(APIView):
@@ -37,6 +50,72 @@ class HealthView(APIView):
         "status": serializers.CharField(), "version": serializers.CharField()})})
     def get(self, request):
         return Response({"status": "ok", "version": settings.VERSION})
+
+
+class ReadinessView(APIView):
+    """Readiness: 200 when the database, the cache and the channel layer all answer; otherwise 503 naming
+    what failed. Load balancers should stop sending traffic while it is 503."""
+
+    permission_classes = [AllowAny]
+    authentication_classes = []
+    schema_tag = "service"
+
+    @extend_schema(operation_id="service_readiness", responses={200: inline_serializer("Readiness", {
+        "status": serializers.CharField(), "checks": serializers.DictField(child=serializers.CharField())}),
+        503: ErrorEnvelope})
+    def get(self, request):
+        report = readiness_report()
+        failed = {name: [reason] for name, reason in report.items() if reason != "ok"}
+        if failed:
+            return envelope(errors.UNAVAILABLE, f"Not ready: {', '.join(failed)} failed.", status_code=503,
+                            details=failed)
+        return Response({"status": "ok", "checks": report})
+
+
+#: `request.auth` of a scrape authenticated by METRICS_TOKEN (it has no user).
+METRICS_SCRAPER = "metrics-token"
+
+
+class MetricsTokenAuthentication(BaseAuthentication):
+    """`Authorization: Bearer <METRICS_TOKEN>`, for Prometheus, which scrapes without a user."""
+
+    def authenticate(self, request):
+        token = settings.METRICS_TOKEN
+        offered = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+        if token and offered and hmac.compare_digest(offered.encode(), token.encode()):
+            return AnonymousUser(), METRICS_SCRAPER
+        return None
+
+    def authenticate_header(self, request):
+        return 'Bearer realm="metrics"'
+
+
+class CanReadMetrics(BasePermission):
+    """Metrics are for operators: the metrics token, a platform admin, or Django staff."""
+
+    def has_permission(self, request, view):
+        user = request.user
+        return request.auth == METRICS_SCRAPER or getattr(user, "is_platform_admin", False) or user.is_staff
+
+
+class PrometheusTextRenderer(BaseRenderer):
+    media_type = "text/plain"
+    format = "txt"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        return data if isinstance(data, bytes) else json.dumps(data).encode()
+
+
+class MetricsView(APIView):
+    """Prometheus metrics: request counts and latency histograms by route and status, across all processes."""
+
+    authentication_classes = [MetricsTokenAuthentication, *drf_settings.DEFAULT_AUTHENTICATION_CLASSES]
+    permission_classes = [CanReadMetrics]
+    renderer_classes = [JSONRenderer, PrometheusTextRenderer]
+
+    @extend_schema(exclude=True)  # Prometheus text, for scrapers; not part of the JSON API
+    def get(self, request):
+        return HttpResponse(render_metrics(), content_type=CONTENT_TYPE_LATEST)
 
 
 def _is_api(request) -> bool:

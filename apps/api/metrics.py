@@ -1,0 +1,133 @@
+"""Request metrics for Prometheus, kept in Redis so every web process adds to, and reports, the same numbers.
+
+Each request adds one to its (method, route, status) count and to one latency bucket, in a single Redis
+round trip. `/metrics` renders the totals in Prometheus text format. On the embedded default (no Redis)
+the numbers live in the process, which is then the only one.
+"""
+import logging
+import threading
+import time
+from functools import lru_cache
+
+import redis
+from django.conf import settings
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily
+
+#: Upper bounds (seconds) of the latency buckets; the last bucket is +Inf.
+BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+REQUESTS_KEY = "tessera:metrics:requests"
+LATENCY_KEY = "tessera:metrics:latency"
+logger = logging.getLogger("tessera.metrics")
+
+
+def bucket_for(seconds: float) -> str:
+    return next((str(bound) for bound in BUCKETS if seconds <= bound), "+Inf")
+
+
+class MemoryStore:
+    """Counts in this process (embedded default only)."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._hashes = {REQUESTS_KEY: {}, LATENCY_KEY: {}}
+
+    def record(self, increments: list[tuple[str, str, float]]):
+        with self._lock:
+            for key, field, amount in increments:
+                self._hashes[key][field] = self._hashes[key].get(field, 0) + amount
+
+    def read(self, key: str) -> dict[str, float]:
+        with self._lock:
+            return dict(self._hashes[key])
+
+
+class RedisStore:
+    """Counts in Redis hashes shared by every process."""
+
+    def __init__(self, url: str):
+        self._client = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2)
+
+    def record(self, increments: list[tuple[str, str, float]]):
+        pipeline = self._client.pipeline(transaction=False)
+        for key, field, amount in increments:
+            pipeline.hincrbyfloat(key, field, amount)
+        pipeline.execute()
+
+    def read(self, key: str) -> dict[str, float]:
+        return {field.decode(): float(value) for field, value in self._client.hgetall(key).items()}
+
+
+@lru_cache(maxsize=4)
+def _store_for(redis_url: str):
+    return RedisStore(redis_url) if redis_url else MemoryStore()
+
+
+def metrics_store():
+    return _store_for(settings.REDIS_URL)
+
+
+def record_request(*, method: str, route: str, status: int, seconds: float):
+    """Count one served request; a metrics outage never fails the request (the caller logs it)."""
+    labels = f"{method}|{route}"
+    metrics_store().record([
+        (REQUESTS_KEY, f"{labels}|{status}", 1),
+        (LATENCY_KEY, f"{labels}|{bucket_for(seconds)}", 1),
+        (LATENCY_KEY, f"{labels}|sum", seconds),
+    ])
+
+
+class StoredRequestsCollector:
+    """Turns the stored counts into Prometheus metric families at scrape time."""
+
+    def __init__(self, store):
+        self.store = store
+
+    def collect(self):
+        requests = CounterMetricFamily("tessera_http_requests", "HTTP requests served, by route and status.",
+                                       labels=["method", "route", "status"])
+        for field, count in sorted(self.store.read(REQUESTS_KEY).items()):
+            method, route, status = field.split("|")
+            requests.add_metric([method, route, status], count)
+        yield requests
+        yield self._latency()
+
+    def _latency(self):
+        family = HistogramMetricFamily("tessera_http_request_duration_seconds",
+                                       "Time to serve HTTP requests, by route.", labels=["method", "route"])
+        series: dict[tuple[str, str], dict[str, float]] = {}
+        for field, value in self.store.read(LATENCY_KEY).items():
+            method, route, bucket = field.split("|")
+            series.setdefault((method, route), {})[bucket] = value
+        for (method, route), values in sorted(series.items()):
+            cumulative, buckets = 0.0, []
+            for bound in [*map(str, BUCKETS), "+Inf"]:
+                cumulative += values.get(bound, 0)
+                buckets.append((bound, cumulative))
+            family.add_metric([method, route], buckets, values.get("sum", 0.0))
+        return family
+
+
+def render_metrics() -> bytes:
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(StoredRequestsCollector(metrics_store()))
+    return generate_latest(registry)
+
+
+class MetricsMiddleware:
+    """Times every request and records it under its route name (low cardinality: never the raw path)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        started = time.perf_counter()
+        response = self.get_response(request)
+        match = getattr(request, "resolver_match", None)
+        route = (match.view_name or match.route) if match else "unmatched"
+        try:
+            record_request(method=request.method, route=route, status=response.status_code,
+                           seconds=time.perf_counter() - started)
+        except redis.RedisError:
+            logger.error("Metrics store unreachable; this request is not counted", exc_info=True)
+        return response
