@@ -46,6 +46,8 @@ INSTALLED_APPS += env.list("EXTRA_INSTALLED_APPS", default=[])
 
 MIDDLEWARE = [
     "apps.api.middleware.RequestIDMiddleware",
+    # Inside RequestIDMiddleware so its line carries the id; outside the rest so the duration covers them.
+    "apps.api.request_log.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -188,6 +190,7 @@ TESSERA_API = {
     "RESOURCES": env.json("API_RESOURCES", default={}),
     "TENANT_RESOLVER": "apps.tenants.selectors.tenant_for_request",
     "SCOPE_RESOLVER": "apps.accounts.scopes.scopes_for_request",
+    "SECURITY_EVENT_HANDLER": "apps.accounts.services.security_event_record",
 }
 
 TESSERA_ACCOUNTS = {
@@ -222,10 +225,15 @@ USE_I18N = True
 USE_TZ = True
 
 # --- Logging -------------------------------------------------------------------------
+# One JSON object per line on stderr, each with the request id; "tessera.requests" is the access log and
+# "tessera.audit" the security events (also stored in AuditLog).
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "apps.api.request_log.RequestIDFilter"}},
+    "formatters": {"json": {"()": "apps.api.request_log.JsonFormatter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json", "filters": ["request_id"]}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.request": {"level": "ERROR"}},
+    "loggers": {"django.request": {"level": "ERROR"}, "tessera.requests": {"level": "INFO"},
+                "tessera.audit": {"level": "INFO"}},
 }

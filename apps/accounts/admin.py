@@ -1,10 +1,10 @@
-"""Operator console for accounts: users with roles, and API keys without their secrets."""
+"""Operator console for accounts: users with roles, API keys without their secrets, and the audit trail (read-only)."""
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 
 from . import services
-from .models import ApiKey, User
+from .models import ApiKey, AuditLog, User
 
 
 class UserCreationForm(AdminUserCreationForm):
@@ -43,6 +43,10 @@ class UserAdmin(DjangoUserAdmin):
         super().save_model(request, obj, form, change)
         if change and "is_active" in form.changed_data and not obj.is_active:
             services.tokens_revoke_all(obj)
+        if change:
+            services.user_changes_audit(user=obj, changed_by=request.user, request=request,
+                                        old_role=form.initial.get("role", obj.role),
+                                        was_active=form.initial.get("is_active", obj.is_active))
 
 
 @admin.register(ApiKey)
@@ -63,5 +67,27 @@ class ApiKeyAdmin(admin.ModelAdmin):
     @admin.action(description="Revoke selected API keys")
     def revoke(self, request, queryset):
         for key in queryset:
-            services.api_key_revoke(key)
+            services.api_key_revoke(key, revoked_by=request.user, request=request)
         self.message_user(request, f"Revoked {queryset.count()} key(s).", messages.SUCCESS)
+
+
+@admin.register(AuditLog)
+class AuditLogAdmin(admin.ModelAdmin):
+    """Security events, for reading only: a trail that operators could edit or delete would prove nothing."""
+
+    list_display = ["created_at", "event", "actor", "tenant", "ip", "path", "request_id"]
+    list_filter = ["event", "created_at"]
+    search_fields = ["actor__email", "ip", "request_id"]
+    list_select_related = ["actor", "tenant"]
+    date_hierarchy = "created_at"
+    fields = ["created_at", "event", "actor", "tenant", "ip", "request_id", "path", "details"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

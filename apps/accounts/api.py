@@ -1,4 +1,5 @@
-"""HTTP surface of accounts: auth flows (hand-written, they are not model CRUD), users and API keys (generated)."""
+"""HTTP surface of accounts: auth flows (hand-written, they are not model CRUD), users, API keys and the audit
+trail (generated)."""
 from collections.abc import Mapping
 
 from django.conf import settings
@@ -16,8 +17,8 @@ from apps.api.throttling import Limit
 from apps.api.viewsets import ApiView
 from apps.tenants.models import Tenant
 
-from . import services
-from .models import ApiKey, User
+from . import selectors, services
+from .models import ApiKey, AuditLog, User
 from .scopes import role_scopes
 
 
@@ -138,7 +139,7 @@ class RefreshView(PublicAuthView):
     @extend_schema(request=RefreshInput, responses={200: TokenPairSerializer})
     def post(self, request):
         data = self.validated(RefreshInput)
-        return Response(services.token_refresh(data["refresh"]))
+        return Response(services.token_refresh(data["refresh"], request=request))
 
 
 class LogoutView(PublicAuthView):
@@ -147,7 +148,7 @@ class LogoutView(PublicAuthView):
     @extend_schema(request=RefreshInput, responses={204: None})
     def post(self, request):
         data = self.validated(RefreshInput)
-        services.token_revoke(data["refresh"])
+        services.token_revoke(data["refresh"], request=request)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -187,7 +188,7 @@ class PasswordChangeView(ApiView):
     @extend_schema(request=PasswordChangeInput, responses={204: None})
     def post(self, request):
         data = self.validated(PasswordChangeInput)
-        services.password_change(user=request.user, **data)
+        services.password_change(user=request.user, request=request, **data)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -219,7 +220,7 @@ class UserResource(api.Resource):
     admin = False  # accounts/admin.py registers a UserAdmin that handles passwords
 
     def perform_update(self, request, instance, data):
-        return services.user_update(user=instance, changed_by=request.user, **data)
+        return services.user_update(user=instance, changed_by=request.user, request=request, **data)
 
 
 class ApiKeySerializer(serializers.ModelSerializer):
@@ -257,7 +258,32 @@ class ApiKeyResource(api.Resource):
         allowed = role_scopes(request.user.role)
         if isinstance(request.auth, ApiKey):
             allowed &= frozenset(request.auth.scopes)
-        return services.api_key_create(user=request.user, allowed=allowed, **data)
+        return services.api_key_create(user=request.user, allowed=allowed, request=request, **data)
 
     def perform_destroy(self, request, instance):
-        services.api_key_revoke(instance)
+        services.api_key_revoke(instance, revoked_by=request.user, request=request)
+
+
+@api.register(AuditLog)
+class AuditLogResource(api.Resource):
+    """Security events, newest first: sign-ins and failed sign-ins, refresh-token reuse, logouts, password
+    changes, API keys created and revoked, role changes, deactivations, refused (403) and throttled (429)
+    requests, and attempts to enter a tenant one is not a member of.
+
+    Platform admins see every event. A tenant's owners see the events of that tenant (choose it with
+    X-Tenant-ID). Anyone else gets a 403. Filter with `event`, `actor` (a user id), `created_after` and
+    `created_before` (ISO 8601). `details` holds ids, key prefixes, attempted emails and roles, never a secret.
+    """
+
+    name = "audit"
+    scope = "audit"
+    admin_only = True  # owners get audit:read from their membership: scopes.OWNER_SCOPES says why
+    visibility = selectors.audit_logs_visible_to
+    fields = ["id", "event", "actor", "tenant", "ip", "request_id", "path", "details", "created_at"]
+    read_only = fields
+    filters = {"event": "event", "actor": "actor__id", "created_after": "created_at__gte",
+               "created_before": "created_at__lte"}
+    ordering = ["created_at"]
+    default_ordering = ["-created_at"]
+    operations = ("list", "retrieve")
+    admin = False  # accounts/admin.py registers a read-only admin

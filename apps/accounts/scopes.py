@@ -1,9 +1,20 @@
-"""Effective scopes: the platform role, narrowed by the membership role, narrowed again by an API key."""
+"""Effective scopes: the platform role, narrowed (viewer) or widened (owner) by the membership role, then
+narrowed by an API key."""
 from apps.api import site
 
 from .models import ApiKey, User
 
 VIEWER_ROLES = {"viewer"}
+
+#: Admin-only scopes that a tenant's owners also hold while they act in that tenant.
+#:
+#: `audit:read` is why this exists. The audit resource is `admin_only`, so the scope catalogue keeps it
+#: from ordinary users and they get a 403 (not an empty list) from the one scope check every resource
+#: uses. Owners answer for their tenant's security, so the membership grants it back, for the active
+#: tenant only; the visibility policy then narrows their list to that tenant's rows. The alternative, a
+#: visibility policy raising 403, would leave `audit:read` in every user's scopes and API keys, claiming
+#: a right nobody but admins and owners has.
+OWNER_SCOPES = frozenset({"audit:read"})
 
 
 def read_only(scopes) -> frozenset[str]:
@@ -22,8 +33,11 @@ def scopes_for_request(request) -> frozenset[str]:
     """The scopes this request holds in its active tenant (TESSERA_API["SCOPE_RESOLVER"])."""
     user = request.user
     scopes = role_scopes(user.role)
-    if not user.is_platform_admin and getattr(request, "tenant_role", None) in VIEWER_ROLES:
+    tenant_role = getattr(request, "tenant_role", None)
+    if not user.is_platform_admin and tenant_role in VIEWER_ROLES:
         scopes = read_only(scopes)
+    if tenant_role == "owner":
+        scopes |= OWNER_SCOPES & site.scopes()
     if isinstance(request.auth, ApiKey):
         scopes &= frozenset(request.auth.scopes)
     return scopes

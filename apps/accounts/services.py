@@ -1,22 +1,75 @@
-"""State changes of accounts: registration, credentials, tokens, API keys, roles. Every rule lives here."""
+"""State changes of accounts: registration, credentials, tokens, API keys, roles, and the audit trail of them."""
+import logging
 import secrets
 
 from django.contrib.auth import authenticate, password_validation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.utils import timezone
+from rest_framework_simplejwt.exceptions import TokenBackendError, TokenError
 from rest_framework_simplejwt.serializers import TokenRefreshSerializer
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
+from rest_framework_simplejwt.state import token_backend
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
+from apps.api.client_ip import client_ip
 from apps.api.errors import Conflict, ValidationFailed
+from apps.api.middleware import current_request_id
 from apps.tenants.services import tenant_create_personal
 
 from .authentication import key_digest
-from .models import ApiKey, User
+from .models import ApiKey, AuditLog, User
 
 BAD_CREDENTIALS = "No active account found with the given credentials."
+
+audit_logger = logging.getLogger("tessera.audit")
+logger = logging.getLogger(__name__)
+
+#: Detail keys that could only hold a secret. Callers never pass one; if one slips in, it is masked, not stored.
+_SECRET_WORDS = ("password", "secret", "token", "digest", "signature")
+#: An attempted email is client input: it is stored, but bounded like the column it would have been.
+_MAX_DETAIL_TEXT = 254
+
+
+def audit_record(event: str, *, request=None, actor: User | None = None, tenant=None, **details) -> AuditLog | None:
+    """Write one security event to AuditLog and to the `tessera.audit` log; never fail the caller.
+
+    `request` supplies the client address, the path and (unless given) the actor; the request id comes
+    from the request being served. `tenant` is set only for events inside a tenant (refusals, cross-tenant
+    attempts), because its owners can read the row: account events (logins, keys, platform roles) are no
+    one tenant's business, so they are left to platform admins. `details` are ids, key prefixes, attempted
+    emails and role values, never a password, token, key or digest. The row is written in a savepoint, so
+    a failed insert (logged) leaves an enclosing transaction usable and the response unchanged.
+    """
+    try:
+        if actor is None and request is not None:
+            user = getattr(request, "user", None)
+            actor = user if user is not None and user.is_authenticated else None
+        details = {name: _safe_detail(name, value) for name, value in details.items()}
+        row = AuditLog(event=event, actor=actor, tenant=tenant, details=details, request_id=current_request_id(),
+                       ip=(client_ip(request) or None) if request is not None else None,
+                       path=request.path[:255] if request is not None else "")
+        audit_logger.info("audit %s", event, extra={
+            "event": event, "actor_id": row.actor_id, "tenant_id": row.tenant_id, "client_ip": row.ip,
+            "path": row.path, "details": details})
+        with transaction.atomic():
+            row.save()
+    except Exception:
+        logger.exception("Could not write the audit row for %s", event)
+        return None
+    return row
+
+
+def _safe_detail(name: str, value):
+    if any(word in name.lower() for word in _SECRET_WORDS):
+        return "[masked]"
+    return value[:_MAX_DETAIL_TEXT] if isinstance(value, str) else value
+
+
+def security_event_record(event: str, request, details: dict) -> None:
+    """TESSERA_API["SECURITY_EVENT_HANDLER"]: the generator's 403s and 429s, into the audit trail."""
+    audit_record(event, request=request, tenant=getattr(request, "tenant", None), **details)
 
 
 def _validate_password(password: str, *, user=None, field: str = "password") -> None:
@@ -39,8 +92,16 @@ def user_register(*, email: str, password: str, full_name: str = "") -> User:
 
 
 def credentials_check(*, request, email: str, password: str) -> User | None:
-    """The active user with these credentials, or None; unknown email and wrong password look the same."""
-    return authenticate(request, email=email.lower(), password=password)
+    """The active user with these credentials, or None; unknown email and wrong password look the same.
+
+    Both outcomes are audited; a failure records the email that was tried (never the password).
+    """
+    user = authenticate(request, email=email.lower(), password=password)
+    if user is None:
+        audit_record(AuditLog.Event.LOGIN_FAILED, request=request, email=email.lower())
+    else:
+        audit_record(AuditLog.Event.LOGIN_SUCCEEDED, request=request, actor=user)
+    return user
 
 
 def token_pair_issue(user: User) -> dict:
@@ -51,17 +112,44 @@ def token_pair_issue(user: User) -> dict:
             "expires_in": int(jwt_settings.ACCESS_TOKEN_LIFETIME.total_seconds())}
 
 
-def token_refresh(refresh: str) -> dict:
-    """Rotate: a new pair for a live refresh token, which is blacklisted so its reuse is refused."""
+def token_refresh(refresh: str, *, request=None) -> dict:
+    """Rotate: a new pair for a live refresh token, which is blacklisted so its reuse is refused.
+
+    A reused (blacklisted) token is audited as `refresh_reused`: after rotation only a copy can be
+    replayed, so it means a stolen token or a client that lost the new one.
+    """
     serializer = TokenRefreshSerializer(data={"refresh": refresh})
-    serializer.is_valid(raise_exception=True)
+    try:
+        serializer.is_valid(raise_exception=True)
+    except TokenError:
+        _audit_if_reused(refresh, request=request)
+        raise
     return {**serializer.validated_data, "token_type": "bearer",
             "expires_in": int(jwt_settings.ACCESS_TOKEN_LIFETIME.total_seconds())}
 
 
-def token_revoke(refresh: str) -> None:
-    """Logout: blacklist this refresh token."""
-    RefreshToken(refresh).blacklist()
+def token_revoke(refresh: str, *, request=None) -> None:
+    """Logout: blacklist this refresh token (audited, with the token's user as the actor)."""
+    try:
+        token = RefreshToken(refresh)
+    except TokenError:
+        _audit_if_reused(refresh, request=request)
+        raise
+    token.blacklist()
+    user_id = token.payload.get(jwt_settings.USER_ID_CLAIM)
+    audit_record(AuditLog.Event.LOGOUT, request=request, actor=User.objects.filter(pk=user_id).first())
+
+
+def _audit_if_reused(refresh: str, *, request) -> None:
+    """Record `refresh_reused` when `refresh` is genuine (signed by us, unexpired) but already blacklisted."""
+    try:
+        payload = token_backend.decode(refresh, verify=True)
+    except TokenBackendError:
+        return  # forged, malformed or expired: an invalid token, not a reuse
+    blacklisted = BlacklistedToken.objects.select_related("token__user").filter(
+        token__jti=payload.get(jwt_settings.JTI_CLAIM)).first()
+    if blacklisted is not None:
+        audit_record(AuditLog.Event.REFRESH_REUSED, request=request, actor=blacklisted.token.user)
 
 
 def tokens_revoke_all(user: User) -> None:
@@ -72,7 +160,7 @@ def tokens_revoke_all(user: User) -> None:
 
 
 @transaction.atomic
-def password_change(*, user: User, old_password: str, new_password: str) -> None:
+def password_change(*, user: User, old_password: str, new_password: str, request=None) -> None:
     """Set a new password and end every session: refresh tokens are blacklisted, access tokens stop matching."""
     if not user.check_password(old_password):
         raise ValidationFailed("The current password is wrong.", details={"old_password": ["Wrong password."]})
@@ -80,23 +168,42 @@ def password_change(*, user: User, old_password: str, new_password: str) -> None
     user.set_password(new_password)
     user.save(update_fields=["password"])
     tokens_revoke_all(user)
+    audit_record(AuditLog.Event.PASSWORD_CHANGED, request=request, actor=user)
 
 
 @transaction.atomic
-def user_update(*, user: User, changed_by: User, **fields) -> User:
-    """Profile changes, and for platform admins role and activation. Deactivation ends every session at once."""
+def user_update(*, user: User, changed_by: User, request=None, **fields) -> User:
+    """Profile changes, and for platform admins role and activation. Deactivation ends every session at once.
+
+    Role changes and deactivations are audited with `changed_by` as the actor.
+    """
     if user.pk == changed_by.pk and (fields.get("is_active") is False or fields.get("role", user.role) != user.role):
         raise Conflict("You cannot deactivate yourself or change your own role.")
+    old_role, was_active = user.role, user.is_active
     for name, value in fields.items():
         setattr(user, name, value)
     user.save(update_fields=list(fields))
     if fields.get("is_active") is False:
         tokens_revoke_all(user)
+    user_changes_audit(user=user, changed_by=changed_by, old_role=old_role, was_active=was_active, request=request)
     return user
 
 
-def api_key_create(*, user: User, name: str, scopes: list[str], allowed: frozenset[str], expires_at=None):
-    """A new key and its secret (returned once, never stored). Scopes must be a subset of `allowed`."""
+def user_changes_audit(*, user: User, changed_by: User, old_role: str, was_active: bool, request=None) -> None:
+    """Audit a role change or a deactivation of `user`, whichever happened (the API and the admin share it)."""
+    if user.role != old_role:
+        audit_record(AuditLog.Event.ROLE_CHANGED, request=request, actor=changed_by, user_id=user.pk,
+                     old_role=old_role, new_role=user.role)
+    if was_active and not user.is_active:
+        audit_record(AuditLog.Event.USER_DEACTIVATED, request=request, actor=changed_by, user_id=user.pk)
+
+
+def api_key_create(*, user: User, name: str, scopes: list[str], allowed: frozenset[str], expires_at=None,
+                   request=None):
+    """A new key and its secret (returned once, never stored). Scopes must be a subset of `allowed`.
+
+    The audit row names the key by id and prefix only.
+    """
     beyond = sorted(set(scopes) - allowed)
     if beyond:
         raise ValidationFailed("An API key cannot hold scopes its owner lacks.",
@@ -107,13 +214,17 @@ def api_key_create(*, user: User, name: str, scopes: list[str], allowed: frozens
     secret = f"tsk_{prefix}_{secrets.token_urlsafe(32)}"
     key = ApiKey.objects.create(user=user, name=name, prefix=prefix, digest=key_digest(secret),
                                 scopes=sorted(set(scopes)), expires_at=expires_at)
+    audit_record(AuditLog.Event.API_KEY_CREATED, request=request, actor=user, api_key_id=key.pk, prefix=prefix,
+                 name=name, scopes=key.scopes)
     key.secret = secret
     return key
 
 
-def api_key_revoke(key: ApiKey) -> ApiKey:
-    """Revoke now; the next request with this key is a 401."""
+def api_key_revoke(key: ApiKey, *, revoked_by: User | None = None, request=None) -> ApiKey:
+    """Revoke now; the next request with this key is a 401. Audited once, when the key actually dies."""
     if key.revoked_at is None:
         key.revoked_at = timezone.now()
         key.save(update_fields=["revoked_at"])
+        audit_record(AuditLog.Event.API_KEY_REVOKED, request=request, actor=revoked_by or key.user,
+                     api_key_id=key.pk, prefix=key.prefix, owner_id=key.user_id)
     return key

@@ -26,9 +26,12 @@ class DomainError(Exception):
     code = VALIDATION_ERROR
     default_message = "The request could not be completed."
 
-    def __init__(self, message: str | None = None, *, details: dict | None = None):
+    def __init__(self, message: str | None = None, *, details: dict | None = None, reported: bool = False):
         self.message = message or self.default_message
         self.details = details or {}
+        #: The raiser already recorded a more specific security event (a cross-tenant attempt), so the
+        #: exception handler does not report this refusal a second time as a generic one.
+        self.reported = reported
         super().__init__(self.message)
 
 

@@ -13,6 +13,7 @@ from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 
 from . import errors
 from .middleware import current_request_id
+from .security_events import PERMISSION_DENIED, THROTTLED, report_security_event
 
 logger = logging.getLogger("tessera.errors")
 
@@ -29,6 +30,9 @@ _CODES_BY_EXCEPTION = [
     (exceptions.UnsupportedMediaType, errors.UNSUPPORTED_MEDIA_TYPE),
     (exceptions.Throttled, errors.THROTTLED),
 ]
+
+#: Refusals the audit trail hears about (TESSERA_API["SECURITY_EVENT_HANDLER"]), by envelope code.
+_SECURITY_EVENTS_BY_CODE = {errors.PERMISSION_DENIED: PERMISSION_DENIED, errors.THROTTLED: THROTTLED}
 
 _MESSAGES_BY_CODE = {
     errors.VALIDATION_ERROR: "Invalid input.",
@@ -55,6 +59,8 @@ def envelope_exception_handler(exc, context):
         # Django raises it when DRF first reads request.body; DRF has no exception of its own for 413.
         exc = errors.PayloadTooLarge()
     if isinstance(exc, errors.DomainError):
+        if not exc.reported:
+            _report_refusal(exc.code, exc.message, context)
         return envelope(exc.code, exc.message, status_code=exc.status_code, details=exc.details)
     exc = _as_drf_exception(exc)
     response = drf_exception_handler(exc, context)
@@ -64,6 +70,7 @@ def envelope_exception_handler(exc, context):
                         status_code=status.HTTP_500_INTERNAL_SERVER_ERROR)
     code = _code_for(exc)
     details = _details_for(exc)
+    _report_refusal(code, _flatten_message(exc.detail), context, retry_after=getattr(exc, "wait", None))
     if _only_uniqueness_failed(exc):
         # A value someone else already holds is a conflict with the current state, not malformed input (API.md:
         # a duplicate email is a 409), whichever resource's unique field it is.
@@ -72,6 +79,17 @@ def envelope_exception_handler(exc, context):
     message = _MESSAGES_BY_CODE.get(code) if details else None
     return envelope(code, message or _flatten_message(exc.detail), status_code=response.status_code,
                     details=details, headers=_passthrough_headers(response))
+
+
+def _report_refusal(code: str, message: str, context, **extra) -> None:
+    """Tell the security event handler about a 403 or 429; the message is ours, never the client's input."""
+    event = _SECURITY_EVENTS_BY_CODE.get(code)
+    request = context.get("request")
+    if event is None or request is None:
+        return
+    details = {"reason": message, "method": request.method, "view": type(context["view"]).__name__}
+    details.update({name: value for name, value in extra.items() if value is not None})
+    report_security_event(event, request, details)
 
 
 def _only_uniqueness_failed(exc) -> bool:

@@ -1,4 +1,6 @@
 """Reads about tenants: which one a request acts in, and which ones a user can see."""
+from apps.accounts.models import AuditLog
+from apps.accounts.services import audit_record
 from apps.api.errors import PermissionDenied
 
 from .models import Membership, Tenant
@@ -12,6 +14,7 @@ def tenant_for_request(request) -> tuple[Tenant | None, str | None]:
     `X-Tenant-ID` (id or slug) chooses it; without the header, the user's first tenant. A tenant the
     caller may not enter is a 403 whose message is the same whether the tenant exists or not, so the
     header cannot be used to discover tenants. Platform admins may enter any active tenant.
+    Naming a tenant one is not a member of is audited as a cross-tenant attempt.
     """
     user = request.user
     wanted = request.headers.get("X-Tenant-ID", "").strip()
@@ -26,7 +29,21 @@ def tenant_for_request(request) -> tuple[Tenant | None, str | None]:
         tenant = Tenant.objects.filter(is_active=True, **_tenant_lookup(wanted)).first()
         if tenant is not None:
             return tenant, None
-    raise PermissionDenied(NOT_A_MEMBER)
+    raise _refusal(request, wanted)
+
+
+def _refusal(request, wanted: str) -> PermissionDenied:
+    """The 403 for a tenant the caller may not enter, audited as a cross-tenant attempt unless it is their own.
+
+    The audit row names the tenant when it exists, so its owners learn who knocked; a member of a
+    deactivated tenant is only refused (the exception handler records that as a plain permission_denied).
+    """
+    target = Tenant.objects.filter(**_tenant_lookup(wanted)).first()
+    if target is not None and target.memberships.filter(user=request.user).exists():
+        return PermissionDenied(NOT_A_MEMBER)
+    audit_record(AuditLog.Event.CROSS_TENANT_ATTEMPT, request=request, tenant=target,
+                 tenant_header=wanted[:64], tenant_exists=target is not None)
+    return PermissionDenied(NOT_A_MEMBER, reported=True)
 
 
 def _tenant_lookup(wanted: str, *, prefix: str = "") -> dict:
