@@ -68,19 +68,42 @@ class ResourceAutoSchema(AutoSchema):
                                                                               direction=direction))
         return responses
 
+    def get_filter_backends(self):
+        # A declared action renders what its service returns (factories.build_action): no filter, search or
+        # ordering applies to it, so none is documented even when its output is a list.
+        return [] if self._is_declared_action() else super().get_filter_backends()
+
+    def _get_paginator(self):
+        # Likewise, a declared action's list is never paginated: documenting it as a page would be a lie.
+        return None if self._is_declared_action() else super()._get_paginator()
+
+    def _is_declared_action(self) -> bool:
+        resource = getattr(self.view, "resource", None)
+        return resource is not None and getattr(self.view, "action", None) in resource.actions
+
     def _requires_authentication(self) -> bool:
         return not any(isinstance(permission, AllowAny) for permission in self.view.get_permissions())
 
+    def _authenticates(self) -> bool:
+        # DRF authenticates every request to a view that has authenticators, even one open to anyone, so a
+        # bad token or API key is a 401 there too (and the auth flows answer bad credentials with a 401).
+        return bool(getattr(self.view, "authentication_classes", None))
+
     def _error_statuses(self) -> list[int]:
+        """The error statuses an operation can answer with, from what the view and DRF do on their own."""
         has_body = self.method in ("POST", "PUT", "PATCH")
         statuses = [400] if has_body or self.method == "GET" else []
+        if self._authenticates():
+            statuses.append(401)
         if self._requires_authentication():
-            statuses += [401, 403]
-        if "{" in self.path or self._is_list_view():
-            statuses.append(404)
-        if has_body:
-            statuses.append(415)
-        if getattr(self.view, "action", None) in getattr(getattr(self.view, "resource", None), "actions", {}):
+            statuses.append(403)
+        if "{" in self.path or (self._is_list_view() and self._get_paginator() is not None):
+            statuses.append(404)  # a row outside your tenant, or a page past the end
+        statuses.append(406)  # an Accept header no renderer satisfies
+        if has_body or self._is_declared_action():
+            # Services raise conflicts, and a unique value already taken is one (exception_handler).
             statuses.append(409)
+        if has_body:
+            statuses += [413, 415]
         statuses.append(429)
         return statuses

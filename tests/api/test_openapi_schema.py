@@ -169,3 +169,36 @@ def test_the_served_schema_is_openapi_3(client):
     response = client.get("/api/schema/?format=json")
 
     assert response.json()["openapi"].startswith("3.")
+
+
+@pytest.mark.parametrize("path", ["/api/v1/auth/token/", "/api/v1/auth/token/refresh/", "/api/v1/auth/logout/"])
+def test_open_operations_that_authenticate_document_401(schema, path):
+    responses = operation(schema, path, "post")["responses"]
+
+    assert "401" in responses
+
+
+def test_operations_without_authenticators_document_no_401(schema):
+    assert "401" not in operation(schema, "/health", "get")["responses"]
+
+
+def test_a_declared_list_action_is_documented_as_a_plain_list_without_list_parameters(schema):
+    bodies = operation(schema, "/api/v1/notes/bodies/", "get")
+
+    ok = bodies["responses"]["200"]["content"]["application/json"]["schema"]
+    assert ok["type"] == "array"
+    assert [p["name"] for p in bodies["parameters"] if p["in"] == "query"] == ["text"]
+
+
+@pytest.mark.parametrize("path, method", [("/api/v1/tasks/", "post"), ("/api/v1/tasks/{id}/", "patch"),
+                                          ("/api/v1/auth/register/", "post")])
+def test_writes_document_conflict_and_payload_too_large(schema, path, method):
+    responses = operation(schema, path, method)["responses"]
+
+    assert {"409", "413"} <= set(responses)
+
+
+def test_a_declared_list_action_really_returns_a_plain_list(user_client, note):
+    response = user_client.get("/api/v1/notes/bodies/?text=milk&page_size=1&ordering=-created_at")
+
+    assert response.json() == [{"id": note.id, "body": "Buy milk"}]
