@@ -29,6 +29,12 @@ run: $(VENV)/.installed .env
 test: $(VENV)/.installed
 	$(BIN)/pytest --cov=apps --cov=config --cov-report=term-missing:skip-covered --cov-fail-under=90 $(PYTEST_ARGS)
 
+# A long randomized schemathesis run over every operation: FUZZ_EXAMPLES per operation and phase, as a user and as
+# a viewer; the seed it prints (FUZZ_SEED=...) replays a failure. `make test` runs a short derandomized sample.
+FUZZ_EXAMPLES ?= 200
+fuzz: $(VENV)/.installed
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/pytest tests/api/test_schema_fuzzing.py $(PYTEST_ARGS)
+
 check: $(VENV)/.installed
 	DEBUG=true $(BIN)/python manage.py check
 	DEBUG=true $(BIN)/python manage.py makemigrations --check --dry-run
