@@ -3,6 +3,7 @@ import logging
 import secrets
 
 from django.contrib.auth import authenticate, password_validation
+from django.core.cache import cache
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -67,9 +68,24 @@ def _safe_detail(name: str, value):
     return value[:_MAX_DETAIL_TEXT] if isinstance(value, str) else value
 
 
+#: A client being throttled is audited once per this many seconds: a flood of 429s must not become a flood of inserts.
+THROTTLED_AUDIT_INTERVAL = 60
+
+
 def security_event_record(event: str, request, details: dict) -> None:
     """TESSERA_API["SECURITY_EVENT_HANDLER"]: the generator's 403s and 429s, into the audit trail."""
+    if event == AuditLog.Event.THROTTLED and not _first_throttle_in_interval(request):
+        return
     audit_record(event, request=request, tenant=getattr(request, "tenant", None), **details)
+
+
+def _first_throttle_in_interval(request) -> bool:
+    user = getattr(request, "user", None)
+    who = f"user:{user.pk}" if user is not None and user.is_authenticated else f"ip:{client_ip(request)}"
+    try:
+        return cache.add(f"audit:throttled:{who}", 1, THROTTLED_AUDIT_INTERVAL)
+    except Exception:  # the cache is down: record every one rather than none
+        return True
 
 
 def _validate_password(password: str, *, user=None, field: str = "password") -> None:

@@ -12,7 +12,7 @@ from django.utils import timezone
 from apps.accounts.models import AuditLog
 from apps.accounts.scopes import role_scopes
 from apps.accounts.selectors import audit_logs_visible_to
-from apps.accounts.services import api_key_create, audit_record
+from apps.accounts.services import api_key_create, audit_record, security_event_record
 from apps.api.request_log import JsonFormatter
 from apps.api.testing import TenantAPIClient
 from tests.conftest import PASSWORD, client_for
@@ -183,6 +183,28 @@ def test_a_throttled_request_is_audited(settings, user_client, user):
     row = only(AuditLog.Event.THROTTLED)
     assert row.actor == user
     assert row.details["retry_after"] >= 1
+
+
+def test_a_flood_of_throttled_requests_is_audited_once_per_client_and_minute(settings, user_client):
+    settings.TESSERA_API = {**settings.TESSERA_API, "DEFAULT_THROTTLE": "1/h"}
+
+    statuses = [user_client.get("/api/v1/tasks/").status_code for _ in range(5)]
+
+    assert statuses == [200, 429, 429, 429, 429]
+    assert events(AuditLog.Event.THROTTLED).count() == 1
+
+
+def test_throttles_are_audited_even_when_the_cache_is_down(monkeypatch, rf, user):
+    def down(*args, **kwargs):
+        raise ConnectionError("redis is down")
+
+    monkeypatch.setattr("apps.accounts.services.cache.add", down)
+    request = rf.get("/api/v1/tasks/")
+    request.user = user
+
+    security_event_record(AuditLog.Event.THROTTLED, request, {"reason": "slow down"})
+
+    assert only(AuditLog.Event.THROTTLED).details == {"reason": "slow down"}
 
 
 def test_naming_another_tenant_is_audited_once_as_a_cross_tenant_attempt(user, other_tenant):
