@@ -36,15 +36,18 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "channels",
+    "django_q",
     "apps.accounts",
     "apps.tenants",
     "apps.tasks",
+    "apps.jobs",
     # After django.contrib.admin, so explicit admin.py registrations are known before generated ones.
     "apps.api",
 ]
 INSTALLED_APPS += env.list("EXTRA_INSTALLED_APPS", default=[])
 
 MIDDLEWARE = [
+    "apps.api.metrics.MetricsMiddleware",
     "apps.api.middleware.RequestIDMiddleware",
     # Inside RequestIDMiddleware so its line carries the id; outside the rest so the duration covers them.
     "apps.api.request_log.RequestLogMiddleware",
@@ -74,6 +77,10 @@ SECURE_HSTS_SECONDS = 0 if DEBUG else env.int("SECURE_HSTS_SECONDS", default=31_
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = not DEBUG
+
+# --- Operations ----------------------------------------------------------------------------
+# Bearer token Prometheus sends to /metrics; platform admins and staff may read it without one.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 
 # --- CORS (django-cors-headers) ---------------------------------------------------------
 CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
@@ -125,12 +132,38 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
-                          "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="tessera")}}
+                          "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="tessera"),
+                          # Fail in seconds, not minutes, when Redis is unreachable (rate limits, readiness).
+                          "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2}}}
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer",
                                   "CONFIG": {"hosts": [REDIS_URL]}}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+# --- Background work (django-q2) ------------------------------------------------------
+TESSERA_JOBS = {
+    # A running job whose heartbeat is older than this is taken to have lost its worker (re-run or failed).
+    "STALE_AFTER_SECONDS": env.int("JOB_STALE_AFTER_SECONDS", default=30),
+}
+# The broker's hard limit on one task; jobs stop themselves earlier, at their own timeout.
+JOB_HARD_TIMEOUT = env.int("JOB_HARD_TIMEOUT", default=3600)
+Q_CLUSTER = {
+    "name": "tessera",
+    "workers": env.int("JOB_WORKERS", default=2),
+    "timeout": JOB_HARD_TIMEOUT,
+    "retry": JOB_HARD_TIMEOUT + 60,
+    "max_attempts": 1,  # the job runner retries what is worth retrying, with backoff
+    "ack_failures": True,
+    "catch_up": False,
+    "save_limit": 100,
+    "poll": 0.2,
+    "label": "Background tasks (django-q2)",
+}
+if REDIS_URL:
+    Q_CLUSTER["redis"] = REDIS_URL
+else:
+    Q_CLUSTER["orm"] = "default"
 
 # --- Auth ---------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
@@ -211,8 +244,12 @@ SPECTACULAR_SETTINGS = {
         "TaskPriorityEnum": "apps.tasks.models.Task.Priority",
         "PlatformRoleEnum": "apps.accounts.models.User.Role",
         "MembershipRoleEnum": "apps.tenants.models.Membership.Role",
+        "JobStatusEnum": "apps.jobs.models.Job.Status",
+        "JobLogLevelEnum": "apps.jobs.models.JobLog.Level",
     },
     "SWAGGER_UI_SETTINGS": {"persistAuthorization": True},
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums",
+                             "apps.jobs.schema.add_job_params_components"],
 }
 
 # --- Static files, i18n ------------------------------------------------------------

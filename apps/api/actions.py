@@ -21,9 +21,11 @@ def action(*, detail: bool, methods=("get",), url_path: str | None = None, scope
 
     `detail`, `methods` (default GET) and `url_path` mean what they mean in DRF. `scope` is required
     (check api.E008); `input` is the serializer that validates the body (the query string for GET);
-    `output` renders the result (default: the resource's serializer; `Serializer(many=True)` for lists); `status` is the success status.
+    `output` renders the result (default: the resource's serializer; `Serializer(many=True)` for lists; an
+    action may also return a ready HttpResponse, such as a file, and name its OpenAPI type here); `status` is the success status.
     The method's signature says what it receives: `(request, obj)` for detail actions, `(request, data)`
-    when there is input, `(request, obj, data)` for both, plus any named groups of `url_path`.
+    when there is input, `(request, obj, data)` for both, plus any named groups of `url_path`. A list action
+    that names a `queryset` parameter receives the rows the caller can see, narrowed by the list filters.
     """
 
     def decorator(func):

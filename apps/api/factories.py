@@ -3,6 +3,7 @@ import inspect
 
 from django.contrib import admin
 from django.db.models.constants import LOOKUP_SEP
+from django.http import HttpResponseBase
 from django_filters import FilterSet
 from django_filters.exceptions import FieldLookupError
 from django_filters.utils import resolve_field as resolve_lookup
@@ -88,6 +89,8 @@ def build_action(resource, name: str, spec, serializer_class):
         kwargs.pop(self.lookup_url_kwarg, None)
         if spec.detail:
             arguments[_object_parameter(method)] = self.get_object()
+        elif "queryset" in wants:  # a list action over the rows the caller can see, narrowed by the list filters
+            arguments["queryset"] = self.filter_queryset(self.get_queryset())
         if input_class is not None:
             source = request.query_params if request.method == "GET" else request.data
             serializer = input_class(data=source, context=self.get_serializer_context())
@@ -97,6 +100,8 @@ def build_action(resource, name: str, spec, serializer_class):
         result = method(request, **arguments)
         if result is None:
             return Response(status=spec.status)
+        if isinstance(result, HttpResponseBase):  # a ready response, such as a file download
+            return result
         rendered = output_class(result, many=many, context=self.get_serializer_context())
         return Response(rendered.data, status=spec.status)
 

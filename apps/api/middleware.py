@@ -1,6 +1,7 @@
 """Request-scoped plumbing: the request id that every response, log line and error carries."""
 import re
 import uuid
+from contextlib import contextmanager
 from contextvars import ContextVar
 
 _request_id: ContextVar[str] = ContextVar("request_id", default="")
@@ -12,6 +13,16 @@ SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 def current_request_id() -> str:
     """The id of the request being served (empty outside a request)."""
     return _request_id.get()
+
+
+@contextmanager
+def request_id_bound(request_id: str):
+    """Carry a request's id into work done elsewhere (a background job), so its log lines share the id."""
+    token = _request_id.set(request_id)
+    try:
+        yield
+    finally:
+        _request_id.reset(token)
 
 
 class RequestIDMiddleware:

@@ -1,0 +1,85 @@
+"""What a running job holds: `progress(percent, step, message)`, which reports and is where cancellation lands."""
+import threading
+import time
+
+from django.utils import timezone
+
+from . import events
+from .models import Job, JobLog
+
+#: How often the heartbeat thread proves the worker alive and looks for a cancel request (seconds).
+HEARTBEAT_INTERVAL = 1.0
+
+
+class JobCancelled(Exception):
+    """Raised inside a job at its next progress report after someone asked it to stop."""
+
+
+class JobTimedOut(Exception):
+    """Raised inside a job at its next progress report once it has run longer than its timeout."""
+
+
+class RetryableError(Exception):
+    """Raise it from a job for a failure worth another attempt (a network blip), not a bug."""
+
+
+class Progress:
+    """Passed to every job function. Call it as often as is natural; each call is cheap and safe.
+
+    A heartbeat thread stamps the job every second and notices cancel requests and the timeout, so
+    `progress()` itself does not have to query for them: it raises JobCancelled/JobTimedOut when flagged.
+    """
+
+    def __init__(self, job: Job):
+        self.job = job
+        self._stop_reason: str | None = None
+        self._finished = threading.Event()
+        self._deadline = time.monotonic() + job.timeout_seconds
+        self._heartbeat = threading.Thread(target=self._beat, name=f"job-{job.pk}-heartbeat", daemon=True)
+
+    def __call__(self, percent: float | None = None, step: str | None = None, message: str | None = None,
+                 *, level: str = JobLog.Level.INFO):
+        self.raise_if_stopped()
+        job = self.job
+        if percent is not None:
+            job.progress = max(0, min(100, int(percent)))
+        if step is not None:
+            job.step = step[:200]
+        if message is not None:
+            job.message = message[:500]
+            JobLog.objects.create(job=job, level=level, progress=job.progress, step=job.step, message=job.message)
+        Job.objects.filter(pk=job.pk).update(progress=job.progress, step=job.step, message=job.message,
+                                             heartbeat_at=timezone.now(), updated_at=timezone.now())
+        events.publish(job)
+
+    def raise_if_stopped(self):
+        if self._stop_reason == "cancelled":
+            raise JobCancelled("Cancelled on request.")
+        if self._stop_reason == "timeout":
+            raise JobTimedOut(f"Timed out after {self.job.timeout_seconds} s.")
+
+    @property
+    def cancel_requested(self) -> bool:
+        """For jobs that want to stop at a clean point of their own instead of at the next report."""
+        return self._stop_reason is not None
+
+    def __enter__(self):
+        self._heartbeat.start()
+        return self
+
+    def __exit__(self, *exc_info):
+        self._finished.set()
+        self._heartbeat.join(timeout=5)
+
+    def _beat(self):
+        from django.db import connection
+
+        try:
+            while not self._finished.wait(HEARTBEAT_INTERVAL):
+                Job.objects.filter(pk=self.job.pk).update(heartbeat_at=timezone.now())
+                if Job.objects.filter(pk=self.job.pk, cancel_requested=True).exists():
+                    self._stop_reason = "cancelled"
+                elif time.monotonic() > self._deadline:
+                    self._stop_reason = "timeout"
+        finally:
+            connection.close()

@@ -1,0 +1,60 @@
+"""The job-type registry: apps declare job types in their jobs.py, discovered the way api.py is."""
+from dataclasses import dataclass, field
+
+from django.utils.module_loading import autodiscover_modules
+from rest_framework import serializers
+
+
+@dataclass(frozen=True)
+class JobType:
+    """A kind of background work: its name, the params it accepts, the scope needed to start it, the function."""
+
+    name: str
+    params: type[serializers.Serializer]
+    scope: str | None
+    function: object
+    public: bool = True
+    timeout: int = 600
+    max_attempts: int = 1
+    description: str = ""
+    retry_on: tuple = field(default_factory=tuple)
+
+
+class JobRegistry:
+    def __init__(self):
+        self._registry: dict[str, JobType] = {}
+
+    def register(self, name: str, *, params: type[serializers.Serializer], scope: str | None = None,
+                 public: bool = True, timeout: int = 600, max_attempts: int = 1):
+        """Decorator declaring `function(params, progress)` as the job type `name`.
+
+        `scope` is what a caller needs to start it through POST /jobs/ (public types only); `timeout` is in
+        seconds; failures raising `RetryableError` are retried up to `max_attempts` runs in all, with backoff.
+        """
+
+        def decorator(function):
+            if name in self._registry:
+                raise ValueError(f"Job type {name!r} is already registered.")
+            self._registry[name] = JobType(
+                name=name, params=params, scope=scope, function=function, public=public, timeout=timeout,
+                max_attempts=max_attempts, description=(function.__doc__ or "").strip())
+            return function
+
+        return decorator
+
+    def get(self, name: str) -> JobType | None:
+        return self._registry.get(name)
+
+    def public_types(self) -> list[JobType]:
+        return sorted((t for t in self._registry.values() if t.public), key=lambda t: t.name)
+
+    def all(self) -> list[JobType]:
+        return sorted(self._registry.values(), key=lambda t: t.name)
+
+
+registry = JobRegistry()
+register = registry.register
+
+
+def autodiscover():
+    autodiscover_modules("jobs", register_to=registry)

@@ -1,0 +1,159 @@
+"""State changes of jobs. Every transition happens here, under a row lock, and the queue hand-off waits for commit."""
+import json
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django_q.tasks import async_task
+from rest_framework.utils.encoders import JSONEncoder
+
+from apps.api.errors import Conflict, PermissionDenied, ValidationFailed
+from apps.api.middleware import current_request_id
+from apps.tenants.models import Tenant
+
+from . import events
+from .models import Job, JobFile, JobLog
+from .registry import registry
+
+RUNNER = "apps.jobs.runner.run_job"
+
+
+def _hand_to_queue(job_id: int) -> None:
+    """Give the job to django-q2 once the surrounding transaction commits, so a worker never sees a job that
+    was rolled back or not yet written."""
+    transaction.on_commit(lambda: async_task(RUNNER, job_id, task_name=f"job-{job_id}"))
+
+
+def validated_params(job_type, params) -> dict:
+    serializer = job_type.params(data=params if isinstance(params, dict) else None)
+    if not serializer.is_valid():
+        details = serializer.errors if isinstance(params, dict) else {"non_field_errors": ["Must be an object."]}
+        raise ValidationFailed("The params do not fit this job type.", details={"params": details})
+    return dict(serializer.validated_data)
+
+
+@transaction.atomic
+def job_enqueue(type_name: str, params: dict, *, tenant, created_by, priority: int = 0) -> Job:
+    """Create a job and queue it. Raises 409 when the tenant already runs as many jobs as its limit allows.
+
+    The tenant row is locked so concurrent requests count each other's jobs: the limit cannot be overshot.
+    """
+    job_type = registry.get(type_name)
+    if job_type is None:
+        raise ValidationFailed(details={"type": [f'"{type_name}" is not a job type.']})
+    clean = validated_params(job_type, params)
+    tenant = Tenant.objects.select_for_update().get(pk=tenant.pk)
+    active = Job.objects.filter(tenant=tenant, status__in=Job.ACTIVE).count()
+    if active >= tenant.max_concurrent_jobs:
+        raise Conflict(f"This tenant already has {active} jobs queued or running, its limit. "
+                       "Wait for one to finish or cancel one.",
+                       details={"limit": [str(tenant.max_concurrent_jobs)]})
+    job = Job.objects.create(
+        tenant=tenant, created_by=created_by, type=type_name, params=_json_safe(clean), priority=priority,
+        max_attempts=job_type.max_attempts, timeout_seconds=job_type.timeout, queued_at=timezone.now(),
+        request_id=current_request_id())
+    _hand_to_queue(job.pk)
+    return job
+
+
+def job_create(*, type: str, params: dict, tenant, created_by, scopes, priority: int = 0) -> Job:
+    """POST /jobs/: only public job types, and only with the scope the type asks for."""
+    job_type = registry.get(type)
+    if job_type is None or not job_type.public:
+        raise ValidationFailed(details={"type": [f'"{type}" is not a job type you can start.']})
+    if job_type.scope and job_type.scope not in scopes:
+        raise PermissionDenied(f"Starting a {type} job needs the '{job_type.scope}' scope.")
+    return job_enqueue(type, params, tenant=tenant, created_by=created_by, priority=priority)
+
+
+def _json_safe(params: dict) -> dict:
+    """Validated data may hold dates and decimals; the job's params column holds their JSON form."""
+    return json.loads(json.dumps(params, cls=JSONEncoder))
+
+
+@transaction.atomic
+def job_request_cancel(job: Job, *, requested_by=None) -> Job:
+    """Queued jobs are cancelled at once; running ones are flagged and stop at their next report (within ~2 s)."""
+    job = Job.objects.select_for_update().get(pk=job.pk)
+    if not job.can_cancel():
+        raise Conflict(f"A {job.status} job cannot be cancelled.")
+    if job.status == Job.Status.QUEUED:
+        _finish(job, Job.Status.CANCELLED, error="Cancelled before it started.")
+    else:
+        job.cancel_requested = True
+        job.save(update_fields=["cancel_requested", "updated_at"])
+    return job
+
+
+@transaction.atomic
+def job_retry(job: Job, *, requested_by=None) -> Job:
+    """Run a failed or cancelled job again, from the start, as a fresh attempt series."""
+    job = Job.objects.select_for_update().get(pk=job.pk)
+    if not job.can_retry():
+        raise Conflict(f"A {job.status} job cannot be retried; only failed or cancelled ones.")
+    tenant = Tenant.objects.select_for_update().get(pk=job.tenant_id)
+    if Job.objects.filter(tenant=tenant, status__in=Job.ACTIVE).count() >= tenant.max_concurrent_jobs:
+        raise Conflict("This tenant already runs as many jobs as its limit allows.")
+    job.status, job.progress, job.step, job.message, job.error = Job.Status.QUEUED, 0, "", "", ""
+    job.result, job.attempts, job.cancel_requested = None, 0, False
+    job.queued_at, job.started_at, job.finished_at, job.heartbeat_at = timezone.now(), None, None, None
+    job.save()
+    _hand_to_queue(job.pk)
+    return job
+
+
+@transaction.atomic
+def job_delete(job: Job) -> None:
+    job = Job.objects.select_for_update().get(pk=job.pk)
+    if not job.can_delete():
+        raise Conflict(f"A {job.status} job cannot be deleted; cancel it first.")
+    job.delete()
+
+
+def _finish(job: Job, status: str, *, error: str = "", result=None) -> None:
+    job.status, job.error, job.finished_at = status, error, timezone.now()
+    if result is not None:
+        job.result = result
+    if status == Job.Status.SUCCEEDED:
+        job.progress = 100
+    job.save(update_fields=["status", "error", "result", "progress", "finished_at", "updated_at"])
+    transaction.on_commit(lambda: events.publish(job))
+
+
+def job_store_file(job: Job, *, name: str, content_type: str, content: bytes) -> None:
+    """Keep the file a job produced (replacing an earlier attempt's), for GET /jobs/{id}/file."""
+    JobFile.objects.update_or_create(job=job, defaults={"name": name, "content_type": content_type,
+                                                        "content": content})
+
+
+def stale_after() -> timedelta:
+    return timedelta(seconds=settings.TESSERA_JOBS["STALE_AFTER_SECONDS"])
+
+
+def jobs_reap_stale() -> dict[str, int]:
+    """Find jobs whose worker died (no heartbeat for STALE_AFTER_SECONDS) and re-run or fail them.
+
+    A job with attempts left is queued again; the others fail with the reason. Each job is handled under
+    its row lock with SKIP LOCKED, so reapers in several processes never handle the same job twice.
+    """
+    cutoff = timezone.now() - stale_after()
+    counts = {"requeued": 0, "failed": 0}
+    while True:
+        with transaction.atomic():
+            job = (Job.objects.select_for_update(skip_locked=True)
+                   .filter(status=Job.Status.RUNNING, heartbeat_at__lt=cutoff).first())
+            if job is None:
+                return counts
+            reason = f"The worker stopped responding (no heartbeat for {stale_after().seconds} s)."
+            JobLog.objects.create(job=job, level=JobLog.Level.ERROR, progress=job.progress, step=job.step,
+                                  message=reason)
+            if job.attempts < job.max_attempts and not job.cancel_requested:
+                job.status, job.queued_at, job.worker_pid = Job.Status.QUEUED, timezone.now(), None
+                job.save(update_fields=["status", "queued_at", "worker_pid", "updated_at"])
+                _hand_to_queue(job.pk)
+                counts["requeued"] += 1
+            else:
+                status = Job.Status.CANCELLED if job.cancel_requested else Job.Status.FAILED
+                _finish(job, status, error=reason)
+                counts["failed"] += 1
