@@ -1,4 +1,5 @@
 # Tessera: `make run` serves the app on the embedded default; `make test` runs the suite.
+SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
@@ -23,8 +24,12 @@ run: $(VENV)/.installed .env
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	$(BIN)/python manage.py seed_demo
-	@echo "Serving HTTP and WebSockets on http://$(HOST):$(PORT)/ (docs at /api/docs/, admin at /admin/)."
-	$(BIN)/uvicorn config.asgi:application --host $(HOST) --port $(PORT)
+	@echo "Serving HTTP and WebSockets on http://$(HOST):$(PORT)/ (docs at /api/docs/, admin at /admin/),"
+	@echo "with a django-q2 worker cluster for background jobs. Ctrl-C stops both."
+	@trap 'kill $$(jobs -p) 2>/dev/null; wait' EXIT INT TERM; \
+	$(BIN)/python manage.py qcluster & \
+	$(BIN)/uvicorn config.asgi:application --host $(HOST) --port $(PORT) --no-access-log & \
+	wait -n
 
 test: $(VENV)/.installed
 	$(BIN)/pytest --cov=apps --cov=config --cov-report=term-missing:skip-covered --cov-fail-under=90 $(PYTEST_ARGS)

@@ -108,9 +108,20 @@ class StoredRequestsCollector:
         return family
 
 
+#: Collectors other apps add (the job engine's gauges), as zero-argument factories called at scrape time.
+EXTRA_COLLECTORS: list = []
+
+
+def register_collector(factory) -> None:
+    if factory not in EXTRA_COLLECTORS:
+        EXTRA_COLLECTORS.append(factory)
+
+
 def render_metrics() -> bytes:
     registry = CollectorRegistry(auto_describe=False)
     registry.register(StoredRequestsCollector(metrics_store()))
+    for factory in EXTRA_COLLECTORS:
+        registry.register(factory())
     return generate_latest(registry)
 
 

@@ -35,8 +35,12 @@ def channel_layer_answers():
         raise RuntimeError("the channel layer did not deliver the message")
 
 
-#: name -> check; each raises when its dependency is not usable. Later issues add the job queue.
+#: name -> check; each raises when its dependency is not usable. Other apps add theirs (the job queue).
 CHECKS = {"database": database_answers, "cache": cache_answers, "channel_layer": channel_layer_answers}
+
+
+def register_check(name: str, check) -> None:
+    CHECKS[name] = check
 
 
 def readiness_report(checks: dict = CHECKS) -> dict[str, str]:
