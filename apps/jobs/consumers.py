@@ -3,9 +3,17 @@
 Close codes: 4401 not authenticated, 4403 not a member of the requested tenant, 4404 not your job.
 Sockets are accepted and then closed with the code, so browsers see the code (a refused handshake
 reaches them only as 1006).
+
+On the embedded default the channel layer lives in one process, so events a worker process sends
+cannot reach it; there the consumers read the job table every half second instead (same messages).
 """
+import asyncio
+
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from channels.layers import InMemoryChannelLayer
+from django.db.models import Q
+from django.utils import timezone
 
 from apps import api
 from apps.api.errors import PermissionDenied
@@ -16,6 +24,7 @@ from . import events
 from .models import Job
 
 NOT_AUTHENTICATED, NOT_A_MEMBER, NOT_FOUND = 4401, 4403, 4404
+POLL_INTERVAL = 0.5
 
 
 @database_sync_to_async
@@ -39,8 +48,43 @@ def _visible_job(request, job_id: int) -> Job | None:
     return scope_queryset(Job.objects.filter(pk=job_id), request=request, resource=resource).first()
 
 
+@database_sync_to_async
+def _events_since(jobs, seen: dict) -> list[dict]:
+    """Events of `jobs` whose state differs from what `seen` (job id -> last event) records; updates `seen`."""
+    fresh = []
+    for job in jobs:
+        event = events.job_event(job)
+        if seen.get(job.pk) != event:
+            seen[job.pk] = event
+            fresh.append(event)
+    return fresh
+
+
 class JobConsumer(AsyncJsonWebsocketConsumer):
     """/ws/jobs/{id}/: one job's `job.progress` and `job.finished` messages, starting with its current state."""
+
+    poller = None
+
+    def watched_jobs(self):
+        """The jobs this socket reports on, for the polling fallback."""
+        return Job.objects.filter(pk=self.job_id)
+
+    async def follow(self, group: str, seen: dict):
+        """Join the group of events; without a shared channel layer, poll the table instead."""
+        await self.channel_layer.group_add(group, self.channel_name)
+        self.groups.append(group)
+        if isinstance(self.channel_layer, InMemoryChannelLayer):
+            self.poller = asyncio.create_task(self._poll(seen))
+
+    async def _poll(self, seen: dict):
+        while True:
+            await asyncio.sleep(POLL_INTERVAL)
+            for event in await _events_since(self.watched_jobs(), seen):
+                await self.send_json(event)
+
+    async def disconnect(self, code):
+        if self.poller is not None:
+            self.poller.cancel()
 
     async def connect(self):
         await self.accept()
@@ -50,9 +94,13 @@ class JobConsumer(AsyncJsonWebsocketConsumer):
         if refusal or job is None:
             await self.close(code=refusal or NOT_FOUND)
             return
-        await self.channel_layer.group_add(events.job_group(job.pk), self.channel_name)
-        self.groups.append(events.job_group(job.pk))
-        await self.send_json(events.job_event(job))
+        await self.start_following(job)
+
+    async def start_following(self, job):
+        self.job_id = job.pk
+        snapshot = events.job_event(job)
+        await self.follow(events.job_group(job.pk), {job.pk: snapshot})
+        await self.send_json(snapshot)
 
     async def job_event(self, message):
         await self.send_json(message["event"])
@@ -68,9 +116,13 @@ class JobsConsumer(JobConsumer):
         if refusal:
             await self.close(code=refusal)
             return
-        group = events.owner_group(request.tenant.pk, request.user.pk)
-        await self.channel_layer.group_add(group, self.channel_name)
-        self.groups.append(group)
+        self.tenant_id, self.user_id, self.connected_at = request.tenant.pk, request.user.pk, timezone.now()
+        seen = await _events_since(self.watched_jobs(), {})
+        await self.follow(events.owner_group(self.tenant_id, self.user_id), seen)
+
+    def watched_jobs(self):
+        return Job.objects.filter(Q(status__in=Job.ACTIVE) | Q(finished_at__gte=self.connected_at),
+                                  tenant_id=self.tenant_id, created_by_id=self.user_id)
 
 
 class OperatorJobConsumer(JobConsumer):
@@ -86,6 +138,4 @@ class OperatorJobConsumer(JobConsumer):
         if job is None:
             await self.close(code=NOT_FOUND)
             return
-        await self.channel_layer.group_add(events.job_group(job.pk), self.channel_name)
-        self.groups.append(events.job_group(job.pk))
-        await self.send_json(events.job_event(job))
+        await self.start_following(job)
