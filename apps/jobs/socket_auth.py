@@ -19,8 +19,8 @@ from apps.accounts.authentication import BearerTokenAuthentication, authenticate
 class SocketRequest:
     """The parts of an HTTP request that tenant resolution, scopes and scoping read."""
 
-    def __init__(self, *, user, auth, headers: dict, client: str):
-        self.user, self.auth, self.headers = user, auth, headers
+    def __init__(self, *, user, auth, headers: dict, client: str, path: str):
+        self.user, self.auth, self.headers, self.path = user, auth, headers, path
         self.META = {"REMOTE_ADDR": client}
         self._request = self
         self.tenant = self.tenant_role = None
@@ -58,7 +58,7 @@ def authenticate_socket(scope) -> SocketRequest:
             user = scope["user"]
     except AuthenticationFailed:  # a bad, expired or revoked credential: the socket is not authenticated
         user, auth = AnonymousUser(), None
-    return SocketRequest(user=user, auth=auth, headers=headers, client=client)
+    return SocketRequest(user=user, auth=auth, headers=headers, client=client, path=scope.get("path", ""))
 
 
 class SocketAuthMiddleware(BaseMiddleware):
