@@ -13,11 +13,11 @@ METRICS_TOKEN = "scrape-token-for-tests-0123456789"
 needs_redis = pytest.mark.skipif(not django_settings.REDIS_URL, reason="needs Redis (REDIS_URL)")
 
 
-def test_readiness_is_200_with_every_check_when_all_dependencies_answer(anon_client):
+def test_readiness_is_200_listing_every_check_when_all_dependencies_answer(anon_client):
     response = anon_client.get("/health/ready")
 
     assert response.status_code == 200
-    assert response.json()["checks"] == {"database": "ok", "cache": "ok", "channel_layer": "ok"}
+    assert response.json()["checks"] == {"database": "ok", "cache": "ok", "channel_layer": "ok", "queue": "ok"}
 
 
 def test_readiness_is_503_naming_the_cache_when_it_is_unreachable(settings, anon_client):
