@@ -12,6 +12,7 @@ from rest_framework import serializers
 from rest_framework.decorators import action as drf_action
 from rest_framework.response import Response
 
+from .filtering import ResourceFilterSet
 from .resources import Admin
 from .serializers import ResourceSerializer
 from .viewsets import OPERATION_MIXINS, ResourceViewSet
@@ -70,9 +71,10 @@ def build_filterset(resource) -> type[FilterSet]:
     declared = {}
     for parameter, lookup in resource.filters.items():
         path, lookup_expr = split_lookup(resource.model, lookup)
-        declared[parameter] = FilterSet.filter_for_field(resolve_field(resource.model, path), path, lookup_expr)
+        declared[parameter] = ResourceFilterSet.filter_for_field(resolve_field(resource.model, path), path,
+                                                                 lookup_expr)
     meta = type("Meta", (), {"model": resource.model, "fields": []})
-    return type(f"{model_name(resource)}FilterSet", (FilterSet,), {**declared, "Meta": meta})
+    return type(f"{model_name(resource)}FilterSet", (ResourceFilterSet,), {**declared, "Meta": meta})
 
 
 def build_action(resource, name: str, spec, serializer_class):

@@ -474,3 +474,36 @@ def test_a_configured_datetime_format_is_honoured(settings, user_client, note):
     response = user_client.get(f"/api/v1/notes/{note.id}/")
 
     assert response.json()["created_at"] == note.created_at.strftime("%Y-%m-%d")
+
+
+class DatedNoteResource(api.Resource):
+    """Notes filtered by when they were written."""
+
+    name = "notes"
+    scope = "notes"
+    tenant_field = "tenant"
+    fields = ["id", "body"]
+    filters = {"created_before": "created_at__lte"}
+
+
+@pytest.fixture
+def dated_site(serve_site):
+    site = fresh_site()
+    site.register(Note, DatedNoteResource)
+    return serve_site(site)
+
+
+@pytest.mark.parametrize("offset", ["%2B17:09", "-15:59", "Z"])
+def test_a_datetime_filter_takes_any_utc_offset_python_accepts(dated_site, user_client, note, offset):
+    # PostgreSQL refuses offsets beyond ±15:59, so the filter must hand it UTC (this was a 500).
+    response = user_client.get(f"/api/v1/notes/?created_before=2999-01-01T00:00:00{offset}")
+
+    assert response.status_code == 200
+    assert [row["id"] for row in response.json()["results"]] == [note.id]
+
+
+def test_a_datetime_filter_before_the_first_instant_is_a_validation_error(dated_site, user_client):
+    response = user_client.get("/api/v1/notes/?created_before=0001-01-01T00:00:00%2B17:09")
+
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "validation_error"
