@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test fuzz bench check schema clean
+.PHONY: run test fuzz bench bench-jobs check schema clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,10 @@ check: $(VENV)/.installed
 
 bench: $(VENV)/.installed
 	$(BIN)/python bench/api.py
+
+# Jobs/second through a real django-q2 cluster, and progress-to-WebSocket latency (about a minute).
+bench-jobs: $(VENV)/.installed
+	$(BIN)/python bench/jobs.py
 
 clean:
 	rm -rf $(VENV) .coverage htmlcov staticfiles
