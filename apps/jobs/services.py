@@ -57,14 +57,16 @@ def job_enqueue(type_name: str, params: dict, *, tenant, created_by, priority: i
     return job
 
 
-def job_create(*, type: str, params: dict, tenant, created_by, scopes, priority: int = 0) -> Job:
-    """POST /jobs/: only public job types, and only with the scope the type asks for."""
+def job_create(*, type: str, tenant, created_by, scopes, params: dict | None = None, priority: int = 0) -> Job:
+    """POST /jobs/: only public job types, and only with the scope the type asks for. Omitted params are `{}`,
+    which the job type's own params serializer accepts or refuses."""
     job_type = registry.get(type)
     if job_type is None or not job_type.public:
         raise ValidationFailed(details={"type": [f'"{type}" is not a job type you can start.']})
     if job_type.scope and job_type.scope not in scopes:
         raise PermissionDenied(f"Starting a {type} job needs the '{job_type.scope}' scope.")
-    return job_enqueue(type, params, tenant=tenant, created_by=created_by, priority=priority)
+    return job_enqueue(type, {} if params is None else params, tenant=tenant, created_by=created_by,
+                       priority=priority)
 
 
 def _json_safe(params: dict) -> dict:
