@@ -1,9 +1,18 @@
 """Live job events over the channel layer. Group names come from here for senders and consumers alike."""
+import asyncio
+import logging
+import os
+import threading
+
 from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
+from channels.layers import InMemoryChannelLayer, get_channel_layer
 
 PROGRESS = "job.progress"
 FINISHED = "job.finished"
+#: Seconds a publish may wait for the channel layer before the job carries on without it.
+PUBLISH_TIMEOUT = 5
+
+logger = logging.getLogger("tessera.jobs")
 
 
 def job_group(job_id: int) -> str:
@@ -23,9 +32,34 @@ def job_event(job) -> dict:
 
 
 def publish(job) -> None:
-    """Send the job's current state to its watchers. A channel layer outage must not fail the job."""
+    """Send the job's current state to its watchers. A channel layer outage is logged; the job carries on."""
     layer = get_channel_layer()
-    event = {"type": "job.event", "event": job_event(job)}
-    send = async_to_sync(layer.group_send)
-    send(job_group(job.pk), event)
-    send(owner_group(job.tenant_id, job.created_by_id), event)
+    groups = [job_group(job.pk), owner_group(job.tenant_id, job.created_by_id)]
+    message = {"type": "job.event", "event": job_event(job)}
+    try:
+        if isinstance(layer, InMemoryChannelLayer):
+            async_to_sync(_send)(layer, groups, message)  # must run on the server's own loop
+        else:
+            asyncio.run_coroutine_threadsafe(_send(layer, groups, message), _publisher_loop()).result(PUBLISH_TIMEOUT)
+    except Exception:
+        logger.error("Could not publish job %s's progress to the channel layer", job.pk, exc_info=True)
+
+
+async def _send(layer, groups: list[str], message: dict) -> None:
+    await asyncio.gather(*(layer.group_send(group, message) for group in groups))
+
+
+_loop: asyncio.AbstractEventLoop | None = None
+_loop_pid: int | None = None
+_loop_lock = threading.Lock()
+
+
+def _publisher_loop() -> asyncio.AbstractEventLoop:
+    """One event loop per process, kept running, so the Redis layer's connection pool (which is per loop) is
+    reused: async_to_sync from sync code would build a fresh loop, and two new connections, per publish."""
+    global _loop, _loop_pid
+    with _loop_lock:
+        if _loop is None or _loop_pid != os.getpid():  # a forked worker must not use its parent's loop
+            _loop, _loop_pid = asyncio.new_event_loop(), os.getpid()
+            threading.Thread(target=_loop.run_forever, name="channel-layer-publisher", daemon=True).start()
+        return _loop
