@@ -110,15 +110,18 @@ class JobsConsumer(JobConsumer):
     """/ws/jobs/: the messages of every job the caller may see in the active tenant (their own jobs)."""
 
     async def connect(self):
-        await self.accept()
         request = self.scope["request"]
         refusal = await _enter(request)
         if refusal:
+            await self.accept()
             await self.close(code=refusal)
             return
         self.tenant_id, self.user_id, self.connected_at = request.tenant.pk, request.user.pk, timezone.now()
         seen = await _events_since(self.watched_jobs(), {})
         await self.follow(events.owner_group(self.tenant_id, self.user_id), seen)
+        # Open only once subscribed: this socket sends no first message that would prove it, and a client that
+        # starts a job as soon as the socket opens must not miss the job's first events.
+        await self.accept()
 
     def watched_jobs(self):
         return Job.objects.filter(Q(status__in=Job.ACTIVE) | Q(finished_at__gte=self.connected_at),
