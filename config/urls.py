@@ -1,4 +1,4 @@
-"""Root URLs: the generated API in one line, as admin is, plus docs, health and the admin console."""
+"""Root URLs: the generated API in one line, as admin is, plus docs, health, the admin console and the watch page."""
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import (
@@ -10,6 +10,7 @@ from drf_spectacular.views import (
 
 from apps import api
 from apps.api import meta_views
+from apps.jobs.views import job_watch
 
 urlpatterns = [
     path("", meta_views.IndexView.as_view(), name="index"),
@@ -25,6 +26,7 @@ urlpatterns = [
     path("redoc", SpectacularRedocView.as_view(url_name="schema"), name="redoc-short"),
     path("api-auth/", include("rest_framework.urls")),  # log in and out of the browsable API
     path("admin/", admin.site.urls),
+    path("jobs/<int:job_id>/watch", job_watch, name="job-watch"),  # an HTML page for people, not API surface
 ]
 
 handler404 = meta_views.not_found
