@@ -1,0 +1,141 @@
+"""Who may watch which job over /ws/jobs/{id}/ and /ws/jobs/: the API's own authentication and scoping.
+
+Socket tests commit their rows (`transactional_db`): consumers read the database from a thread of their own.
+"""
+import pytest
+
+from apps.accounts.scopes import role_scopes
+from apps.accounts.services import api_key_create
+from apps.jobs import events
+from apps.jobs.models import Job
+from apps.tenants.models import Membership
+
+from .conftest import Socket, access_token
+
+pytestmark = pytest.mark.usefixtures("transactional_db")
+
+NOT_AUTHENTICATED, NOT_A_MEMBER, NOT_FOUND = 4401, 4403, 4404
+
+
+def make_job(user, tenant, **fields) -> Job:
+    return Job.objects.create(tenant=tenant, created_by=user, type="jobs.probe", **fields)
+
+
+@pytest.fixture
+def job(user, tenant):
+    return make_job(user, tenant, status=Job.Status.RUNNING, progress=40, step="step 2 of 5")
+
+
+@pytest.fixture
+def credentials(request):
+    """Socket keyword arguments for a persona, by name."""
+
+    def credentials_of(persona: str) -> dict:
+        if persona == "anonymous":
+            return {}
+        if persona == "bad token":
+            return {"token": "not-a-jwt"}
+        return {"token": access_token(request.getfixturevalue(persona))}
+
+    return credentials_of
+
+
+@pytest.mark.parametrize("persona, expected_code", [
+    ("anonymous", NOT_AUTHENTICATED),
+    ("bad token", NOT_AUTHENTICATED),
+    ("second_user", NOT_FOUND),  # same tenant, not the owner
+    ("viewer", NOT_FOUND),
+    ("other_user", NOT_FOUND),  # another tenant
+    ("user", None),
+])
+def test_only_the_owner_may_watch_a_job(credentials, job, persona, expected_code):
+    with Socket(f"/ws/jobs/{job.pk}/", **credentials(persona)) as socket:
+        code = socket.close_code()
+
+    assert code == expected_code
+
+
+@pytest.mark.parametrize("persona, expected_code", [("anonymous", NOT_AUTHENTICATED), ("bad token", NOT_AUTHENTICATED)])
+def test_the_all_jobs_socket_refuses_callers_who_are_not_authenticated(credentials, user, persona, expected_code):
+    with Socket("/ws/jobs/", **credentials(persona)) as socket:
+        code = socket.close_code()
+
+    assert code == expected_code
+
+
+def test_the_owner_first_receives_the_jobs_current_state(user, job):
+    with Socket(f"/ws/jobs/{job.pk}/", token=access_token(user)) as socket:
+        message = socket.receive()
+
+    assert message["type"] == "job.progress"
+    assert (message["job_id"], message["status"], message["progress"], message["step"]) == (
+        job.pk, "running", 40, "step 2 of 5")
+
+
+def test_a_job_that_does_not_exist_is_not_found(user, job):
+    with Socket(f"/ws/jobs/{job.pk + 1000}/", token=access_token(user)) as socket:
+        code = socket.close_code()
+
+    assert code == NOT_FOUND
+
+
+@pytest.mark.parametrize("how", ["query", "header"])
+def test_naming_a_tenant_the_caller_is_not_a_member_of_is_refused(user, job, other_tenant, how):
+    where = {"query": f"tenant={other_tenant.pk}"} if how == "query" else {
+        "headers": {"X-Tenant-ID": str(other_tenant.pk)}}
+
+    with Socket(f"/ws/jobs/{job.pk}/", token=access_token(user), **where) as socket:
+        code = socket.close_code()
+
+    assert code == NOT_A_MEMBER
+
+
+def test_a_job_of_another_tenant_of_the_same_user_is_not_found_in_the_active_tenant(user, other_tenant):
+    Membership.objects.create(tenant=other_tenant, user=user)
+    elsewhere = make_job(user, other_tenant)
+
+    with Socket(f"/ws/jobs/{elsewhere.pk}/", token=access_token(user)) as socket:  # default tenant: `tenant`
+        code = socket.close_code()
+
+    assert code == NOT_FOUND
+
+
+def test_an_api_key_in_the_x_api_key_header_may_watch_its_owners_job(user, job):
+    key = api_key_create(user=user, name="watcher", scopes=["jobs:read"], allowed=role_scopes(user.role))
+
+    with Socket(f"/ws/jobs/{job.pk}/", headers={"X-API-Key": key.secret}) as socket:
+        message = socket.receive()
+
+    assert message["job_id"] == job.pk
+
+
+def test_an_api_key_without_jobs_read_may_not_watch(user, job):
+    key = api_key_create(user=user, name="tasks only", scopes=["tasks:read"], allowed=role_scopes(user.role))
+
+    with Socket(f"/ws/jobs/{job.pk}/", headers={"X-API-Key": key.secret}) as socket:
+        code = socket.close_code()
+
+    assert code == NOT_FOUND
+
+
+def test_a_bearer_token_in_the_authorization_header_is_accepted(user, job):
+    with Socket(f"/ws/jobs/{job.pk}/", headers={"Authorization": f"Bearer {access_token(user)}"}) as socket:
+        message = socket.receive()
+
+    assert message["job_id"] == job.pk
+
+
+def test_the_all_jobs_socket_receives_the_events_of_the_callers_jobs_only(user, second_user, other_user, tenant,
+                                                                         other_tenant):
+    mine = make_job(user, tenant, status=Job.Status.RUNNING, progress=10)
+    colleagues = make_job(second_user, tenant, status=Job.Status.RUNNING, progress=20)
+    foreign = make_job(other_user, other_tenant, status=Job.Status.RUNNING, progress=30)
+
+    with Socket("/ws/jobs/", token=access_token(user)) as socket:
+        for job in (colleagues, foreign, mine):
+            events.publish(job)
+        received = socket.receive()
+        nothing_else = socket.nothing_received()
+
+    assert (received["job_id"], received["progress"]) == (mine.pk, 10)
+    assert nothing_else
