@@ -39,7 +39,7 @@ class TenantResource(api.Resource):
     scope = "tenants"
     visibility = selectors.tenants_visible_to
     fields = ["id", "name", "slug", "is_active", "max_concurrent_jobs", "max_concurrent_migrations",
-              "rate_limit", "created_at", "updated_at"]
+              "rate_limit", "migration_roots", "migration_db_hosts", "created_at", "updated_at"]
     read_only = ["id", "created_at", "updated_at"]
     filters = {"is_active": "is_active"}
     search = ["name", "slug"]

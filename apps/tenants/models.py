@@ -1,8 +1,14 @@
 """Tenants, their limits, and who belongs to them with which role."""
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 
 from apps.api.rates import validate_rate
+
+
+def validate_string_list(value) -> None:
+    if not isinstance(value, list) or not all(isinstance(item, str) and item for item in value):
+        raise ValidationError("Must be a list of non-empty strings.")
 
 
 class Tenant(models.Model):
@@ -16,6 +22,12 @@ class Tenant(models.Model):
     max_concurrent_migrations = models.PositiveIntegerField(default=2, help_text="Migrations running at once.")
     rate_limit = models.CharField(max_length=20, blank=True, validators=[validate_rate],
                                   help_text='Requests allowed for the whole tenant, e.g. "5000/m"; blank for none.')
+    migration_roots = models.JSONField(default=list, blank=True, validators=[validate_string_list],
+                                       help_text="Directories this tenant's migrations may use, inside the "
+                                                 "deployment's MIGRATION_ALLOWED_ROOTS; empty: all of those.")
+    migration_db_hosts = models.JSONField(default=list, blank=True, validators=[validate_string_list],
+                                          help_text="Database hosts this tenant's migrations may reach, among "
+                                                    "MIGRATION_ALLOWED_DB_HOSTS; empty: all of those.")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

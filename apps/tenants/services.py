@@ -8,7 +8,8 @@ from apps.api.errors import Conflict, NotFound, PermissionDenied
 from .models import Membership, Tenant
 
 #: Fields only platform admins may change; tenant owners may rename their tenant but not raise its limits.
-LIMIT_FIELDS = {"max_concurrent_jobs", "max_concurrent_migrations", "rate_limit", "is_active"}
+LIMIT_FIELDS = {"max_concurrent_jobs", "max_concurrent_migrations", "rate_limit", "is_active", "migration_roots",
+                "migration_db_hosts"}
 
 
 def unique_slug(base: str) -> str:

@@ -205,3 +205,24 @@ def test_clearing_the_slug_derives_a_new_one_from_the_name(user_client, tenant):
 
     assert response.status_code == 200
     assert response.json()["slug"] == "acme-rockets"
+
+
+def test_a_platform_admin_narrows_where_a_tenants_migrations_may_go(admin_client, tenant):
+    response = admin_client.patch(f"{URL}{tenant.pk}/", {"migration_roots": ["/srv/acme"],
+                                                         "migration_db_hosts": ["127.0.0.1"]})
+
+    assert response.status_code == 200
+    assert response.json()["migration_roots"] == ["/srv/acme"]
+
+
+def test_an_owner_cannot_widen_where_migrations_may_go(user_client, tenant):
+    response = user_client.patch(f"{URL}{tenant.pk}/", {"migration_roots": ["/"]})
+
+    assert response.status_code == 403
+
+
+def test_migration_allow_lists_must_be_lists_of_strings(admin_client, tenant):
+    response = admin_client.patch(f"{URL}{tenant.pk}/", {"migration_db_hosts": "127.0.0.1"})
+
+    assert response.status_code == 400
+    assert "migration_db_hosts" in response.json()["error"]["details"]
