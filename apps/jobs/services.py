@@ -1,5 +1,6 @@
 """State changes of jobs. Every transition happens here, under a row lock, and the queue hand-off waits for commit."""
 import json
+import logging
 from datetime import timedelta
 
 from django.conf import settings
@@ -18,11 +19,29 @@ from .registry import registry
 
 RUNNER = "apps.jobs.runner.run_job"
 
+logger = logging.getLogger("tessera.jobs")
+
 
 def _hand_to_queue(job_id: int) -> None:
     """Give the job to django-q2 once the surrounding transaction commits, so a worker never sees a job that
-    was rolled back or not yet written."""
-    transaction.on_commit(lambda: async_task(RUNNER, job_id, task_name=f"job-{job_id}"))
+    was rolled back or not yet written.
+
+    A broker that cannot take it (Redis down) fails the job at once with the reason: otherwise it would stay
+    queued forever, holding one of its tenant's concurrent-job slots, while the request ended in a 500.
+    """
+
+    def hand_over():
+        try:
+            async_task(RUNNER, job_id, task_name=f"job-{job_id}")
+        except Exception as error:
+            logger.error("Could not hand job %s to the queue", job_id, exc_info=True)
+            with transaction.atomic():
+                job = Job.objects.select_for_update().filter(pk=job_id, status=Job.Status.QUEUED).first()
+                if job is not None:
+                    _finish(job, Job.Status.FAILED,
+                            error=f"The job queue could not take it ({type(error).__name__}); retry it later.")
+
+    transaction.on_commit(hand_over)
 
 
 def validated_params(job_type, params) -> dict:
