@@ -115,7 +115,7 @@ class JobAdmin(admin.ModelAdmin):
     @admin.display(description="Duration")
     def duration(self, job):
         seconds = job.duration_seconds
-        return "—" if seconds is None else f"{seconds:.1f} s"
+        return None if seconds is None else f"{seconds:.1f} s"  # None: the admin's own empty-value mark
 
     @admin.display(description="Error")
     def short_error(self, job):
