@@ -1,0 +1,159 @@
+"""The watch page in a real browser: headless Chromium signs in, opens /jobs/{id}/watch and sees a probe job,
+run by a real worker cluster, reach 100% over the WebSocket of a real server.
+
+Chromium is Debian's package (`.ci/run` installs it when missing); Playwright drives it through
+`executable_path`, because Playwright's own browser download cannot work on machines without internet.
+Without Chromium the test is skipped on a developer's machine, and fails on CI, where it must run.
+"""
+import json
+import os
+import re
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+from apps.jobs.models import Job
+from tests.conftest import PASSWORD
+
+from .conftest import access_token
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+SCREENSHOT = Path("/tmp/tessera-watch-page.png")
+PROBE = {"type": "jobs.probe", "params": {"seconds": 3, "steps": 5}}
+FINISH_TIMEOUT_MS = 30_000
+
+
+def require_browser():
+    """Chromium and Playwright, or a skip on a developer's machine and a loud failure on CI."""
+    missing = []
+    if not CHROMIUM.exists():
+        missing.append(f"{CHROMIUM} (Debian's chromium package)")
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        missing.append("the playwright package (requirements-dev.txt)")
+    if not missing:
+        return
+    reason = f"The watch-page browser test needs {' and '.join(missing)}."
+    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+        pytest.fail(f"{reason} CI must run it: .ci/run installs Chromium when apt is available.", pytrace=False)
+    pytest.skip(reason)
+
+
+class BrowserRecord:
+    """What a page did besides drawing: script errors, and the WebSockets it opened with the messages received."""
+
+    def __init__(self, page):
+        self.errors, self.socket_urls, self.messages = [], [], []
+        page.on("pageerror", lambda error: self.errors.append(str(error)))
+        page.on("websocket", self._follow)
+
+    def _follow(self, socket):
+        self.socket_urls.append(socket.url)
+        socket.on("framereceived", lambda payload: self.messages.append(json.loads(payload)))
+
+
+@contextmanager
+def chromium_page():
+    """A page of headless Debian Chromium, and its record. No ORM calls inside: Playwright's sync API runs an
+    event loop in this thread, and Django refuses to query from one."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 900, "height": 720})
+            yield page, BrowserRecord(page)
+        finally:
+            browser.close()
+
+
+def sign_in(page, *, email: str):
+    """Fill the sign-in form the browser was sent to (the API's or the admin's); it sends the browser back."""
+    page.fill("#id_username", email)
+    page.fill("#id_password", PASSWORD)
+    page.click("input[type=submit]")
+
+
+def assert_followed_to_success(record, socket_url: str):
+    assert record.socket_urls == [socket_url]
+    assert record.messages[-1]["type"] == "job.finished"
+    assert (record.messages[-1]["status"], record.messages[-1]["progress"]) == ("succeeded", 100)
+    assert any(message["type"] == "job.progress" and 0 < message["progress"] < 100 for message in record.messages)
+    assert record.errors == []
+
+
+@pytest.fixture
+def server(start_server, workers):
+    """A real web server sharing the workers' Redis, so their progress events reach its sockets."""
+    return start_server(REDIS_URL=settings.REDIS_URL)
+
+
+def start_probe_job(server, *, token: str, tenant_id: int) -> int:
+    """POST /api/v1/jobs/ to the real server. Plain HTTP, no ORM, so it may run while the browser is open: the
+    browser signs in first and the job starts just before its page opens, so the page sees it run."""
+    status, _, body = server.request("POST", "/api/v1/jobs/", body=json.dumps(PROBE).encode(), headers={
+        "Authorization": f"Bearer {token}", "X-Tenant-ID": str(tenant_id), "Content-Type": "application/json"})
+    assert status == 201, body
+    return json.loads(body)["id"]
+
+
+def test_the_watch_page_follows_a_job_to_100_percent_in_a_browser(server, user, tenant):
+    require_browser()
+    from playwright.sync_api import expect
+
+    token = access_token(user)
+
+    with chromium_page() as (page, record):
+        page.goto(f"{server.url}/api-auth/login/?next=/")
+        sign_in(page, email=user.email)
+        page.wait_for_url(f"{server.url}/")
+        job_id = start_probe_job(server, token=token, tenant_id=tenant.pk)
+        page.goto(f"{server.url}/jobs/{job_id}/watch")
+        status_on_arrival = page.inner_text("#job-status")
+        # Each step lasts 0.6 s, long enough to see the bar between its ends while the job runs.
+        expect(page.locator("#job-progress")).to_have_text(re.compile(r"^(20|40|60|80)%$"), timeout=10_000)
+
+        expect(page.locator("#job-progress")).to_have_text("100%", timeout=FINISH_TIMEOUT_MS)
+        expect(page.locator("#job-status")).to_have_text("succeeded", timeout=5_000)
+        # The finished event reloads the page once, so the server renders the final timings.
+        expect(page.locator("#job-connection")).to_have_text("This job has finished.", timeout=5_000)
+        expect(page.locator("#job-finished")).not_to_have_text("—")
+        bar_width = page.eval_on_selector("#job-bar-fill", "element => element.style.width")
+        step = page.inner_text("#job-step")
+        log_lines = page.locator("#job-log li").all_inner_texts()
+        page.screenshot(path=str(SCREENSHOT), full_page=True)
+
+    assert status_on_arrival in ("queued", "running"), "the page must have been live, not rendered finished"
+    assert_followed_to_success(record, f"{server.url.replace('http', 'ws')}/ws/jobs/{job_id}/?tenant={tenant.pk}")
+    assert bar_width == "100%"
+    assert step == "step 5 of 5"
+    assert log_lines == [f"Finished step {n}" for n in range(1, 6)]
+    assert Job.objects.get(pk=job_id).status == Job.Status.SUCCEEDED
+
+
+def test_the_admin_job_page_moves_its_bar_live_in_a_browser(server, admin_user, user, tenant):
+    require_browser()
+    from playwright.sync_api import expect
+
+    token = access_token(user)
+
+    with chromium_page() as (page, record):
+        page.goto(f"{server.url}/admin/login/?next=/admin/")
+        sign_in(page, email=admin_user.email)
+        page.wait_for_url(f"{server.url}/admin/")
+        job_id = start_probe_job(server, token=token, tenant_id=tenant.pk)
+        page.goto(f"{server.url}/admin/jobs/job/{job_id}/change/")
+        expect(page.locator("#job-progress")).to_have_text(re.compile(r"^(20|40|60|80)%$"), timeout=10_000)
+
+        expect(page.locator("#job-progress")).to_have_text("100%", timeout=FINISH_TIMEOUT_MS)
+        # The finished event reloads the page once, so the server renders the final status and timings.
+        expect(page.locator(".field-status .readonly")).to_have_text("Succeeded", timeout=5_000)
+        bar_width = page.eval_on_selector("#job-bar-fill", "element => element.style.width")
+
+    assert_followed_to_success(record, f"{server.url.replace('http', 'ws')}/ws/admin/jobs/{job_id}/")
+    assert bar_width == "100%"
