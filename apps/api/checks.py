@@ -36,7 +36,9 @@ def check_resource(resource) -> list[Error]:
             errors.append(_error(resource, attribute, 'is "__all__"; list the names explicitly.', "E013"))
             return errors
     for name in resource.fields:
-        if resolve_field(model, name) is None:
+        # A read-only name may also be a model property (DRF renders it as a ReadOnlyField).
+        is_property = name in resource.read_only and isinstance(getattr(model, name, None), property)
+        if resolve_field(model, name) is None and not is_property:
             errors.append(_error(resource, "fields", f"names {name!r}, which is not a field of {model.__name__}.", "E001"))
     for name in resource.read_only:
         if name not in resource.fields:

@@ -5,6 +5,7 @@ from django.core.management import call_command
 from apps import api
 from apps.api.checks import check_resource, check_resources
 from apps.api.testing import fresh_site
+from apps.jobs.models import Job
 from apps.tasks.api import TaskResource
 from apps.tasks.models import Task
 from tests.testapp.api import NoteResource
@@ -38,6 +39,22 @@ def test_a_misspelled_field_is_e001_naming_the_resource_and_the_attribute():
     assert ids(errors) == ["api.E001"]
     assert errors[0].msg.startswith("Misspelled.fields names 'titel'")
     assert errors[0].obj is Misspelled
+
+
+def test_a_read_only_model_property_may_be_listed_in_fields():
+    class WithDuration(api.Resource):
+        fields = ["id", "type", "duration_seconds"]
+        read_only = ["id", "duration_seconds"]
+
+    assert check(WithDuration, Job) == []
+
+
+def test_a_writable_model_property_is_e001():
+    class WritableDuration(api.Resource):
+        fields = ["id", "duration_seconds"]
+        read_only = ["id"]
+
+    assert ids(check(WritableDuration, Job)) == ["api.E001"]
 
 
 def test_a_read_only_name_missing_from_fields_is_e002():
