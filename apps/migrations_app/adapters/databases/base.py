@@ -1,0 +1,162 @@
+"""What the three database adapters share: the checks and measurement built on a handful of engine primitives
+(list, describe, count and stream tables; create and fill one), and keeping credentials out of every message."""
+import uuid
+from contextlib import closing
+
+from ..base import Adapter, Check, Measurement
+from .schema import Column, Table
+
+
+class DatabaseError(Exception):
+    """A database move cannot go on; the message is safe to show (no credentials)."""
+
+
+#: Tables the engine itself creates at a destination (staging and backups); never listed, copied or measured.
+INTERNAL_PREFIX = "tessera_"
+
+
+class DatabaseAdapter(Adapter):
+    kind = "database"
+    #: Whether stream() returns rows that need no conversion for another adapter of the same engine.
+    engine: str
+
+    # --- engine primitives (each engine module implements these) ------------------------------------------------
+
+    def connect(self, *, role: str = "source"):
+        """A new DB-API connection; callers close it."""
+        raise NotImplementedError
+
+    def list_tables(self, conn) -> list[str]:
+        raise NotImplementedError
+
+    def read_table(self, conn, name: str) -> Table:
+        raise NotImplementedError
+
+    def count_rows(self, conn, name: str) -> int:
+        with closing(conn.cursor()) as cursor:
+            cursor.execute(f"SELECT COUNT(*) FROM {self.qualified(name)}")
+            return int(cursor.fetchone()[0])
+
+    def table_bytes(self, conn, name: str) -> int | None:
+        return None
+
+    def stream(self, conn, table: Table, *, batch_size: int, as_text: frozenset = frozenset()):
+        """Batches (lists of tuples) of the table's rows in column order, memory bounded by batch_size.
+        Columns named in `as_text` are read as their text form (types with no neutral equivalent)."""
+        raise NotImplementedError
+
+    def declaration(self, column: Column, *, in_primary_key: bool) -> str:
+        """This engine's type for a neutral column type."""
+        raise NotImplementedError
+
+    def replace_table(self, conn, table: Table, batches) -> None:
+        """Create `table` (replacing one of that name) and fill it from `batches`, all or nothing: when anything
+        raises midway (a cancel arrives through the batches iterator) the destination keeps what it had before."""
+        raise NotImplementedError
+
+    def can_read(self, conn, name: str) -> bool:
+        raise NotImplementedError
+
+    def can_create(self, conn) -> bool:
+        raise NotImplementedError
+
+    def prepare_destination(self, conn) -> None:
+        """Anything a copy needs before its first table (PostgreSQL creates the schema)."""
+
+    # --- backup primitives -------------------------------------------------------------------------------------
+
+    def backup(self, tables: list[str] | None, backup_id: str) -> dict:
+        raise NotImplementedError
+
+    def restore(self, backup: dict) -> None:
+        raise NotImplementedError
+
+    def discard_backup(self, backup: dict) -> None:
+        raise NotImplementedError
+
+    # --- shared behaviour --------------------------------------------------------------------------------------
+
+    @property
+    def label(self) -> str:
+        """Where this adapter points, for messages: never includes the password."""
+        cfg = self.config
+        return f"{self.type}://{cfg.get('user', '')}@{cfg.get('host')}:{cfg.get('port')}/{cfg.get('database')}"
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.label}>"
+
+    __str__ = __repr__
+
+    def safe(self, error: BaseException | str) -> str:
+        """An error's text with the password masked, in case a driver ever echoes what it was given."""
+        text = str(error).strip()
+        for key in self.secret_fields:
+            secret = self.config.get(key)
+            if secret:
+                text = text.replace(str(secret), "[redacted]")
+        return text
+
+    def open(self, *, role: str = "source"):
+        """connect(), with driver errors turned into a DatabaseError that names no credentials."""
+        try:
+            return self.connect(role=role)
+        except DatabaseError:
+            raise
+        except Exception as error:  # driver-specific exception classes: all mean "cannot connect"
+            raise DatabaseError(f"Cannot connect to {self.label}: {self.safe(error)}") from None
+
+    def checks(self, *, role: str) -> list[Check]:
+        try:
+            conn = self.open(role=role)
+        except DatabaseError as error:
+            return [Check("reachable", False, str(error))]
+        results = [Check("reachable", True, f"Connected to {self.label}.")]
+        with closing(conn):
+            tables = self.list_tables(conn)
+            if role == "source":
+                results += self._source_checks(conn, tables)
+            else:
+                results += self._destination_checks(conn, tables)
+        return results
+
+    def _source_checks(self, conn, tables) -> list[Check]:
+        if not tables:
+            return [Check("tables", False, f"{self.label} has no tables to copy.", "warning")]
+        unreadable = [name for name in tables if not self.can_read(conn, name)]
+        results = [Check("permissions", not unreadable,
+                         f"Cannot read {', '.join(unreadable)}." if unreadable else f"Can read all {len(tables)} tables.")]
+        untyped = [f"{name}.{column.name}" for name in tables if name not in unreadable
+                   for column in self.read_table(conn, name).columns if column.type is None]
+        if untyped:
+            results.append(Check("schema", False, "Copied as text into another engine (no equivalent type): "
+                                 + ", ".join(untyped[:20]), "warning"))
+        return results
+
+    def _destination_checks(self, conn, tables) -> list[Check]:
+        writable = self.can_create(conn)
+        results = [Check("permissions", writable,
+                         "Can create tables." if writable else f"Cannot create tables in {self.label}.")]
+        if tables:
+            results.append(Check("conflicts", False,
+                                 f"{len(tables)} tables already exist ({', '.join(tables[:10])}"
+                                 f"{', …' if len(tables) > 10 else ''}); a source table of the same name replaces "
+                                 "its namesake (safety.backup_before keeps a copy for rollback).", "warning"))
+        return results
+
+    def measure(self) -> Measurement:
+        with closing(self.open()) as conn:
+            rows, sizes = {}, {}
+            for name in self.list_tables(conn):
+                rows[name] = self.count_rows(conn, name)
+                sizes[name] = self.table_bytes(conn, name)
+            estimated = self.estimate_bytes(rows, sizes)
+        return Measurement(items=sum(rows.values()), bytes=sum(estimated.values()),
+                           details={"tables": rows, "bytes": estimated})
+
+    def estimate_bytes(self, rows: dict, sizes: dict) -> dict:
+        """Engines that cannot size one table get a share of the whole proportional to its rows."""
+        return {name: size if size is not None else rows[name] * 100 for name, size in sizes.items()}
+
+
+def new_backup_id() -> str:
+    return uuid.uuid4().hex[:12]
