@@ -106,9 +106,13 @@ class PostgreSQLAdapter(DatabaseAdapter):
     def _create(self, table: Table) -> sql.Composed:
         parts = [sql.SQL("{} {}{}").format(_ident(c.name), sql.SQL(c.native),
                                            sql.SQL("" if c.nullable else " NOT NULL")) for c in table.columns]
-        if table.primary_key:
-            parts.append(sql.SQL("PRIMARY KEY ({})").format(sql.SQL(", ").join(map(_ident, table.primary_key))))
         return sql.SQL("CREATE TABLE {} ({})").format(_ident(self.schema, table.name), sql.SQL(", ").join(parts))
+
+    def _add_primary_key(self, cursor, table: Table) -> None:
+        # After the load, as pg_dump does: one index build is much cheaper than maintaining it row by row.
+        if table.primary_key:
+            cursor.execute(sql.SQL("ALTER TABLE {} ADD PRIMARY KEY ({})").format(
+                _ident(self.schema, table.name), sql.SQL(", ").join(map(_ident, table.primary_key))))
 
     def _copy_in(self, table: Table) -> sql.Composed:
         return sql.SQL("COPY {} ({}) FROM STDIN").format(
@@ -126,6 +130,7 @@ class PostgreSQLAdapter(DatabaseAdapter):
                 for batch in batches:
                     for row in batch:
                         copy.write_row(row)
+            self._add_primary_key(cursor, table)
 
     def pipe_table(self, source_conn, source: "PostgreSQLAdapter", conn, table: Table, on_rows) -> int:
         """PostgreSQL→PostgreSQL: the source's COPY TO output fed straight into COPY FROM (text format, which
@@ -145,6 +150,7 @@ class PostgreSQLAdapter(DatabaseAdapter):
                     if rows & 1023 == 0:
                         on_rows(1024)
             on_rows(rows & 1023)
+            self._add_primary_key(cursor, table)
         return moved
 
     def can_read(self, conn, name: str) -> bool:
