@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test fuzz bench bench-jobs check schema clean
+.PHONY: run test fuzz bench bench-jobs bench-migrations check schema clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +51,11 @@ bench: $(VENV)/.installed
 # Jobs/second through a real django-q2 cluster, and progress-to-WebSocket latency (about a minute).
 bench-jobs: $(VENV)/.installed
 	$(BIN)/python bench/jobs.py
+
+# The migration engine's transfers beside the plain tools: the directory adapter's MB/s against `cp -r` of the
+# same ~300 MB tree (BENCH_FILES_MB, BENCH_ROUNDS, BENCH_PARALLEL); `python bench/migrations.py files` runs one section.
+bench-migrations: $(VENV)/.installed
+	$(BIN)/python bench/migrations.py
 
 clean:
 	rm -rf $(VENV) .coverage htmlcov staticfiles

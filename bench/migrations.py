@@ -15,6 +15,7 @@ Sections (one function each, registered in SECTIONS; add a section by writing a 
   alternating. The medians give rows/s and the ratio adapter/pg_dump; `verify_database` is timed apart.
 """
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -59,14 +60,21 @@ def build_tree(root: Path, total_mb: int) -> dict:
                 chunk = min(left, 4 * MB)
                 stream.write(os.urandom(chunk))
                 left -= chunk
-    return {"files": len(sizes), "bytes": sum(sizes), "directories": sum(1 for p in root.rglob("*") if p.is_dir()), "small (4-64 KiB)": sum(s < MB for s in sizes),
-            "medium (1-4 MiB)": sum(MB <= s <= 4 * MB for s in sizes), "large (32 MiB)": large}
+    return {"files": len(sizes), "bytes": sum(sizes), "directories": sum(1 for p in root.rglob("*") if p.is_dir()),
+            "small (4-64 KiB)": sum(s < MB for s in sizes), "medium (1-4 MiB)": sum(MB <= s <= 4 * MB for s in sizes),
+            "large (32 MiB)": large}
 
 
 def timed(run) -> float:
     started = time.perf_counter()
     run()
     return time.perf_counter() - started
+
+
+def cpu_seconds() -> float:
+    """User and system time of this process and its finished children (cp), in seconds."""
+    mine, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return mine.ru_utime + mine.ru_stime + children.ru_utime + children.ru_stime
 
 
 def bench_files():
@@ -81,6 +89,8 @@ def bench_files():
         source = DirectoryAdapter({"path": str(work / "source")}, confinement=confinement)
         megabytes = shape["bytes"] / 1e6
         seconds = {"cp -r": [], "copy_tree": []}
+        cpu = {"cp -r": [], "copy_tree": []}  # CPU seconds per run: the cost whatever else the machine is doing
+        load_before = os.getloadavg()[0]
 
         def cleanup(path: Path):
             shutil.rmtree(path)
@@ -88,18 +98,21 @@ def bench_files():
 
         for round_number in range(ROUNDS):
             target = work / f"cp-{round_number}"
+            cpu_before = cpu_seconds()
             seconds["cp -r"].append(timed(lambda: subprocess.run(["cp", "-r", str(work / "source"), str(target)],
                                                                  check=True)))
+            cpu["cp -r"].append(cpu_seconds() - cpu_before)
             cleanup(target)
             destination = DirectoryAdapter({"path": str(work / f"adapter-{round_number}")}, confinement=confinement)
-            reports = []
+            reports, cpu_before = [], cpu_seconds()
             seconds["copy_tree"].append(timed(lambda: reports.append(copy_tree(
                 source, destination, parallel=PARALLEL, progress=lambda **_: None))))
+            cpu["copy_tree"].append(cpu_seconds() - cpu_before)
             report = reports[0]
             assert report.items_copied == shape["files"] and not report.details["errors"], report.details["errors"]
             if round_number == ROUNDS - 1:
                 verified = verify_tree(source, destination, progress=lambda **_: None,
-                                       checksums=report.details["checksums"], parallel=PARALLEL)
+                                       manifest=report.details["manifest"], parallel=PARALLEL)
                 assert verified.passed, verified.mismatches
             cleanup(destination.root)
 
@@ -107,13 +120,14 @@ def bench_files():
         ratio = rates["copy_tree"] / rates["cp -r"]
         print(f"\nfiles: {shape['files']} files, {megabytes:.0f} MB ({shape['small (4-64 KiB)']} small 4-64 KiB, "
               f"{shape['medium (1-4 MiB)']} medium 1-4 MiB, {shape['large (32 MiB)']} large 32 MiB) "
-              f"in {shape['directories']} directories; {ROUNDS} rounds alternating, medians; copy_tree parallel={PARALLEL}, "
-              f"{os.cpu_count()} CPUs")
-        print(f"  {'tool':<28}{'median s':>10}{'MB/s':>10}   runs (s)")
+              f"in {shape['directories']} directories; {ROUNDS} rounds alternating, medians; "
+              f"copy_tree parallel={PARALLEL}; {os.cpu_count()} CPUs, load average {load_before:.1f} before, "
+              f"{os.getloadavg()[0]:.1f} after")
+        print(f"  {'tool':<24}{'median s':>10}{'MB/s':>10}{'CPU s':>8}   runs (s)")
         for tool, times in seconds.items():
             label = "cp -r" if tool == "cp -r" else "copy_tree (+SHA-256)"
-            print(f"  {label:<28}{statistics.median(times):>10.2f}{rates[tool]:>10.0f}   "
-                  + ", ".join(f"{t:.2f}" for t in times))
+            print(f"  {label:<24}{statistics.median(times):>10.2f}{rates[tool]:>10.0f}"
+                  f"{statistics.median(cpu[tool]):>8.2f}   " + ", ".join(f"{t:.2f}" for t in times))
         verdict = "meets" if ratio >= FILES_TARGET_RATIO else "BELOW"
         print(f"  ratio copy_tree/cp = {ratio:.2f} ({verdict} the {FILES_TARGET_RATIO} target)")
         return {"cp_mb_s": rates["cp -r"], "copy_tree_mb_s": rates["copy_tree"], "ratio": ratio}
