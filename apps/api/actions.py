@@ -13,15 +13,17 @@ class ActionSpec:
     input: type | None
     output: type | None
     status: int
+    many: bool = False
 
 
 def action(*, detail: bool, methods=("get",), url_path: str | None = None, scope: str | None = None,
-           input: type | None = None, output: type | None = None, status: int = 200):
+           input: type | None = None, output: type | None = None, status: int = 200, many: bool = False):
     """Mark a Resource method as an extra endpoint.
 
     `detail`, `methods` (default GET) and `url_path` mean what they mean in DRF. `scope` is required
     (check api.E008); `input` is the serializer that validates the body (the query string for GET);
-    `output` renders the result (default: the resource's serializer; `Serializer(many=True)` for lists; an
+    `output` renders the result (default: the resource's serializer; `Serializer(many=True)` for lists; another
+    registered model for its generated serializer; `many=True` when it returns a list; an
     action may also return a ready HttpResponse, such as a file, and name its OpenAPI type here); `status` is the success status.
     The method's signature says what it receives: `(request, obj)` for detail actions, `(request, data)`
     when there is input, `(request, obj, data)` for both, plus any named groups of `url_path`. A list action
@@ -31,7 +33,7 @@ def action(*, detail: bool, methods=("get",), url_path: str | None = None, scope
     def decorator(func):
         func.action_spec = ActionSpec(
             detail=detail, methods=tuple(m.lower() for m in methods), url_path=url_path, scope=scope,
-            input=input, output=output, status=status,
+            input=input, output=output, status=status, many=many,
         )
         return func
 

@@ -2,6 +2,7 @@
 import inspect
 
 from django.contrib import admin
+from django.db.models import Model
 from django.db.models.constants import LOOKUP_SEP
 from django.http import HttpResponseBase
 from django_filters import FilterSet
@@ -82,9 +83,9 @@ def build_action(resource, name: str, spec, serializer_class):
     method = getattr(resource, name)
     wants = set(inspect.signature(method).parameters)
     input_class = spec.input
-    output = spec.output or serializer_class
-    many = isinstance(output, serializers.ListSerializer)
-    output_class = type(output.child) if many else output
+    output = _output_for(resource, spec.output, serializer_class)
+    many = spec.many or isinstance(output, serializers.ListSerializer)
+    output_class = type(output.child) if isinstance(output, serializers.ListSerializer) else output
 
     def handler(self, request, **kwargs):
         arguments = {}
@@ -110,6 +111,14 @@ def build_action(resource, name: str, spec, serializer_class):
     handler.__name__ = name
     handler.__doc__ = method.__doc__
     return handler
+
+
+def _output_for(resource, output, serializer_class):
+    """What renders an action's result: its `output`, where a registered model stands for that model's generated
+    serializer (this resource's own one is being built right now, so it is passed in), else the resource's."""
+    if isinstance(output, type) and issubclass(output, Model):
+        return serializer_class if output is resource.model else resource.site.get_serializer(output)
+    return output or serializer_class
 
 
 def action_schema(resource, name: str, spec, output):
@@ -160,7 +169,10 @@ def _declared_actions(resource, serializer_class) -> dict:
         else:
             for http_method in spec.methods:
                 primary.mapping[http_method] = name
-        built[name] = action_schema(resource, name, spec, spec.output or serializer_class)(handler)
+        output = _output_for(resource, spec.output, serializer_class)
+        if spec.many and isinstance(output, type):
+            output = output(many=True)
+        built[name] = action_schema(resource, name, spec, output)(handler)
     return built
 
 

@@ -507,3 +507,13 @@ def test_a_datetime_filter_before_the_first_instant_is_a_validation_error(dated_
 
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "validation_error"
+
+
+def test_a_list_action_works_on_the_callers_queryset_and_renders_a_list_of_another_models_rows(
+        user_client, note, pinned_note, other_tenant, other_user):
+    Note.objects.create(tenant=other_tenant, author=other_user, body="Pinned elsewhere", pinned=True)
+
+    response = user_client.get("/api/v1/notes/pinned?colour=green")
+
+    assert response.status_code == 200
+    assert [row["body"] for row in response.json()] == ["Already pinned"]

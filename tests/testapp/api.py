@@ -44,3 +44,8 @@ class NoteResource(api.Resource):
     def bodies(self, request, data):
         """Only the bodies of the notes that contain `text`."""
         return services.note_search(tenant=request.tenant, text=data["text"])
+
+    @api.action(detail=False, url_path="pinned", scope="notes:read", output=Note, many=True)
+    def pinned(self, request, queryset):
+        """The pinned notes among those you can see (a list action over the caller's queryset)."""
+        return queryset.filter(pinned=True)
