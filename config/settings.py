@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "apps.tenants",
     "apps.tasks",
     "apps.jobs",
+    "apps.migrations_app",
     # After django.contrib.admin, so explicit admin.py registrations are known before generated ones.
     "apps.api",
 ]
@@ -171,6 +172,17 @@ if REDIS_URL:
 else:
     Q_CLUSTER["orm"] = "default"
 
+# --- Migration engine ------------------------------------------------------------------
+TESSERA_MIGRATIONS = {
+    # Where migrations may read and write files, and which database hosts they may reach (a tenant may narrow these).
+    "ALLOWED_ROOTS": env.list("MIGRATION_ALLOWED_ROOTS", default=[str(BASE_DIR / "data")]),
+    "ALLOWED_DB_HOSTS": env.list("MIGRATION_ALLOWED_DB_HOSTS", default=["127.0.0.1", "localhost"]),
+    # Where backups taken before a migration overwrites files are kept.
+    "BACKUP_ROOT": env.str("MIGRATION_BACKUP_ROOT", default=str(BASE_DIR / "data" / ".backups")),
+    # Key that encrypts credentials stored in migration configs; defaults to one derived from SECRET_KEY.
+    "SECRETS_KEY": env.str("MIGRATION_SECRETS_KEY", default=""),
+}
+
 # --- Auth ---------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
 PASSWORD_HASHERS = [
@@ -252,6 +264,8 @@ SPECTACULAR_SETTINGS = {
         "MembershipRoleEnum": "apps.tenants.models.Membership.Role",
         "JobStatusEnum": "apps.jobs.models.Job.Status",
         "JobLogLevelEnum": "apps.jobs.models.JobLog.Level",
+        "MigrationStatusEnum": "apps.migrations_app.models.MigrationRun.Status",
+        "MigrationLogLevelEnum": "apps.migrations_app.models.MigrationLog.Level",
     },
     "SWAGGER_UI_SETTINGS": {"persistAuthorization": True},
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums",

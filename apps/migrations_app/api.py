@@ -1,0 +1,252 @@
+"""HTTP surface of the migration engine: runs and presets through the generator, plus the verbs that drive them."""
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.response import Response
+
+from apps import api
+from apps.api.viewsets import ApiView
+
+from . import selectors, services
+from .adapters.registry import ADAPTERS, SITE_KINDS
+from .models import MigrationLog, MigrationRun, Preset
+from .selectors import LEVELS
+
+
+class MigrationConfigInput(serializers.Serializer):
+    """A migration plan: each side is `{"type": ..., ...}`; see GET /system/types for what each type takes."""
+
+    source = serializers.JSONField()
+    destination = serializers.JSONField()
+    transfer = serializers.JSONField(required=False)
+    safety = serializers.JSONField(required=False)
+
+
+class ValidationReportSerializer(serializers.Serializer):
+    valid = serializers.BooleanField()
+    checks_performed = serializers.ListField(child=serializers.CharField())
+    checks_passed = serializers.IntegerField()
+    checks_failed = serializers.IntegerField()
+    warnings = serializers.ListField(child=serializers.CharField())
+    errors = serializers.ListField(child=serializers.CharField())
+    can_proceed = serializers.BooleanField()
+    estimated_duration = serializers.FloatField(allow_null=True, help_text="Seconds, from the measured size.")
+    measured_bytes = serializers.IntegerField()
+
+
+class MigrationStatusSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = MigrationRun
+        fields = ["id", "status", "progress", "step", "job", "error", "scheduled_for", "started_at", "finished_at"]
+
+
+class LogQuery(serializers.Serializer):
+    level = serializers.ChoiceField(choices=LEVELS, required=False)
+    since = serializers.DateTimeField(required=False)
+    limit = serializers.IntegerField(min_value=1, max_value=1000, default=100)
+
+
+class MigrationLogSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = MigrationLog
+        fields = ["level", "step", "message", "created_at"]
+
+
+class MigrationMetricsSerializer(serializers.Serializer):
+    status = serializers.CharField()
+    parts = serializers.DictField(help_text="Per part: items copied and skipped, bytes, seconds, rate, verified.")
+    duration_seconds = serializers.FloatField(allow_null=True)
+    errors = serializers.IntegerField()
+    warnings = serializers.IntegerField()
+    attempts = serializers.IntegerField()
+    retries = serializers.IntegerField()
+
+
+class ScheduleInput(serializers.Serializer):
+    run_at = serializers.DateTimeField()
+
+
+class BatchInput(serializers.Serializer):
+    items = serializers.ListField(child=serializers.DictField(), min_length=1, max_length=50,
+                                  help_text="Migrations as for POST /migrations/ ({name, source, destination, ...}).")
+    start = serializers.BooleanField(default=False)
+
+
+@api.register(MigrationRun)
+class MigrationResource(api.Resource):
+    """Moves files or a database from a source to a destination, in the background. Credentials given in the
+    config are stored encrypted and always shown as [redacted]. Config errors name the field (`source.path`)."""
+
+    name = "migrations"
+    scope = "migrations"
+    tenant_field = "tenant"
+    owner_field = "created_by"
+    fields = ["id", "name", "description", "status", "source", "destination", "transfer", "safety", "progress",
+              "step", "job", "error", "scheduled_for", "created_at", "started_at", "finished_at"]
+    read_only = ["id", "status", "progress", "step", "job", "error", "scheduled_for", "created_at", "started_at",
+                 "finished_at"]
+    filters = {"status": "status"}
+    search = ["name"]
+    ordering = ["created_at", "name"]
+    default_ordering = ["-created_at"]
+    operations = ("list", "create", "retrieve")
+    admin = False  # migrations_app/admin.py shows logs inline and adds cancel and rollback
+
+    def perform_create(self, request, data):
+        return services.migration_create(tenant=request.tenant, created_by=request.user, **data)
+
+    @api.action(detail=False, methods=["post"], url_path="validate", scope="migrations:write",
+                input=MigrationConfigInput, output=ValidationReportSerializer)
+    def validate(self, request, data):
+        """Check a plan against the real systems without moving anything (reachability, permissions, free space,
+        schema conflicts) and estimate its duration. Config errors are 400 with the field named."""
+        return services.migration_validate(data, tenant=request.tenant)
+
+    @api.action(detail=True, methods=["post"], scope="migrations:write", status=202)
+    def start(self, request, migration):
+        """Queue the run; progress streams on /ws/jobs/{job}/. Starting a queued or running migration is 409."""
+        return services.migration_start(migration, started_by=request.user)
+
+    @api.action(detail=True, methods=["post"], scope="migrations:write")
+    def cancel(self, request, migration):
+        """Stop a scheduled, queued or running migration at its next checkpoint; copied data is kept for rollback."""
+        return services.migration_cancel(migration, cancelled_by=request.user)
+
+    @api.action(detail=True, methods=["post"], scope="migrations:write", status=202)
+    def rollback(self, request, migration):
+        """Restore the destination exactly as it was before the migration, from its backup. No backup: 409."""
+        return services.migration_rollback(migration, requested_by=request.user)
+
+    @api.action(detail=True, url_path="status", scope="migrations:read", output=MigrationStatusSerializer)
+    def run_status(self, request, migration):
+        """Where the migration is: status, progress, step, its job and any error."""
+        return migration
+
+    @api.action(detail=True, scope="migrations:read", input=LogQuery, output=MigrationLogSerializer(many=True))
+    def logs(self, request, migration, data):
+        """The run's log, filtered by minimum `level`, entries after `since`, at most `limit` (default 100)."""
+        return selectors.migration_logs(migration, **data)
+
+    @api.action(detail=True, scope="migrations:read", output=MigrationMetricsSerializer)
+    def metrics(self, request, migration):
+        """Rates, counts, durations, errors and retries of the latest run."""
+        return selectors.migration_metrics(migration)
+
+    @api.action(detail=True, methods=["post"], scope="migrations:write", input=ScheduleInput, status=202)
+    def schedule(self, request, migration, data):
+        """Start the migration at `run_at` instead of now (202). A busy migration is 409."""
+        return services.migration_schedule(migration, run_at=data["run_at"], scheduled_by=request.user)
+
+    @api.action(detail=False, methods=["post"], scope="migrations:write", input=BatchInput, status=201,
+                output=MigrationRun, many=True)
+    def batch(self, request, data):
+        """Create several migrations at once, and start them with `start: true`. One invalid item: 400, with
+        errors named `items.<n>.<field>`, and nothing is created."""
+        return services.migration_batch(tenant=request.tenant, created_by=request.user, **data)
+
+
+class CreateFromPresetInput(serializers.Serializer):
+    overrides = serializers.DictField(required=False, default=dict,
+                                      help_text='Dotted paths into the preset config: {"source.path": "..."}.')
+    name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+
+
+@api.register(Preset)
+class PresetResource(api.Resource):
+    """Reusable migration plans: built-in ones shipped with Tessera (read-only) and your tenant's own."""
+
+    name = "presets"
+    scope = "presets"
+    visibility = selectors.presets_visible_to
+    fields = ["id", "slug", "name", "description", "config", "is_builtin", "created_at", "updated_at"]
+    read_only = ["id", "is_builtin", "created_at", "updated_at"]
+    search = ["name", "slug"]
+    ordering = ["name", "created_at"]
+    default_ordering = ["name"]
+
+    def perform_create(self, request, data):
+        return services.preset_save(tenant=request.tenant, created_by=request.user, **data)
+
+    def perform_update(self, request, instance, data):
+        return services.preset_save(tenant=request.tenant, created_by=request.user, instance=instance, **data)
+
+    def perform_destroy(self, request, instance):
+        services.preset_delete(instance)
+
+    @api.action(detail=True, methods=["post"], url_path="create-migration", scope="migrations:write",
+                input=CreateFromPresetInput, output=MigrationRun, status=201)
+    def create_migration(self, request, preset, data):
+        """Create a migration from this preset with dotted-path `overrides` applied; the result is validated
+        like any migration (400 naming the field)."""
+        return services.preset_create_migration(preset, tenant=request.tenant, created_by=request.user, **data)
+
+
+class SourceTypeSerializer(serializers.Serializer):
+    type = serializers.CharField()
+    kind = serializers.ChoiceField(choices=["files", "database", "site"])
+    description = serializers.CharField()
+    secret_fields = serializers.ListField(child=serializers.CharField(), help_text="Accepted, never returned.")
+    config_schema = serializers.DictField(required=False, help_text="JSON schema of this type's config.")
+    parts = serializers.DictField(child=serializers.CharField(), required=False,
+                                  help_text="Site kinds: part name -> the adapter kind it takes.")
+
+
+class EngineModuleSerializer(serializers.Serializer):
+    module = serializers.CharField()
+    types = serializers.ListField(child=serializers.CharField())
+    features = serializers.ListField(child=serializers.CharField())
+
+
+class ValidateView(ApiView):
+    """Alias of POST /migrations/validate."""
+
+    scope = "migrations:write"
+    schema_tag = "migrations"
+
+    @extend_schema(request=MigrationConfigInput, responses={200: ValidationReportSerializer})
+    def post(self, request):
+        return Response(services.migration_validate(self.validated(MigrationConfigInput), tenant=request.tenant))
+
+
+class SystemTypesView(ApiView):
+    """The source and destination types the engine supports, with the config each takes and its secret fields."""
+
+    scope = "migrations:read"
+    schema_tag = "migrations"
+
+    @extend_schema(responses={200: SourceTypeSerializer(many=True)})
+    def get(self, request):
+        from apps.jobs.schema import params_json_schema
+
+        adapters = [{"type": adapter.type, "kind": adapter.kind, "description": adapter.description,
+                     "secret_fields": list(adapter.secret_fields),
+                     "config_schema": params_json_schema(adapter.config_serializer)} for adapter in ADAPTERS.values()]
+        sites = [{"type": name, "kind": "site", "description": site["description"], "secret_fields": [],
+                  "parts": site["parts"]} for name, site in SITE_KINDS.items()]
+        return Response(sorted(adapters + sites, key=lambda entry: entry["type"]))
+
+
+class SystemModulesView(ApiView):
+    """The engine's transfer modules and what each does."""
+
+    scope = "migrations:read"
+    schema_tag = "migrations"
+
+    @extend_schema(responses={200: EngineModuleSerializer(many=True)})
+    def get(self, request):
+        by_kind = {}
+        for adapter in ADAPTERS.values():
+            by_kind.setdefault(adapter.kind, []).append(adapter.type)
+        return Response([
+            {"module": "files", "types": by_kind.get("files", []), "features": [
+                "sha256 checksums", "skips identical files (resumable)", "parallel transfers", "verify after",
+                "backup and exact rollback"]},
+            {"module": "database", "types": by_kind.get("database", []), "features": [
+                "schema and data table by table", "type mapping across engines", "COPY into PostgreSQL",
+                "streaming (flat memory)", "row counts and per-table checksums", "backup and exact rollback"]},
+            {"module": "sites", "types": sorted(SITE_KINDS), "features": ["files plus a database, in one run"]},
+        ])
+
+
+api.site.route("validate", ValidateView, name="migrations-validate-alias")
+api.site.route("system/types", SystemTypesView)
+api.site.route("system/modules", SystemModulesView)

@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class MigrationsAppConfig(AppConfig):
+    """The migration engine: adapters that really move files and databases, and the runs that drive them."""
+
+    name = "apps.migrations_app"
+    label = "migrations_app"

@@ -1,0 +1,134 @@
+"""Migration configs: typed validation with field-level errors (`source.path`), and the parts a config moves.
+
+A side of a migration is either one adapter (`{"type": "postgresql", ...}`) or a site kind composed of
+parts (`{"type": "django_site", "files": {"type": "directory", ...}, "database": {"type": "postgresql", ...}}`).
+"""
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.conf import settings
+from rest_framework import serializers
+
+from apps.api.errors import ValidationFailed
+
+from .adapters.confinement import Confinement
+from .adapters.registry import ADAPTERS, SITE_KINDS, adapter_types
+
+
+class TransferOptions(serializers.Serializer):
+    parallel_transfers = serializers.IntegerField(min_value=1, max_value=32, default=4)
+    batch_size = serializers.IntegerField(min_value=100, max_value=100_000, default=5000)
+    tables = serializers.ListField(child=serializers.CharField(max_length=128), required=False, max_length=500)
+
+
+class TransferConfig(serializers.Serializer):
+    options = TransferOptions(required=False)
+
+
+class SafetyConfig(serializers.Serializer):
+    backup_before = serializers.BooleanField(default=True)
+    rollback_on_failure = serializers.BooleanField(default=False)
+    verify_after = serializers.BooleanField(default=True)
+
+
+@dataclass(frozen=True)
+class Part:
+    """One adapter-to-adapter move inside a migration: `name` is "main" or a site part ("files", "database")."""
+
+    name: str
+    source: dict
+    destination: dict
+
+    @property
+    def kind(self) -> str:
+        return ADAPTERS[self.source["type"]].kind
+
+
+def deployment_confinement(tenant=None) -> Confinement:
+    """The deployment's allow-lists (TESSERA_MIGRATIONS), narrowed by the tenant's when it sets any."""
+    conf = settings.TESSERA_MIGRATIONS
+    deployment = Confinement(allowed_roots=tuple(Path(root) for root in conf["ALLOWED_ROOTS"]),
+                             allowed_db_hosts=tuple(conf["ALLOWED_DB_HOSTS"]))
+    if tenant is None:
+        return deployment
+    return deployment.narrowed(roots=tenant.migration_roots or None, hosts=tenant.migration_db_hosts or None)
+
+
+def flatten_errors(errors, prefix: str = "") -> dict[str, list[str]]:
+    """DRF's nested errors as {"source.path": [...]}, the shape API clients can map onto form fields."""
+    flat = {}
+    if isinstance(errors, dict):
+        for key, value in errors.items():
+            name = prefix if key == "non_field_errors" and prefix else f"{prefix}.{key}" if prefix else str(key)
+            flat.update(flatten_errors(value, name))
+    elif isinstance(errors, list) and errors and not isinstance(errors[0], (dict, list)):
+        flat[prefix] = [str(error) for error in errors]
+    elif isinstance(errors, list):
+        for index, item in enumerate(errors):
+            flat.update(flatten_errors(item, f"{prefix}.{index}"))
+    return flat
+
+
+def validate_side(config, *, name: str, confinement: Confinement) -> dict:
+    """One validated side, or ValidationFailed with field errors named `<name>.<field>`."""
+    if not isinstance(config, dict):
+        raise ValidationFailed(details={name: ["Must be an object with a `type`."]})
+    kind = config.get("type")
+    if kind in SITE_KINDS:
+        validated = {"type": kind}
+        for part, part_kind in SITE_KINDS[kind]["parts"].items():
+            part_config = validate_side(config.get(part), name=f"{name}.{part}", confinement=confinement)
+            if ADAPTERS[part_config["type"]].kind != part_kind:
+                raise ValidationFailed(details={f"{name}.{part}.type": [f"A {kind} needs a {part_kind} adapter here."]})
+            validated[part] = part_config
+        return validated
+    if kind not in ADAPTERS:
+        raise ValidationFailed(details={f"{name}.type": [f"Choose one of: {', '.join(adapter_types())}."]})
+    fields = {key: value for key, value in config.items() if key != "type"}
+    serializer = ADAPTERS[kind].config_serializer(data=fields, context={"confinement": confinement})
+    if not serializer.is_valid():
+        raise ValidationFailed("The migration config is invalid.", details=flatten_errors(serializer.errors, name))
+    return {"type": kind, **serializer.validated_data}
+
+
+def validate_options(data, serializer_class, name: str) -> dict:
+    serializer = serializer_class(data=data or {})
+    if not serializer.is_valid():
+        raise ValidationFailed("The migration config is invalid.", details=flatten_errors(serializer.errors, name))
+    return dict(serializer.validated_data)
+
+
+def validate_config(*, source, destination, transfer=None, safety=None, tenant=None) -> dict:
+    """All four sections validated together; the two sides must be of compatible kinds."""
+    confinement = deployment_confinement(tenant)
+    errors, validated = {}, {}
+    for name, value, validator in (
+            ("source", source, lambda v: validate_side(v, name="source", confinement=confinement)),
+            ("destination", destination, lambda v: validate_side(v, name="destination", confinement=confinement)),
+            ("transfer", transfer, lambda v: validate_options(v, TransferConfig, "transfer")),
+            ("safety", safety, lambda v: validate_options(v, SafetyConfig, "safety"))):
+        try:
+            validated[name] = validator(value)
+        except ValidationFailed as error:
+            errors.update(error.details)
+    if errors:
+        raise ValidationFailed("The migration config is invalid.", details=errors)
+    parts(validated)  # raises when the two sides cannot be paired
+    return validated
+
+
+def parts(config: dict) -> list[Part]:
+    """The adapter-to-adapter moves a validated config makes: one, or one per site part."""
+    source, destination = config["source"], config["destination"]
+    if source["type"] in SITE_KINDS or destination["type"] in SITE_KINDS:
+        if source["type"] != destination["type"]:
+            raise ValidationFailed(details={"destination.type": [f"A {source['type']} moves to a {source['type']}."]})
+        return [Part(name, source[name], destination[name]) for name in SITE_KINDS[source["type"]]["parts"]]
+    if ADAPTERS[source["type"]].kind != ADAPTERS[destination["type"]].kind:
+        raise ValidationFailed(details={"destination.type": [
+            f"A {ADAPTERS[source['type']].kind} source needs a {ADAPTERS[source['type']].kind} destination."]})
+    return [Part("main", source, destination)]
+
+
+def adapter_for(config: dict, tenant=None):
+    return ADAPTERS[config["type"]](config, confinement=deployment_confinement(tenant))

@@ -1,0 +1,104 @@
+"""Migration runs, their log entries, and presets (built-in ones shipped as data, custom ones per tenant)."""
+from django.conf import settings
+from django.db import models
+
+
+class MigrationRun(models.Model):
+    """A described move of files or a database from a source to a destination, and its lifecycle.
+
+    `source` and `destination` hold the config without credentials; those live encrypted in `secrets`.
+    """
+
+    class Status(models.TextChoices):
+        CREATED = "created", "Created"
+        SCHEDULED = "scheduled", "Scheduled"
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "Cancelled"
+        ROLLING_BACK = "rolling_back", "Rolling back"
+        ROLLED_BACK = "rolled_back", "Rolled back"
+
+    BUSY = (Status.QUEUED, Status.RUNNING, Status.ROLLING_BACK)
+
+    tenant = models.ForeignKey("tenants.Tenant", on_delete=models.CASCADE, related_name="migration_runs")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    source = models.JSONField()
+    destination = models.JSONField()
+    transfer = models.JSONField(default=dict, blank=True)
+    safety = models.JSONField(default=dict, blank=True)
+    secrets = models.TextField(blank=True, editable=False, help_text="Encrypted credentials (Fernet).")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.CREATED)
+    progress = models.PositiveSmallIntegerField(default=0)
+    step = models.CharField(max_length=200, blank=True)
+    job = models.ForeignKey("jobs.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    backup = models.JSONField(null=True, blank=True, help_text="What rollback restores.")
+    metrics = models.JSONField(default=dict, blank=True)
+    last_validation = models.JSONField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    scheduled_for = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["tenant", "created_by", "-created_at"])]
+
+    def __str__(self):
+        return self.name
+
+    def can_start(self) -> bool:
+        return self.status not in self.BUSY
+
+    def can_cancel(self) -> bool:
+        return self.status in (self.Status.QUEUED, self.Status.RUNNING, self.Status.SCHEDULED)
+
+    def can_roll_back(self) -> bool:
+        return self.backup is not None and self.status in (self.Status.SUCCEEDED, self.Status.FAILED,
+                                                           self.Status.CANCELLED)
+
+
+class MigrationLog(models.Model):
+    class Level(models.TextChoices):
+        DEBUG = "debug", "Debug"
+        INFO = "info", "Info"
+        WARNING = "warning", "Warning"
+        ERROR = "error", "Error"
+
+    run = models.ForeignKey(MigrationRun, on_delete=models.CASCADE, related_name="logs")
+    level = models.CharField(max_length=8, choices=Level.choices, default=Level.INFO)
+    step = models.CharField(max_length=200, blank=True)
+    message = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+
+class Preset(models.Model):
+    """A reusable migration config. Built-in presets have no tenant and are shipped as data."""
+
+    tenant = models.ForeignKey("tenants.Tenant", null=True, blank=True, on_delete=models.CASCADE,
+                               related_name="migration_presets")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    slug = models.SlugField(max_length=80)
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    config = models.JSONField(help_text="source, destination, transfer and safety, without credentials.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["tenant", "slug"], name="unique_preset_slug_per_tenant")]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def is_builtin(self) -> bool:
+        return self.tenant_id is None

@@ -1,0 +1,65 @@
+"""Credentials in migration configs: split out of the config, stored encrypted, and redacted in every output."""
+import base64
+import hashlib
+import json
+
+from cryptography.fernet import Fernet
+from django.conf import settings
+
+REDACTED = "[redacted]"
+#: Config keys that are credentials in any adapter's config.
+SECRET_KEYS = ("password", "secret", "token", "api_key")
+
+
+def _fernet() -> Fernet:
+    configured = settings.TESSERA_MIGRATIONS["SECRETS_KEY"]
+    if configured:
+        return Fernet(configured.encode())
+    digest = hashlib.sha256(f"tessera-migration-secrets:{settings.SECRET_KEY}".encode()).digest()
+    return Fernet(base64.urlsafe_b64encode(digest))
+
+
+def split_secrets(config: dict) -> tuple[dict, dict]:
+    """(config as stored and shown, {path: value} of its credentials) for one side of a migration.
+
+    Credentials are replaced by [redacted] in the stored config, at any depth (site kinds nest a files part
+    and a database part), and returned separately, keyed by their dotted path inside the side.
+    """
+    public, hidden = {}, {}
+    for key, value in config.items():
+        if isinstance(value, dict):
+            public[key], nested = split_secrets(value)
+            hidden.update({f"{key}.{path}": secret for path, secret in nested.items()})
+        elif key in SECRET_KEYS and value not in (None, ""):
+            public[key], hidden[key] = REDACTED, value
+        else:
+            public[key] = value
+    return public, hidden
+
+
+def merge_secrets(config: dict, secrets: dict) -> dict:
+    """The config with its credentials put back (for the engine only; never stored or returned)."""
+    merged = json.loads(json.dumps(config))
+    for path, value in secrets.items():
+        *parents, key = path.split(".")
+        node = merged
+        for parent in parents:
+            node = node[parent]
+        node[key] = value
+    return merged
+
+
+def seal(secrets_by_side: dict) -> str:
+    """Encrypt {"source": {...}, "destination": {...}} for the database column."""
+    return _fernet().encrypt(json.dumps(secrets_by_side).encode()).decode() if any(secrets_by_side.values()) else ""
+
+
+def unseal(token: str) -> dict:
+    return json.loads(_fernet().decrypt(token.encode())) if token else {}
+
+
+def without_secrets(config):
+    """A config with every credential removed (presets never store them; overrides supply them)."""
+    if isinstance(config, dict):
+        return {key: without_secrets(value) for key, value in config.items() if key not in SECRET_KEYS}
+    return config

@@ -1,0 +1,36 @@
+"""Reads about migration runs: filtered logs and metrics."""
+from .models import MigrationLog, MigrationRun
+
+LEVELS = ["debug", "info", "warning", "error"]
+
+
+def migration_logs(run: MigrationRun, *, level: str | None = None, since=None, limit: int = 100):
+    """Log entries at `level` or above, after `since`, oldest first, at most `limit`."""
+    entries = MigrationLog.objects.filter(run=run)
+    if level:
+        entries = entries.filter(level__in=LEVELS[LEVELS.index(level):])
+    if since is not None:
+        entries = entries.filter(created_at__gt=since)
+    return entries.order_by("created_at", "pk")[:limit]
+
+
+def migration_metrics(run: MigrationRun) -> dict:
+    """Rates, counts, durations, errors and retries of the latest run."""
+    job = run.job
+    duration = (run.finished_at - run.started_at).total_seconds() if run.started_at and run.finished_at else None
+    return {
+        "status": run.status,
+        "parts": run.metrics.get("parts", {}),
+        "duration_seconds": duration,
+        "errors": MigrationLog.objects.filter(run=run, level="error").count(),
+        "warnings": MigrationLog.objects.filter(run=run, level="warning").count(),
+        "attempts": job.attempts if job else 0,
+        "retries": max((job.attempts if job else 0) - 1, 0),
+    }
+
+
+def presets_visible_to(queryset, *, request):
+    """Visibility policy of presets: the built-in ones, and the active tenant's own."""
+    from django.db.models import Q
+
+    return queryset.filter(Q(tenant__isnull=True) | Q(tenant=getattr(request, "tenant", None)))

@@ -1,0 +1,229 @@
+"""State changes of migration runs and presets. Every transition happens here, under a row lock."""
+import copy
+
+from django.db import transaction
+from django.utils import timezone
+from django_q.models import Schedule
+
+from apps.api.errors import Conflict, PermissionDenied, ValidationFailed
+from apps.jobs.services import job_enqueue, job_request_cancel
+from apps.tenants.models import Tenant
+
+from . import engine, secrets
+from .adapters.base import Check
+from .config import adapter_for, parts, validate_config
+from .models import MigrationLog, MigrationRun, Preset
+
+
+def _seal_config(config: dict) -> tuple[dict, dict, str]:
+    """(stored source, stored destination, encrypted credentials) of a validated config."""
+    source, source_secrets = secrets.split_secrets(config["source"])
+    destination, destination_secrets = secrets.split_secrets(config["destination"])
+    return source, destination, secrets.seal({"source": source_secrets, "destination": destination_secrets})
+
+
+def run_config(run: MigrationRun) -> dict:
+    """The run's config with its credentials decrypted: for the engine, never for a response or a log."""
+    sealed = secrets.unseal(run.secrets)
+    return {"source": secrets.merge_secrets(run.source, sealed.get("source", {})),
+            "destination": secrets.merge_secrets(run.destination, sealed.get("destination", {})),
+            "transfer": run.transfer, "safety": run.safety}
+
+
+@transaction.atomic
+def migration_create(*, tenant, created_by, name: str, source, destination, transfer=None, safety=None,
+                     description: str = "") -> MigrationRun:
+    """Validate the config (field errors such as `source.path`) and record the run, credentials encrypted."""
+    config = validate_config(source=source, destination=destination, transfer=transfer, safety=safety, tenant=tenant)
+    stored_source, stored_destination, sealed = _seal_config(config)
+    return MigrationRun.objects.create(
+        tenant=tenant, created_by=created_by, name=name, description=description, source=stored_source,
+        destination=stored_destination, transfer=config["transfer"], safety=config["safety"], secrets=sealed)
+
+
+def migration_validate(config: dict, *, tenant=None) -> dict:
+    """Check a plan against the real systems without moving anything: reachability, permissions, confinement,
+    free space against the measured size, schema compatibility and conflicts, and a duration estimate."""
+    validated = validate_config(**config, tenant=tenant)
+    checks, total_bytes, kinds = [], 0, set()
+    for part in parts(validated):
+        source, destination = adapter_for(part.source, tenant), adapter_for(part.destination, tenant)
+        checks += source.checks(role="source") + destination.checks(role="destination")
+        if not all(check.passed for check in checks if check.severity == "error"):
+            continue
+        measured = source.measure()
+        total_bytes += measured.bytes
+        kinds.add(part.kind)
+        free = destination.free_bytes()
+        if free is not None:
+            checks.append(Check(f"{part.name}: free space", free >= measured.bytes,
+                                f"{free} bytes free for {measured.bytes} bytes to move."))
+    failed = [check for check in checks if not check.passed]
+    errors = [check.message for check in failed if check.severity == "error"]
+    warnings = [check.message for check in failed if check.severity != "error"]
+    estimate = sum(engine.estimate_seconds(total_bytes / len(kinds), kind) for kind in kinds) if kinds else None
+    return {"valid": not errors, "checks_performed": [check.name for check in checks],
+            "checks_passed": len(checks) - len(failed), "checks_failed": len(failed), "warnings": warnings,
+            "errors": errors, "can_proceed": not errors, "estimated_duration": estimate,
+            "measured_bytes": total_bytes}
+
+
+def _lock(run: MigrationRun) -> MigrationRun:
+    return MigrationRun.objects.select_for_update().get(pk=run.pk)
+
+
+def _require_capacity(run: MigrationRun) -> None:
+    tenant = Tenant.objects.select_for_update().get(pk=run.tenant_id)
+    busy = MigrationRun.objects.filter(tenant=tenant, status__in=MigrationRun.BUSY).exclude(pk=run.pk).count()
+    if busy >= tenant.max_concurrent_migrations:
+        raise Conflict(f"This tenant already runs {busy} migrations, its limit. Wait for one to finish.")
+
+
+@transaction.atomic
+def migration_start(run: MigrationRun, *, started_by) -> MigrationRun:
+    """Queue one run of the migration as a job. The row lock makes two concurrent starts serialize: the second
+    sees it queued and gets a 409 instead of a duplicate run."""
+    run = _lock(run)
+    if not run.can_start():
+        raise Conflict(f"A {run.get_status_display().lower()} migration cannot be started.")
+    _require_capacity(run)
+    run.job = job_enqueue("migrations.run", {"migration_id": run.pk}, tenant=run.tenant, created_by=started_by)
+    run.status, run.progress, run.error, run.scheduled_for = MigrationRun.Status.QUEUED, 0, "", None
+    run.save(update_fields=["job", "status", "progress", "error", "scheduled_for", "updated_at"])
+    migration_log(run, "info", f"Queued by {started_by.email}.")
+    return run
+
+
+@transaction.atomic
+def migration_cancel(run: MigrationRun, *, cancelled_by) -> MigrationRun:
+    """Stop a scheduled, queued or running migration; a running one stops at its next checkpoint."""
+    run = _lock(run)
+    if not run.can_cancel():
+        raise Conflict(f"A {run.get_status_display().lower()} migration cannot be cancelled.")
+    if run.status == MigrationRun.Status.SCHEDULED:
+        Schedule.objects.filter(name=_schedule_name(run)).delete()
+        run.status = MigrationRun.Status.CANCELLED
+        run.save(update_fields=["status", "updated_at"])
+    elif run.job is not None:
+        job_request_cancel(run.job, requested_by=cancelled_by)
+        if run.status == MigrationRun.Status.QUEUED:
+            run.status = MigrationRun.Status.CANCELLED
+            run.save(update_fields=["status", "updated_at"])
+    migration_log(run, "warning", f"Cancel requested by {cancelled_by.email}.")
+    return run
+
+
+@transaction.atomic
+def migration_rollback(run: MigrationRun, *, requested_by) -> MigrationRun:
+    """Restore what the migration overwrote, from its backup, as a job (202). Without a backup it is a 409."""
+    run = _lock(run)
+    if run.backup is None:
+        raise Conflict("This migration has no backup to roll back to (safety.backup_before was off or it never ran).")
+    if not run.can_roll_back():
+        raise Conflict(f"A {run.get_status_display().lower()} migration cannot be rolled back.")
+    _require_capacity(run)
+    run.job = job_enqueue("migrations.rollback", {"migration_id": run.pk}, tenant=run.tenant,
+                          created_by=requested_by)
+    run.status = MigrationRun.Status.ROLLING_BACK
+    run.save(update_fields=["job", "status", "updated_at"])
+    migration_log(run, "warning", f"Rollback requested by {requested_by.email}.")
+    return run
+
+
+def _schedule_name(run: MigrationRun) -> str:
+    return f"migration-{run.pk}-start"
+
+
+@transaction.atomic
+def migration_schedule(run: MigrationRun, *, run_at, scheduled_by) -> MigrationRun:
+    """Start the migration at `run_at` (a django-q2 schedule) instead of now."""
+    run = _lock(run)
+    if not run.can_start():
+        raise Conflict(f"A {run.get_status_display().lower()} migration cannot be scheduled.")
+    if run_at <= timezone.now():
+        raise ValidationFailed(details={"run_at": ["Must be in the future."]})
+    Schedule.objects.update_or_create(name=_schedule_name(run), defaults={
+        "func": "apps.migrations_app.services.migration_start_scheduled", "args": str(run.pk),
+        "kwargs": f"{{'user_id': {scheduled_by.pk}}}", "schedule_type": Schedule.ONCE, "next_run": run_at,
+        "repeats": 1})
+    run.status, run.scheduled_for = MigrationRun.Status.SCHEDULED, run_at
+    run.save(update_fields=["status", "scheduled_for", "updated_at"])
+    migration_log(run, "info", f"Scheduled for {run_at.isoformat()} by {scheduled_by.email}.")
+    return run
+
+
+def migration_start_scheduled(run_id: int, user_id: int) -> None:
+    """The scheduler's entry point: start the run if it is still scheduled."""
+    from django.contrib.auth import get_user_model
+
+    run = MigrationRun.objects.filter(pk=run_id, status=MigrationRun.Status.SCHEDULED).first()
+    if run is not None:
+        run.status = MigrationRun.Status.CREATED
+        run.save(update_fields=["status", "updated_at"])
+        migration_start(run, started_by=get_user_model().objects.get(pk=user_id))
+
+
+@transaction.atomic
+def migration_batch(*, tenant, created_by, items: list[dict], start: bool) -> list[MigrationRun]:
+    """Create several migrations (and start them) in one go: all valid, or none written (errors per item)."""
+    errors = {}
+    for index, item in enumerate(items):
+        try:
+            validate_config(source=item.get("source"), destination=item.get("destination"),
+                            transfer=item.get("transfer"), safety=item.get("safety"), tenant=tenant)
+        except ValidationFailed as error:
+            errors.update({f"items.{index}.{key}": value for key, value in error.details.items()})
+    if errors:
+        raise ValidationFailed("Some migrations in the batch are invalid; none was created.", details=errors)
+    runs = [migration_create(tenant=tenant, created_by=created_by, **item) for item in items]
+    return [migration_start(run, started_by=created_by) for run in runs] if start else runs
+
+
+def migration_log(run: MigrationRun, level: str, message: str, step: str = "") -> None:
+    MigrationLog.objects.create(run=run, level=level, message=message[:2000], step=step[:200])
+
+
+def apply_overrides(config: dict, overrides: dict) -> dict:
+    """A copy of `config` with dotted-path overrides applied: {"source.path": "/data/site"}."""
+    result = copy.deepcopy(config)
+    for path, value in overrides.items():
+        *parents, key = str(path).split(".")
+        node = result
+        for parent in parents:
+            if not isinstance(node.setdefault(parent, {}), dict):
+                raise ValidationFailed(details={f"overrides.{path}": [f"{parent} is not an object."]})
+            node = node[parent]
+        node[key] = value
+    return result
+
+
+def preset_create_migration(preset: Preset, *, tenant, created_by, overrides: dict, name: str = "") -> MigrationRun:
+    """A migration from a preset with overrides applied; the result is validated like any other config."""
+    config = apply_overrides(preset.config, overrides)
+    return migration_create(tenant=tenant, created_by=created_by, name=name or preset.name,
+                            description=preset.description, source=config.get("source"),
+                            destination=config.get("destination"), transfer=config.get("transfer"),
+                            safety=config.get("safety"))
+
+
+@transaction.atomic
+def preset_save(*, tenant, created_by, instance: Preset | None = None, **fields) -> Preset:
+    """Create or change a tenant's own preset; built-in presets are read-only."""
+    if instance is not None and instance.is_builtin:
+        raise PermissionDenied("Built-in presets cannot be changed; create your own from one.")
+    if "config" in fields:
+        config = fields["config"] = secrets.without_secrets(fields["config"])
+        validate_config(source=config.get("source"), destination=config.get("destination"),
+                        transfer=config.get("transfer"), safety=config.get("safety"), tenant=tenant)
+    if instance is None:
+        return Preset.objects.create(tenant=tenant, created_by=created_by, **fields)
+    for name, value in fields.items():
+        setattr(instance, name, value)
+    instance.save()
+    return instance
+
+
+def preset_delete(preset: Preset) -> None:
+    if preset.is_builtin:
+        raise PermissionDenied("Built-in presets cannot be deleted.")
+    preset.delete()
