@@ -203,13 +203,21 @@ def test_parallel_1_and_4_produce_the_same_tree(source, allowed, confinement):
     assert snapshot(one.root) == snapshot(four.root)
 
 
-@pytest.mark.parametrize("path", ["{allowed}/source/../../outside", "/etc", "{allowed}/../outside/x", "relative/path"])
+@pytest.mark.parametrize("path", ["{allowed}/source/../../outside", "/etc", "{allowed}/../outside/x", "../outside",
+                                  "source/../../outside"])
 def test_paths_outside_the_allowed_roots_are_field_errors(path, allowed, confinement):
     serializer = DirectoryConfigSerializer(data={"path": path.format(allowed=allowed)},
                                            context={"confinement": confinement})
 
     assert not serializer.is_valid()
     assert list(serializer.errors) == ["path"]
+
+
+def test_a_relative_path_is_taken_inside_the_first_allowed_root_and_stored_absolute(allowed, confinement):
+    serializer = DirectoryConfigSerializer(data={"path": "site/media"}, context={"confinement": confinement})
+
+    assert serializer.is_valid(), serializer.errors
+    assert serializer.validated_data["path"] == str(allowed.resolve() / "site" / "media")
 
 
 def test_a_link_inside_the_allowed_root_to_outside_is_refused_as_a_path(allowed, confinement, tmp_path):

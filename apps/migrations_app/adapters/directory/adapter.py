@@ -18,20 +18,22 @@ MAX_LISTED = 100
 class DirectoryConfigSerializer(serializers.Serializer):
     """A directory on this machine, inside the deployment's allowed roots (context: `confinement`)."""
 
-    path = serializers.CharField(max_length=4096, help_text="Absolute path of the directory.")
+    path = serializers.CharField(max_length=4096, help_text="Path of the directory: absolute, or relative to the "
+                                 "first allowed root (as the built-in presets give it).")
 
     def validate_path(self, value):
-        # Relative paths would depend on the worker's current directory, so they are refused outright.
-        if "\x00" in value or not os.path.isabs(value):
-            raise serializers.ValidationError("Give an absolute path.")
+        if "\x00" in value:
+            raise serializers.ValidationError("A path cannot contain a NUL character.")
         confinement = self.context.get("confinement")
         if confinement is None:  # fail closed: no allow-list means nothing is allowed
             raise serializers.ValidationError("No directory is open to migrations here.")
         try:
-            confinement.resolve_path(value)
+            resolved = confinement.resolve_path(value)
         except ConfinementError as exc:
             raise serializers.ValidationError(str(exc)) from exc
-        return value
+        # A relative path is stored as the absolute one it resolved to, so the worker that runs the migration
+        # reaches the same directory whatever its current directory.
+        return value if os.path.isabs(value) else str(resolved)
 
 
 @dataclass(frozen=True)
