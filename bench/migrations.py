@@ -8,8 +8,12 @@ Sections (one function each, registered in SECTIONS; add a section by writing a 
 - files: the `directory` adapter's `copy_tree` (SHA-256 of every file, temporary file and rename, thread pool)
   against `cp -r` of the same tree. A tree of about BENCH_FILES_MB (default 300) MB of random bytes is built in a
   temporary directory: many small files, some medium ones and a few large ones. Each tool copies it
-  BENCH_ROUNDS times, alternating, into a fresh directory; the copy is removed and the disks synced between runs
-  (untimed), nothing is dropped from the page cache. The medians give MB/s and the ratio adapter/cp.
+  BENCH_ROUNDS times, alternating, into a fresh directory; the disks are synced between runs (untimed), copies
+  are removed at the end, nothing is dropped from the page cache. The medians give MB/s and the ratio adapter/cp.
+  CPU seconds are printed too: cp -r copies in the kernel (copy_file_range) on one core, copy_tree also reads
+  every byte into Python and hashes it (SHA-256 runs at about 1.9 GB/s per core here), so it needs about 2.5x
+  cp's CPU and can match cp's wall time only with idle cores for its workers; on a busy machine the ratio moves
+  with the load, which the header line shows.
 - database: the PostgreSQL adapter's `copy_database` against `pg_dump -t big | psql` of a BENCH_DATABASE_ROWS
   (default 1M) row table of mixed types, between two scratch databases on 127.0.0.1:5432, BENCH_ROUNDS times
   alternating. The medians give rows/s and the ratio adapter/pg_dump; `verify_database` is timed apart.
@@ -85,6 +89,7 @@ def bench_files():
     try:
         print(f"files: building a tree of about {FILES_MB} MB in {work} ...", flush=True)
         shape = build_tree(work / "source", FILES_MB)
+        os.sync()  # the new tree's writeback must not land in the first round
         confinement = Confinement(allowed_roots=(work,))
         source = DirectoryAdapter({"path": str(work / "source")}, confinement=confinement)
         megabytes = shape["bytes"] / 1e6
@@ -92,9 +97,9 @@ def bench_files():
         cpu = {"cp -r": [], "copy_tree": []}  # CPU seconds per run: the cost whatever else the machine is doing
         load_before = os.getloadavg()[0]
 
-        def cleanup(path: Path):
-            shutil.rmtree(path)
-            os.sync()  # so one run's writeback does not land in the next run's timing
+        # Copies are kept until the end: on ext4, creating files right after deleting as many is much slower
+        # (it skips recently deleted inodes one by one), which would time the previous run's cleanup. Syncing
+        # after each run (untimed) keeps its writeback out of the next run's timing.
 
         for round_number in range(ROUNDS):
             target = work / f"cp-{round_number}"
@@ -102,7 +107,7 @@ def bench_files():
             seconds["cp -r"].append(timed(lambda: subprocess.run(["cp", "-r", str(work / "source"), str(target)],
                                                                  check=True)))
             cpu["cp -r"].append(cpu_seconds() - cpu_before)
-            cleanup(target)
+            os.sync()
             destination = DirectoryAdapter({"path": str(work / f"adapter-{round_number}")}, confinement=confinement)
             reports, cpu_before = [], cpu_seconds()
             seconds["copy_tree"].append(timed(lambda: reports.append(copy_tree(
@@ -114,7 +119,7 @@ def bench_files():
                 verified = verify_tree(source, destination, progress=lambda **_: None,
                                        manifest=report.details["manifest"], parallel=PARALLEL)
                 assert verified.passed, verified.mismatches
-            cleanup(destination.root)
+            os.sync()
 
         rates = {tool: megabytes / statistics.median(times) for tool, times in seconds.items()}
         ratio = rates["copy_tree"] / rates["cp -r"]

@@ -1,6 +1,7 @@
 """The files transfer engine: copy a tree with SHA-256 checksums on a thread pool, then verify it."""
 import errno
 import hashlib
+import itertools
 import os
 import stat
 import threading
@@ -55,6 +56,8 @@ class _Engine:
         self.stop = threading.Event()
         self.last_report = 0.0
         self._buffers = threading.local()
+        # Temporary names: unique per engine without a getrandom() call per file; O_EXCL guards the rest.
+        self.token, self.serials = uuid.uuid4().hex[:12], itertools.count()
 
     def buffer(self) -> memoryview:
         if not hasattr(self._buffers, "view"):
@@ -213,11 +216,11 @@ def _copy_file(engine: _Engine, entry: FileEntry, target: Path) -> tuple[str, bo
             if digest is not None:
                 return digest, False
             reader.seek(0)
-        temporary = target.parent / f"{TEMP_PREFIX}{uuid.uuid4().hex}"
+        temporary = target.parent / f"{TEMP_PREFIX}{engine.token}-{next(engine.serials)}"
         try:
             with open(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600), "wb",
                       buffering=0) as writer:
-                digest = _hash_and_write(engine, reader, writer)
+                digest = _hash_and_write(engine, reader, writer, status.st_size)
                 os.fchmod(writer.fileno(), stat.S_IMODE(status.st_mode))
                 os.utime(writer.fileno(), ns=(status.st_atime_ns, status.st_mtime_ns))
             os.replace(temporary, target)
@@ -227,8 +230,8 @@ def _copy_file(engine: _Engine, entry: FileEntry, target: Path) -> tuple[str, bo
     return digest, True
 
 
-def _hash_and_write(engine: _Engine, reader, writer) -> str:
-    digest, view = hashlib.sha256(), engine.buffer()
+def _hash_and_write(engine: _Engine, reader, writer, size: int) -> str:
+    digest, view, done = hashlib.sha256(), engine.buffer(), 0
     while count := reader.readinto(view):
         if engine.stop.is_set():
             raise _Abandoned
@@ -236,8 +239,11 @@ def _hash_and_write(engine: _Engine, reader, writer) -> str:
         digest.update(chunk)
         while chunk:
             chunk = chunk[writer.write(chunk):]
+        done += count
+        if count < len(view) and done == size:
+            break  # a short read at the size fstat gave is the end: spare the read that would return nothing
         engine.counters.add(nbytes=count)
-    engine.counters.add(items=1)
+    engine.counters.add(items=1, nbytes=count)
     return digest.hexdigest()
 
 
