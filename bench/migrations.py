@@ -11,7 +11,7 @@ Sections (one function each, registered in SECTIONS; add a section by writing a 
   BENCH_ROUNDS times, alternating, into a fresh directory; the disks are synced between runs (untimed), copies
   are removed at the end, nothing is dropped from the page cache. The medians give MB/s and the ratio adapter/cp.
   CPU seconds are printed too: cp -r copies in the kernel (copy_file_range) on one core, copy_tree also reads
-  every byte into Python and hashes it (SHA-256 runs at about 1.9 GB/s per core here), so it needs about 2.5x
+  every byte into Python and hashes it (SHA-256 runs at about 1.9 GB/s per core here), so it needs about 2.5-3x
   cp's CPU and can match cp's wall time only with idle cores for its workers; on a busy machine the ratio moves
   with the load, which the header line shows.
 - database: the PostgreSQL adapter's `copy_database` against `pg_dump -t big | psql` of a BENCH_DATABASE_ROWS
