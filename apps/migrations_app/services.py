@@ -212,6 +212,8 @@ def preset_save(*, tenant, created_by, instance: Preset | None = None, **fields)
     if instance is not None and instance.is_builtin:
         raise PermissionDenied("Built-in presets cannot be changed; create your own from one.")
     if "config" in fields:
+        if not isinstance(fields["config"], dict):
+            raise ValidationFailed(details={"config": ["Must be an object: {source, destination, transfer?, safety?}."]})
         config = fields["config"] = secrets.without_secrets(fields["config"])
         validate_config(source=config.get("source"), destination=config.get("destination"),
                         transfer=config.get("transfer"), safety=config.get("safety"), tenant=tenant)
