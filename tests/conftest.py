@@ -11,6 +11,7 @@ from apps.accounts.scopes import role_scopes
 from apps.api.testing import TenantAPIClient
 from apps.tasks.models import Task
 from apps.tenants.models import Membership, Tenant
+from tests.workers import handed_over, migration_root, worker_cluster, workers  # noqa: F401 (fixtures)
 
 PASSWORD = "a-long-enough-test-password"
 CANARY = "CANARY-7f3a"

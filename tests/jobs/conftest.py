@@ -1,44 +1,18 @@
-"""Fixtures of the job-engine tests: a real django-q2 worker cluster on the test database, tokens, sockets.
+"""Fixtures of the job-engine tests: tokens, sockets, and helpers over the real worker cluster.
 
-The cluster is one `manage.py qcluster` process for the whole session (starting one costs seconds); each test
-that uses it asks for `workers`, which also gives it a transactional database, since a worker only sees
-committed rows. Both processes share the tests' Redis: the broker the jobs travel on and the channel layer their
-progress comes back on.
+The cluster itself (`worker_cluster`, `workers`) and the `handed_over` guard live in tests/workers.py, shared with
+the migration tests: one cluster per session, whichever folders ask for it.
 """
 import asyncio
-import os
-import subprocess
-import sys
 import threading
 import time
 
 import pytest
 from channels.testing import WebsocketCommunicator
-from django.conf import settings
-from django.db import connection
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from apps.jobs.models import Job
-from tests.servers import ROOT
-
-#: A running job whose heartbeat is older than this is taken to have lost its worker (worker and tests alike).
-STALE_AFTER_SECONDS = 3
-
-
-def wait_for(condition, *, timeout: float, interval: float = 0.05, what: str = "the condition"):
-    """Poll `condition()` until it returns something truthy, and return that; fail the test after `timeout` s."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(interval)
-    pytest.fail(f"Timed out after {timeout} s waiting for {what}.")
-
-
-def job_in(job_id: int, *statuses: str) -> Job | None:
-    """The job if it has reached one of `statuses` (for `wait_for`)."""
-    return Job.objects.filter(pk=job_id, status__in=statuses).first()
+from tests.workers import STALE_AFTER_SECONDS, job_in, wait_for  # noqa: F401 (the jobs tests import them from here)
 
 
 def run_to_the_end(client, job_type: str, params: dict, *, timeout: float = 15) -> Job:
@@ -51,87 +25,6 @@ def run_to_the_end(client, job_type: str, params: dict, *, timeout: float = 15) 
 
 def access_token(user) -> str:
     return str(RefreshToken.for_user(user).access_token)
-
-
-@pytest.fixture(autouse=True)
-def handed_over(request, monkeypatch):
-    """Job ids handed to django-q2. Outside tests that use `workers` they are recorded instead of sent: the
-    session's worker cluster would otherwise take jobs that a test commits but means to run in-process."""
-    calls = []
-    if "workers" not in request.fixturenames:
-        monkeypatch.setattr("apps.jobs.services.async_task", lambda func, job_id, **options: calls.append(job_id))
-    return calls
-
-
-class WorkerCluster:
-    """`manage.py qcluster` on the test database and the tests' Redis."""
-
-    def __init__(self, environment: dict):
-        env = {**os.environ, "DEBUG": "false", "PYTHONPATH": str(ROOT), **environment}
-        self.process = subprocess.Popen([sys.executable, "manage.py", "qcluster"], cwd=ROOT, env=env,
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        self.workers = self._wait_until_up()
-
-    def _wait_until_up(self) -> list[int]:
-        from django_q.conf import Conf
-        from django_q.status import Stat
-
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"qcluster exited: {self.process.stderr.read().decode()[-3000:]}")
-            for stat in Stat.get_all():
-                if stat.pid == self.process.pid and stat.status in (Conf.IDLE, Conf.WORKING) and stat.workers:
-                    return stat.workers
-            time.sleep(0.1)
-        raise RuntimeError("qcluster did not start within 30 s")
-
-    def alive(self) -> bool:
-        return self.process.poll() is None
-
-    def stop(self):
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-
-
-@pytest.fixture(scope="session")
-def worker_cluster(django_db_setup, django_db_blocker):
-    """One worker cluster for the session, stopped before the test database is dropped."""
-    with django_db_blocker.unblock():
-        database = connection.settings_dict
-        if connection.vendor != "postgresql":
-            pytest.skip("Workers share the test database only on PostgreSQL (set DATABASE_URL).")
-        if not settings.REDIS_URL:
-            pytest.skip("Workers and tests share a broker and a channel layer only through Redis (set REDIS_URL).")
-        from django_q.brokers import get_broker
-
-        get_broker().purge_queue()  # tasks left by an earlier run name jobs this database never had
-        credentials = database["USER"] + (f":{database['PASSWORD']}" if database.get("PASSWORD") else "")
-        cluster = WorkerCluster({
-            "DATABASE_URL": f"postgres://{credentials}@{database['HOST']}:{database['PORT']}/{database['NAME']}",
-            "REDIS_URL": settings.REDIS_URL,
-            "SECRET_KEY": settings.SECRET_KEY,
-            "JOB_STALE_AFTER_SECONDS": str(STALE_AFTER_SECONDS),
-            "JOB_WORKERS": "2",
-        })
-    yield cluster
-    cluster.stop()
-
-
-@pytest.fixture
-def workers(worker_cluster, transactional_db, settings):
-    """The running cluster, for a test whose rows are committed. No job of the test is left running after it,
-    so the database can be emptied for the next test."""
-    assert worker_cluster.alive(), "the worker cluster died"
-    settings.TESSERA_JOBS = {**settings.TESSERA_JOBS, "STALE_AFTER_SECONDS": STALE_AFTER_SECONDS}
-    yield worker_cluster
-    Job.objects.filter(status__in=Job.ACTIVE).update(cancel_requested=True)
-    wait_for(lambda: not Job.objects.filter(status=Job.Status.RUNNING).exists(), timeout=10,
-             what="the test's jobs to stop")
 
 
 class Socket:
