@@ -1,0 +1,465 @@
+"""The Migrations HTTP contract without workers: refusals with field-level errors, the state machine's 409s under
+row locks, the tenant's limit, validate and the system catalogue, batch, schedule, and who may do what."""
+import threading
+from datetime import timedelta
+
+import pytest
+from django.db import connections
+from django.utils import timezone
+from django_q.models import Schedule
+
+from apps.jobs.models import Job
+from apps.migrations_app.models import MigrationLog, MigrationRun
+from tests.conftest import CANARY, client_for
+
+from .conftest import HOST, build_tree, create_run, postgresql_config
+
+
+@pytest.fixture
+def plan(allowed):
+    build_tree(allowed / "source", files=3)
+    return {"source": {"type": "directory", "path": str(allowed / "source")},
+            "destination": {"type": "directory", "path": str(allowed / "destination")}}
+
+
+@pytest.fixture
+def run(user, tenant, plan):
+    from apps.migrations_app.services import migration_create
+
+    return migration_create(tenant=tenant, created_by=user, name="Move the tree", **plan)
+
+
+@pytest.fixture
+def other_tenant_run(other_user, other_tenant, plan):
+    from apps.migrations_app.services import migration_create
+
+    return migration_create(tenant=other_tenant, created_by=other_user, name=f"Globex move {CANARY}", **plan)
+
+
+def error_fields(response) -> set[str]:
+    return set(response.json()["error"]["details"])
+
+
+# --- Create and its refusals ---------------------------------------------------------------------------------------
+
+def test_create_returns_201_created_with_the_config(user_client, plan):
+    response = user_client.post("/api/v1/migrations/", {"name": "Move", **plan}, format="json")
+
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert body["status"] == "created" and body["progress"] == 0
+    assert body["source"] == {"type": "directory", "path": plan["source"]["path"]}
+    assert body["safety"] == {"backup_before": True, "rollback_on_failure": False, "verify_after": True}
+
+
+@pytest.mark.parametrize("make_side, field", [
+    (lambda root, tmp: {"type": "directory", "path": f"{root}/source/../../outside"}, "source.path"),
+    (lambda root, tmp: {"type": "directory", "path": "../outside"}, "source.path"),
+    (lambda root, tmp: {"type": "directory", "path": str(root / "escape")}, "source.path"),
+    (lambda root, tmp: {"type": "directory", "path": "/etc"}, "source.path"),
+    (lambda root, tmp: {"type": "sqlite", "path": str(root / "escape" / "db.sqlite3")}, "source.path"),
+    (lambda root, tmp: {"type": "teleport"}, "source.type"),
+    (lambda root, tmp: "a string", "source"),
+])
+def test_a_source_that_escapes_or_is_unknown_is_400_naming_the_field_and_nothing_is_written(
+        user_client, allowed, tmp_path, plan, make_side, field):
+    (tmp_path / "outside").mkdir()
+    (allowed / "escape").symlink_to(tmp_path / "outside")
+
+    response = user_client.post("/api/v1/migrations/", {"name": "Escape", **plan,
+                                                         "source": make_side(allowed, tmp_path)}, format="json")
+
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "validation_error"
+    assert field in error_fields(response)
+    assert not MigrationRun.objects.exists() and not MigrationLog.objects.exists()
+
+
+def test_a_database_host_outside_the_allow_list_is_400_on_destination_host(user_client, allowed):
+    response = user_client.post("/api/v1/migrations/", {
+        "name": "Exfiltrate", "source": {"type": "sqlite", "path": "app.sqlite3"},
+        "destination": {"type": "postgresql", "host": "db.example.com", "database": "x", "user": "postgres"}},
+        format="json")
+
+    assert response.status_code == 400
+    assert error_fields(response) == {"destination.host"}
+    assert not MigrationRun.objects.exists()
+
+
+def test_a_tenant_narrower_allow_list_refuses_hosts_the_deployment_allows(user_client, tenant, allowed):
+    tenant.migration_db_hosts = ["localhost"]
+    tenant.save()
+
+    response = user_client.post("/api/v1/migrations/", {
+        "name": "Narrowed", "source": {"type": "sqlite", "path": "app.sqlite3"},
+        "destination": postgresql_config("x")}, format="json")
+
+    assert response.status_code == 400 and error_fields(response) == {"destination.host"}
+
+
+@pytest.mark.parametrize("section, value, field", [
+    ("transfer", {"options": {"parallel_transfers": 0}}, "transfer.options.parallel_transfers"),
+    ("transfer", {"options": {"parallel_transfers": 99}}, "transfer.options.parallel_transfers"),
+    ("transfer", {"options": {"batch_size": 1}}, "transfer.options.batch_size"),
+    ("safety", {"verify_after": "perhaps"}, "safety.verify_after"),
+    ("safety", {"backup_before": [1]}, "safety.backup_before"),
+])
+def test_bad_transfer_and_safety_options_are_400_naming_the_field(user_client, plan, section, value, field):
+    response = user_client.post("/api/v1/migrations/", {"name": "Options", **plan, section: value}, format="json")
+
+    assert response.status_code == 400
+    assert error_fields(response) == {field}
+    assert not MigrationRun.objects.exists()
+
+
+def test_every_bad_field_is_reported_at_once(user_client, plan):
+    response = user_client.post("/api/v1/migrations/", {
+        "name": "All wrong", "source": {"type": "directory", "path": "/etc"},
+        "destination": {"type": "mysql", "host": "evil.example", "database": "d", "user": "u"},
+        "transfer": {"options": {"parallel_transfers": 0}}}, format="json")
+
+    assert response.status_code == 400
+    assert error_fields(response) == {"source.path", "destination.host", "transfer.options.parallel_transfers"}
+
+
+def test_a_files_source_into_a_database_is_400_on_destination_type(user_client, plan):
+    response = user_client.post("/api/v1/migrations/", {"name": "Mismatch", "source": plan["source"],
+                                                         "destination": postgresql_config("x")}, format="json")
+
+    assert response.status_code == 400 and error_fields(response) == {"destination.type"}
+
+
+def test_a_site_kind_names_the_field_of_its_part(user_client, allowed):
+    response = user_client.post("/api/v1/migrations/", {
+        "name": "Site", "source": {"type": "django_site", "files": {"type": "directory", "path": "/etc"},
+                                   "database": {"type": "sqlite", "path": "db.sqlite3"}},
+        "destination": {"type": "django_site", "files": {"type": "directory", "path": "new"},
+                        "database": {"type": "directory", "path": "x"}}}, format="json")
+
+    assert response.status_code == 400
+    assert error_fields(response) == {"source.files.path", "destination.database.type"}
+
+
+# --- The state machine ---------------------------------------------------------------------------------------------
+
+def test_start_is_202_queued_with_a_job(user_client, run, handed_over):
+    response = user_client.post(f"/api/v1/migrations/{run.pk}/start")
+
+    assert response.status_code == 202
+    body = response.json()
+    assert body["status"] == "queued" and body["job"] == Job.objects.get().pk
+    assert Job.objects.get().params == {"migration_id": run.pk}
+
+
+@pytest.mark.parametrize("status", ["queued", "running", "rolling_back"])
+def test_starting_a_busy_migration_is_409(user_client, run, status):
+    MigrationRun.objects.filter(pk=run.pk).update(status=status)
+
+    response = user_client.post(f"/api/v1/migrations/{run.pk}/start")
+
+    assert response.status_code == 409 and response.json()["error"]["code"] == "conflict"
+    assert not Job.objects.exists()
+
+
+def test_rollback_without_a_backup_is_409(user_client, run):
+    MigrationRun.objects.filter(pk=run.pk).update(status="succeeded", backup=None)
+
+    response = user_client.post(f"/api/v1/migrations/{run.pk}/rollback")
+
+    assert response.status_code == 409
+    assert "no backup" in response.json()["error"]["message"]
+
+
+def test_cancelling_a_finished_migration_is_409(user_client, run):
+    MigrationRun.objects.filter(pk=run.pk).update(status="succeeded")
+
+    response = user_client.post(f"/api/v1/migrations/{run.pk}/cancel")
+
+    assert response.status_code == 409
+
+
+def test_cancelling_a_queued_migration_cancels_it_and_its_job(user_client, run):
+    user_client.post(f"/api/v1/migrations/{run.pk}/start")
+
+    response = user_client.post(f"/api/v1/migrations/{run.pk}/cancel")
+
+    assert response.status_code == 200 and response.json()["status"] == "cancelled"
+    assert Job.objects.get().status == "cancelled"
+
+
+def test_the_tenants_concurrent_migration_limit_holds(user_client, user, tenant, plan, run):
+    tenant.max_concurrent_migrations = 1
+    tenant.save()
+    second = create_run(user_client, name="Second", **plan)
+    assert user_client.post(f"/api/v1/migrations/{run.pk}/start").status_code == 202
+
+    response = user_client.post(f"/api/v1/migrations/{second['id']}/start")
+
+    assert response.status_code == 409
+    assert "limit" in response.json()["error"]["message"]
+    assert MigrationRun.objects.get(pk=second["id"]).status == "created"
+
+
+def test_two_concurrent_starts_cannot_both_win(transactional_db, user, tenant, allowed, plan):
+    from apps.migrations_app.services import migration_create
+
+    run = migration_create(tenant=tenant, created_by=user, name="Race", **plan)
+    barrier, statuses = threading.Barrier(2), []
+
+    def start():
+        try:
+            client = client_for(user, tenant)
+            barrier.wait()
+            statuses.append(client.post(f"/api/v1/migrations/{run.pk}/start").status_code)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=start) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(statuses) == [202, 409]
+    assert Job.objects.count() == 1
+
+
+def test_two_concurrent_starts_of_different_runs_cannot_pass_a_limit_of_one(transactional_db, user, tenant, allowed,
+                                                                           plan):
+    from apps.migrations_app.services import migration_create
+
+    tenant.max_concurrent_migrations = 1
+    tenant.save()
+    runs = [migration_create(tenant=tenant, created_by=user, name=f"Race {n}", **plan) for n in range(2)]
+    barrier, statuses = threading.Barrier(2), []
+
+    def start(run):
+        try:
+            client = client_for(user, tenant)
+            barrier.wait()
+            statuses.append(client.post(f"/api/v1/migrations/{run.pk}/start").status_code)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=start, args=(run,)) for run in runs]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(statuses) == [202, 409]
+    assert MigrationRun.objects.filter(status="queued").count() == 1
+
+
+# --- Status, metrics, logs of a run that never ran -----------------------------------------------------------------
+
+def test_status_and_metrics_of_a_new_run(user_client, run):
+    status = user_client.get(f"/api/v1/migrations/{run.pk}/status").json()
+    metrics = user_client.get(f"/api/v1/migrations/{run.pk}/metrics").json()
+
+    assert status == {"id": run.pk, "status": "created", "progress": 0, "step": "", "job": None, "error": "",
+                      "scheduled_for": None, "started_at": None, "finished_at": None}
+    assert metrics == {"status": "created", "parts": {}, "duration_seconds": None, "errors": 0, "warnings": 0,
+                       "attempts": 0, "retries": 0}
+
+
+def test_list_filters_by_status(user_client, run, plan):
+    create_run(user_client, name="Other", **plan)
+    MigrationRun.objects.filter(pk=run.pk).update(status="failed")
+
+    response = user_client.get("/api/v1/migrations/", {"status": "failed"})
+
+    assert [item["id"] for item in response.json()["results"]] == [run.pk]
+
+
+# --- Validate and the system catalogue -----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("path", ["/api/v1/migrations/validate", "/api/v1/validate/"])
+def test_validate_reports_the_checks_without_moving_anything(user_client, plan, allowed, path):
+    response = user_client.post(path, plan, format="json")
+
+    assert response.status_code == 200, response.content
+    report = response.json()
+    assert set(report) >= {"valid", "checks_performed", "checks_passed", "checks_failed", "warnings", "errors",
+                           "can_proceed", "estimated_duration"}
+    assert report["valid"] is report["can_proceed"] is True
+    assert report["errors"] == [] and report["checks_failed"] == len(report["warnings"])
+    assert {"confinement", "exists", "readable", "writable", "main: free space"} <= set(report["checks_performed"])
+    assert report["checks_passed"] + report["checks_failed"] == len(report["checks_performed"])
+    assert report["estimated_duration"] > 0 and report["measured_bytes"] > 0
+    assert not (allowed / "destination").exists() and not MigrationRun.objects.exists()
+
+
+def test_validate_reports_an_unreachable_database_as_an_error(user_client, allowed):
+    response = user_client.post("/api/v1/migrations/validate", {
+        "source": {"type": "sqlite", "path": "missing.sqlite3"}, "destination": postgresql_config("x", port=1)},
+        format="json")
+
+    report = response.json()
+    assert response.status_code == 200
+    assert report["valid"] is report["can_proceed"] is False
+    assert len(report["errors"]) == 2 and report["estimated_duration"] is None
+
+
+def test_validate_with_a_bad_config_is_400_naming_the_field(user_client, plan):
+    response = user_client.post("/api/v1/validate/", {**plan, "source": {"type": "directory", "path": "/etc"}},
+                                format="json")
+
+    assert response.status_code == 400 and error_fields(response) == {"source.path"}
+
+
+def test_system_types_lists_every_adapter_and_site_kind(user_client):
+    response = user_client.get("/api/v1/system/types")
+
+    types = {entry["type"]: entry for entry in response.json()}
+    assert response.status_code == 200
+    assert set(types) == {"directory", "sqlite", "postgresql", "mysql", "static_site", "django_site",
+                          "wordpress_site"}
+    assert types["postgresql"]["secret_fields"] == ["password"] and types["postgresql"]["kind"] == "database"
+    assert "path" in types["directory"]["config_schema"]["properties"]
+    assert types["django_site"]["parts"] == {"files": "files", "database": "database"}
+
+
+def test_system_modules_lists_the_transfer_modules(user_client):
+    response = user_client.get("/api/v1/system/modules")
+
+    modules = {entry["module"]: entry for entry in response.json()}
+    assert response.status_code == 200
+    assert modules["files"]["types"] == ["directory"]
+    assert set(modules["database"]["types"]) == {"sqlite", "postgresql", "mysql"}
+
+
+# --- Batch ---------------------------------------------------------------------------------------------------------
+
+def test_a_batch_is_created_all_together(user_client, plan):
+    response = user_client.post("/api/v1/migrations/batch", {"items": [{"name": "One", **plan},
+                                                                       {"name": "Two", **plan}]}, format="json")
+
+    assert response.status_code == 201
+    assert [item["status"] for item in response.json()] == ["created", "created"]
+    assert MigrationRun.objects.count() == 2
+
+
+def test_a_batch_with_one_bad_item_creates_nothing_and_names_the_item(user_client, plan):
+    response = user_client.post("/api/v1/migrations/batch", {"items": [
+        {"name": "Good", **plan},
+        {"name": "Bad", **plan, "destination": {"type": "postgresql", "host": "evil.example", "database": "d",
+                                                "user": "u"}},
+        {"name": "Worse", **plan, "transfer": {"options": {"parallel_transfers": 0}}}]}, format="json")
+
+    assert response.status_code == 400
+    assert error_fields(response) == {"items.1.destination.host", "items.2.transfer.options.parallel_transfers"}
+    assert not MigrationRun.objects.exists() and not Job.objects.exists()
+
+
+def test_a_batch_with_start_queues_every_migration(user_client, plan, handed_over):
+    response = user_client.post("/api/v1/migrations/batch", {"items": [{"name": "One", **plan},
+                                                                       {"name": "Two", **plan}], "start": True},
+                                format="json")
+
+    assert response.status_code == 201
+    assert [item["status"] for item in response.json()] == ["queued", "queued"]
+    assert Job.objects.filter(type="migrations.run").count() == 2
+
+
+def test_a_batch_that_would_pass_the_limit_creates_nothing(user_client, tenant, plan):
+    tenant.max_concurrent_migrations = 1
+    tenant.save()
+
+    response = user_client.post("/api/v1/migrations/batch", {"items": [{"name": "One", **plan},
+                                                                       {"name": "Two", **plan}], "start": True},
+                                format="json")
+
+    assert response.status_code == 409
+    assert not MigrationRun.objects.exists() and not Job.objects.exists()
+
+
+# --- Schedule ------------------------------------------------------------------------------------------------------
+
+def test_scheduling_in_the_future_is_202_scheduled_with_a_schedule(user_client, run):
+    run_at = timezone.now() + timedelta(hours=1)
+
+    response = user_client.post(f"/api/v1/migrations/{run.pk}/schedule", {"run_at": run_at.isoformat()},
+                                format="json")
+
+    assert response.status_code == 202
+    assert response.json()["status"] == "scheduled"
+    assert Schedule.objects.get(name=f"migration-{run.pk}-start").next_run == run_at
+
+
+def test_scheduling_in_the_past_is_400_on_run_at(user_client, run):
+    response = user_client.post(f"/api/v1/migrations/{run.pk}/schedule",
+                                {"run_at": (timezone.now() - timedelta(minutes=1)).isoformat()}, format="json")
+
+    assert response.status_code == 400 and error_fields(response) == {"run_at"}
+    assert not Schedule.objects.filter(name__startswith="migration-").exists()
+
+
+def test_cancelling_a_scheduled_migration_removes_its_schedule(user_client, run):
+    user_client.post(f"/api/v1/migrations/{run.pk}/schedule",
+                     {"run_at": (timezone.now() + timedelta(hours=1)).isoformat()}, format="json")
+
+    response = user_client.post(f"/api/v1/migrations/{run.pk}/cancel")
+
+    assert response.status_code == 200 and response.json()["status"] == "cancelled"
+    assert not Schedule.objects.filter(name__startswith="migration-").exists()
+
+
+def test_a_scheduled_migration_starts_when_the_scheduler_calls_it(user, run, handed_over):
+    from apps.migrations_app.services import migration_schedule, migration_start_scheduled
+
+    migration_schedule(run, run_at=timezone.now() + timedelta(minutes=5), scheduled_by=user)
+
+    migration_start_scheduled(run.pk, user_id=user.pk)
+
+    run.refresh_from_db()
+    assert run.status == "queued" and run.job is not None and run.scheduled_for is None
+
+
+# --- Who may do what -----------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("persona, method, action, expected", [
+    ("viewer_client", "post", "start", 403),
+    ("viewer_client", "post", "cancel", 403),
+    ("viewer_client", "post", "rollback", 403),
+    ("viewer_client", "post", "schedule", 403),
+    ("viewer_client", "get", "status", 404),   # runs are their creator's, like tasks
+    ("second_user_client", "get", "status", 404),
+    ("second_user_client", "post", "start", 404),
+    ("other_tenant_client", "get", "status", 404),
+    ("other_tenant_client", "get", "metrics", 404),
+    ("other_tenant_client", "post", "start", 404),
+    ("other_tenant_client", "post", "rollback", 404),
+    ("anon_client", "get", "status", 401),
+])
+def test_permission_matrix_on_a_run(request, run, persona, method, action, expected):
+    client = request.getfixturevalue(persona)
+
+    response = getattr(client, method)(f"/api/v1/migrations/{run.pk}/{action}", {}, format="json")
+
+    assert response.status_code == expected, response.content
+    run.refresh_from_db()
+    assert run.status == "created" and run.job is None
+
+
+def test_a_viewer_cannot_create_a_migration(viewer_client, plan):
+    response = viewer_client.post("/api/v1/migrations/", {"name": "No", **plan}, format="json")
+
+    assert response.status_code == 403 and response.json()["error"]["code"] == "permission_denied"
+    assert not MigrationRun.objects.exists()
+
+
+def test_the_list_shows_only_the_callers_tenant(user_client, run, other_tenant_run):
+    response = user_client.get("/api/v1/migrations/")
+
+    assert [item["id"] for item in response.json()["results"]] == [run.pk]
+    assert CANARY not in response.content.decode()
+
+
+def test_the_database_host_error_does_not_echo_other_hosts(user_client):
+    response = user_client.post("/api/v1/migrations/validate", {
+        "source": {"type": "mysql", "host": "10.0.0.1", "database": "d", "user": "u"},
+        "destination": postgresql_config("x")}, format="json")
+
+    assert response.status_code == 400
+    assert HOST not in str(response.json()["error"]["details"])
