@@ -152,6 +152,8 @@ else:
 TESSERA_JOBS = {
     # A running job whose heartbeat is older than this is taken to have lost its worker (re-run or failed).
     "STALE_AFTER_SECONDS": env.int("JOB_STALE_AFTER_SECONDS", default=30),
+    # A queued job no worker claimed for this long is handed to the queue again (the broker may have lost it).
+    "REHAND_AFTER_SECONDS": env.int("JOB_REHAND_AFTER_SECONDS", default=600),
 }
 # The broker's hard limit on one task; jobs stop themselves earlier, at their own timeout.
 JOB_HARD_TIMEOUT = env.int("JOB_HARD_TIMEOUT", default=3600)

@@ -52,9 +52,10 @@ class JobResource(api.Resource):
     tenant_field = "tenant"
     owner_field = "created_by"
     fields = ["id", "type", "params", "priority", "status", "progress", "step", "message", "result", "error",
-              "attempts", "max_attempts", "timeout_seconds", "created_at", "queued_at", "started_at", "finished_at"]
+              "attempts", "max_attempts", "timeout_seconds", "cancel_requested", "created_at", "queued_at",
+              "started_at", "finished_at"]
     read_only = ["id", "status", "progress", "step", "message", "result", "error", "attempts", "max_attempts",
-                 "timeout_seconds", "created_at", "queued_at", "started_at", "finished_at"]
+                 "timeout_seconds", "cancel_requested", "created_at", "queued_at", "started_at", "finished_at"]
     filters = {"status": "status", "type": "type"}
     ordering = ["created_at", "priority", "status"]
     default_ordering = ["-created_at"]

@@ -117,10 +117,13 @@ def job_retry(job: Job, *, requested_by=None) -> Job:
     if Job.objects.filter(tenant=tenant, status__in=Job.ACTIVE).count() >= tenant.max_concurrent_jobs:
         raise Conflict("This tenant already runs as many jobs as its limit allows.")
     job.status, job.progress, job.step, job.message, job.error = Job.Status.QUEUED, 0, "", "", ""
-    job.result, job.attempts, job.cancel_requested = None, 0, False
+    job.result, job.attempts, job.cancel_requested, job.worker_pid = None, 0, False, None
     job.queued_at, job.started_at, job.finished_at, job.heartbeat_at = timezone.now(), None, None, None
-    job.save()
+    job.save(update_fields=["status", "progress", "step", "message", "error", "result", "attempts",
+                            "cancel_requested", "worker_pid", "queued_at", "started_at", "finished_at",
+                            "heartbeat_at", "updated_at"])
     _hand_to_queue(job.pk)
+    transaction.on_commit(lambda: events.publish(job))
     return job
 
 
@@ -148,18 +151,32 @@ def job_store_file(job: Job, *, name: str, content_type: str, content: bytes) ->
                                                         "content": content})
 
 
+def _rehand_unclaimed() -> int:
+    cutoff = timezone.now() - timedelta(seconds=settings.TESSERA_JOBS["REHAND_AFTER_SECONDS"])
+    with transaction.atomic():
+        waiting = list(Job.objects.select_for_update(skip_locked=True)
+                       .filter(status=Job.Status.QUEUED, queued_at__lt=cutoff, cancel_requested=False))
+        for job in waiting:
+            Job.objects.filter(pk=job.pk).update(queued_at=timezone.now())
+            _hand_to_queue(job.pk)
+    return len(waiting)
+
+
 def stale_after() -> timedelta:
     return timedelta(seconds=settings.TESSERA_JOBS["STALE_AFTER_SECONDS"])
 
 
 def jobs_reap_stale() -> dict[str, int]:
-    """Find jobs whose worker died (no heartbeat for STALE_AFTER_SECONDS) and re-run or fail them.
+    """Find jobs whose worker died (no heartbeat for STALE_AFTER_SECONDS) and re-run or fail them, and hand
+    queued jobs that no worker claimed for REHAND_AFTER_SECONDS to the queue again.
 
-    A job with attempts left is queued again; the others fail with the reason. Each job is handled under
-    its row lock with SKIP LOCKED, so reapers in several processes never handle the same job twice.
+    A running job with attempts left is queued again; the others fail with the reason. Each job is handled
+    under its row lock with SKIP LOCKED, so reapers in several processes never handle the same job twice.
+    A queued job can be lost by the broker (a worker killed while holding tasks it had taken); handing it
+    over again is safe because a job is claimed once, and a second delivery finds it taken.
     """
+    counts = {"requeued": 0, "failed": 0, "handed_again": _rehand_unclaimed()}
     cutoff = timezone.now() - stale_after()
-    counts = {"requeued": 0, "failed": 0}
     while True:
         with transaction.atomic():
             job = (Job.objects.select_for_update(skip_locked=True)

@@ -1,11 +1,13 @@
 """The runner's rules, run in-process: retries with backoff, failures, timeouts, and claiming a job once."""
+from datetime import timedelta
+
 import pytest
 from django.utils import timezone
 from django_q.models import Schedule
 
 from apps.jobs.models import Job
 from apps.jobs.runner import run_job
-from apps.jobs.services import job_enqueue
+from apps.jobs.services import job_enqueue, jobs_reap_stale
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -88,3 +90,24 @@ def test_a_queued_job_cancelled_before_a_worker_claims_it_never_runs(user, tenan
 
     job.refresh_from_db()
     assert (job.status, job.attempts) == ("cancelled", 0)
+
+
+def test_a_queued_job_no_worker_claimed_is_handed_to_the_queue_again_and_then_runs(user, tenant):
+    job = enqueue("testapp.flaky", user, tenant, failures=0)
+    an_hour_ago = timezone.now() - timedelta(hours=1)
+    Job.objects.filter(pk=job.pk).update(queued_at=an_hour_ago)
+
+    counts = jobs_reap_stale()
+
+    assert counts["handed_again"] == 1
+    job.refresh_from_db()
+    assert job.queued_at > an_hour_ago
+    run_job(job.pk)
+    job.refresh_from_db()
+    assert job.status == "succeeded"
+
+
+def test_a_recently_queued_job_is_left_waiting(user, tenant):
+    enqueue("testapp.flaky", user, tenant, failures=0)
+
+    assert jobs_reap_stale()["handed_again"] == 0
