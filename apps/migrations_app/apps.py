@@ -6,3 +6,10 @@ class MigrationsAppConfig(AppConfig):
 
     name = "apps.migrations_app"
     label = "migrations_app"
+
+    def ready(self):
+        from apps.api.metrics import register_collector
+
+        from .operations import MigrationsCollector
+
+        register_collector(MigrationsCollector)

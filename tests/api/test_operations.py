@@ -135,3 +135,15 @@ def test_a_platform_admin_token_reads_metrics_too(admin_user, anon_client):
     response = anon_client.get("/metrics", HTTP_AUTHORIZATION=f"Bearer {token}")
 
     assert response.status_code == 200
+
+
+def test_metrics_carry_job_and_migration_gauges(metrics_token, anon_client, user, tenant):
+    from apps.jobs.models import Job
+
+    Job.objects.create(tenant=tenant, created_by=user, type="jobs.probe", status=Job.Status.FAILED)
+
+    text = anon_client.get("/metrics", HTTP_AUTHORIZATION=f"Bearer {METRICS_TOKEN}").content.decode()
+
+    assert 'tessera_jobs{status="failed",type="jobs.probe"} 1.0' in text
+    assert "tessera_jobs_oldest_queued_seconds 0.0" in text
+    assert 'tessera_migrations{status="running"} 0.0' in text

@@ -1,0 +1,14 @@
+"""What the migration engine adds to /metrics: gauges of its runs, read from the database at scrape time."""
+from django.db.models import Count
+from prometheus_client.core import GaugeMetricFamily
+
+from .models import MigrationRun
+
+
+class MigrationsCollector:
+    def collect(self):
+        runs = GaugeMetricFamily("tessera_migrations", "Migration runs by status.", labels=["status"])
+        counts = dict(MigrationRun.objects.values_list("status").annotate(n=Count("pk")).order_by())
+        for status in MigrationRun.Status.values:
+            runs.add_metric([status], counts.get(status, 0))
+        yield runs
