@@ -1,5 +1,23 @@
+import os
+
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate
+
+
+def forget_inherited_database_connections():
+    """After a fork, drop the parent's PostgreSQL pool and connections without closing them (they are the
+    parent's sockets); the child opens its own on first use.
+
+    django-q2 forks its workers from the cluster process, which has used the database. Sharing the pool's
+    sockets, two processes interleave protocol messages on one connection: a worker read another's BEGIN
+    and then failed with "can't change 'autocommit' now". Django keeps pools in a class-level dict.
+    """
+    from django.db import connections
+    from django.db.backends.postgresql.base import DatabaseWrapper
+
+    DatabaseWrapper._connection_pools.clear()
+    for connection in connections.all(initialized_only=True):
+        connection.connection = None
 
 
 class JobsConfig(AppConfig):
@@ -19,5 +37,6 @@ class JobsConfig(AppConfig):
 
         autodiscover()
         post_migrate.connect(ensure_reaper_schedule, sender=self)
+        os.register_at_fork(after_in_child=forget_inherited_database_connections)
         register_check("queue", queue_answers)
         register_collector(JobsCollector)

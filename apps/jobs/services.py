@@ -122,8 +122,8 @@ def job_retry(job: Job, *, requested_by=None) -> Job:
     job.save(update_fields=["status", "progress", "step", "message", "error", "result", "attempts",
                             "cancel_requested", "worker_pid", "queued_at", "started_at", "finished_at",
                             "heartbeat_at", "updated_at"])
+    transaction.on_commit(lambda: events.publish(job))  # before the hand-off, so "queued" precedes "running"
     _hand_to_queue(job.pk)
-    transaction.on_commit(lambda: events.publish(job))
     return job
 
 
