@@ -79,18 +79,21 @@ def _part_runs(config: dict, *, report, log, tenant=None) -> list[PartRun]:
                     tenant=tenant) for index, part in enumerate(plan)]
 
 
-def execute(config: dict, *, report, log, backup_id: str, tenant=None) -> dict:
+def execute(config: dict, *, report, log, backup_id: str, tenant=None, earlier_backup: dict | None = None) -> dict:
     """Run the whole migration; returns {"metrics": ..., "backup": ...}. Raises on failure, after rolling back
-    what it backed up when safety.rollback_on_failure asks for it; the backup taken is attached to the error."""
+    what it backed up when safety.rollback_on_failure asks for it; the backup taken is attached to the error.
+
+    `earlier_backup` is the snapshot an earlier, unfinished attempt took (a cancelled run being resumed): it
+    is kept instead of snapshotting the half-copied destination, so a rollback still restores the original."""
     safety = config.get("safety") or {}
     runs = _part_runs(config, report=report, log=log, tenant=tenant)
     blocking = [check for run in runs for check in run.checks() if not check.passed and check.severity == "error"]
     if blocking:
         raise ChecksFailed("; ".join(check.message for check in blocking))
-    backup, metrics, started = {}, {"parts": {}}, time.monotonic()
+    backup, metrics, started = dict(earlier_backup or {}), {"parts": {}}, time.monotonic()
     try:
         for run in runs:
-            if safety.get("backup_before", True):
+            if safety.get("backup_before", True) and run.part.name not in backup:
                 log("info", f"{run.part.name}: backing up what the migration will overwrite")
                 backup[run.part.name] = run.backup(Path(settings.TESSERA_MIGRATIONS["BACKUP_ROOT"]) / backup_id)
             log("info", f"{run.part.name}: transferring")

@@ -45,7 +45,8 @@ def run_migration(params, progress):
     reporter = RunReporter(run, progress)
     try:
         outcome = engine.execute(services.run_config(run), report=reporter.report, log=reporter.log,
-                                 backup_id=f"run-{run.pk}-{progress.job.pk}", tenant=run.tenant)
+                                 backup_id=f"run-{run.pk}-{progress.job.pk}", tenant=run.tenant,
+                                 earlier_backup=run.backup)
     except JobCancelled as cancel:
         reporter.log("warning", "Cancelled; the destination holds what was copied so far (roll back to undo it).")
         _finish(run, MigrationRun.Status.CANCELLED, backup=getattr(cancel, "backup", None) or run.backup)

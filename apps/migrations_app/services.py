@@ -87,9 +87,12 @@ def migration_start(run: MigrationRun, *, started_by) -> MigrationRun:
     if not run.can_start():
         raise Conflict(f"A {run.get_status_display().lower()} migration cannot be started.")
     _require_capacity(run)
+    if run.status not in (MigrationRun.Status.CANCELLED, MigrationRun.Status.FAILED):
+        # Only an unfinished attempt's backup still shows the original destination; resuming keeps it.
+        run.backup = None
     run.job = job_enqueue("migrations.run", {"migration_id": run.pk}, tenant=run.tenant, created_by=started_by)
     run.status, run.progress, run.error, run.scheduled_for = MigrationRun.Status.QUEUED, 0, "", None
-    run.save(update_fields=["job", "status", "progress", "error", "scheduled_for", "updated_at"])
+    run.save(update_fields=["job", "status", "progress", "error", "scheduled_for", "backup", "updated_at"])
     migration_log(run, "info", f"Queued by {started_by.email}.")
     return run
 

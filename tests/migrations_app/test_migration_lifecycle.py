@@ -68,6 +68,11 @@ def test_a_nested_tree_cancelled_midway_resumes_and_is_verified_by_checksums(wor
     assert metrics["parts"]["main"]["items_copied"] == len(tree) - len(copied_before_cancel)
     assert metrics["parts"]["main"]["verified"] == len(tree)
     assert files_only(checksums(destination)) == tree
+    # The backup is the first attempt's, taken before anything was copied: rolling back the resumed run
+    # leaves the destination as it was before the migration (it did not exist), not half-copied.
+    user_client.post(f"/api/v1/migrations/{run['id']}/rollback")
+    assert wait_until(user_client, run["id"], "rolled_back", "failed")["status"] == "rolled_back"
+    assert not destination.exists() or files_only(checksums(destination)) == {}
 
 
 def test_a_failing_tree_migration_is_rolled_back_automatically_to_the_byte(workers, user_client, allowed):
