@@ -14,10 +14,11 @@ import sys
 import threading
 import time
 from pathlib import Path
-from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench.common import create_database  # noqa: E402  (needs the project root on sys.path)
 DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/tessera_bench")
 PORT = int(os.environ.get("BENCH_PORT", "8765"))
 REQUESTS_PER_ROUND = int(os.environ.get("BENCH_REQUESTS", "400"))
@@ -33,16 +34,6 @@ def server_environment() -> dict:
     environment.pop("REDIS_URL", None)  # both sides share the same local-memory cache
     return environment
 
-
-def create_database():
-    import psycopg
-
-    url = urlparse(DATABASE_URL)
-    with psycopg.connect(host=url.hostname, port=url.port or 5432, user=url.username, dbname="postgres",
-                         autocommit=True) as connection:
-        exists = connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", [url.path[1:]]).fetchone()
-        if not exists:
-            connection.execute(f'CREATE DATABASE "{url.path[1:]}"')
 
 
 def seed() -> tuple[str, int, int]:
@@ -119,7 +110,7 @@ def run_load(method: str, path: str, headers: dict, body: bytes | None, expected
 
 
 def main():
-    create_database()
+    create_database(DATABASE_URL)
     token, tenant_id, task_id = seed()
     headers = {"Authorization": f"Bearer {token}", "X-Tenant-ID": str(tenant_id), "Content-Type": "application/json"}
     body = json.dumps({"title": "Benchmarked", "priority": "high"}).encode()

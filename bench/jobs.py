@@ -26,10 +26,11 @@ import threading
 import time
 import urllib.request
 from pathlib import Path
-from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench.common import create_database  # noqa: E402  (needs the project root on sys.path)
 DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/tessera_bench_jobs")
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/12")
 PORT = int(os.environ.get("BENCH_PORT", "8766"))
@@ -46,16 +47,6 @@ def server_environment() -> dict:
             "SECRET_KEY": "benchmark-only-secret-key-long-enough-for-hs256", "ACCESS_TOKEN_MINUTES": "60",
             "JOB_WORKERS": str(WORKERS), "DJANGO_SETTINGS_MODULE": "config.settings"}
 
-
-def create_database():
-    import psycopg
-
-    url = urlparse(DATABASE_URL)
-    with psycopg.connect(host=url.hostname, port=url.port or 5432, user=url.username, dbname="postgres",
-                         autocommit=True) as connection:
-        exists = connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", [url.path[1:]]).fetchone()
-        if not exists:
-            connection.execute(f'CREATE DATABASE "{url.path[1:]}"')
 
 
 def seed():
@@ -276,7 +267,7 @@ def stop_on_signals():
 
 def main():
     stop_on_signals()
-    create_database()
+    create_database(DATABASE_URL)
     user, tenant, token = seed()
     processes = Processes()
     try:
