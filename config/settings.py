@@ -177,10 +177,13 @@ else:
 # --- Migration engine ------------------------------------------------------------------
 TESSERA_MIGRATIONS = {
     # Where migrations may read and write files, and which database hosts they may reach (a tenant may narrow these).
-    "ALLOWED_ROOTS": env.list("MIGRATION_ALLOWED_ROOTS", default=[str(BASE_DIR / "data")]),
-    "ALLOWED_DB_HOSTS": env.list("MIGRATION_ALLOWED_DB_HOSTS", default=["127.0.0.1", "localhost"]),
+    # An empty variable means the default, never "anywhere".
+    "ALLOWED_ROOTS": [root for root in env.list("MIGRATION_ALLOWED_ROOTS", default=[]) if root]
+    or [str(BASE_DIR / "data")],
+    "ALLOWED_DB_HOSTS": [host for host in env.list("MIGRATION_ALLOWED_DB_HOSTS", default=[]) if host]
+    or ["127.0.0.1", "localhost"],
     # Where backups taken before a migration overwrites files are kept.
-    "BACKUP_ROOT": env.str("MIGRATION_BACKUP_ROOT", default=str(BASE_DIR / "data" / ".backups")),
+    "BACKUP_ROOT": env.str("MIGRATION_BACKUP_ROOT", default="") or str(BASE_DIR / "data" / ".backups"),
     # Key that encrypts credentials stored in migration configs; defaults to one derived from SECRET_KEY.
     "SECRETS_KEY": env.str("MIGRATION_SECRETS_KEY", default=""),
 }
