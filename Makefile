@@ -56,6 +56,8 @@ bench-jobs: $(VENV)/.installed
 # same ~300 MB tree (BENCH_FILES_MB, BENCH_ROUNDS, BENCH_PARALLEL); `python bench/migrations.py files` runs one section.
 bench-migrations: $(VENV)/.installed
 	$(BIN)/python bench/migrations.py
+	@echo "files again, from a cold page cache to durable writes (drops the cache: needs root):"
+	BENCH_COLD=1 $(BIN)/python bench/migrations.py files
 
 clean:
 	rm -rf $(VENV) .coverage htmlcov staticfiles
