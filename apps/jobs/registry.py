@@ -1,5 +1,5 @@
 """The job-type registry: apps declare job types in their jobs.py, discovered the way api.py is."""
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from django.utils.module_loading import autodiscover_modules
 from rest_framework import serializers
@@ -17,7 +17,6 @@ class JobType:
     timeout: int = 600
     max_attempts: int = 1
     description: str = ""
-    retry_on: tuple = field(default_factory=tuple)
 
 
 class JobRegistry:

@@ -10,6 +10,7 @@ from apps.jobs.services import job_enqueue, job_request_cancel
 from apps.tenants.models import Tenant
 
 from . import engine, secrets
+from .adapters import databases
 from .adapters.base import Check
 from .config import adapter_for, parts, validate_config
 from .models import MigrationLog, MigrationRun, Preset
@@ -51,6 +52,9 @@ def migration_validate(config: dict, *, tenant=None) -> dict:
         checks += source.checks(role="source") + destination.checks(role="destination")
         if not all(check.passed for check in checks if check.severity == "error"):
             continue
+        if part.kind == "database":  # tables missing at the source, destination tables the copy would replace
+            checks += databases.plan_checks(source, destination,
+                                            tables=(validated["transfer"].get("options") or {}).get("tables"))
         measured = source.measure()
         total_bytes += measured.bytes
         kinds.add(part.kind)

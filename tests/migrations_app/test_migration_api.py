@@ -1,8 +1,11 @@
 """The Migrations HTTP contract without workers: refusals with field-level errors, the state machine's 409s under
 row locks, the tenant's limit, validate and the system catalogue, batch, schedule, and who may do what."""
+import sqlite3
 import threading
+from contextlib import closing
 from datetime import timedelta
 
+import psycopg
 import pytest
 from django.db import connections
 from django.utils import timezone
@@ -463,3 +466,21 @@ def test_the_database_host_error_does_not_echo_other_hosts(user_client):
 
     assert response.status_code == 400
     assert HOST not in str(response.json()["error"]["details"])
+
+
+def test_validate_warns_about_destination_tables_the_copy_would_replace(user_client, allowed, scratch_postgresql):
+    source = allowed / "app.sqlite3"
+    with closing(sqlite3.connect(source)) as connection:
+        connection.execute("CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT)")
+        connection.commit()
+    target = scratch_postgresql()
+    with closing(psycopg.connect(host="127.0.0.1", user="postgres", dbname=target, autocommit=True)) as connection:
+        connection.execute("CREATE TABLE items (id integer PRIMARY KEY)")
+
+    report = user_client.post("/api/v1/migrations/validate", {
+        "source": {"type": "sqlite", "path": str(source)}, "destination": postgresql_config(target)},
+        format="json").json()
+
+    assert report["can_proceed"] is True
+    assert "conflicts" in report["checks_performed"]
+    assert any("Replaces 1 existing destination tables: items" in warning for warning in report["warnings"])
