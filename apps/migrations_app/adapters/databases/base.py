@@ -144,15 +144,6 @@ class DatabaseAdapter(Adapter):
 
     __str__ = __repr__
 
-    def safe(self, error: BaseException | str) -> str:
-        """An error's text with the password masked, in case a driver ever echoes what it was given."""
-        text = str(error).strip()
-        for key in self.secret_fields:
-            secret = self.config.get(key)
-            if secret:
-                text = text.replace(str(secret), "[redacted]")
-        return text
-
     def confine(self) -> None:
         """Check the server again where the connection is made, whatever validation said before: a stored run,
         or a setting changed since, must not reach the platform's own stores. Raises ConfinementError."""
