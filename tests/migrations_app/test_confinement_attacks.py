@@ -16,11 +16,12 @@ from apps.accounts.scopes import role_scopes
 from apps.accounts.services import api_key_create
 from apps.api.testing import TenantAPIClient
 from apps.migrations_app import engine
+from apps.migrations_app.adapters.confinement import Endpoint
 from apps.migrations_app.adapters.databases import DatabaseError
 from apps.migrations_app.config import adapter_for
 from apps.migrations_app.models import MigrationRun, Preset
 
-from .conftest import HOST, LOCAL_SERVERS, build_tree, mysql_config, postgresql_config
+from .conftest import HOST, LOCAL_SERVERS, build_tree, mysql_config, postgresql_config, wait_until
 
 needs_postgresql_platform = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="the platform's own database is PostgreSQL only with DATABASE_URL")
@@ -99,6 +100,23 @@ def test_a_stored_run_aimed_at_the_platforms_database_is_refused_where_the_conne
                        backup_id="attack")
 
 
+@needs_postgresql_platform
+def test_a_stored_run_aimed_at_the_platforms_database_fails_in_the_worker_and_touches_nothing(
+        workers, user, tenant, user_client, scratch_postgresql):
+    """The worker checks again: a run row that never went through validation still cannot reach the platform."""
+    run = MigrationRun.objects.create(tenant=tenant, created_by=user, name="Smuggled",
+                                      source=postgresql_config(scratch_postgresql()),
+                                      destination=postgresql_config(platform_database()))
+    tables_before = set(connection.introspection.table_names())
+
+    assert user_client.post(f"/api/v1/migrations/{run.pk}/start").status_code == 202
+    outcome = wait_until(user_client, run.pk)
+
+    assert outcome["status"] == "failed"
+    assert "platform's own database" in outcome["error"]
+    assert set(connection.introspection.table_names()) == tables_before
+
+
 def test_the_platforms_redis_is_refused_even_when_its_port_is_allowed(user_client, allowed, settings):
     redis_port = 6379
     settings.REDIS_URL = f"redis://{HOST}:{redis_port}/3"
@@ -169,6 +187,30 @@ def test_a_tenant_list_cannot_widen_the_deployments(user_client, tenant, allowed
     assert outside.status_code == 400 and error_fields(outside) == {"destination.host"}
     assert other_port.status_code == 400 and error_fields(other_port) == {"destination.port"}
     assert both.status_code == 201, both.content
+
+
+@pytest.mark.parametrize("entry, endpoint", [
+    ("127.0.0.1:5432", Endpoint("127.0.0.1", 5432)),
+    ("db.internal:3306/shop", Endpoint("db.internal", 3306, "shop")),
+    ("[::1]:5432/reports", Endpoint("::1", 5432, "reports")),
+    ("LOCALHOST", Endpoint("localhost")),
+    ("/run/postgresql:5432", Endpoint("/run/postgresql", 5432)),
+    ("127.0.0.1:port", None), ("127.0.0.1:5432/", None), (":5432", None), ("[::1", None),
+])
+def test_allow_list_entries_read_as_host_port_and_database(entry, endpoint):
+    assert Endpoint.parse(entry) == endpoint
+
+
+def test_an_entry_without_a_port_allows_the_engines_standard_port_only(user_client, allowed, settings):
+    settings.TESSERA_MIGRATIONS = {**settings.TESSERA_MIGRATIONS, "ALLOWED_DB_HOSTS": [HOST]}
+    plan = {"name": "Bare host", "source": {"type": "sqlite", "path": "app.sqlite3"}}
+
+    standard = user_client.post("/api/v1/migrations/", {**plan, "destination": mysql_config("shop")}, format="json")
+    other = user_client.post("/api/v1/migrations/", {**plan, "destination": {**mysql_config("shop"), "port": 3307}},
+                             format="json")
+
+    assert standard.status_code == 201, standard.content
+    assert other.status_code == 400 and error_fields(other) == {"destination.port"}
 
 
 # --- Password-less logins --------------------------------------------------------------------------------------

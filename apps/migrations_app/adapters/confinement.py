@@ -48,8 +48,8 @@ class Endpoint:
             if "/" in entry:
                 entry, _, database = entry.partition("/")
             if entry.startswith("["):
-                host, _, rest = entry[1:].partition("]")
-                port = rest.removeprefix(":") if rest.startswith(":") else ("" if not rest else None)
+                host, bracket, rest = entry[1:].partition("]")
+                port = rest[1:] if rest.startswith(":") else "" if bracket and not rest else None
             elif entry.count(":") > 1:  # a bare IPv6 address: no port
                 host, port = entry, ""
             else:
@@ -71,11 +71,7 @@ def address_keys(host: str) -> frozenset[str]:
     host = (host or "").strip().strip("[]").lower()
     if not host or host.startswith("/"):
         return frozenset({LOCAL})
-    return _resolved_keys(host)
-
-
-@lru_cache(maxsize=256)
-def _resolved_keys(host: str) -> frozenset[str]:
+    # Resolved on every check, never cached: a name may be re-pointed while the process runs.
     try:
         addresses = {ipaddress.ip_address(host)}
     except ValueError:
