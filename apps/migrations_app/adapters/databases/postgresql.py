@@ -1,5 +1,6 @@
 """PostgreSQL as a source or destination (psycopg 3): server-side cursors out, COPY in, and a COPY-to-COPY pipe
 when both sides are PostgreSQL."""
+import os
 import uuid
 from contextlib import closing
 
@@ -11,6 +12,7 @@ from .base import (AUTHENTICATION_FAILED, COULD_NOT_CONNECT, INTERNAL_PREFIX, NO
                    DatabaseAdapter, DatabaseError, HostField, ServerConfig)
 from .schema import Column, Table, neutral_from_postgresql, postgresql_declaration
 
+NO_PASSWORD_FILE = os.path.join(os.devnull, "none")
 #: libpq's connection failures carry no SQLSTATE, only text: these fragments tell the fixed reasons apart.
 _FAILURES = ((("timeout expired", "timed out"), TIMED_OUT),
              (("password authentication failed", "authentication failed", "no pg_hba.conf entry", "role \"",
@@ -49,8 +51,11 @@ class PostgreSQLAdapter(DatabaseAdapter):
 
     def connect(self, *, role="source"):
         cfg = self.config
+        # A password file that cannot exist: the platform user's own saved passwords (~/.pgpass) never log a
+        # tenant's migration in.
         return psycopg.connect(host=cfg["host"], port=cfg.get("port", 5432), dbname=cfg["database"],
-                               user=cfg["user"], password=cfg.get("password") or None, connect_timeout=10,
+                               user=cfg["user"], password=cfg.get("password") or None, passfile=NO_PASSWORD_FILE,
+                               connect_timeout=10,
                                application_name=f"tessera-migration-{role}", autocommit=True)
 
     def connection_failure(self, error: Exception) -> str:
