@@ -185,7 +185,7 @@ def bench_database():
     try:
         for name in names.values():
             admin.execute(f'CREATE DATABASE "{name}"')
-        confinement = Confinement(allowed_db_hosts=(host,))
+        confinement = Confinement(allowed_db_hosts=(host,), passwordless_hosts=(host,))
         source, destination = (PostgreSQLAdapter({"type": "postgresql", "host": host, "port": 5432, "database": name,
                                                   "user": "postgres", "password": "", "schema": "public"},
                                                  confinement=confinement) for name in names.values())

@@ -175,15 +175,24 @@ else:
     Q_CLUSTER["orm"] = "default"
 
 # --- Migration engine ------------------------------------------------------------------
+# Data the platform writes at run time lives outside the code tree: TESSERA_DATA_DIR, by default the user's data
+# directory (XDG_DATA_HOME, else ~/.local/share) /tessera. Migrations never touch the code tree (BASE_DIR).
+DATA_DIR = Path(env.str("TESSERA_DATA_DIR", default="")
+                or Path(env.str("XDG_DATA_HOME", default="") or Path.home() / ".local" / "share") / "tessera")
 TESSERA_MIGRATIONS = {
-    # Where migrations may read and write files, and which database hosts they may reach (a tenant may narrow these).
-    # An empty variable means the default, never "anywhere".
+    # Where migrations may read and write files, and which database servers they may reach (a tenant may narrow
+    # these). Database entries are host:port, or host:port/database to allow one database only; an entry without
+    # a port (the older shape) allows the engine's standard port. An empty variable means the default, never
+    # "anywhere". The platform's own databases, Redis and files are refused whatever these lists say.
     "ALLOWED_ROOTS": [root for root in env.list("MIGRATION_ALLOWED_ROOTS", default=[]) if root]
-    or [str(BASE_DIR / "data")],
+    or [str(DATA_DIR / "migrations")],
     "ALLOWED_DB_HOSTS": [host for host in env.list("MIGRATION_ALLOWED_DB_HOSTS", default=[]) if host]
-    or ["127.0.0.1", "localhost"],
-    # Where backups taken before a migration overwrites files are kept.
-    "BACKUP_ROOT": env.str("MIGRATION_BACKUP_ROOT", default="") or str(BASE_DIR / "data" / ".backups"),
+    or ["127.0.0.1:5432", "127.0.0.1:3306"],
+    # host:port servers a migration may log in to without a password, or whose password the server does not
+    # check (trust or peer authentication). Empty by default: every login must prove a password.
+    "ALLOW_PASSWORDLESS": [host for host in env.list("MIGRATION_ALLOW_PASSWORDLESS", default=[]) if host],
+    # Where backups taken before a migration overwrites files are kept (created 0700 on first use).
+    "BACKUP_ROOT": env.str("MIGRATION_BACKUP_ROOT", default="") or str(DATA_DIR / "migration-backups"),
     # Key that encrypts credentials stored in migration configs; defaults to one derived from SECRET_KEY.
     "SECRETS_KEY": env.str("MIGRATION_SECRETS_KEY", default=""),
 }

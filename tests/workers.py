@@ -122,7 +122,8 @@ def worker_cluster(django_db_setup, django_db_blocker, migration_root):
             "JOB_STALE_AFTER_SECONDS": str(STALE_AFTER_SECONDS),
             "JOB_WORKERS": "2",
             "MIGRATION_ALLOWED_ROOTS": str(migration_root),
-            "MIGRATION_ALLOWED_DB_HOSTS": "127.0.0.1",
+            "MIGRATION_ALLOWED_DB_HOSTS": "127.0.0.1:5432,127.0.0.1:3306",
+            "MIGRATION_ALLOW_PASSWORDLESS": "127.0.0.1:5432,127.0.0.1:3306",
             "MIGRATION_BACKUP_ROOT": str(migration_root / "worker-backups"),
         }, log_path=migration_root / "worker-cluster.log")
     yield cluster

@@ -11,21 +11,23 @@ from rest_framework import serializers
 
 from apps.api.errors import ValidationFailed
 
+from .adapters.base import StrictSerializer
 from .adapters.confinement import Confinement
 from .adapters.registry import ADAPTERS, SITE_KINDS, adapter_types
+from .protected import platform_stores
 
 
-class TransferOptions(serializers.Serializer):
+class TransferOptions(StrictSerializer):
     parallel_transfers = serializers.IntegerField(min_value=1, max_value=32, default=4)
     batch_size = serializers.IntegerField(min_value=100, max_value=100_000, default=5000)
     tables = serializers.ListField(child=serializers.CharField(max_length=128), required=False, max_length=500)
 
 
-class TransferConfig(serializers.Serializer):
+class TransferConfig(StrictSerializer):
     options = TransferOptions(required=False)
 
 
-class SafetyConfig(serializers.Serializer):
+class SafetyConfig(StrictSerializer):
     backup_before = serializers.BooleanField(default=True)
     rollback_on_failure = serializers.BooleanField(default=False)
     verify_after = serializers.BooleanField(default=True)
@@ -45,10 +47,13 @@ class Part:
 
 
 def deployment_confinement(tenant=None) -> Confinement:
-    """The deployment's allow-lists (TESSERA_MIGRATIONS), narrowed by the tenant's when it sets any."""
+    """The deployment's allow-lists (TESSERA_MIGRATIONS), narrowed by the tenant's when it sets any, and the
+    platform's own stores, which no list opens."""
     conf = settings.TESSERA_MIGRATIONS
     deployment = Confinement(allowed_roots=tuple(Path(root) for root in conf["ALLOWED_ROOTS"]),
-                             allowed_db_hosts=tuple(conf["ALLOWED_DB_HOSTS"]))
+                             allowed_db_hosts=tuple(conf["ALLOWED_DB_HOSTS"]),
+                             passwordless_hosts=tuple(conf.get("ALLOW_PASSWORDLESS", ())),
+                             protected=platform_stores())
     if tenant is None:
         return deployment
     return deployment.narrowed(roots=tenant.migration_roots or None, hosts=tenant.migration_db_hosts or None)
@@ -75,6 +80,9 @@ def validate_side(config, *, name: str, confinement: Confinement) -> dict:
         raise ValidationFailed(details={name: ["Must be an object with a `type`."]})
     kind = config.get("type")
     if kind in SITE_KINDS:
+        unknown = sorted(str(key) for key in config if key != "type" and key not in SITE_KINDS[kind]["parts"])
+        if unknown:
+            raise ValidationFailed(details={f"{name}.{key}": ["Unknown field."] for key in unknown})
         validated = {"type": kind}
         for part, part_kind in SITE_KINDS[kind]["parts"].items():
             part_config = validate_side(config.get(part), name=f"{name}.{part}", confinement=confinement)
@@ -98,10 +106,39 @@ def validate_options(data, serializer_class, name: str) -> dict:
     return dict(serializer.validated_data)
 
 
+#: The sections of a migration config (and of a preset's).
+SECTIONS = ("source", "destination", "transfer", "safety")
+
+
+def printable(key) -> str:
+    """A config key as it may appear in an error's field name (a NUL spelled out)."""
+    return str(key).replace("\x00", "\\u0000")
+
+
+def nul_errors(value, path: str) -> dict[str, list[str]]:
+    """A field error for every string, key or value, anywhere in `value` that holds a NUL character: PostgreSQL
+    cannot store one in text or JSON, and no path, host or name has one."""
+    if isinstance(value, str):
+        return {path: ["Cannot contain a NUL character."]} if "\x00" in value else {}
+    errors = {}
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, item in items:
+        child = f"{path}.{printable(key)}"
+        if "\x00" in str(key):
+            errors[child] = ["Cannot contain a NUL character."]
+        errors.update(nul_errors(item, child))
+    return errors
+
+
 def validate_config(*, source, destination, transfer=None, safety=None, tenant=None) -> dict:
     """All four sections validated together; the two sides must be of compatible kinds."""
+    errors = {}
+    for name, value in zip(SECTIONS, (source, destination, transfer, safety)):
+        errors.update(nul_errors(value, name))
+    if errors:
+        raise ValidationFailed("The migration config is invalid.", details=errors)
     confinement = deployment_confinement(tenant)
-    errors, validated = {}, {}
+    validated = {}
     for name, value, validator in (
             ("source", source, lambda v: validate_side(v, name="source", confinement=confinement)),
             ("destination", destination, lambda v: validate_side(v, name="destination", confinement=confinement)),

@@ -5,6 +5,7 @@ It knows nothing of runs, jobs or HTTP: the job (jobs.py) and the management com
 API and the terminal drive exactly the same code. A cancel raises out of `report` (JobCancelled) and
 unwinds through here; each transfer engine leaves its destination consistent when that happens.
 """
+import os
 import time
 from pathlib import Path
 
@@ -28,6 +29,19 @@ def estimate_seconds(total_bytes: int, kind: str) -> float:
     return round(total_bytes / rate + 1, 1)
 
 
+def private_directory(path: Path) -> Path:
+    """`path`, created if missing with every new directory on the way 0700: backups hold copies of whatever a
+    migration overwrote, for the platform's user only. Existing directories are left as the operator made them."""
+    missing = []
+    while not path.exists() and path != path.parent:
+        missing.append(path)
+        path = path.parent
+    for directory in reversed(missing):
+        directory.mkdir(mode=0o700, exist_ok=True)
+        os.chmod(directory, 0o700)  # mkdir's mode is filtered by the umask
+    return missing[0] if missing else path
+
+
 class PartRun:
     """One part's move, reporting its share of the whole run's progress."""
 
@@ -47,7 +61,7 @@ class PartRun:
     def backup(self, backup_root: Path) -> dict:
         if self.part.kind == "files":
             return directory.backup_tree(self.destination, directory.relative_files(self.source),
-                                         backup_root / self.part.name)
+                                         private_directory(backup_root / self.part.name))
         return databases.backup_database(self.destination, self.options.get("tables"))
 
     def restore(self, backup: dict) -> None:

@@ -12,7 +12,7 @@ from apps.tenants.models import Tenant
 from . import engine, secrets
 from .adapters import databases
 from .adapters.base import Check
-from .config import adapter_for, parts, validate_config
+from .config import SECTIONS, adapter_for, parts, printable, validate_config
 from .models import MigrationLog, MigrationRun, Preset
 
 
@@ -221,6 +221,9 @@ def preset_save(*, tenant, created_by, instance: Preset | None = None, **fields)
     if "config" in fields:
         if not isinstance(fields["config"], dict):
             raise ValidationFailed(details={"config": ["Must be an object: {source, destination, transfer?, safety?}."]})
+        unknown = sorted(str(key) for key in fields["config"] if key not in SECTIONS)
+        if unknown:
+            raise ValidationFailed(details={f"config.{printable(key)}": ["Unknown field."] for key in unknown})
         config = fields["config"] = secrets.without_secrets(fields["config"])
         validate_config(source=config.get("source"), destination=config.get("destination"),
                         transfer=config.get("transfer"), safety=config.get("safety"), tenant=tenant)

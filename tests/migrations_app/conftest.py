@@ -20,6 +20,11 @@ from apps.migrations_app.adapters.databases import MySQLAdapter, PostgreSQLAdapt
 from tests.workers import wait_for
 
 HOST = "127.0.0.1"
+#: The local servers the tests reach. They trust loopback, so password-less logins to them are allowed, as an
+#: operator would list them in MIGRATION_ALLOW_PASSWORDLESS.
+LOCAL_SERVERS = [f"{HOST}:5432", f"{HOST}:3306"]
+#: A confinement for adapters built directly (no settings): the local servers, password-less.
+LOCAL = Confinement(allowed_db_hosts=tuple(LOCAL_SERVERS), passwordless_hosts=tuple(LOCAL_SERVERS))
 #: A password given in configs: it must never come back in a response, a log line or a page.
 SECRET = "pw-CANARY-5e1c-never-shown"
 FINISHED = ("succeeded", "failed", "cancelled", "rolled_back")
@@ -33,11 +38,13 @@ def _answers(port: int) -> bool:
 
 @pytest.fixture
 def allowed(tmp_path, settings):
-    """The directory migrations may use in this test (web side); the workers allow the session's tmp root."""
+    """The directory migrations may use in this test (web side); the workers allow the session's tmp root.
+    Backups are kept beside it: a backup root is the platform's own, so it cannot lie inside what migrations use."""
     root = tmp_path / "allowed"
     root.mkdir()
     settings.TESSERA_MIGRATIONS = {**settings.TESSERA_MIGRATIONS, "ALLOWED_ROOTS": [str(root)],
-                                   "ALLOWED_DB_HOSTS": [HOST], "BACKUP_ROOT": str(root / ".backups")}
+                                   "ALLOWED_DB_HOSTS": LOCAL_SERVERS, "ALLOW_PASSWORDLESS": LOCAL_SERVERS,
+                                   "BACKUP_ROOT": str(tmp_path / "backups")}
     return root
 
 
@@ -134,12 +141,11 @@ def mysql_config(database: str, **extra) -> dict:
 
 def postgresql_checksums(database: str) -> dict:
     """{table: {"rows": n, "checksum": hex}} of a PostgreSQL database's public schema."""
-    return table_checksums(PostgreSQLAdapter(postgresql_config(database),
-                                             confinement=Confinement(allowed_db_hosts=(HOST,))))
+    return table_checksums(PostgreSQLAdapter(postgresql_config(database), confinement=LOCAL))
 
 
 def mysql_checksums(database: str) -> dict:
-    return table_checksums(MySQLAdapter(mysql_config(database), confinement=Confinement(allowed_db_hosts=(HOST,))))
+    return table_checksums(MySQLAdapter(mysql_config(database), confinement=LOCAL))
 
 
 # --- Following a run -----------------------------------------------------------------------------------------------

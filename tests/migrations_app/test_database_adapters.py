@@ -41,7 +41,7 @@ needs_mariadb = pytest.mark.skipif(not _answers(3306), reason="MariaDB does not 
 @pytest.fixture(scope="module")
 def confinement(tmp_path_factory):
     root = tmp_path_factory.mktemp("databases")
-    return Confinement(allowed_roots=(root,), allowed_db_hosts=(HOST,))
+    return Confinement(allowed_roots=(root,), allowed_db_hosts=(HOST,), passwordless_hosts=(HOST,))
 
 
 @pytest.fixture(scope="module")

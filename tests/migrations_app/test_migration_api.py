@@ -293,7 +293,11 @@ def test_validate_reports_the_checks_without_moving_anything(user_client, plan, 
     assert not (allowed / "destination").exists() and not MigrationRun.objects.exists()
 
 
-def test_validate_reports_an_unreachable_database_as_an_error(user_client, allowed):
+def test_validate_reports_an_unreachable_database_as_an_error(user_client, allowed, settings):
+    # Reachability is reported only for allow-listed servers: this one is listed, and nothing listens there.
+    servers = [*settings.TESSERA_MIGRATIONS["ALLOWED_DB_HOSTS"], "127.0.0.1:1"]
+    settings.TESSERA_MIGRATIONS = {**settings.TESSERA_MIGRATIONS, "ALLOWED_DB_HOSTS": servers,
+                                   "ALLOW_PASSWORDLESS": servers}
     response = user_client.post("/api/v1/migrations/validate", {
         "source": {"type": "sqlite", "path": "missing.sqlite3"}, "destination": postgresql_config("x", port=1)},
         format="json")

@@ -16,6 +16,18 @@ from rest_framework import serializers
 from .confinement import Confinement
 
 
+class StrictSerializer(serializers.Serializer):
+    """A config serializer that refuses keys it does not declare (an error on each), instead of dropping them: a
+    typo is told, and nothing unvalidated is stored."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict):
+            unknown = sorted(str(key) for key in data if key not in self.fields)
+            if unknown:
+                raise serializers.ValidationError({key: ["Unknown field."] for key in unknown})
+        return super().to_internal_value(data)
+
+
 @dataclass
 class Check:
     """One line of a validation report. `error` severity blocks the start; `warning` does not."""

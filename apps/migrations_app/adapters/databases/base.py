@@ -2,13 +2,60 @@
 (list, describe, count and stream tables; create and fill one), and keeping credentials out of every message."""
 import uuid
 from contextlib import closing
+from typing import ClassVar
 
-from ..base import Adapter, Check, Measurement
+from rest_framework import serializers
+
+from ..base import Adapter, Check, Measurement, StrictSerializer
+from ..confinement import Confinement, ConfinementError
 from .schema import Column, Table
 
 
 class DatabaseError(Exception):
-    """A database move cannot go on; the message is safe to show (no credentials)."""
+    """A database move cannot go on; the message is safe to show (no credentials, no server text)."""
+
+
+# Why a connection failed, in words of our own: the server's own error lines are never echoed, so validation
+# tells a client no more than whether an allow-listed server would let it in.
+COULD_NOT_CONNECT = "could not connect"
+AUTHENTICATION_FAILED = "authentication failed"
+NO_SUCH_DATABASE = "database does not exist"
+TIMED_OUT = "timed out"
+
+
+def confine_server(confinement: Confinement, config: dict, *, default_port: int) -> None:
+    """Refuse a server outside the allow-lists, the platform's own stores, and a password-less login the operator
+    has not allowed for that server (ConfinementError naming the field)."""
+    host, port = config["host"], int(config.get("port") or default_port)
+    confinement.check_database(host, port, config["database"], default_port=default_port)
+    if not config.get("password") and not confinement.allows_passwordless(host, port, default_port=default_port):
+        raise ConfinementError("A password is needed: password-less logins are allowed only to the servers the "
+                               "operator lists in MIGRATION_ALLOW_PASSWORDLESS.", field="password")
+
+
+class HostField(serializers.CharField):
+    """A database host, which must be one the deployment allows (field error on `host`)."""
+
+    def to_internal_value(self, data):
+        host = super().to_internal_value(data)
+        try:
+            return self.context["confinement"].check_host(host)
+        except ConfinementError as error:
+            raise serializers.ValidationError(str(error)) from None
+
+
+class ServerConfig(StrictSerializer):
+    """What the PostgreSQL and MySQL configs share: once each field is valid, the server as a whole must be
+    allowed (host, port and database together), and a password-less login must be allowed for it."""
+
+    default_port: ClassVar[int]
+
+    def validate(self, attrs):
+        try:
+            confine_server(self.context["confinement"], attrs, default_port=self.default_port)
+        except ConfinementError as error:
+            raise serializers.ValidationError({error.field: [str(error)]}) from None
+        return attrs
 
 
 #: Tables the engine itself creates at a destination (staging and backups); never listed, copied or measured.
@@ -19,12 +66,22 @@ class DatabaseAdapter(Adapter):
     kind = "database"
     #: Whether stream() returns rows that need no conversion for another adapter of the same engine.
     engine: str
+    #: The port the server listens on when the config leaves it out (servers only).
+    default_port: ClassVar[int | None] = None
 
     # --- engine primitives (each engine module implements these) ------------------------------------------------
 
     def connect(self, *, role: str = "source"):
         """A new DB-API connection; callers close it."""
         raise NotImplementedError
+
+    def connection_failure(self, error: Exception) -> str:
+        """Which of the fixed reasons (COULD_NOT_CONNECT, ...) a driver's connection error means."""
+        return COULD_NOT_CONNECT
+
+    def password_checked(self, conn) -> bool:
+        """Whether the server made this login prove a password (a trust or peer login does not)."""
+        return True
 
     def list_tables(self, conn) -> list[str]:
         raise NotImplementedError
@@ -87,23 +144,30 @@ class DatabaseAdapter(Adapter):
 
     __str__ = __repr__
 
-    def safe(self, error: BaseException | str) -> str:
-        """An error's text with the password masked, in case a driver ever echoes what it was given."""
-        text = str(error).strip()
-        for key in self.secret_fields:
-            secret = self.config.get(key)
-            if secret:
-                text = text.replace(str(secret), "[redacted]")
-        return text
+    def confine(self) -> None:
+        """Check the server again where the connection is made, whatever validation said before: a stored run,
+        or a setting changed since, must not reach the platform's own stores. Raises ConfinementError."""
+        confine_server(self.confinement, self.config, default_port=self.default_port)
 
     def open(self, *, role: str = "source"):
-        """connect(), with driver errors turned into a DatabaseError that names no credentials."""
+        """connect() to a confined server, with driver errors turned into one of the fixed reasons (never the
+        server's text), and a login the server let in without checking a password refused unless allowed."""
         try:
-            return self.connect(role=role)
+            self.confine()
+        except ConfinementError as error:
+            raise DatabaseError(str(error)) from None
+        try:
+            conn = self.connect(role=role)
         except DatabaseError:
             raise
-        except Exception as error:  # driver-specific exception classes: all mean "cannot connect"
-            raise DatabaseError(f"Cannot connect to {self.label}: {self.safe(error)}") from None
+        except Exception as error:  # driver-specific exception classes
+            raise DatabaseError(f"Cannot connect to {self.label}: {self.connection_failure(error)}.") from None
+        if not self.password_checked(conn) and not self.confinement.allows_passwordless(
+                self.config["host"], int(self.config.get("port") or self.default_port), default_port=self.default_port):
+            conn.close()
+            raise DatabaseError(f"{self.label} let us in without checking the password; such servers are allowed "
+                                "only when the operator lists them in MIGRATION_ALLOW_PASSWORDLESS.")
+        return conn
 
     def checks(self, *, role: str) -> list[Check]:
         try:

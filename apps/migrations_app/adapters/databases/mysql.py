@@ -8,12 +8,19 @@ import pymysql
 import pymysql.cursors
 from rest_framework import serializers
 
-from .base import INTERNAL_PREFIX, DatabaseAdapter, DatabaseError, new_backup_id
-from .postgresql import HostField
+from .base import (AUTHENTICATION_FAILED, COULD_NOT_CONNECT, INTERNAL_PREFIX, NO_SUCH_DATABASE, TIMED_OUT,
+                   DatabaseAdapter, DatabaseError, HostField, ServerConfig, new_backup_id)
 from .schema import Column, Table, mysql_declaration, neutral_from_mysql
 
+#: MySQL/MariaDB client and server error codes of a refused login: access denied (to the server, to the
+#: database, to a socket-authenticated account) and an authentication plugin the client cannot speak.
+_AUTHENTICATION_CODES = {1044, 1045, 1698, 2059, 1251}
+_UNKNOWN_DATABASE = 1049
 
-class MySQLConfig(serializers.Serializer):
+
+class MySQLConfig(ServerConfig):
+    default_port = 3306
+
     host = HostField(max_length=255)
     port = serializers.IntegerField(min_value=1, max_value=65535, default=3306)
     database = serializers.CharField(max_length=64)
@@ -30,6 +37,7 @@ class MySQLAdapter(DatabaseAdapter):
     """A MySQL or MariaDB database."""
 
     type = engine = "mysql"
+    default_port = 3306
     config_serializer = MySQLConfig
     secret_fields = ("password",)
     description = "A MySQL or MariaDB database: tables copied in batches, verified by row counts and checksums."
@@ -40,6 +48,14 @@ class MySQLAdapter(DatabaseAdapter):
         return pymysql.connect(host=cfg["host"], port=cfg.get("port", 3306), user=cfg["user"],
                                password=cfg.get("password") or "", database=cfg["database"], charset="utf8mb4",
                                connect_timeout=10, autocommit=True, init_command="SET time_zone = '+00:00'")
+
+    def connection_failure(self, error: Exception) -> str:
+        code = error.args[0] if isinstance(error, pymysql.MySQLError) and error.args else None
+        if code in _AUTHENTICATION_CODES:
+            return AUTHENTICATION_FAILED
+        if code == _UNKNOWN_DATABASE:
+            return NO_SUCH_DATABASE
+        return TIMED_OUT if "timed out" in str(error).lower() else COULD_NOT_CONNECT
 
     def qualified(self, name: str) -> str:
         return _q(name)

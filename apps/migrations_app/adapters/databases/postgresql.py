@@ -1,5 +1,6 @@
 """PostgreSQL as a source or destination (psycopg 3): server-side cursors out, COPY in, and a COPY-to-COPY pipe
 when both sides are PostgreSQL."""
+import os
 import uuid
 from contextlib import closing
 
@@ -7,23 +8,21 @@ import psycopg
 from psycopg import sql
 from rest_framework import serializers
 
-from ..confinement import ConfinementError
-from .base import INTERNAL_PREFIX, DatabaseAdapter, DatabaseError
+from .base import (AUTHENTICATION_FAILED, COULD_NOT_CONNECT, INTERNAL_PREFIX, NO_SUCH_DATABASE, TIMED_OUT,
+                   DatabaseAdapter, DatabaseError, HostField, ServerConfig)
 from .schema import Column, Table, neutral_from_postgresql, postgresql_declaration
 
-
-class HostField(serializers.CharField):
-    """A database host, which must be one the deployment allows (field error on `host`)."""
-
-    def to_internal_value(self, data):
-        host = super().to_internal_value(data)
-        try:
-            return self.context["confinement"].check_host(host)
-        except ConfinementError as error:
-            raise serializers.ValidationError(str(error)) from None
+NO_PASSWORD_FILE = os.path.join(os.devnull, "none")
+#: libpq's connection failures carry no SQLSTATE, only text: these fragments tell the fixed reasons apart.
+_FAILURES = ((("timeout expired", "timed out"), TIMED_OUT),
+             (("password authentication failed", "authentication failed", "no pg_hba.conf entry", "role \"",
+               "password"), AUTHENTICATION_FAILED),
+             (("database \"",), NO_SUCH_DATABASE))
 
 
-class PostgreSQLConfig(serializers.Serializer):
+class PostgreSQLConfig(ServerConfig):
+    default_port = 5432
+
     host = HostField(max_length=255)
     port = serializers.IntegerField(min_value=1, max_value=65535, default=5432)
     database = serializers.CharField(max_length=63)
@@ -41,6 +40,7 @@ class PostgreSQLAdapter(DatabaseAdapter):
     """A PostgreSQL database (one schema of it)."""
 
     type = engine = "postgresql"
+    default_port = 5432
     config_serializer = PostgreSQLConfig
     secret_fields = ("password",)
     description = "A PostgreSQL database schema: tables copied with COPY, verified by row counts and checksums."
@@ -51,9 +51,22 @@ class PostgreSQLAdapter(DatabaseAdapter):
 
     def connect(self, *, role="source"):
         cfg = self.config
+        # A password file that cannot exist: the platform user's own saved passwords (~/.pgpass) never log a
+        # tenant's migration in.
         return psycopg.connect(host=cfg["host"], port=cfg.get("port", 5432), dbname=cfg["database"],
-                               user=cfg["user"], password=cfg.get("password") or None, connect_timeout=10,
+                               user=cfg["user"], password=cfg.get("password") or None, passfile=NO_PASSWORD_FILE,
+                               connect_timeout=10,
                                application_name=f"tessera-migration-{role}", autocommit=True)
+
+    def connection_failure(self, error: Exception) -> str:
+        if isinstance(error, psycopg.errors.ConnectionTimeout):
+            return TIMED_OUT
+        text = str(error).lower()
+        return next((reason for fragments, reason in _FAILURES if any(f in text for f in fragments)),
+                    COULD_NOT_CONNECT)
+
+    def password_checked(self, conn) -> bool:
+        return bool(conn.pgconn.used_password)
 
     def qualified(self, name: str) -> str:
         return _ident(self.schema, name).as_string(None)

@@ -7,12 +7,13 @@ from pathlib import Path
 
 from rest_framework import serializers
 
+from ..base import StrictSerializer
 from ..confinement import ConfinementError
 from .base import INTERNAL_PREFIX, DatabaseAdapter, DatabaseError
 from .schema import Column, Table, neutral_from_sqlite, sqlite_declaration
 
 
-class SQLiteConfig(serializers.Serializer):
+class SQLiteConfig(StrictSerializer):
     path = serializers.CharField(max_length=4096)
 
     def validate_path(self, value):
@@ -41,6 +42,9 @@ class SQLiteAdapter(DatabaseAdapter):
     @property
     def label(self) -> str:
         return f"sqlite:{self.config.get('path')}"
+
+    def confine(self) -> None:
+        """No server: the file is confined where its path is resolved, on every use."""
 
     def connect(self, *, role="source"):
         path = self.path

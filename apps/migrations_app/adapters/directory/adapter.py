@@ -7,7 +7,7 @@ from pathlib import Path
 
 from rest_framework import serializers
 
-from ..base import Adapter, Check, Measurement
+from ..base import Adapter, Check, Measurement, StrictSerializer
 from ..confinement import ConfinementError
 from .paths import TEMP_PREFIX, nearest_existing
 
@@ -15,7 +15,7 @@ from .paths import TEMP_PREFIX, nearest_existing
 MAX_LISTED = 100
 
 
-class DirectoryConfigSerializer(serializers.Serializer):
+class DirectoryConfigSerializer(StrictSerializer):
     """A directory on this machine, inside the deployment's allowed roots (context: `confinement`)."""
 
     path = serializers.CharField(max_length=4096, help_text="Path of the directory: absolute, or relative to the "
@@ -28,7 +28,7 @@ class DirectoryConfigSerializer(serializers.Serializer):
         if confinement is None:  # fail closed: no allow-list means nothing is allowed
             raise serializers.ValidationError("No directory is open to migrations here.")
         try:
-            resolved = confinement.resolve_path(value)
+            resolved = confinement.resolve_path(value, tree=True)
         except ConfinementError as exc:
             raise serializers.ValidationError(str(exc)) from exc
         # A relative path is stored as the absolute one it resolved to, so the worker that runs the migration
@@ -62,8 +62,9 @@ class DirectoryAdapter(Adapter):
 
     @property
     def root(self) -> Path:
-        """The real path of the configured directory; raises ConfinementError when it (now) lies outside."""
-        return self.confinement.resolve_path(self.config["path"])
+        """The real path of the configured directory; raises ConfinementError when it (now) lies outside, or
+        holds the platform's own files (a backup root inside it would be copied, or overwritten)."""
+        return self.confinement.resolve_path(self.config["path"], tree=True)
 
     def walk(self) -> Iterator[str | FileEntry | Skipped]:
         """Directories (as relative paths), files and skipped entries, depth first, in name order, streaming."""
