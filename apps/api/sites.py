@@ -67,6 +67,10 @@ class ResourceSite:
     def resources(self) -> list[Resource]:
         return list(self._registry.values())
 
+    def routes(self) -> list[tuple[str, type]]:
+        """The hand-written views attached with `route()`, as (path, view class)."""
+        return [(path, view) for path, view, _name in self._routes]
+
     def route(self, path: str, view, name: str | None = None):
         """Attach a hand-written view at `path` (no leading slash; the trailing slash is optional)."""
         self._routes.append((path, view, name or path.replace("/", "-")))
