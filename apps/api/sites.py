@@ -139,6 +139,14 @@ class ResourceSite:
             self._built[key] = frozenset(found)
         return self._built[key]
 
+    def personal_scopes(self) -> frozenset[str]:
+        """The scopes of `personal` resources: they act on the caller's own account, in whichever tenant."""
+        if "personal_scopes" not in self._built:
+            self._built["personal_scopes"] = frozenset(
+                scope for resource in self._registry.values() if resource.personal
+                for scope in resource.declared_scopes())
+        return self._built["personal_scopes"]
+
 
 site = ResourceSite()
 

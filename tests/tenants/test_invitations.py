@@ -166,3 +166,15 @@ def test_the_admin_lists_invitations_read_only(admin_user, invitation, newcomer)
     assert listing.status_code == 200 and newcomer.email in listing.content.decode()
     assert detail.status_code == 200 and 'name="email"' not in detail.content.decode()
     assert adding.status_code == 403
+
+
+def test_a_viewer_membership_elsewhere_does_not_stop_the_invitee_from_accepting(tenant, other_tenant_client,
+                                                                                 other_tenant):
+    """Answering an invitation is about your account, not about the tenant you happen to act in."""
+    reader = make_user("reader@example.com", tenant=tenant, membership_role=Membership.Role.VIEWER)
+    invited = other_tenant_client.post(members_url(other_tenant), {"email": reader.email})
+
+    response = client_for(reader, tenant).post(f"{INVITATIONS}{invited.json()['id']}/accept")
+
+    assert response.status_code == 200
+    assert role_of(reader, other_tenant) == "member"
