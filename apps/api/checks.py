@@ -1,5 +1,6 @@
 """System checks (`api.E0xx`) that reject a bad declaration at start-up, naming the resource and the attribute."""
 import re
+from collections.abc import Mapping
 
 from django.conf import settings
 from django.core.checks import Error
@@ -132,7 +133,7 @@ def _check_routes(site) -> list[Error]:
                                 hint="Subclass apps.api.viewsets.ApiView and declare `scope` or `access`.",
                                 obj=view, id="api.E018"))
             continue
-        accesses = list(view.access.values()) if isinstance(view.access, dict) else [view.access]
+        accesses = list(view.access.values()) if isinstance(view.access, Mapping) else [view.access]
         if view.scope is None and view.access is None:
             errors.append(Error(f"{name} declares neither a scope nor an access.", obj=view, id="api.E018",
                                 hint="Set `scope = 'things:read'` (API keys must hold it too), or `access = "
