@@ -7,7 +7,6 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.parsers import FormParser, JSONParser
-from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
 from apps import api
@@ -91,7 +90,7 @@ class PublicAuthView(ApiView):
     """Base of the endpoints that sign people in: open to anonymous callers, rate limited per address, and
     closed (503) rather than unlimited when the rate-limit store is down."""
 
-    permission_classes = [AllowAny]
+    access = api.Access.PUBLIC
     schema_tag = "auth"
     rate_limit_fail_closed = True
 
@@ -153,8 +152,10 @@ class LogoutView(PublicAuthView):
 
 
 class MeView(ApiView):
-    """You: your platform role, the scopes you hold in the active tenant, and your tenants."""
+    """You: your platform role, the scopes you hold in the active tenant, and your tenants. An API key may read
+    it (to learn the scopes it holds); changing the profile is for you, signed in, so a key gets a 403."""
 
+    access = {"get": api.Access.CALLER, "patch": api.Access.PERSONAL}
     schema_tag = "auth"
 
     @extend_schema(responses={200: ProfileSerializer})
@@ -171,6 +172,7 @@ class MeView(ApiView):
 class ActiveTenantView(ApiView):
     """The tenant this request acts in (chosen by X-Tenant-ID, else your first tenant); 403 when you have none."""
 
+    access = api.Access.CALLER
     schema_tag = "auth"
 
     def get_serializer_class(self):
@@ -181,8 +183,10 @@ class ActiveTenantView(ApiView):
 
 
 class PasswordChangeView(ApiView):
-    """Change your password (204). Every access and refresh token issued before it stops working."""
+    """Change your password (204). Every access and refresh token issued before it stops working. For you,
+    signed in: an API key gets a 403, whatever scopes it holds."""
 
+    access = api.Access.PERSONAL
     schema_tag = "auth"
 
     @extend_schema(request=PasswordChangeInput, responses={204: None})
@@ -241,10 +245,12 @@ class ApiKeySerializer(serializers.ModelSerializer):
 @api.register(ApiKey)
 class ApiKeyResource(api.Resource):
     """Your API keys, for scripts: send one as `X-API-Key`. The secret is shown once, at creation; afterwards only
-    its prefix. A key's scopes must be a subset of yours (else 400). Deleting a key revokes it at once (204)."""
+    its prefix. A key's scopes must be a subset of yours (else 400). Deleting a key revokes it at once (204).
+    Managing keys is for you, signed in: an API key gets a 403 here, whatever scopes it holds."""
 
     name = "auth/api-keys"
     scope = "api_keys"
+    personal = True
     owner_field = "user"
     serializer_class = ApiKeySerializer
     fields = ["id", "name", "prefix", "scopes", "expires_at", "last_used_at", "revoked_at", "created_at"]
@@ -255,10 +261,8 @@ class ApiKeyResource(api.Resource):
     admin = False  # accounts/admin.py shows keys without their digest and adds a revoke action
 
     def perform_create(self, request, data):
-        allowed = role_scopes(request.user.role)
-        if isinstance(request.auth, ApiKey):
-            allowed &= frozenset(request.auth.scopes)
-        return services.api_key_create(user=request.user, allowed=allowed, request=request, **data)
+        return services.api_key_create(user=request.user, allowed=role_scopes(request.user.role), request=request,
+                                       **data)
 
     def perform_destroy(self, request, instance):
         services.api_key_revoke(instance, revoked_by=request.user, request=request)

@@ -34,6 +34,9 @@ def key_prefix(secret: str) -> str | None:
 class ApiKeyAuthentication(authentication.BaseAuthentication):
     """`X-API-Key: <key>`. Revoked, expired or unknown keys, and keys of inactive users, are a 401."""
 
+    #: Tells the generator the caller is a program holding a key, not the person (`permissions.signed_in_with_key`).
+    api_key = True
+
     def authenticate(self, request):
         secret = request.headers.get(API_KEY_HEADER)
         if not secret:

@@ -1,5 +1,6 @@
 """Effective scopes: the platform role, narrowed (viewer) or widened (owner) by the membership role, then
-narrowed by an API key."""
+narrowed by an API key. The scopes of personal resources (your API keys, your invitations) follow the platform
+role only: they act on your account, whichever tenant you act in."""
 from apps.api import site
 
 from .models import ApiKey, User
@@ -35,7 +36,8 @@ def scopes_for_request(request) -> frozenset[str]:
     scopes = role_scopes(user.role)
     tenant_role = getattr(request, "tenant_role", None)
     if not user.is_platform_admin and tenant_role in VIEWER_ROLES:
-        scopes = read_only(scopes)
+        # A viewer membership limits what you do in that tenant, not your own account (keys, invitations).
+        scopes = read_only(scopes) | (scopes & site.personal_scopes())
     if tenant_role == "owner":
         scopes |= OWNER_SCOPES & site.scopes()
     if isinstance(request.auth, ApiKey):

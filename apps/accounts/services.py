@@ -42,7 +42,10 @@ def audit_record(event: str, *, request=None, actor: User | None = None, tenant=
     one tenant's business, so they are left to platform admins. `details` are ids, key prefixes, attempted
     emails and role values, never a password, token, key or digest. The row is written in a savepoint, so
     a failed insert (logged) leaves an enclosing transaction usable and the response unchanged.
+    `REPEATABLE_EVENTS` are written once per caller, tenant and minute (None for the ones skipped).
     """
+    if event in REPEATABLE_EVENTS and request is not None and not _first_in_interval(event, request, tenant):
+        return None
     try:
         if actor is None and request is not None:
             user = getattr(request, "user", None)
@@ -68,22 +71,27 @@ def _safe_detail(name: str, value):
     return value[:_MAX_DETAIL_TEXT] if isinstance(value, str) else value
 
 
-#: A client being throttled is audited once per this many seconds: a flood of 429s must not become a flood of inserts.
-THROTTLED_AUDIT_INTERVAL = 60
+#: Events a caller can repeat at request rate (a flood of 429s, a probe naming tenant after tenant): each is
+#: audited once per caller, tenant and this many seconds, so a flood cannot become a flood of inserts.
+REPEATABLE_EVENTS = frozenset({AuditLog.Event.THROTTLED, AuditLog.Event.CROSS_TENANT_ATTEMPT})
+REPEATABLE_AUDIT_INTERVAL = 60
 
 
 def security_event_record(event: str, request, details: dict) -> None:
     """TESSERA_API["SECURITY_EVENT_HANDLER"]: the generator's 403s and 429s, into the audit trail."""
-    if event == AuditLog.Event.THROTTLED and not _first_throttle_in_interval(request):
-        return
     audit_record(event, request=request, tenant=getattr(request, "tenant", None), **details)
 
 
-def _first_throttle_in_interval(request) -> bool:
+def _first_in_interval(event: str, request, tenant) -> bool:
+    """Whether this is the caller's first `event` about `tenant` in the interval (per user, else per address).
+
+    Per tenant too, so every tenant's owners learn who knocked on their door, not only the first one's.
+    """
     user = getattr(request, "user", None)
     who = f"user:{user.pk}" if user is not None and user.is_authenticated else f"ip:{client_ip(request)}"
+    where = tenant.pk if tenant is not None else "-"
     try:
-        return cache.add(f"audit:throttled:{who}", 1, THROTTLED_AUDIT_INTERVAL)
+        return cache.add(f"audit:{event}:{who}:{where}", 1, REPEATABLE_AUDIT_INTERVAL)
     except Exception:  # the cache is down: record every one rather than none
         return True
 

@@ -13,6 +13,7 @@ app registry, before DRF may be imported.
 from importlib import import_module
 
 _PUBLIC = {
+    "Access": "apps.api.permissions",
     "Admin": "apps.api.resources",
     "Resource": "apps.api.resources",
     "action": "apps.api.actions",

@@ -1,5 +1,6 @@
 """System checks (`api.E0xx`) that reject a bad declaration at start-up, naming the resource and the attribute."""
 import re
+from collections.abc import Mapping
 
 from django.conf import settings
 from django.core.checks import Error
@@ -7,8 +8,10 @@ from django.db.models import ForeignKey
 
 from .conf import RESOURCE_OPTIONS, api_settings
 from .factories import resolve_field, split_lookup
+from .permissions import Access
 from .rates import is_rate
 from .resources import ALL_OPERATIONS
+from .viewsets import ApiView
 
 SCOPE_PATTERN = re.compile(r"^[a-z_]+:(read|write|delete)$")
 
@@ -18,7 +21,7 @@ def check_resources(app_configs=None, site=None, **kwargs):
     from .sites import site as default_site
 
     site = site or default_site
-    errors = _check_installed_apps() + _check_resource_settings(site)
+    errors = _check_installed_apps() + _check_resource_settings(site) + _check_routes(site)
     names = {}
     for resource in site.resources():
         errors += check_resource(resource)
@@ -117,6 +120,31 @@ def _check_resource_settings(site) -> list[Error]:
             if not is_rate(rate):
                 errors.append(Error(f'TESSERA_API["RESOURCES"][{name!r}] has {rate!r}, which is not a rate.',
                                     hint="Write rates like '100/m'.", id="api.E017"))
+    return errors
+
+
+def _check_routes(site) -> list[Error]:
+    """Every hand-written view says who it is for, so one that forgets cannot be reached by every API key."""
+    errors = []
+    for path, view in site.routes():
+        name = f"{view.__module__}.{view.__qualname__} (route {path!r})"
+        if not (isinstance(view, type) and issubclass(view, ApiView)):
+            errors.append(Error(f"{name} is not an ApiView, so no scope or API key rule applies to it.",
+                                hint="Subclass apps.api.viewsets.ApiView and declare `scope` or `access`.",
+                                obj=view, id="api.E018"))
+            continue
+        accesses = list(view.access.values()) if isinstance(view.access, Mapping) else [view.access]
+        if view.scope is None and view.access is None:
+            errors.append(Error(f"{name} declares neither a scope nor an access.", obj=view, id="api.E018",
+                                hint="Set `scope = 'things:read'` (API keys must hold it too), or `access = "
+                                     "api.Access.PERSONAL` (people only, API keys refused) or `api.Access.PUBLIC`."))
+        elif view.scope is not None and view.access is not None:
+            errors.append(Error(f"{name} declares both a scope and an access.", obj=view, id="api.E019",
+                                hint="A scoped view is open to whoever holds the scope; drop one of the two."))
+        elif view.scope is None and not all(isinstance(access, Access) for access in accesses):
+            errors.append(Error(f"{name}.access must be an api.Access or a mapping of methods to them.",
+                                hint=f"One of: {', '.join(member.name for member in Access)}.", obj=view,
+                                id="api.E019"))
     return errors
 
 

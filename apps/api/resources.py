@@ -58,6 +58,9 @@ class Resource:
     operations: tuple = ALL_OPERATIONS
     #: Only platform admins hold this resource's scopes (user management, for example).
     admin_only: bool = False
+    #: For the person signed in (JWT, session), never for API keys whatever scopes they hold (a 403): the
+    #: resource manages the account itself, as API keys do.
+    personal: bool = False
     #: A named visibility policy `fn(queryset, *, request)` replacing the tenant/owner filter (see scoping.py).
     visibility = None
     #: Escape hatch: a hand-written serializer class to use instead of the generated one.

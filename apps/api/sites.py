@@ -67,6 +67,10 @@ class ResourceSite:
     def resources(self) -> list[Resource]:
         return list(self._registry.values())
 
+    def routes(self) -> list[tuple[str, type]]:
+        """The hand-written views attached with `route()`, as (path, view class)."""
+        return [(path, view) for path, view, _name in self._routes]
+
     def route(self, path: str, view, name: str | None = None):
         """Attach a hand-written view at `path` (no leading slash; the trailing slash is optional)."""
         self._routes.append((path, view, name or path.replace("/", "-")))
@@ -134,6 +138,14 @@ class ResourceSite:
                     found |= resource.declared_scopes()
             self._built[key] = frozenset(found)
         return self._built[key]
+
+    def personal_scopes(self) -> frozenset[str]:
+        """The scopes of `personal` resources: they act on the caller's own account, in whichever tenant."""
+        if "personal_scopes" not in self._built:
+            self._built["personal_scopes"] = frozenset(
+                scope for resource in self._registry.values() if resource.personal
+                for scope in resource.declared_scopes())
+        return self._built["personal_scopes"]
 
 
 site = ResourceSite()

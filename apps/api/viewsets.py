@@ -1,18 +1,19 @@
 """`ResourceViewSet`, the one hand-written base every generated viewset subclasses, and `ApiView` for hand-written routes."""
+from collections.abc import Mapping
 from functools import lru_cache
 
 from django.utils.module_loading import import_string
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import filters, mixins
 from rest_framework.exceptions import AuthenticationFailed
-from rest_framework.permissions import IsAuthenticated
+from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.views import APIView
 from rest_framework.viewsets import GenericViewSet
 
 from .conf import api_settings
 from .ordering import ResourceOrderingFilter
 from .pagination import ResourcePagination
-from .permissions import HasScope
+from .permissions import Access, HasScope
 from .scoping import require_tenant, scope_queryset
 from .throttling import RateLimitThrottle
 
@@ -83,15 +84,35 @@ class TenantContextMixin:
 
 
 class ApiView(TenantContextMixin, APIView):
-    """Base for the few hand-written endpoints (auth flows): same tenant, scope and error handling as resources."""
+    """Base for the few hand-written endpoints (auth flows): same tenant, scope and error handling as resources.
 
-    #: Scope the view needs, or None for "authenticated is enough".
+    Each one declares who it is for (check api.E018): a `scope`, which API keys must hold too, or an
+    `access` (`permissions.Access`), for the whole view or per HTTP method. Without a scope API keys are
+    refused, except where the access is `Access.CALLER`.
+    """
+
+    #: Scope the view needs, or None when `access` says who the view is for.
     scope: str | None = None
+    #: An `Access`, or {"get": Access.CALLER, "patch": Access.PERSONAL} per method (a method left out refuses keys).
+    access: Access | Mapping | None = None
     # HasScope here, not only on ResourceViewSet: without it `scope` above would be silently ignored.
     permission_classes = [IsAuthenticated, HasScope]
 
+    def access_for(self, method: str) -> Access | None:
+        if isinstance(self.access, Mapping):
+            return self.access.get(method.lower())
+        return self.access
+
+    def get_permissions(self):
+        if self.access_for(self.request.method) is Access.PUBLIC:
+            return [AllowAny()]
+        return super().get_permissions()
+
     def required_scope(self):
         return self.scope
+
+    def refuses_keys(self) -> bool:
+        return self.scope is None and self.access_for(self.request.method) is not Access.CALLER
 
     def validated(self, serializer_class) -> dict:
         """The request body validated by `serializer_class` (a 400 with field errors when it does not fit)."""
@@ -130,6 +151,10 @@ class ResourceViewSet(TenantContextMixin, GenericViewSet):
 
     def required_scope(self):
         return self.resource.scope_for(self.action)
+
+    def refuses_keys(self) -> bool:
+        """Keys are refused on a personal resource, and wherever no scope is needed (OPTIONS)."""
+        return self.resource.personal or self.required_scope() is None
 
     def check_permissions(self, request):
         super().check_permissions(request)

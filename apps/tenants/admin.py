@@ -1,7 +1,7 @@
-"""Operator console for tenants: limits, and memberships inline."""
+"""Operator console for tenants: limits, memberships inline, and the invitations sent."""
 from django.contrib import admin
 
-from .models import Membership, Tenant
+from .models import Invitation, Membership, Tenant
 
 
 class MembershipInline(admin.TabularInline):
@@ -19,3 +19,19 @@ class TenantAdmin(admin.ModelAdmin):
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
     inlines = [MembershipInline]
+
+
+@admin.register(Invitation)
+class InvitationAdmin(admin.ModelAdmin):
+    """Who invited which email where, and the answer; read-only. Deleting a pending invitation withdraws it.
+    Adding one here is disabled: an invitation is the tenant managers' offer, and its invitee's to answer."""
+
+    list_display = ["email", "tenant", "role", "status", "invited_by", "created_at", "responded_at"]
+    list_filter = ["status", "role"]
+    search_fields = ["email", "tenant__name", "tenant__slug"]
+    list_select_related = ["tenant", "invited_by"]
+    fields = ["tenant", "email", "role", "status", "invited_by", "created_at", "responded_at"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False

@@ -1,10 +1,10 @@
-"""HTTP surface of tenants: the tenants you belong to, and their members."""
+"""HTTP surface of tenants: the tenants you belong to, their members, and the invitations that bring them in."""
 from rest_framework import serializers
 
 from apps import api
 
 from . import selectors, services
-from .models import Membership, Tenant
+from .models import Invitation, Membership, Tenant
 
 
 class MemberSerializer(serializers.ModelSerializer):
@@ -22,6 +22,17 @@ class MemberSerializer(serializers.ModelSerializer):
 class MemberAddInput(serializers.Serializer):
     email = serializers.EmailField()
     role = serializers.ChoiceField(choices=Membership.Role.choices, default=Membership.Role.MEMBER)
+
+
+class InvitationSerializer(serializers.ModelSerializer):
+    """An invitation: the same for an email with an account and one without, and never the invitee's name."""
+
+    tenant_name = serializers.CharField(source="tenant.name", read_only=True)
+
+    class Meta:
+        model = Invitation
+        fields = ["id", "tenant", "tenant_name", "email", "role", "status", "created_at"]
+        read_only_fields = fields
 
 
 class MemberRoleInput(serializers.Serializer):
@@ -60,11 +71,13 @@ class TenantResource(api.Resource):
         return selectors.tenant_members(tenant)
 
     @api.action(detail=True, methods=["post"], url_path="members", scope="tenants:write", input=MemberAddInput,
-                output=MemberSerializer, status=201)
+                output=InvitationSerializer, status=202)
     def add_member(self, request, tenant, data):
-        """Add an existing user, by email, with a role. 404 for an unknown email; 409 when already a member."""
-        return services.membership_add_by_email(tenant=tenant, email=data["email"], role=data["role"],
-                                                added_by=request.user)
+        """Invite someone, by email, with a role (202): they become a member when they accept it under
+        `/auth/invitations`. The answer is the same whether the email has an account or not; 409 when the email
+        is already a member's or already invited."""
+        return services.invitation_send(tenant=tenant, email=data["email"], role=data["role"],
+                                        invited_by=request.user)
 
     @api.action(detail=True, methods=["patch"], url_path=r"members/(?P<user_id>[0-9]+)", scope="tenants:write",
                 input=MemberRoleInput, output=MemberSerializer)
@@ -78,3 +91,32 @@ class TenantResource(api.Resource):
     def remove_member(self, request, tenant, user_id):
         """Remove a member from the tenant (204). The last owner cannot be removed (409)."""
         services.membership_remove(tenant=tenant, user_id=int(user_id), removed_by=request.user)
+
+
+@api.register(Invitation)
+class InvitationResource(api.Resource):
+    """Invitations waiting for your answer: a tenant's owners or admins invited your email to join with a role.
+    Accept to become a member, or decline. Answering is for you, signed in: an API key gets a 403."""
+
+    name = "auth/invitations"
+    scope = "invitations"
+    personal = True
+    visibility = selectors.invitations_visible_to
+    serializer_class = InvitationSerializer
+    fields = ["id", "tenant", "email", "role", "status", "created_at"]
+    read_only = fields
+    select_related = ("tenant",)
+    ordering = ["created_at"]
+    default_ordering = ["-created_at"]
+    operations = ("list", "retrieve")
+    admin = False  # tenants/admin.py registers one that shows who invited whom
+
+    @api.action(detail=True, methods=["post"], scope="invitations:write", output=MemberSerializer)
+    def accept(self, request, invitation):
+        """Join the tenant with the invited role; the answer is your new membership."""
+        return services.invitation_accept(invitation=invitation, user=request.user)
+
+    @api.action(detail=True, methods=["post"], scope="invitations:write", status=204)
+    def decline(self, request, invitation):
+        """Refuse the invitation (204); the tenant gains no member."""
+        services.invitation_decline(invitation=invitation, user=request.user)

@@ -60,3 +60,33 @@ class Membership(models.Model):
 
     def __str__(self):
         return f"{self.user} in {self.tenant} ({self.role})"
+
+
+class Invitation(models.Model):
+    """An offer to join a tenant, addressed to an email: a Membership exists only once the invitee accepts.
+
+    Addressed to an email rather than a user, so inviting reads the same whether the email has an account or
+    not (owners cannot probe who is registered), and a person who signs up later still finds it.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        ACCEPTED = "accepted", "Accepted"
+        DECLINED = "declined", "Declined"
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField(max_length=254, help_text="Stored lower-case; the invitee signs in with it.")
+    role = models.CharField(max_length=16, choices=Membership.Role.choices, default=Membership.Role.MEMBER)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    invited_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                   related_name="invitations_sent")
+    created_at = models.DateTimeField(auto_now_add=True)
+    responded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [models.UniqueConstraint(fields=["tenant", "email"], condition=models.Q(status="pending"),
+                                               name="one_pending_invitation_per_email")]
+
+    def __str__(self):
+        return f"{self.email} to {self.tenant} ({self.role}, {self.status})"

@@ -3,7 +3,7 @@ from apps.accounts.models import AuditLog
 from apps.accounts.services import audit_record
 from apps.api.errors import PermissionDenied
 
-from .models import Membership, Tenant
+from .models import Invitation, Membership, Tenant
 
 NOT_A_MEMBER = "You are not a member of this tenant."
 
@@ -61,3 +61,9 @@ def tenants_visible_to(queryset, *, request):
 
 def tenant_members(tenant: Tenant):
     return tenant.memberships.select_related("user").order_by("created_at", "pk")
+
+
+def invitations_visible_to(queryset, *, request):
+    """Visibility policy of auth/invitations: the pending invitations addressed to the caller's email (for
+    platform admins too: an invitation is the invitee's to answer)."""
+    return queryset.filter(email__iexact=request.user.email, status=Invitation.Status.PENDING)

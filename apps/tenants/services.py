@@ -1,11 +1,11 @@
 """State changes of tenants and memberships. Who may manage members is decided here."""
-from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.text import slugify
 
 from apps.api.errors import Conflict, NotFound, PermissionDenied
 
-from .models import Membership, Tenant
+from .models import Invitation, Membership, Tenant
 
 #: Fields only platform admins may change; tenant owners may rename their tenant but not raise its limits.
 LIMIT_FIELDS = {"max_concurrent_jobs", "max_concurrent_migrations", "rate_limit", "is_active", "migration_roots",
@@ -69,18 +69,52 @@ def require_manager(tenant: Tenant, user) -> None:
 
 
 @transaction.atomic
-def membership_add_by_email(*, tenant: Tenant, email: str, role: str, added_by) -> Membership:
-    """Add the user with `email` to `tenant`; unknown emails are 404, existing members 409."""
-    require_manager(tenant, added_by)
-    user = get_user_model().objects.filter(email__iexact=email, is_active=True).first()
-    if user is None:
-        raise NotFound("No active user has this email.")
-    _require_owner_for_owner_role(tenant, added_by, role)
+def invitation_send(*, tenant: Tenant, email: str, role: str, invited_by) -> Invitation:
+    """Invite `email` to join `tenant` with `role`; nothing else changes until the invitee accepts.
+
+    The answer is the same whether the email has an account (active or not) or none, so managers cannot
+    use it to learn who is registered. An email that already belongs to a member, or already has a pending
+    invitation here, is a 409: managers see both in the tenant anyway.
+    """
+    require_manager(tenant, invited_by)
+    _require_owner_for_owner_role(tenant, invited_by, role)
+    email = email.strip().lower()
+    if tenant.memberships.filter(user__email__iexact=email).exists():
+        raise Conflict("This user is already a member of the tenant.")
     try:
         with transaction.atomic():
-            return Membership.objects.create(tenant=tenant, user=user, role=role)
+            return Invitation.objects.create(tenant=tenant, email=email, role=role, invited_by=invited_by)
     except IntegrityError:
-        raise Conflict("This user is already a member of the tenant.") from None
+        raise Conflict("This email already has a pending invitation to the tenant.") from None
+
+
+@transaction.atomic
+def invitation_accept(*, invitation: Invitation, user) -> Membership:
+    """Join the tenant with the invited role. Only the invitee, signed in with the invited email, may accept."""
+    invitation = _locked_pending_invitation(invitation, user)
+    membership, _created = Membership.objects.get_or_create(tenant=invitation.tenant, user=user,
+                                                            defaults={"role": invitation.role})
+    _answer(invitation, Invitation.Status.ACCEPTED)
+    return membership
+
+
+@transaction.atomic
+def invitation_decline(*, invitation: Invitation, user) -> None:
+    """Say no: the invitation is closed and the tenant gains no member."""
+    _answer(_locked_pending_invitation(invitation, user), Invitation.Status.DECLINED)
+
+
+def _locked_pending_invitation(invitation: Invitation, user) -> Invitation:
+    invitation = Invitation.objects.select_for_update().select_related("tenant").filter(
+        pk=invitation.pk, email__iexact=user.email, status=Invitation.Status.PENDING).first()
+    if invitation is None:  # answered meanwhile, or not addressed to this user
+        raise NotFound("No pending invitation with this id is addressed to you.")
+    return invitation
+
+
+def _answer(invitation: Invitation, status: str) -> None:
+    invitation.status, invitation.responded_at = status, timezone.now()
+    invitation.save(update_fields=["status", "responded_at"])
 
 
 @transaction.atomic

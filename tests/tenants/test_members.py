@@ -1,4 +1,8 @@
-"""Members of a tenant under /api/v1/tenants/{id}/members/: owners and admins manage, a tenant keeps an owner."""
+"""Members of a tenant under /api/v1/tenants/{id}/members/: owners and admins manage, a tenant keeps an owner.
+
+Adding a member is an invitation (202) that the invitee accepts under /api/v1/auth/invitations/
+(tests/tenants/test_invitations.py covers the invitation itself).
+"""
 import pytest
 
 from apps.tenants.models import Membership
@@ -20,6 +24,12 @@ def role_of(user, tenant) -> str | None:
 @pytest.fixture
 def newcomer(db):
     return make_user("newcomer@example.com")
+
+
+def accepted(invited, invitee):
+    """The invitee's answer to the invitation in the `invited` response: accepting it."""
+    assert invited.status_code == 202, invited.content
+    return client_for(invitee).post(f"/api/v1/auth/invitations/{invited.json()['id']}/accept")
 
 
 def test_the_owner_lists_the_members_with_their_roles(user_client, tenant, user, second_user, viewer):
@@ -53,22 +63,26 @@ def test_plain_members_cannot_list_the_members(request, tenant, client_name):
 
 
 def test_the_owner_adds_a_user_by_email_as_a_member(user_client, tenant, newcomer):
-    response = user_client.post(members_url(tenant), {"email": "Newcomer@Example.com"})
+    invited = user_client.post(members_url(tenant), {"email": "Newcomer@Example.com"})
+    assert (invited.json()["role"], role_of(newcomer, tenant)) == ("member", None)
 
-    assert response.status_code == 201
+    response = accepted(invited, newcomer)
+
+    assert response.status_code == 200
     assert (response.json()["user_id"], response.json()["role"]) == (newcomer.pk, "member")
     assert role_of(newcomer, tenant) == "member"
 
 
 def test_a_tenant_admin_adds_a_viewer(tenant_admin_client, tenant, newcomer):
-    response = tenant_admin_client.post(members_url(tenant), {"email": newcomer.email, "role": "viewer"})
+    response = accepted(tenant_admin_client.post(members_url(tenant), {"email": newcomer.email, "role": "viewer"}),
+                        newcomer)
 
-    assert response.status_code == 201
+    assert response.status_code == 200
     assert role_of(newcomer, tenant) == "viewer"
 
 
 def test_an_added_member_can_enter_the_tenant(user_client, tenant, newcomer):
-    user_client.post(members_url(tenant), {"email": newcomer.email})
+    accepted(user_client.post(members_url(tenant), {"email": newcomer.email}), newcomer)
 
     response = client_for(newcomer, tenant).get("/api/v1/tasks/")
 
@@ -84,21 +98,22 @@ def test_plain_members_cannot_add_members(request, tenant, newcomer, client_name
     assert role_of(newcomer, tenant) is None
 
 
-def test_adding_an_unknown_email_is_not_found(user_client, tenant):
+def test_adding_an_unknown_email_is_an_invitation_like_any_other(user_client, tenant):
+    """It used to be a 404, which told owners who has an account; now nobody is added until they accept."""
     response = user_client.post(members_url(tenant), {"email": "ghost@example.com"})
 
-    assert response.status_code == 404
-    assert response.json()["error"]["code"] == "not_found"
+    assert response.status_code == 202
+    assert response.json()["status"] == "pending"
 
 
-def test_adding_a_deactivated_user_is_not_found(user_client, tenant, newcomer):
+def test_adding_a_deactivated_user_is_an_invitation_that_adds_no_one(user_client, tenant, newcomer):
     newcomer.is_active = False
     newcomer.save(update_fields=["is_active"])
 
     response = user_client.post(members_url(tenant), {"email": newcomer.email})
 
-    assert response.status_code == 404
-    assert response.json()["error"]["code"] == "not_found"
+    assert response.status_code == 202
+    assert role_of(newcomer, tenant) is None
 
 
 def test_adding_an_existing_member_is_a_conflict(user_client, tenant, second_user):
@@ -215,9 +230,9 @@ def test_the_owner_grants_the_owner_role(user_client, tenant, second_user):
 
 
 def test_the_owner_adds_a_new_owner(user_client, tenant, newcomer):
-    response = user_client.post(members_url(tenant), {"email": newcomer.email, "role": "owner"})
+    response = accepted(user_client.post(members_url(tenant), {"email": newcomer.email, "role": "owner"}), newcomer)
 
-    assert response.status_code == 201
+    assert response.status_code == 200
     assert role_of(newcomer, tenant) == "owner"
 
 

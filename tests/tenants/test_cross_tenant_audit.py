@@ -1,0 +1,44 @@
+"""Knocking on another tenant's door: every attempt is a 403, but a flood of them is one audit row a minute."""
+import pytest
+
+from apps.accounts.models import AuditLog
+from tests.conftest import client_for
+
+pytestmark = pytest.mark.django_db
+
+ATTEMPTS = 50
+
+
+def cross_tenant_rows():
+    return AuditLog.objects.filter(event=AuditLog.Event.CROSS_TENANT_ATTEMPT)
+
+
+def test_a_flood_of_cross_tenant_attempts_is_refused_every_time_and_audited_once(user, other_tenant):
+    client = client_for(user, other_tenant)
+
+    statuses = {client.get("/api/v1/tasks/").status_code for _ in range(ATTEMPTS)}
+
+    assert statuses == {403}
+    assert cross_tenant_rows().count() == 1
+    assert cross_tenant_rows().get().tenant == other_tenant
+
+
+def test_a_flood_of_guessed_tenant_ids_is_audited_once(user_client):
+    statuses = {user_client.get("/api/v1/tasks/", HTTP_X_TENANT_ID=str(10_000 + n)).status_code
+                for n in range(ATTEMPTS)}
+
+    assert statuses == {403}
+    assert cross_tenant_rows().count() == 1
+
+
+def test_each_caller_and_each_knocked_on_tenant_gets_its_own_row(user, second_user, other_tenant, tenant):
+    """Per caller and per tenant, so every tenant's owners still learn who knocked on their door."""
+    for _ in range(3):
+        client_for(user, other_tenant).get("/api/v1/tasks/")
+        client_for(second_user, other_tenant).get("/api/v1/tasks/")
+        client_for(second_user).get("/api/v1/tasks/", HTTP_X_TENANT_ID="no-such-tenant")
+
+    rows = {(row.actor.email, row.tenant_id) for row in cross_tenant_rows().select_related("actor")}
+    assert rows == {("second@example.com", None), ("second@example.com", other_tenant.pk),
+                    ("user@example.com", other_tenant.pk)}
+    assert cross_tenant_rows().count() == 3
