@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test fuzz bench bench-jobs bench-migrations check schema clean
+.PHONY: run test fuzz bench bench-jobs bench-migrations bench-race check schema clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -59,5 +59,23 @@ bench-migrations: $(VENV)/.installed
 	@echo "files again, from a cold page cache to durable writes (drops the cache: needs root):"
 	BENCH_COLD=1 $(BIN)/python bench/migrations.py files
 
+# Tessera's Task endpoints against hand-written peers (bare DRF, FastAPI, a raw-SQL floor), one server at a time,
+# 2 workers each, with wrk (BENCH_SECONDS per run, BENCH_ROUNDS interleaved rounds, BENCH_SERVERS=tessera,floor
+# to pick). The peers get a venv of their own from bench/requirements.txt, so the product's requirements stay clean;
+# Tessera's gunicorn row takes gunicorn alone from it (tessera-gunicorn) and everything else from the product's venv.
+RACE_VENV := bench/.venv-race
+$(RACE_VENV)/.installed: bench/requirements.txt
+	$(PYTHON) -m venv $(RACE_VENV)
+	$(RACE_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(RACE_VENV)/bin/pip install --quiet -r bench/requirements.txt
+	$(RACE_VENV)/bin/pip install --quiet --no-deps --target $(RACE_VENV)/tessera-gunicorn \
+		"$$(grep -m1 '^gunicorn' bench/requirements.txt)"
+	touch $@
+
+bench-race: $(VENV)/.installed $(RACE_VENV)/.installed
+	@command -v wrk >/dev/null || { echo "Installing wrk (Debian's package)."; \
+		apt-get update -qq && apt-get install -y -qq wrk; }
+	$(BIN)/python bench/race.py
+
 clean:
-	rm -rf $(VENV) .coverage htmlcov staticfiles
+	rm -rf $(VENV) $(RACE_VENV) .coverage htmlcov staticfiles

@@ -1,0 +1,1 @@
+"""Peer (b): a bare DRF project, ModelViewSet + simplejwt + PageNumberPagination, under gunicorn."""

@@ -1,0 +1,1 @@
+"""Peer (c): FastAPI + SQLAlchemy 2 async + asyncpg + pydantic, under uvicorn."""

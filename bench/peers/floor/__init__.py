@@ -1,0 +1,1 @@
+"""Peer (d), the floor: plain Django views, raw SQL and orjson, no middleware, under granian (WSGI)."""

@@ -1,0 +1,366 @@
+"""`make bench-race`: Tessera's Task endpoints against three peers written by hand, one server at a time.
+
+Every server runs 2 worker processes over the same PostgreSQL data (one tenant, one user, BENCH_TASKS tasks)
+and accepts the same access token (HS256, same secret, same claims, the user looked up on every request):
+
+  tessera (uvicorn)   the product as the README's production section serves it, every feature on: JWT,
+                      tenant and scopes, rate limits counted in Redis (set too high to trigger), request ids,
+                      JSON request logs, metrics; wrk plays the TLS proxy (X-Forwarded-Proto/-For).
+  tessera (gunicorn)  the same settings under gunicorn config.wsgi (HTTP only), to inform how to serve it.
+  drf (gunicorn)      bench/peers/drf_peer: a bare ModelViewSet with simplejwt and PageNumberPagination.
+  fastapi (uvicorn)   bench/peers/fastapi_peer: FastAPI + SQLAlchemy 2 async + asyncpg + pydantic.
+  floor (granian)     bench/peers/floor: a plain Django view, raw SQL and orjson: the floor.
+
+wrk (Debian's package) drives list (a 50-row page with its COUNT), detail and create at BENCH_CONNECTIONS
+connections for BENCH_SECONDS each. Rounds are interleaved (every server in turn, BENCH_ROUNDS times), each
+server is checked for correct answers (status and body) before it is timed and warmed up after, and the rows
+a create run adds are deleted before the next run. Prints medians over rounds of req/s, p50 and p99, then
+the req/s ratios Tessera / each peer. The peers run from bench/.venv-race (bench/requirements.txt).
+"""
+import http.client
+import json
+import os
+import re
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.common import create_database  # noqa: E402  (needs the project root on sys.path)
+
+DATABASE_URL = os.environ.get("BENCH_RACE_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/tessera_race")
+REDIS_URL = os.environ.get("BENCH_RACE_REDIS_URL", "redis://127.0.0.1:6379/10")
+PORT = int(os.environ.get("BENCH_PORT", "8766"))
+SECONDS = int(os.environ.get("BENCH_SECONDS", "10"))
+WARMUP_SECONDS = int(os.environ.get("BENCH_WARMUP_SECONDS", "2"))
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
+CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "64"))
+WORKERS = int(os.environ.get("BENCH_WORKERS", "2"))
+TASKS = int(os.environ.get("BENCH_TASKS", "10000"))
+PEERS_BIN = ROOT / "bench" / ".venv-race" / "bin"
+# gunicorn alone (no dependencies), for running Tessera's WSGI row with the product's own venv.
+TESSERA_GUNICORN_PATH = ROOT / "bench" / ".venv-race" / "tessera-gunicorn"
+SIGNING_KEY = "bench-race-only-secret-key-long-enough-for-hs256-signing"
+# Far above what 64 connections on this machine can send, so every limit is counted and none refuses.
+UNREACHABLE_RATE = "100000000/m"
+TASK_FIELDS = {"id", "title", "description", "status", "priority", "due_date", "created_at", "updated_at"}
+CREATED_TITLE = "bench-race create"
+CREATE_SCRIPT = ROOT / "bench" / "race_create.lua"
+PATH = "/api/v1/tasks/"
+
+
+def tessera_command(port: int) -> list[str]:
+    """How Tessera is served: the README's production command. Switch this to `make serve`'s when it exists."""
+    return [str(ROOT / ".venv" / "bin" / "uvicorn"), "config.asgi:application", "--host", "127.0.0.1",
+            "--port", str(port), "--workers", str(WORKERS), "--no-access-log"]
+
+
+def tessera_wsgi_command(port: int) -> list[str]:
+    return [str(ROOT / ".venv" / "bin" / "python"), "-m", "gunicorn", "config.wsgi", "--workers", str(WORKERS),
+            "--bind", f"127.0.0.1:{port}"]
+
+
+def tessera_environment() -> dict:
+    """Production settings (README), on the benchmark's database and Redis, with limits set out of reach."""
+    return {"DJANGO_SETTINGS_MODULE": "config.settings", "DEBUG": "false", "SECRET_KEY": SIGNING_KEY,
+            "ALLOWED_HOSTS": "127.0.0.1,localhost", "DATABASE_URL": DATABASE_URL, "REDIS_URL": REDIS_URL,
+            "CACHE_KEY_PREFIX": "tessera-race", "SECURE_SSL_REDIRECT": "true", "SECURE_HSTS_PRELOAD": "true",
+            "TRUSTED_PROXY_COUNT": "1", "METRICS_TOKEN": "bench-race-metrics-token", "LOG_LEVEL": "INFO",
+            "API_DEFAULT_THROTTLE": UNREACHABLE_RATE, "ACCESS_TOKEN_MINUTES": "600"}
+
+
+def peer_environment(settings_module: str | None = None) -> dict:
+    environment = {"DATABASE_URL": DATABASE_URL, "JWT_SIGNING_KEY": SIGNING_KEY, "PYTHONPATH": str(ROOT)}
+    if settings_module:
+        environment["DJANGO_SETTINGS_MODULE"] = settings_module
+    return environment
+
+
+@dataclass(frozen=True)
+class Server:
+    name: str
+    command: Callable[[int], list[str]]
+    environment: dict
+
+
+SERVERS = [
+    Server("tessera (uvicorn)", tessera_command, tessera_environment()),
+    Server("tessera (gunicorn)", tessera_wsgi_command,
+           {**tessera_environment(), "PYTHONPATH": str(TESSERA_GUNICORN_PATH)}),
+    Server("drf (gunicorn)", lambda port: [str(PEERS_BIN / "gunicorn"), "bench.peers.drf_peer.wsgi", "--workers",
+                                            str(WORKERS), "--bind", f"127.0.0.1:{port}"],
+           peer_environment("bench.peers.drf_peer.settings")),
+    Server("fastapi (uvicorn)", lambda port: [str(PEERS_BIN / "uvicorn"), "bench.peers.fastapi_peer.main:app",
+                                               "--host", "127.0.0.1", "--port", str(port), "--workers",
+                                               str(WORKERS), "--no-access-log", "--log-level", "warning"],
+           peer_environment()),
+    Server("floor (granian)", lambda port: [str(PEERS_BIN / "granian"), "--interface", "wsgi", "--host",
+                                             "127.0.0.1", "--port", str(port), "--workers", str(WORKERS),
+                                             "--log-level", "warning",
+                                             # Granian's own advice for WSGI: cap the Python threads (each
+                                             # holds a persistent connection) instead of its default of 256.
+                                             "--backpressure", "16", "bench.peers.floor.wsgi:application"],
+           peer_environment("bench.peers.floor.settings")),
+]
+ENDPOINTS = ["list", "detail", "create"]
+
+
+@dataclass(frozen=True)
+class Fixture:
+    """What the seed made: the token every server accepts, the tenant, one task, and the last seeded id."""
+
+    token: str
+    tenant_id: int
+    task_id: int
+    task_title: str
+    last_seeded_id: int
+
+    def headers(self) -> dict:
+        # The same for every server; X-Forwarded-* are what Tessera's TLS proxy would add (peers ignore them).
+        return {"Authorization": f"Bearer {self.token}", "X-Tenant-ID": str(self.tenant_id),
+                "X-Forwarded-Proto": "https", "X-Forwarded-For": "127.0.0.1"}
+
+    def path(self, endpoint: str) -> str:
+        return f"{PATH}{self.task_id}/" if endpoint == "detail" else PATH
+
+
+def seed() -> Fixture:
+    """Migrate, then one tenant, one user and TASKS tasks; every other task row is deleted."""
+    os.environ.update(tessera_environment())
+    subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, check=True)
+    import django
+
+    django.setup()
+    from django.db import connection
+    from rest_framework_simplejwt.tokens import RefreshToken
+
+    from apps.accounts.models import User
+    from apps.tasks.models import Task
+    from apps.tenants.models import Membership, Tenant
+
+    Task.objects.all().delete()
+    tenant, _ = Tenant.objects.update_or_create(slug="race", defaults={"name": "Race", "is_active": True,
+                                                                       "rate_limit": UNREACHABLE_RATE})
+    user = User.objects.filter(email="race@tessera.local").first()
+    if user is None:
+        user = User.objects.create_user("race@tessera.local", "bench-race-password", role=User.Role.USER)
+    Membership.objects.update_or_create(tenant=tenant, user=user, defaults={"role": Membership.Role.OWNER})
+    statuses, priorities = Task.Status.values, Task.Priority.values
+    tasks = Task.objects.bulk_create(
+        [Task(tenant=tenant, user=user, title=f"Task {n}", description=f"Seeded task {n}. " + "x" * 180,
+              status=statuses[n % len(statuses)], priority=priorities[n % len(priorities)]) for n in range(TASKS)],
+        batch_size=2000)
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE tasks_task")  # planner statistics as a long-lived table has them
+    import redis
+
+    redis.Redis.from_url(REDIS_URL).flushdb()  # this benchmark's own Redis database: counters start at zero
+    return Fixture(token=str(RefreshToken.for_user(user).access_token), tenant_id=tenant.pk, task_id=tasks[0].pk,
+                   task_title=tasks[0].title, last_seeded_id=max(task.pk for task in tasks))
+
+
+def delete_created(fixture: Fixture, settle_timeout: float = 30) -> None:
+    """Back to the seeded rows, so every run of every server lists and counts the same table.
+
+    Requests wrk sent just before it stopped are still being served (queued in a listen backlog, or in
+    flight), so the rows are deleted once no new one has appeared for half a second.
+    """
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        deadline, previous = time.monotonic() + settle_timeout, None
+        while time.monotonic() < deadline:
+            cursor.execute("SELECT max(id) FROM tasks_task")
+            newest = cursor.fetchone()[0]
+            if newest == previous:
+                break
+            previous = newest
+            time.sleep(0.5)
+        cursor.execute("DELETE FROM tasks_task WHERE id > %s", [fixture.last_seeded_id])
+        cursor.execute("VACUUM ANALYZE tasks_task")
+
+
+class ServerProcess:
+    """One server in a session of its own, so stopping it stops its workers; its output goes to `log`."""
+
+    def __init__(self, server: Server, log_dir: Path):
+        self.server = server
+        self.log = log_dir / (re.sub(r"\W+", "-", server.name).strip("-") + ".log")
+        # This process took Tessera's settings to seed; a server gets only its own.
+        inherited = set(tessera_environment()) | {"PYTHONPATH", "VIRTUAL_ENV"}
+        environment = {key: value for key, value in os.environ.items() if key not in inherited}
+        with open(self.log, "ab") as log:
+            self.process = subprocess.Popen(server.command(PORT), cwd=ROOT, env={**environment, **server.environment},
+                                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+
+    def wait_until_serving(self, fixture: Fixture, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                self.fail("exited while starting")
+            try:
+                request(fixture.path("list"), fixture.headers())
+                return
+            except OSError:
+                time.sleep(0.2)
+        self.fail("did not answer")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+        wait_for_port_free()
+
+    def fail(self, why: str):
+        self.stop()
+        tail = self.log.read_text(errors="replace")[-3000:]
+        raise SystemExit(f"{self.server.name} {why}. The end of its output:\n{tail}")
+
+
+def wait_for_port_free(timeout: float = 20) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", PORT)) != 0:
+                return
+        time.sleep(0.2)
+    raise SystemExit(f"Port {PORT} is still in use.")
+
+
+def request(path: str, headers: dict, method: str = "GET", body: bytes | None = None) -> tuple[int, object]:
+    connection = http.client.HTTPConnection("127.0.0.1", PORT, timeout=30)
+    try:
+        connection.request(method, path, body=body, headers={**headers, "Content-Type": "application/json"})
+        response = connection.getresponse()
+        raw = response.read()
+    finally:
+        connection.close()
+    try:
+        return response.status, json.loads(raw)
+    except ValueError:
+        return response.status, raw[:200]
+
+
+def verify(server: ServerProcess, fixture: Fixture) -> None:
+    """Correct answers before any timing, so a fast error page cannot win."""
+    headers = fixture.headers()
+    checks = []
+    status, page = request(PATH, headers)
+    checks.append((f"list is 200 with a full first page of the {TASKS} seeded tasks (got {status}, "
+                   f"count {page.get('count') if isinstance(page, dict) else page!r})",
+                   status == 200 and isinstance(page, dict)
+                   and page.get("count") == TASKS and len(page.get("results", [])) == 50
+                   and all(set(row) == TASK_FIELDS for row in page["results"])))
+    status, task = request(fixture.path("detail"), headers)
+    checks.append((f"detail is 200 with the task (got {status})", status == 200 and isinstance(task, dict)
+                   and task.get("id") == fixture.task_id and task.get("title") == fixture.task_title))
+    status, created = request(PATH, headers, "POST", create_body())
+    checks.append((f"create is 201 with the new task (got {status})", status == 201 and isinstance(created, dict)
+                   and isinstance(created.get("id"), int) and created["id"] > fixture.last_seeded_id
+                   and created.get("title") == CREATED_TITLE and created.get("status") == "pending"))
+    status, _ = request(PATH, {key: value for key, value in headers.items() if key != "Authorization"})
+    checks.append((f"list without a token is 401 (got {status})", status == 401))
+    delete_created(fixture)
+    failed = [name for name, passed in checks if not passed]
+    if failed:
+        server.fail("answered wrongly: " + "; ".join(failed))
+
+
+def create_body() -> bytes:
+    return json.dumps({"title": CREATED_TITLE, "priority": "high"}).encode()
+
+
+def wrk(fixture: Fixture, endpoint: str, seconds: int) -> dict:
+    """One wrk run; req/s, p50 and p99 in milliseconds. Any non-2xx/3xx answer fails the benchmark."""
+    command = ["wrk", "--threads", "2", "--connections", str(CONNECTIONS), "--duration", f"{seconds}s",
+               "--timeout", "10s", "--latency"]
+    for name, value in fixture.headers().items():
+        command += ["--header", f"{name}: {value}"]
+    if endpoint == "create":
+        command += ["--script", str(CREATE_SCRIPT)]
+    output = subprocess.run(command + [f"http://127.0.0.1:{PORT}{fixture.path(endpoint)}"], check=True,
+                            capture_output=True, text=True,
+                            env={**os.environ, "BENCH_CREATE_BODY": create_body().decode()}).stdout
+    if endpoint == "create":
+        delete_created(fixture)
+    rejected = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    if rejected:
+        raise SystemExit(f"{endpoint}: {rejected.group(1)} answers were not 2xx:\n{output}")
+    errors = re.search(r"Socket errors: (.*)", output)
+    if errors:
+        print(f"    {endpoint}: socket errors: {errors.group(1)}")
+    return {"req/s": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),
+            "p50": milliseconds(re.search(r"\s50%\s+([\d.]+\w+)", output).group(1)),
+            "p99": milliseconds(re.search(r"\s99%\s+([\d.]+\w+)", output).group(1))}
+
+
+def milliseconds(value: str) -> float:
+    number, unit = re.fullmatch(r"([\d.]+)(\w+)", value).groups()
+    return float(number) * {"us": 0.001, "ms": 1, "s": 1000, "m": 60_000}[unit]
+
+
+def main():
+    wanted = [name.strip() for name in os.environ.get("BENCH_SERVERS", "").split(",") if name.strip()]
+    servers = [server for server in SERVERS if not wanted or server.name.split()[0] in wanted
+               or server.name in wanted]
+    create_database(DATABASE_URL)
+    fixture = seed()
+    wait_for_port_free()
+    results: dict[tuple[str, str], list[dict]] = {}
+    with tempfile.TemporaryDirectory(prefix="bench-race-") as log_dir:
+        for round_number in range(1, ROUNDS + 1):
+            for server in servers:
+                print(f"round {round_number}/{ROUNDS}: {server.name}", flush=True)
+                process = ServerProcess(server, Path(log_dir))
+                try:
+                    process.wait_until_serving(fixture)
+                    verify(process, fixture)
+                    for endpoint in ENDPOINTS:
+                        wrk(fixture, endpoint, WARMUP_SECONDS)
+                    for endpoint in ENDPOINTS:
+                        results.setdefault((server.name, endpoint), []).append(wrk(fixture, endpoint, SECONDS))
+                finally:
+                    process.stop()
+    report(results, [server.name for server in servers])
+
+
+def report(results: dict, names: list[str]) -> None:
+    print(f"\nTask API on PostgreSQL, {WORKERS} worker processes per server, wrk at {CONNECTIONS} connections, "
+          f"{TASKS} tasks, medians of {ROUNDS} round(s) of {SECONDS} s per endpoint\n")
+    print(f"{'':<20}" + "".join(f"{endpoint:^27}" for endpoint in ENDPOINTS))
+    print(f"{'server':<20}" + f"{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}" * len(ENDPOINTS))
+    medians = {}
+    for name in names:
+        line = f"{name:<20}"
+        for endpoint in ENDPOINTS:
+            runs = results[(name, endpoint)]
+            medians[(name, endpoint)] = {key: statistics.median(run[key] for run in runs) for key in runs[0]}
+            figures = medians[(name, endpoint)]
+            line += f"{figures['req/s']:>9.0f}{figures['p50']:>9.1f}{figures['p99']:>9.1f}"
+        print(line)
+    tesseras = [name for name in names if name.startswith("tessera")]
+    peers = [name for name in names if not name.startswith("tessera")]
+    if tesseras and peers:
+        print(f"\n{'req/s ratio':<40}" + "".join(f"{endpoint:>9}" for endpoint in ENDPOINTS))
+        for tessera in tesseras:
+            for peer in peers:
+                print(f"{tessera + ' / ' + peer:<40}" + "".join(
+                    f"{medians[(tessera, endpoint)]['req/s'] / medians[(peer, endpoint)]['req/s']:>9.2f}"
+                    for endpoint in ENDPOINTS))
+
+
+if __name__ == "__main__":
+    main()
