@@ -123,8 +123,7 @@ class Processes:
 
 def start_processes(processes: Processes):
     processes.start("qcluster", [sys.executable, "manage.py", "qcluster"])
-    processes.start("uvicorn", [sys.executable, "-m", "uvicorn", "config.asgi:application", "--port", str(PORT),
-                                "--log-level", "warning", "--no-access-log"])
+    processes.start("uvicorn", [sys.executable, "-m", "config.serve", "--port", str(PORT), "--log-level", "warning"])
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         processes.check_alive()
