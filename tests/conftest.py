@@ -165,3 +165,4 @@ def start_server(transactional_db, settings):
     yield start
     for server in servers:
         server.stop()
+        server.remove_log()

@@ -24,7 +24,8 @@ class ServerProcess:
     """The app served by `python -m config.serve` (the command every server of the project runs) in its own
     process, on the test database, with extra environment and uvicorn `options` (`--log-level info`).
 
-    Everything the server writes to stderr, which is all of its logging, goes to `log_path`; `log()` reads it.
+    Everything the server writes (its logs: the app's on stderr, uvicorn's access lines on stdout) goes to
+    `log_path`; `log()` reads it, also after `stop()`.
     """
 
     def __init__(self, environment: dict, *, options: tuple[str, ...] = ("--log-level", "warning")):
@@ -35,7 +36,7 @@ class ServerProcess:
         with os.fdopen(descriptor, "wb") as log_file:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "config.serve", "--port", str(self.port), *options], cwd=ROOT, env=env,
-                stdout=subprocess.DEVNULL, stderr=log_file)
+                stdout=log_file, stderr=subprocess.STDOUT)
         self._wait_until_up()
 
     def log(self) -> str:
@@ -69,6 +70,8 @@ class ServerProcess:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
+
+    def remove_log(self):
         Path(self.log_path).unlink(missing_ok=True)
 
 

@@ -89,7 +89,8 @@ class JobConsumer(AsyncJsonWebsocketConsumer):
             await self.close(code=LAYER_UNAVAILABLE)
 
     async def accept(self, subprotocol=None, headers=None):
-        await super().accept(subprotocol, headers)
+        """Accept, answering the bearer subprotocol when the client offered it (a browser insists on it)."""
+        await super().accept(subprotocol or self.scope["request"].subprotocol, headers)
         self.accepted = True
 
     def watched_jobs(self):
