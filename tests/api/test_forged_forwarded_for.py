@@ -39,21 +39,33 @@ def sign_in(server, email: str, forwarded_for: str) -> int:
     return status
 
 
-def test_anonymous_requests_claiming_other_addresses_share_one_rate_limit_bucket(server):
-    statuses = [server.request("GET", "/api/v1/auth/me", headers={"X-Forwarded-For": made_up_address()})[0]
-                for _ in range(ANONYMOUS_LIMIT + 1)]
+def until_throttled(attempt, limit: int) -> list[int]:
+    """Statuses of `attempt(n)` up to the first 429. Limits count in fixed windows, and one may end during the
+    run, so up to twice the limit is tried; with a forged header moving the client, no 429 ever came."""
+    statuses = []
+    for number in range(2 * limit + 1):
+        statuses.append(attempt(number))
+        if statuses[-1] == 429:
+            break
+    return statuses
 
-    assert statuses[:ANONYMOUS_LIMIT] == [401] * ANONYMOUS_LIMIT
-    assert statuses[ANONYMOUS_LIMIT] == 429
+
+def test_anonymous_requests_claiming_other_addresses_share_one_rate_limit_bucket(server):
+    statuses = until_throttled(
+        lambda _: server.request("GET", "/api/v1/auth/me", headers={"X-Forwarded-For": made_up_address()})[0],
+        ANONYMOUS_LIMIT)
+
+    assert statuses[-1] == 429
+    assert set(statuses[:-1]) == {401}
 
 
 def test_sign_ins_claiming_other_addresses_reach_the_per_address_limit(server):
     # A new email each time, so only the per-address limit can stop them.
-    statuses = [sign_in(server, f"guess-{attempt}@example.com", made_up_address())
-                for attempt in range(SIGN_IN_LIMIT_PER_ADDRESS + 1)]
+    statuses = until_throttled(lambda number: sign_in(server, f"guess-{number}@example.com", made_up_address()),
+                               SIGN_IN_LIMIT_PER_ADDRESS)
 
-    assert statuses[:SIGN_IN_LIMIT_PER_ADDRESS] == [401] * SIGN_IN_LIMIT_PER_ADDRESS
-    assert statuses[SIGN_IN_LIMIT_PER_ADDRESS] == 429
+    assert statuses[-1] == 429
+    assert set(statuses[:-1]) == {401}
 
 
 def test_the_audit_log_records_the_connecting_address_not_the_claimed_one(server):
