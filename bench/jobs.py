@@ -143,7 +143,8 @@ class Socket:
         import websockets.asyncio.client
 
         self._connect = websockets.asyncio.client.connect
-        self.url = f"ws://127.0.0.1:{PORT}{path}?token={token}&tenant={tenant_id}"
+        self.url = f"ws://127.0.0.1:{PORT}{path}?tenant={tenant_id}"
+        self.subprotocols = ["tessera.bearer", token]  # how a client sends its token (apps/jobs/socket_auth.py)
         self.messages: list[tuple[float, dict]] = []
         self._changed = threading.Condition()
         self._connected = threading.Event()
@@ -155,7 +156,7 @@ class Socket:
 
     async def _listen(self):
         try:
-            async with self._connect(self.url) as socket:
+            async with self._connect(self.url, subprotocols=self.subprotocols) as socket:
                 self._loop, self._socket = asyncio.get_running_loop(), socket
                 self._connected.set()
                 async for raw in socket:
