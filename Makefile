@@ -5,6 +5,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# How every serving target starts the app: uvicorn with the options in config/serve.py (no proxy headers, no
+# uvicorn access log), which client addresses and clean logs depend on.
+SERVE := $(BIN)/python -m config.serve
 
 .PHONY: run test fuzz bench bench-jobs bench-migrations bench-race check schema clean
 
@@ -28,7 +31,7 @@ run: $(VENV)/.installed .env
 	@echo "with a django-q2 worker cluster for background jobs. Ctrl-C stops both."
 	@trap 'kill $$(jobs -p) 2>/dev/null; wait' EXIT INT TERM; \
 	$(BIN)/python manage.py qcluster & \
-	$(BIN)/uvicorn config.asgi:application --host $(HOST) --port $(PORT) --no-access-log & \
+	$(SERVE) --host $(HOST) --port $(PORT) & \
 	wait -n
 
 test: $(VENV)/.installed

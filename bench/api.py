@@ -65,8 +65,8 @@ def seed() -> tuple[str, int, int]:
 
 def start_server() -> subprocess.Popen:
     server = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "bench.asgi:application", "--port", str(PORT), "--log-level", "warning",
-         "--no-access-log"], cwd=ROOT, env=server_environment())
+        [sys.executable, "-m", "config.serve", "bench.asgi:application", "--port", str(PORT), "--log-level",
+         "warning"], cwd=ROOT, env=server_environment())
     for _ in range(100):
         try:
             http.client.HTTPConnection("127.0.0.1", PORT, timeout=1).request("GET", "/health")

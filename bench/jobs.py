@@ -123,8 +123,7 @@ class Processes:
 
 def start_processes(processes: Processes):
     processes.start("qcluster", [sys.executable, "manage.py", "qcluster"])
-    processes.start("uvicorn", [sys.executable, "-m", "uvicorn", "config.asgi:application", "--port", str(PORT),
-                                "--log-level", "warning", "--no-access-log"])
+    processes.start("uvicorn", [sys.executable, "-m", "config.serve", "--port", str(PORT), "--log-level", "warning"])
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         processes.check_alive()
@@ -144,7 +143,8 @@ class Socket:
         import websockets.asyncio.client
 
         self._connect = websockets.asyncio.client.connect
-        self.url = f"ws://127.0.0.1:{PORT}{path}?token={token}&tenant={tenant_id}"
+        self.url = f"ws://127.0.0.1:{PORT}{path}?tenant={tenant_id}"
+        self.subprotocols = ["tessera.bearer", token]  # how a client sends its token (apps/jobs/socket_auth.py)
         self.messages: list[tuple[float, dict]] = []
         self._changed = threading.Condition()
         self._connected = threading.Event()
@@ -156,7 +156,7 @@ class Socket:
 
     async def _listen(self):
         try:
-            async with self._connect(self.url) as socket:
+            async with self._connect(self.url, subprotocols=self.subprotocols) as socket:
                 self._loop, self._socket = asyncio.get_running_loop(), socket
                 self._connected.set()
                 async for raw in socket:

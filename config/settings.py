@@ -262,6 +262,8 @@ TESSERA_ACCOUNTS = {
     # Sign-in attempts allowed per email and per client address, whatever the outcome.
     "LOGIN_RATE_PER_EMAIL": env.str("LOGIN_RATE_PER_EMAIL", default="10/h"),
     "LOGIN_RATE_PER_IP": env.str("LOGIN_RATE_PER_IP", default="50/h"),
+    # How long a one-time WebSocket ticket (POST /auth/ws-ticket) may wait to be used.
+    "SOCKET_TICKET_SECONDS": 30,
 }
 
 SPECTACULAR_SETTINGS = {

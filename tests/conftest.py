@@ -157,11 +157,12 @@ def start_server(transactional_db, settings):
         pytest.skip("Server processes share the database only on PostgreSQL.")
     servers = []
 
-    def start(**environment):
-        server = ServerProcess({**base, **environment})
+    def start(*, options: tuple[str, ...] = ("--log-level", "warning"), **environment):
+        server = ServerProcess({**base, **environment}, options=options)
         servers.append(server)
         return server
 
     yield start
     for server in servers:
         server.stop()
+        server.remove_log()

@@ -4,6 +4,7 @@ import selectors
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.error
@@ -20,23 +21,32 @@ def free_port() -> int:
 
 
 class ServerProcess:
-    """`uvicorn config.asgi:application` in its own process, on the test database, with extra environment."""
+    """The app served by `python -m config.serve` (the command every server of the project runs) in its own
+    process, on the test database, with extra environment and uvicorn `options` (`--log-level info`).
 
-    def __init__(self, environment: dict):
+    Everything the server writes (its logs: the app's on stderr, uvicorn's access lines on stdout) goes to
+    `log_path`; `log()` reads it, also after `stop()`.
+    """
+
+    def __init__(self, environment: dict, *, options: tuple[str, ...] = ("--log-level", "warning")):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = {**os.environ, "DEBUG": "false", "PYTHONPATH": str(ROOT), **environment}
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "config.asgi:application", "--port", str(self.port),
-             "--log-level", "warning", "--no-access-log"], cwd=ROOT, env=env,
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        descriptor, self.log_path = tempfile.mkstemp(prefix="tessera-server-", suffix=".log")
+        with os.fdopen(descriptor, "wb") as log_file:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "config.serve", "--port", str(self.port), *options], cwd=ROOT, env=env,
+                stdout=log_file, stderr=subprocess.STDOUT)
         self._wait_until_up()
+
+    def log(self) -> str:
+        return Path(self.log_path).read_text(errors="replace")
 
     def _wait_until_up(self):
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"server exited: {self.process.stderr.read().decode()[-2000:]}")
+                raise RuntimeError(f"server exited: {self.log()[-2000:]}")
             try:
                 urllib.request.urlopen(f"{self.url}/health", timeout=1)
                 return
@@ -59,6 +69,10 @@ class ServerProcess:
             self.process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             self.process.kill()
+            self.process.wait()
+
+    def remove_log(self):
+        Path(self.log_path).unlink(missing_ok=True)
 
 
 class TcpRelay:

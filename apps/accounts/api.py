@@ -182,6 +182,25 @@ class ActiveTenantView(ApiView):
         return Response(self.get_serializer_class()(require_tenant(request)).data)
 
 
+class SocketTicketSerializer(serializers.Serializer):
+    ticket = serializers.CharField(help_text="Open the WebSocket with `?ticket=<ticket>`; it lets one socket in.")
+    expires_in = serializers.IntegerField(help_text="Seconds the ticket stays usable.")
+
+
+class SocketTicketView(ApiView):
+    """A one-time ticket for a browser WebSocket, which cannot send headers: open `/ws/jobs/…?ticket=<ticket>`
+    within `expires_in` seconds. It lets one socket in as you (with your API key's scopes if you used one) and
+    is then spent, so the URL is worthless afterwards (201)."""
+
+    schema_tag = "auth"
+
+    @extend_schema(request=None, responses={201: SocketTicketSerializer})
+    def post(self, request):
+        ticket = services.socket_ticket_issue(user=request.user, auth=request.auth)
+        return Response({"ticket": ticket, "expires_in": settings.TESSERA_ACCOUNTS["SOCKET_TICKET_SECONDS"]},
+                        status=status.HTTP_201_CREATED)
+
+
 class PasswordChangeView(ApiView):
     """Change your password (204). Every access and refresh token issued before it stops working. For you,
     signed in: an API key gets a 403, whatever scopes it holds."""
@@ -204,6 +223,7 @@ api.site.route("auth/logout", LogoutView)
 api.site.route("auth/me", MeView)
 api.site.route("auth/me/tenant", ActiveTenantView)
 api.site.route("auth/password", PasswordChangeView)
+api.site.route("auth/ws-ticket", SocketTicketView)
 
 
 @api.register(User)

@@ -1,7 +1,9 @@
 """State changes of accounts: registration, credentials, tokens, API keys, roles, and the audit trail of them."""
 import logging
 import secrets
+from dataclasses import dataclass
 
+from django.conf import settings
 from django.contrib.auth import authenticate, password_validation
 from django.core.cache import cache
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -252,3 +254,47 @@ def api_key_revoke(key: ApiKey, *, revoked_by: User | None = None, request=None)
         audit_record(AuditLog.Event.API_KEY_REVOKED, request=request, actor=revoked_by or key.user,
                      api_key_id=key.pk, prefix=key.prefix, owner_id=key.user_id)
     return key
+
+
+@dataclass(frozen=True)
+class SocketTicket:
+    """What a WebSocket ticket stands for: the caller who asked for it, and the API key they used, if any."""
+
+    user_id: int
+    api_key_id: int | None = None
+
+
+def _socket_ticket_cache_key(ticket: str) -> str:
+    # The digest, not the ticket: what the cache holds cannot be replayed by whoever reads it.
+    return f"socket-ticket:{key_digest(ticket)}"
+
+
+def socket_ticket_issue(*, user: User, auth) -> str:
+    """A one-time ticket that lets one WebSocket in as `user`, with the scopes of the API key `auth` if it is
+    one, for TESSERA_ACCOUNTS["SOCKET_TICKET_SECONDS"].
+
+    It lives in the cache, so whichever web process the socket reaches can redeem it; browsers cannot set
+    headers on a WebSocket, and a ticket in the URL is worthless once used or a few seconds old.
+    """
+    ticket = secrets.token_urlsafe(32)
+    claim = SocketTicket(user_id=user.pk, api_key_id=auth.pk if isinstance(auth, ApiKey) else None)
+    cache.set(_socket_ticket_cache_key(ticket), claim, timeout=settings.TESSERA_ACCOUNTS["SOCKET_TICKET_SECONDS"])
+    return ticket
+
+
+def socket_ticket_redeem(ticket: str) -> tuple[User, ApiKey | SocketTicket] | None:
+    """(user, auth) for a live ticket, once; None for an unknown, used or expired one, or a dead user or key.
+
+    `auth` is the ticket's API key, else the ticket itself: never None, which a socket reads as the session.
+    """
+    cache_key = _socket_ticket_cache_key(ticket)
+    claim = cache.get(cache_key)
+    if claim is None or not cache.delete(cache_key):  # delete() is true for one caller only: single use
+        return None
+    user = User.objects.filter(pk=claim.user_id, is_active=True).first()
+    if user is None:
+        return None
+    if claim.api_key_id is None:
+        return user, claim
+    key = ApiKey.objects.filter(pk=claim.api_key_id, user=user).first()
+    return (user, key) if key is not None and key.is_usable() else None

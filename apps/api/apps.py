@@ -2,7 +2,8 @@ from django.apps import AppConfig
 
 
 class ApiConfig(AppConfig):
-    """Discovers every app's api.py, checks the declarations, and registers generated admin pages."""
+    """Discovers every app's api.py, checks the declarations, registers generated admin pages, and keeps
+    query strings (and the tokens clients put there) out of the server's own log lines."""
 
     name = "apps.api"
     label = "api"
@@ -10,9 +11,11 @@ class ApiConfig(AppConfig):
     def ready(self):
         from django.core import checks
 
-        from .sites import autodiscover, site
         from .checks import check_resources
+        from .request_log import QueryStringFilter
+        from .sites import autodiscover, site
 
         autodiscover()
         checks.register(check_resources)
         site.register_admin()
+        QueryStringFilter.install_on_server_loggers()

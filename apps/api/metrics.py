@@ -18,6 +18,7 @@ from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 REQUESTS_KEY = "tessera:metrics:requests"
 LATENCY_KEY = "tessera:metrics:latency"
+SOCKET_FAILURES_KEY = "tessera:metrics:socket_failures"
 logger = logging.getLogger("tessera.metrics")
 
 
@@ -30,7 +31,7 @@ class MemoryStore:
 
     def __init__(self):
         self._lock = threading.Lock()
-        self._hashes = {REQUESTS_KEY: {}, LATENCY_KEY: {}}
+        self._hashes = {REQUESTS_KEY: {}, LATENCY_KEY: {}, SOCKET_FAILURES_KEY: {}}
 
     def record(self, increments: list[tuple[str, str, float]]):
         with self._lock:
@@ -77,6 +78,14 @@ def record_request(*, method: str, route: str, status: int, seconds: float):
     ])
 
 
+def record_socket_failure(reason: str) -> None:
+    """Count a WebSocket the server closed because a dependency failed (`reason`: which one); never raises."""
+    try:
+        metrics_store().record([(SOCKET_FAILURES_KEY, reason, 1)])
+    except redis.RedisError:
+        logger.error("Metrics store unreachable; this socket failure is not counted", exc_info=True)
+
+
 class StoredRequestsCollector:
     """Turns the stored counts into Prometheus metric families at scrape time."""
 
@@ -91,6 +100,12 @@ class StoredRequestsCollector:
             requests.add_metric([method, route, status], count)
         yield requests
         yield self._latency()
+        failures = CounterMetricFamily("tessera_websocket_failures",
+                                       "WebSockets closed because a dependency failed, by dependency.",
+                                       labels=["reason"])
+        for reason, count in sorted(self.store.read(SOCKET_FAILURES_KEY).items()):
+            failures.add_metric([reason], count)
+        yield failures
 
     def _latency(self):
         family = HistogramMetricFamily("tessera_http_request_duration_seconds",

@@ -1,6 +1,7 @@
 """Structured logs: one JSON line per request, and the request id on every line written while serving it."""
 import json
 import logging
+import re
 import time
 from datetime import datetime, timezone
 
@@ -24,6 +25,36 @@ class RequestIDFilter(logging.Filter):
         if not getattr(record, "request_id", ""):
             record.request_id = current_request_id()
         return True
+
+
+#: A path and its query string, as uvicorn writes them into its access and WebSocket handshake lines.
+_PATH_AND_QUERY = re.compile(r"""(/[^\s?"']*)\?[^\s"']*""")
+#: The server's own loggers: "uvicorn.error" also carries the `"WebSocket /ws/jobs/?token=…" [accepted]` lines.
+SERVER_LOGGERS = ("uvicorn.error", "uvicorn.access")
+
+
+class QueryStringFilter(logging.Filter):
+    """Cuts the query string off every path a record holds: clients put tokens there (`/ws/jobs/?token=`,
+    `?ticket=`), and no log line may carry one. The request log below never writes a query string at all.
+
+    `install_on_server_loggers()` puts it on uvicorn's loggers in code rather than in LOGGING: a logger named
+    in LOGGING loses its handlers, and uvicorn writes access lines only while its access logger has one.
+    """
+
+    def filter(self, record):
+        if isinstance(record.msg, str):
+            record.msg = _PATH_AND_QUERY.sub(r"\1", record.msg)
+        if isinstance(record.args, tuple):
+            record.args = tuple(_PATH_AND_QUERY.sub(r"\1", arg) if isinstance(arg, str) else arg
+                                for arg in record.args)
+        return True
+
+    @classmethod
+    def install_on_server_loggers(cls):
+        for name in SERVER_LOGGERS:
+            server_logger = logging.getLogger(name)
+            if not any(isinstance(existing, cls) for existing in server_logger.filters):
+                server_logger.addFilter(cls())
 
 
 class JsonFormatter(logging.Formatter):

@@ -122,7 +122,7 @@ class ResourceSite:
                 resource = self._build(model)["resource"]
                 if resource.enabled:
                     router.register(resource.name, self.get_viewset(model), basename=resource.basename)
-            routes = [re_path(rf"^{re.escape(path) if '(' not in path else path}/?$", view.as_view(), name=name)
+            routes = [re_path(rf"^{_literal(path) if '(' not in path else path}/?$", view.as_view(), name=name)
                       for path, view, name in self._routes]
             self._built["urls"] = routes + router.urls
         return self._built["urls"]
@@ -165,3 +165,9 @@ def register(*models, site=site):
 def autodiscover():
     """Import every installed app's `api` module so its declarations register (as admin does with admin.py)."""
     autodiscover_modules("api", register_to=site)
+
+
+def _literal(path: str) -> str:
+    """`path` as a regex matching itself. A dash needs no escape outside brackets, and re.escape's `\\-` would
+    reach the OpenAPI paths, which drf-spectacular derives from the pattern (`auth/ws\\-ticket`)."""
+    return re.escape(path).replace(r"\-", "-")

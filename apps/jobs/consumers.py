@@ -1,14 +1,17 @@
 """WebSocket consumers: authenticate, check visibility with the API's own rules, join a group, forward events.
 
-Close codes: 4401 not authenticated, 4403 not a member of the requested tenant, 4404 not your job.
-Sockets are accepted and then closed with the code, so browsers see the code (a refused handshake
-reaches them only as 1006).
+Close codes: 4401 not authenticated, 4403 not a member of the requested tenant, 4404 not your job,
+4503 the channel layer is unreachable (try again later). Sockets are accepted and then closed with the
+code, so browsers see the code (a refused handshake reaches them only as 1006).
 
 On the embedded default the channel layer lives in one process, so events a worker process sends
 cannot reach it; there the consumers read the job table every half second instead (same messages).
 """
 import asyncio
+import logging
 
+import redis
+from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from channels.layers import InMemoryChannelLayer
@@ -17,14 +20,19 @@ from django.utils import timezone
 
 from apps import api
 from apps.api.errors import PermissionDenied
+from apps.api.metrics import record_socket_failure
 from apps.api.scoping import scope_queryset
 from apps.api.viewsets import bind_tenant_and_scopes
 
 from . import events
 from .models import Job
 
-NOT_AUTHENTICATED, NOT_A_MEMBER, NOT_FOUND = 4401, 4403, 4404
+NOT_AUTHENTICATED, NOT_A_MEMBER, NOT_FOUND, LAYER_UNAVAILABLE = 4401, 4403, 4404, 4503
 POLL_INTERVAL = 0.5
+#: What a channel layer raises when its store cannot be reached (channels_redis: redis-py's errors).
+CHANNEL_LAYER_ERRORS = (redis.RedisError, OSError)
+
+logger = logging.getLogger(__name__)
 
 
 @database_sync_to_async
@@ -64,6 +72,26 @@ class JobConsumer(AsyncJsonWebsocketConsumer):
     """/ws/jobs/{id}/: one job's `job.progress` and `job.finished` messages, starting with its current state."""
 
     poller = None
+    accepted = False
+
+    async def __call__(self, scope, receive, send):
+        """Serve the socket; if the channel layer fails (joining a group, or the layer's receive loop that
+        channels runs beside the client's), close with 4503 rather than let the error become a 500 handshake
+        or a bare 1011. The failure is logged and counted (`tessera_websocket_failures_total`)."""
+        try:
+            await super().__call__(scope, receive, send)
+        except CHANNEL_LAYER_ERRORS:
+            logger.warning("Channel layer unreachable: WebSocket %s closed with %s", scope["path"],
+                           LAYER_UNAVAILABLE, exc_info=True)
+            await sync_to_async(record_socket_failure)("channel_layer")
+            if not self.accepted:
+                await self.accept()
+            await self.close(code=LAYER_UNAVAILABLE)
+
+    async def accept(self, subprotocol=None, headers=None):
+        """Accept, answering the bearer subprotocol when the client offered it (a browser insists on it)."""
+        await super().accept(subprotocol or self.scope["request"].subprotocol, headers)
+        self.accepted = True
 
     def watched_jobs(self):
         """The jobs this socket reports on, for the polling fallback."""

@@ -1,4 +1,8 @@
-"""Who a WebSocket is: a JWT (`?token=` or `Authorization: Bearer`), an `X-API-Key` header, or the Django session.
+"""Who a WebSocket is: a JWT, a one-time ticket, an `X-API-Key` header, or the Django session.
+
+A JWT comes in the `tessera.bearer` subprotocol (`new WebSocket(url, ["tessera.bearer", token])`, which a
+browser can send), an `Authorization: Bearer` header, or `?token=` (kept for older clients; no log line
+carries a query string). A ticket from POST /api/v1/auth/ws-ticket comes as `?ticket=` and works once.
 
 The result is a request-like object that the tenant resolver and the scoping chokepoint accept, so a
 socket sees exactly the jobs the same caller sees over HTTP.
@@ -14,13 +18,20 @@ from django.http.request import validate_host
 from rest_framework.exceptions import AuthenticationFailed
 
 from apps.accounts.authentication import BearerTokenAuthentication, authenticate_api_key
+from apps.accounts.services import socket_ticket_redeem
+
+#: The subprotocol that carries an access token as the protocol named after it. The server answers with this
+#: one alone (never echoing the token), as a browser requires an answer from the protocols it offered.
+BEARER_SUBPROTOCOL = "tessera.bearer"
 
 
 class SocketRequest:
     """The parts of an HTTP request that tenant resolution, scopes and scoping read."""
 
-    def __init__(self, *, user, auth, headers: dict, client: str, path: str):
+    def __init__(self, *, user, auth, headers: dict, client: str, path: str, subprotocol: str | None = None):
         self.user, self.auth, self.headers, self.path = user, auth, headers, path
+        #: The subprotocol the socket must be accepted with, if the client offered ours.
+        self.subprotocol = subprotocol
         self.META = {"REMOTE_ADDR": client}
         self._request = self
         self.tenant = self.tenant_role = None
@@ -37,13 +48,22 @@ def _origin_allowed(headers: dict) -> bool:
     return bool(origin) and validate_host(origin, settings.ALLOWED_HOSTS)
 
 
+def _subprotocol_token(scope) -> str:
+    """The token offered as `[BEARER_SUBPROTOCOL, token]`, or ""."""
+    offered = scope.get("subprotocols") or []
+    return offered[1] if len(offered) >= 2 and offered[0] == BEARER_SUBPROTOCOL else ""
+
+
 def authenticate_socket(scope) -> SocketRequest:
     headers = _headers(scope)
     query = parse_qs(scope.get("query_string", b"").decode())
     # The tenant resolver reads X-Tenant-ID; browsers cannot set headers on a WebSocket, so ?tenant= works too.
     headers["X-Tenant-ID"] = query.get("tenant", [headers.get("X-Tenant-Id", "")])[0]
     client = (scope.get("client") or ["", 0])[0]
-    token = query.get("token", [""])[0] or headers.get("Authorization", "").removeprefix("Bearer ").strip()
+    subprotocol_token = _subprotocol_token(scope)
+    token = (subprotocol_token or query.get("token", [""])[0]
+             or headers.get("Authorization", "").removeprefix("Bearer ").strip())
+    ticket = query.get("ticket", [""])[0]
     api_key = headers.get("X-Api-Key", "")
     user, auth = AnonymousUser(), None
     try:
@@ -51,6 +71,8 @@ def authenticate_socket(scope) -> SocketRequest:
             authentication = BearerTokenAuthentication()
             auth = authentication.get_validated_token(token)
             user = authentication.get_user(auth)
+        elif ticket:
+            user, auth = socket_ticket_redeem(ticket) or (AnonymousUser(), None)
         elif api_key:
             auth = authenticate_api_key(api_key)
             user = auth.user
@@ -58,7 +80,8 @@ def authenticate_socket(scope) -> SocketRequest:
             user = scope["user"]
     except AuthenticationFailed:  # a bad, expired or revoked credential: the socket is not authenticated
         user, auth = AnonymousUser(), None
-    return SocketRequest(user=user, auth=auth, headers=headers, client=client, path=scope.get("path", ""))
+    return SocketRequest(user=user, auth=auth, headers=headers, client=client, path=scope.get("path", ""),
+                         subprotocol=BEARER_SUBPROTOCOL if subprotocol_token else None)
 
 
 class SocketAuthMiddleware(BaseMiddleware):

@@ -35,10 +35,14 @@ class Socket:
     a refusal therefore arrives as a close with a code.
     """
 
-    def __init__(self, path: str, *, token: str | None = None, query: str = "", headers: dict | None = None):
+    def __init__(self, path: str, *, token: str | None = None, query: str = "", headers: dict | None = None,
+                 subprotocols: list[str] | None = None):
         params = "&".join(part for part in (f"token={token}" if token else "", query) if part)
         self.path = f"{path}?{params}" if params else path
         self.headers = [(name.lower().encode(), value.encode()) for name, value in (headers or {}).items()]
+        self.subprotocols = subprotocols
+        #: The subprotocol the server accepted the socket with.
+        self.subprotocol = None
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name=f"socket {path}", daemon=True)
         self._thread.start()
@@ -47,8 +51,9 @@ class Socket:
     async def _connect(self):
         from config.asgi import application
 
-        communicator = WebsocketCommunicator(application, self.path, headers=self.headers)
-        connected, _ = await communicator.connect(timeout=5)
+        communicator = WebsocketCommunicator(application, self.path, headers=self.headers,
+                                             subprotocols=self.subprotocols)
+        connected, self.subprotocol = await communicator.connect(timeout=5)
         assert connected
         return communicator
 

@@ -2,10 +2,13 @@
 
 Socket tests commit their rows (`transactional_db`): consumers read the database from a thread of their own.
 """
+import time
+
 import pytest
 
 from apps.accounts.scopes import role_scopes
 from apps.accounts.services import api_key_create
+from apps.api.testing import TenantAPIClient
 from apps.jobs import events
 from apps.jobs.models import Job
 from apps.tenants.models import Membership
@@ -139,3 +142,66 @@ def test_the_all_jobs_socket_receives_the_events_of_the_callers_jobs_only(user, 
 
     assert (received["job_id"], received["progress"]) == (mine.pk, 10)
     assert nothing_else
+
+
+def test_an_access_token_in_the_bearer_subprotocol_is_accepted_with_that_protocol_alone(user, job):
+    with Socket(f"/ws/jobs/{job.pk}/", subprotocols=["tessera.bearer", access_token(user)]) as socket:
+        message = socket.receive()
+
+    assert message["job_id"] == job.pk
+    assert socket.subprotocol == "tessera.bearer"
+
+
+def test_a_bad_token_in_the_bearer_subprotocol_is_refused(job):
+    with Socket(f"/ws/jobs/{job.pk}/", subprotocols=["tessera.bearer", "not-a-jwt"]) as socket:
+        code = socket.close_code()
+
+    assert (code, socket.subprotocol) == (NOT_AUTHENTICATED, "tessera.bearer")
+
+
+def socket_ticket(client) -> str:
+    response = client.post("/api/v1/auth/ws-ticket")
+    assert response.status_code == 201, response.content
+    return response.json()["ticket"]
+
+
+def test_a_ticket_lets_one_socket_in_once(user_client, job):
+    ticket = socket_ticket(user_client)
+
+    with Socket(f"/ws/jobs/{job.pk}/", query=f"ticket={ticket}") as socket:
+        message = socket.receive()
+    with Socket(f"/ws/jobs/{job.pk}/", query=f"ticket={ticket}") as socket:
+        second_code = socket.close_code()
+
+    assert message["job_id"] == job.pk
+    assert second_code == NOT_AUTHENTICATED
+
+
+def test_an_expired_ticket_is_refused(user_client, job, settings):
+    settings.TESSERA_ACCOUNTS = {**settings.TESSERA_ACCOUNTS, "SOCKET_TICKET_SECONDS": 1}
+    ticket = socket_ticket(user_client)
+    time.sleep(1.5)
+
+    with Socket(f"/ws/jobs/{job.pk}/", query=f"ticket={ticket}") as socket:
+        code = socket.close_code()
+
+    assert code == NOT_AUTHENTICATED
+
+
+def test_a_ticket_asked_for_with_an_api_key_carries_the_keys_scopes(user, tenant, job):
+    key = api_key_create(user=user, name="tasks only", scopes=["tasks:read"], allowed=role_scopes(user.role))
+    ticket = socket_ticket(TenantAPIClient(tenant=tenant).with_api_key(key.secret))
+
+    with Socket(f"/ws/jobs/{job.pk}/", query=f"ticket={ticket}") as socket:
+        code = socket.close_code()
+
+    assert code == NOT_FOUND
+
+
+def test_a_ticket_does_not_open_the_operators_socket(admin_client, job):
+    ticket = socket_ticket(admin_client)
+
+    with Socket(f"/ws/admin/jobs/{job.pk}/", query=f"ticket={ticket}") as socket:
+        code = socket.close_code()
+
+    assert code == NOT_AUTHENTICATED
