@@ -193,6 +193,7 @@ class SocketTicketView(ApiView):
     is then spent, so the URL is worthless afterwards (201)."""
 
     schema_tag = "auth"
+    access = api.Access.CALLER  # a key's ticket carries no more than the key's own scopes
 
     @extend_schema(request=None, responses={201: SocketTicketSerializer})
     def post(self, request):
