@@ -2,11 +2,15 @@
 import logging
 import secrets
 
-from django.contrib.auth import authenticate, password_validation
+from django.conf import settings
+from django.contrib.auth import password_validation
+from django.contrib.auth.backends import ModelBackend
 from django.core.cache import cache
+from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.utils import timezone
+from rest_framework.exceptions import APIException, Throttled
 from rest_framework_simplejwt.exceptions import TokenBackendError, TokenError
 from rest_framework_simplejwt.serializers import TokenRefreshSerializer
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
@@ -14,9 +18,11 @@ from rest_framework_simplejwt.state import token_backend
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
+from apps.api import throttling
 from apps.api.client_ip import client_ip
-from apps.api.errors import Conflict, ValidationFailed
+from apps.api.errors import Conflict, Unavailable, ValidationFailed
 from apps.api.middleware import current_request_id
+from apps.api.throttling import Limit
 from apps.tenants.services import tenant_create_personal
 
 from .authentication import key_digest
@@ -107,17 +113,51 @@ def user_register(*, email: str, password: str, full_name: str = "") -> User:
     return user
 
 
-def credentials_check(*, request, email: str, password: str) -> User | None:
-    """The active user with these credentials, or None; unknown email and wrong password look the same.
-
-    Both outcomes are audited; a failure records the email that was tried (never the password).
+class SignInRefused(PermissionDenied):
+    """Sign-in attempts for this email or address are over their limit, or cannot be counted: refused whatever
+    the password. A Django PermissionDenied, so `django.contrib.auth.authenticate` (the session logins of the
+    admin and the browsable API) turns it into an ordinary failed login; the token endpoint answers 429 or 503.
     """
-    user = authenticate(request, email=email.lower(), password=password)
+
+    def __init__(self, refusal: APIException):
+        super().__init__(str(refusal.detail))
+        self.refusal = refusal
+
+
+def credentials_check(*, request, email: str, password: str) -> User | None:
+    """The sign-in service: the active user with these credentials, or None. Every way to present a password
+    comes here (the token endpoint directly, session logins through `backends.SignInBackend`).
+
+    Each attempt is counted per email and per client address whatever its outcome, so past a limit even the
+    right password is refused (SignInRefused). Unknown email and wrong password look the same. Both outcomes
+    are audited; a failure records the email that was tried (never the password).
+    """
+    email = (email or "").strip().lower()
+    if request is not None:
+        _sign_in_attempt_count(request, email)
+    user = ModelBackend().authenticate(request, username=email, password=password)
     if user is None:
-        audit_record(AuditLog.Event.LOGIN_FAILED, request=request, email=email.lower())
+        audit_record(AuditLog.Event.LOGIN_FAILED, request=request, email=email)
     else:
         audit_record(AuditLog.Event.LOGIN_SUCCEEDED, request=request, actor=user)
     return user
+
+
+def _sign_in_attempt_count(request, email: str) -> None:
+    """Count one attempt against the per-email and per-address limits; SignInRefused past either."""
+    rates = settings.TESSERA_ACCOUNTS
+    limits = [Limit("login:email", f"email:{email}", rates["LOGIN_RATE_PER_EMAIL"]),
+              Limit("login:ip", f"ip:{client_ip(request)}", rates["LOGIN_RATE_PER_IP"])]
+    for limit in limits:
+        if not limit.rate:
+            continue
+        try:
+            usage = throttling.count(request, limit, fail_closed=True)
+        except Unavailable as refusal:
+            raise SignInRefused(refusal) from None
+        if usage["should_limit"]:
+            security_event_record(AuditLog.Event.THROTTLED, request, {"limit": limit.group, "email": email})
+            raise SignInRefused(Throttled(wait=max(usage["time_left"], 1))) from None
 
 
 def token_pair_issue(user: User) -> dict:
