@@ -21,7 +21,7 @@ class UserEditForm(UserChangeForm):
 
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
-    """Django's user admin, keyed on email, with the platform role; deactivating here ends every session."""
+    """Django's user admin, keyed on email, with the platform role; deactivating here ends every credential."""
 
     add_form = UserCreationForm
     form = UserEditForm
@@ -42,7 +42,7 @@ class UserAdmin(DjangoUserAdmin):
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
         if change and "is_active" in form.changed_data and not obj.is_active:
-            services.tokens_revoke_all(obj)
+            services.credentials_revoke_all(obj, revoked_by=request.user, request=request)
         if change:
             services.user_changes_audit(user=obj, changed_by=request.user, request=request,
                                         old_role=form.initial.get("role", obj.role),

@@ -124,7 +124,9 @@ class TokenView(PublicAuthView):
 
 
 class RefreshView(PublicAuthView):
-    """Rotate a refresh token: you get a new pair and the old refresh token dies (reusing it is a 401)."""
+    """Rotate a refresh token: you get a new pair and the old refresh token dies. Of concurrent uses of one token
+    exactly one succeeds; any other use of a rotated token is a 401 that also ends the whole sign-in it came
+    from (every refresh and access token descended from the same login): sign in again."""
 
     @extend_schema(request=RefreshInput, responses={200: TokenPairSerializer})
     def post(self, request):
@@ -133,7 +135,9 @@ class RefreshView(PublicAuthView):
 
 
 class LogoutView(PublicAuthView):
-    """End a session: the refresh token is blacklisted (204)."""
+    """End a sign-in (204): the refresh token given, every token rotated from the same login, and their access
+    tokens stop working at once; so does the access token sent with this request, if any. Other sign-ins
+    of the same user stay alive."""
 
     @extend_schema(request=RefreshInput, responses={204: None})
     def post(self, request):
@@ -171,7 +175,8 @@ class ActiveTenantView(ApiView):
 
 
 class PasswordChangeView(ApiView):
-    """Change your password (204). Every access and refresh token issued before it stops working."""
+    """Change your password (204). Every access token, refresh token and API key you held before it stops
+    working, including the token that made this request."""
 
     schema_tag = "auth"
 
@@ -195,7 +200,7 @@ api.site.route("auth/password", PasswordChangeView)
 @api.register(User)
 class UserResource(api.Resource):
     """Platform user management, for platform admins: change a user's `role` or deactivate them (`is_active`).
-    A deactivated user's tokens and API keys stop working at once."""
+    A deactivated user's tokens and API keys stop working at once, and reactivating them revives none."""
 
     name = "users"
     scope = "users"
