@@ -161,7 +161,7 @@ def _sign_in_attempt_count(request, email: str) -> None:
 
 
 def token_pair_issue(user: User) -> dict:
-    """A new sign-in: a token family, its first refresh token (recorded, so it can be blacklisted) and an access token."""
+    """A new sign-in: a token family, its first refresh token (recorded, so it can be blacklisted), an access token."""
     family = TokenFamily.objects.create(user=user)
     refresh = _refresh_token_issue(user, family_id=family.pk)
     User.objects.filter(pk=user.pk).update(last_login=timezone.now())

@@ -84,3 +84,18 @@ def test_a_token_that_belongs_to_no_sign_in_is_refused(user, bearer):
     access = RefreshToken.for_user(user).access_token  # signed by us, but not issued by a sign-in
 
     assert bearer(str(access)).get(ME).status_code == 401
+
+
+def test_an_operator_setting_a_password_in_the_admin_ends_every_credential(user, login, bearer, anon_client,
+                                                                           key_client, admin_user):
+    from django.test import Client
+
+    pair = login(user.email)
+    console = Client()
+    console.force_login(admin_user)
+
+    response = console.post(f"/admin/accounts/user/{user.pk}/password/",
+                            {"password1": NEW_PASSWORD, "password2": NEW_PASSWORD, "usable_password": "true"})
+
+    assert response.status_code == 302
+    assert still_work(bearer, anon_client, pair, key_client) == DEAD

@@ -39,8 +39,8 @@ def session_login(server, path: str, email: str, password: str) -> int:
 
 
 def token_login(server, email: str, password: str) -> int:
-    return server.request("POST", "/api/v1/auth/token", body=json.dumps({"email": email, "password": password}).encode(),
-                          headers={"Content-Type": "application/json"})[0]
+    body = json.dumps({"email": email, "password": password}).encode()
+    return server.request("POST", "/api/v1/auth/token", body=body, headers={"Content-Type": "application/json"})[0]
 
 
 def failed_logins_for(email: str) -> int:
