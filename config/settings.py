@@ -199,6 +199,8 @@ TESSERA_MIGRATIONS = {
 
 # --- Auth ---------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
+# Every password sign-in (token endpoint, admin, browsable API) goes through the one sign-in service.
+AUTHENTICATION_BACKENDS = ["apps.accounts.backends.SignInBackend"]
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",

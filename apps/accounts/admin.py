@@ -21,7 +21,7 @@ class UserEditForm(UserChangeForm):
 
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
-    """Django's user admin, keyed on email, with the platform role; deactivating here ends every session."""
+    """Django's user admin, keyed on email, with the platform role; deactivating here ends every credential."""
 
     add_form = UserCreationForm
     form = UserEditForm
@@ -39,10 +39,21 @@ class UserAdmin(DjangoUserAdmin):
     add_fieldsets = [(None, {"classes": ["wide"], "fields": ["email", "password1", "password2"]})]
     filter_horizontal = []
 
+    def user_change_password(self, request, id, form_url=""):
+        """An operator setting a user's password ends every credential the user held, as the user changing it
+        does: Django's view answers a successful set with a redirect, and only then is anything revoked."""
+        response = super().user_change_password(request, id, form_url)
+        if request.method == "POST" and response.status_code == 302:
+            user = self.get_object(request, id)
+            services.credentials_revoke_all(user, revoked_by=request.user, request=request)
+            services.audit_record(AuditLog.Event.PASSWORD_CHANGED, request=request, actor=request.user,
+                                  user_id=user.pk)
+        return response
+
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
         if change and "is_active" in form.changed_data and not obj.is_active:
-            services.tokens_revoke_all(obj)
+            services.credentials_revoke_all(obj, revoked_by=request.user, request=request)
         if change:
             services.user_changes_audit(user=obj, changed_by=request.user, request=request,
                                         old_role=form.initial.get("role", obj.role),

@@ -1,8 +1,5 @@
 """HTTP surface of accounts: auth flows (hand-written, they are not model CRUD), users, API keys and the audit
 trail (generated)."""
-from collections.abc import Mapping
-
-from django.conf import settings
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import AuthenticationFailed
@@ -10,9 +7,7 @@ from rest_framework.parsers import FormParser, JSONParser
 from rest_framework.response import Response
 
 from apps import api
-from apps.api.client_ip import client_ip
 from apps.api.scoping import require_tenant
-from apps.api.throttling import Limit
 from apps.api.viewsets import ApiView
 from apps.tenants.models import Tenant
 
@@ -107,23 +102,18 @@ class RegisterView(PublicAuthView):
 class TokenView(PublicAuthView):
     """Exchange email and password for a token pair. JSON `{email, password}`, or the OAuth2 password form
     (`username=&password=`) that Swagger's Authorize button sends. Wrong credentials are a 401 that reads the
-    same whether the email exists or not."""
+    same whether the email exists or not. Attempts are limited per email and per address (429), whatever the
+    password: the same limits as every other sign-in."""
 
     parser_classes = [JSONParser, FormParser]
-
-    def extra_limits(self, request) -> list[Limit]:
-        """Attempts per email (so one account cannot be guessed at) and per address (so many cannot)."""
-        rates = settings.TESSERA_ACCOUNTS
-        data = request.data if isinstance(request.data, Mapping) else {}
-        email = str(data.get("email") or data.get("username") or "").strip().lower()
-        return [Limit("login:email", f"email:{email}", rates["LOGIN_RATE_PER_EMAIL"]),
-                Limit("login:ip", f"ip:{client_ip(request)}", rates["LOGIN_RATE_PER_IP"])]
 
     @extend_schema(request=TokenInput, responses={200: TokenPairSerializer})
     def post(self, request):
         data = self.validated(TokenInput)
-        user = services.credentials_check(request=request, email=data["email"],
-                                          password=data["password"])
+        try:
+            user = services.credentials_check(request=request, email=data["email"], password=data["password"])
+        except services.SignInRefused as refused:
+            raise refused.refusal from None
         if user is None:
             raise AuthenticationFailed(services.BAD_CREDENTIALS)
         pair = services.token_pair_issue(user)
@@ -133,7 +123,9 @@ class TokenView(PublicAuthView):
 
 
 class RefreshView(PublicAuthView):
-    """Rotate a refresh token: you get a new pair and the old refresh token dies (reusing it is a 401)."""
+    """Rotate a refresh token: you get a new pair and the old refresh token dies. Of concurrent uses of one token
+    exactly one succeeds; any other use of a rotated token is a 401 that also ends the whole sign-in it came
+    from (every refresh and access token descended from the same login): sign in again."""
 
     @extend_schema(request=RefreshInput, responses={200: TokenPairSerializer})
     def post(self, request):
@@ -142,7 +134,9 @@ class RefreshView(PublicAuthView):
 
 
 class LogoutView(PublicAuthView):
-    """End a session: the refresh token is blacklisted (204)."""
+    """End a sign-in (204): the refresh token given, every token rotated from the same login, and their access
+    tokens stop working at once; so does the access token sent with this request, if any. Other sign-ins
+    of the same user stay alive."""
 
     @extend_schema(request=RefreshInput, responses={204: None})
     def post(self, request):
@@ -203,8 +197,9 @@ class SocketTicketView(ApiView):
 
 
 class PasswordChangeView(ApiView):
-    """Change your password (204). Every access and refresh token issued before it stops working. For you,
-    signed in: an API key gets a 403, whatever scopes it holds."""
+    """Change your password (204). Every access token, refresh token and API key you held before it stops
+    working, including the token that made this request. For you, signed in: an API key gets a 403, whatever
+    scopes it holds."""
 
     access = api.Access.PERSONAL
     schema_tag = "auth"
@@ -230,7 +225,7 @@ api.site.route("auth/ws-ticket", SocketTicketView)
 @api.register(User)
 class UserResource(api.Resource):
     """Platform user management, for platform admins: change a user's `role` or deactivate them (`is_active`).
-    A deactivated user's tokens and API keys stop working at once."""
+    A deactivated user's tokens and API keys stop working at once, and reactivating them revives none."""
 
     name = "users"
     scope = "users"

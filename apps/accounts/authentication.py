@@ -1,14 +1,18 @@
 """How a request proves who it is: a JWT bearer token or an X-API-Key header."""
 import hashlib
 import hmac
+import uuid
 from datetime import timedelta
 
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 from rest_framework_simplejwt.authentication import JWTAuthentication
+from rest_framework_simplejwt.settings import api_settings as jwt_settings
+from rest_framework_simplejwt.utils import get_md5_hash_password
 
-from .models import ApiKey
+from .models import ApiKey, TokenFamily, User
 
 API_KEY_HEADER = "X-API-Key"
 #: last_used_at is written at most this often per key, so a busy key does not turn every read into a write.
@@ -16,8 +20,42 @@ LAST_USED_RESOLUTION = timedelta(minutes=1)
 INVALID_KEY_MESSAGE = "Invalid API key."
 
 
+#: The claim naming the sign-in (TokenFamily) a refresh or access token belongs to.
+FAMILY_CLAIM = "family"
+
+
+def token_family_id(token) -> uuid.UUID | None:
+    """The TokenFamily id a token (or its payload) names, or None when it names none (a token issued elsewhere)."""
+    try:
+        return uuid.UUID(str(token.get(FAMILY_CLAIM)))
+    except ValueError:
+        return None
+
+
 class BearerTokenAuthentication(JWTAuthentication):
-    """`Authorization: Bearer <access>`. Tokens of inactive users and tokens older than a password change fail."""
+    """`Authorization: Bearer <access>`. Tokens of inactive users, tokens older than a password change and tokens
+    of a sign-in that has ended (logout, refresh reuse, password change, deactivation) fail.
+
+    Whether the sign-in is live is read with the user, in the one query the request makes anyway, from the
+    database, so a revocation holds in every process at once.
+    """
+
+    def get_user(self, validated_token):
+        family = token_family_id(validated_token)
+        live_family = TokenFamily.objects.filter(pk=family, user=OuterRef("pk"), revoked_at__isnull=True)
+        try:
+            user = User.objects.annotate(signed_in=Exists(live_family)).get(
+                pk=int(validated_token[jwt_settings.USER_ID_CLAIM]))
+        except (KeyError, TypeError, ValueError, User.DoesNotExist):
+            raise exceptions.AuthenticationFailed("User not found.", code="user_not_found") from None
+        if not user.is_active:
+            raise exceptions.AuthenticationFailed("User is inactive.", code="user_inactive")
+        if jwt_settings.CHECK_REVOKE_TOKEN and (
+                validated_token.get(jwt_settings.REVOKE_TOKEN_CLAIM) != get_md5_hash_password(user.password)):
+            raise exceptions.AuthenticationFailed("The user's password has been changed.", code="password_changed")
+        if family is None or not user.signed_in:
+            raise exceptions.AuthenticationFailed("This session has ended; sign in again.", code="session_ended")
+        return user
 
 
 def key_digest(secret: str) -> str:

@@ -1,4 +1,6 @@
-"""Users with email login and a platform role, and the API keys they hold."""
+"""Users with email login and a platform role, their sign-ins (token families), and the API keys they hold."""
+import uuid
+
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
 from django.db import models
@@ -54,6 +56,25 @@ class User(AbstractBaseUser, PermissionsMixin):
     @property
     def is_platform_admin(self) -> bool:
         return self.role == self.Role.ADMIN
+
+
+class TokenFamily(models.Model):
+    """One sign-in. Its refresh tokens, each rotated from the last, and every access token they issued carry its
+    id in the `family` claim, and a token is accepted only while its family is live. Revoking the family ends
+    them all at once in every process: logout, reuse of a rotated refresh token, a password change and a
+    deactivation do it. A revoked family is never revived (reactivating a user starts no old sign-in again).
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="token_families")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name_plural = "token families"
+
+    def __str__(self):
+        return f"Sign-in of {self.user_id} at {self.created_at:%Y-%m-%d %H:%M:%S}"
 
 
 class ApiKey(models.Model):

@@ -4,25 +4,30 @@ import secrets
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.contrib.auth import authenticate, password_validation
+from django.contrib.auth import password_validation
+from django.contrib.auth.backends import ModelBackend
 from django.core.cache import cache
+from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.utils import timezone
+from rest_framework.exceptions import APIException, AuthenticationFailed, Throttled
 from rest_framework_simplejwt.exceptions import TokenBackendError, TokenError
-from rest_framework_simplejwt.serializers import TokenRefreshSerializer
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.state import token_backend
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
-from rest_framework_simplejwt.tokens import RefreshToken
+from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
+from rest_framework_simplejwt.utils import datetime_from_epoch, get_md5_hash_password
 
+from apps.api import throttling
 from apps.api.client_ip import client_ip
-from apps.api.errors import Conflict, ValidationFailed
+from apps.api.errors import Conflict, Unavailable, ValidationFailed
 from apps.api.middleware import current_request_id
+from apps.api.throttling import Limit
 from apps.tenants.services import tenant_create_personal
 
-from .authentication import key_digest
-from .models import ApiKey, AuditLog, User
+from .authentication import FAMILY_CLAIM, key_digest, token_family_id
+from .models import ApiKey, AuditLog, TokenFamily, User
 
 BAD_CREDENTIALS = "No active account found with the given credentials."
 
@@ -117,89 +122,186 @@ def user_register(*, email: str, password: str, full_name: str = "") -> User:
     return user
 
 
-def credentials_check(*, request, email: str, password: str) -> User | None:
-    """The active user with these credentials, or None; unknown email and wrong password look the same.
-
-    Both outcomes are audited; a failure records the email that was tried (never the password).
+class SignInRefused(PermissionDenied):
+    """Sign-in attempts for this email or address are over their limit, or cannot be counted: refused whatever
+    the password. A Django PermissionDenied, so `django.contrib.auth.authenticate` (the session logins of the
+    admin and the browsable API) turns it into an ordinary failed login; the token endpoint answers 429 or 503.
     """
-    user = authenticate(request, email=email.lower(), password=password)
+
+    def __init__(self, refusal: APIException):
+        super().__init__(str(refusal.detail))
+        self.refusal = refusal
+
+
+def credentials_check(*, request, email: str, password: str) -> User | None:
+    """The sign-in service: the active user with these credentials, or None. Every way to present a password
+    comes here (the token endpoint directly, session logins through `backends.SignInBackend`).
+
+    Each attempt is counted per email and per client address whatever its outcome, so past a limit even the
+    right password is refused (SignInRefused). Unknown email and wrong password look the same. Both outcomes
+    are audited; a failure records the email that was tried (never the password).
+    """
+    email = (email or "").strip().lower()
+    if request is not None:
+        _sign_in_attempt_count(request, email)
+    user = ModelBackend().authenticate(request, username=email, password=password)
     if user is None:
-        audit_record(AuditLog.Event.LOGIN_FAILED, request=request, email=email.lower())
+        audit_record(AuditLog.Event.LOGIN_FAILED, request=request, email=email)
     else:
         audit_record(AuditLog.Event.LOGIN_SUCCEEDED, request=request, actor=user)
     return user
 
 
+def _sign_in_attempt_count(request, email: str) -> None:
+    """Count one attempt against the per-email and per-address limits; SignInRefused past either."""
+    rates = settings.TESSERA_ACCOUNTS
+    limits = [Limit("login:email", f"email:{email}", rates["LOGIN_RATE_PER_EMAIL"]),
+              Limit("login:ip", f"ip:{client_ip(request)}", rates["LOGIN_RATE_PER_IP"])]
+    for limit in limits:
+        if not limit.rate:
+            continue
+        try:
+            usage = throttling.count(request, limit, fail_closed=True)
+        except Unavailable as refusal:
+            raise SignInRefused(refusal) from None
+        if usage["should_limit"]:
+            security_event_record(AuditLog.Event.THROTTLED, request, {"limit": limit.group, "email": email})
+            raise SignInRefused(Throttled(wait=max(usage["time_left"], 1))) from None
+
+
 def token_pair_issue(user: User) -> dict:
-    """A fresh refresh token (recorded, so it can be blacklisted) and its access token."""
-    refresh = RefreshToken.for_user(user)
+    """A new sign-in: a token family, its first refresh token (recorded, so it can be blacklisted), an access token."""
+    family = TokenFamily.objects.create(user=user)
+    refresh = _refresh_token_issue(user, family_id=family.pk)
     User.objects.filter(pk=user.pk).update(last_login=timezone.now())
+    return _token_pair(refresh)
+
+
+def _refresh_token_issue(user: User, *, family_id) -> RefreshToken:
+    """A fresh refresh token of `user` in `family_id`, recorded as outstanding. Its access tokens copy its claims
+    (the user, the password digest that CHECK_REVOKE_TOKEN compares, the family)."""
+    refresh = RefreshToken()
+    refresh[jwt_settings.USER_ID_CLAIM] = str(user.pk)
+    if jwt_settings.CHECK_REVOKE_TOKEN:
+        refresh[jwt_settings.REVOKE_TOKEN_CLAIM] = get_md5_hash_password(user.password)
+    refresh[FAMILY_CLAIM] = str(family_id)
+    OutstandingToken.objects.create(user=user, jti=refresh[jwt_settings.JTI_CLAIM], token=str(refresh),
+                                    created_at=refresh.current_time, expires_at=datetime_from_epoch(refresh["exp"]))
+    return refresh
+
+
+def _token_pair(refresh: RefreshToken) -> dict:
     return {"access": str(refresh.access_token), "refresh": str(refresh), "token_type": "bearer",
             "expires_in": int(jwt_settings.ACCESS_TOKEN_LIFETIME.total_seconds())}
 
 
 def token_refresh(refresh: str, *, request=None) -> dict:
-    """Rotate: a new pair for a live refresh token, which is blacklisted so its reuse is refused.
+    """Rotate: a new pair of the same sign-in for a live refresh token, which is blacklisted.
 
-    A reused (blacklisted) token is audited as `refresh_reused`: after rotation only a copy can be
-    replayed, so it means a stolen token or a client that lost the new one.
+    Atomic: the token's outstanding row is locked, so of concurrent uses of one token exactly one wins. Any
+    other use of a rotated token is reuse, which only a copy can do (a stolen token, or a client racing
+    itself): it is audited as `refresh_reused` and ends the whole sign-in, every refresh token rotated from
+    the same login and their access tokens, as the OAuth 2.0 Security BCP advises.
     """
-    serializer = TokenRefreshSerializer(data={"refresh": refresh})
+    payload = _genuine_refresh_payload(refresh)
+    family_id = token_family_id(payload)
+    with transaction.atomic():
+        outstanding = (OutstandingToken.objects.select_for_update(of=("self",)).select_related("user")
+                       .filter(jti=payload.get(jwt_settings.JTI_CLAIM)).first())
+        family = TokenFamily.objects.filter(pk=family_id).first() if outstanding is not None else None
+        if family is None or family.revoked_at is not None or outstanding.user_id != family.user_id:
+            outcome = "invalid"
+        elif BlacklistedToken.objects.filter(token=outstanding).exists():
+            family.revoked_at = timezone.now()
+            family.save(update_fields=["revoked_at"])
+            outcome = "reused"
+        elif not outstanding.user.is_active:
+            outcome = "inactive"
+        else:
+            BlacklistedToken.objects.create(token=outstanding)
+            return _token_pair(_refresh_token_issue(outstanding.user, family_id=family.pk))
+    if outcome == "reused":
+        audit_record(AuditLog.Event.REFRESH_REUSED, request=request, actor=outstanding.user)
+    if outcome == "inactive":
+        raise AuthenticationFailed("No active account found for the given token.", code="no_active_account")
+    raise TokenError("Token is blacklisted" if outcome == "reused" else "Token is invalid or expired")
+
+
+def _genuine_refresh_payload(refresh: str) -> dict:
+    """The payload of a refresh token signed by us and unexpired (whether or not blacklisted), else TokenError."""
     try:
-        serializer.is_valid(raise_exception=True)
-    except TokenError:
-        _audit_if_reused(refresh, request=request)
-        raise
-    return {**serializer.validated_data, "token_type": "bearer",
-            "expires_in": int(jwt_settings.ACCESS_TOKEN_LIFETIME.total_seconds())}
+        payload = token_backend.decode(refresh, verify=True)
+    except TokenBackendError:
+        raise TokenError("Token is invalid or expired") from None
+    if payload.get(jwt_settings.TOKEN_TYPE_CLAIM) != RefreshToken.token_type:
+        raise TokenError("Token has wrong type")
+    return payload
 
 
 def token_revoke(refresh: str, *, request=None) -> None:
-    """Logout: blacklist this refresh token (audited, with the token's user as the actor)."""
+    """Logout: end the sign-in of this refresh token (its family: every refresh token rotated from the same login
+    and their access tokens), and the sign-in of the access token that made the request, if one did. Audited,
+    with the token's user as the actor. A rotated token is reuse, handled as `token_refresh` handles it."""
     try:
         token = RefreshToken(refresh)
     except TokenError:
-        _audit_if_reused(refresh, request=request)
+        _revoke_if_reused(refresh, request=request)
         raise
     token.blacklist()
+    families = {token_family_id(token)}
+    if request is not None and isinstance(request.auth, AccessToken):
+        families.add(token_family_id(request.auth))
+    TokenFamily.objects.filter(pk__in=families - {None}, revoked_at__isnull=True).update(revoked_at=timezone.now())
     user_id = token.payload.get(jwt_settings.USER_ID_CLAIM)
     audit_record(AuditLog.Event.LOGOUT, request=request, actor=User.objects.filter(pk=user_id).first())
 
 
-def _audit_if_reused(refresh: str, *, request) -> None:
-    """Record `refresh_reused` when `refresh` is genuine (signed by us, unexpired) but already blacklisted."""
+def _revoke_if_reused(refresh: str, *, request) -> None:
+    """When `refresh` is genuine (signed by us, unexpired) but already blacklisted, end its sign-in and record
+    `refresh_reused`."""
     try:
-        payload = token_backend.decode(refresh, verify=True)
-    except TokenBackendError:
+        payload = _genuine_refresh_payload(refresh)
+    except TokenError:
         return  # forged, malformed or expired: an invalid token, not a reuse
     blacklisted = BlacklistedToken.objects.select_related("token__user").filter(
         token__jti=payload.get(jwt_settings.JTI_CLAIM)).first()
     if blacklisted is not None:
+        TokenFamily.objects.filter(pk=token_family_id(payload), revoked_at__isnull=True).update(
+            revoked_at=timezone.now())
         audit_record(AuditLog.Event.REFRESH_REUSED, request=request, actor=blacklisted.token.user)
 
 
-def tokens_revoke_all(user: User) -> None:
-    """Blacklist every refresh token `user` holds (access tokens die through the revoke claim or is_active)."""
+def credentials_revoke_all(user: User, *, revoked_by: User | None = None, request=None) -> None:
+    """End every credential `user` holds: every sign-in (so every refresh and access token) and every API key.
+
+    Nothing here is undone by reactivating the user: the families, blacklist entries and keys stay revoked,
+    so only credentials issued afterwards work.
+    """
+    TokenFamily.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
     outstanding = OutstandingToken.objects.filter(user=user, blacklistedtoken__isnull=True)
     BlacklistedToken.objects.bulk_create([BlacklistedToken(token=token) for token in outstanding],
                                          ignore_conflicts=True)
+    for key in user.api_keys.filter(revoked_at__isnull=True):
+        api_key_revoke(key, revoked_by=revoked_by or user, request=request)
 
 
 @transaction.atomic
 def password_change(*, user: User, old_password: str, new_password: str, request=None) -> None:
-    """Set a new password and end every session: refresh tokens are blacklisted, access tokens stop matching."""
+    """Set a new password and end every credential issued before it: every sign-in's refresh and access tokens,
+    and every API key (a password is changed because it leaked; whatever it let someone create must die too)."""
     if not user.check_password(old_password):
         raise ValidationFailed("The current password is wrong.", details={"old_password": ["Wrong password."]})
     _validate_password(new_password, user=user, field="new_password")
     user.set_password(new_password)
     user.save(update_fields=["password"])
-    tokens_revoke_all(user)
+    credentials_revoke_all(user, request=request)
     audit_record(AuditLog.Event.PASSWORD_CHANGED, request=request, actor=user)
 
 
 @transaction.atomic
 def user_update(*, user: User, changed_by: User, request=None, **fields) -> User:
-    """Profile changes, and for platform admins role and activation. Deactivation ends every session at once.
+    """Profile changes, and for platform admins role and activation. Deactivation ends every credential at once
+    (tokens and API keys), for good: reactivation revives none of them.
 
     Role changes and deactivations are audited with `changed_by` as the actor.
     """
@@ -210,7 +312,7 @@ def user_update(*, user: User, changed_by: User, request=None, **fields) -> User
         setattr(user, name, value)
     user.save(update_fields=list(fields))
     if fields.get("is_active") is False:
-        tokens_revoke_all(user)
+        credentials_revoke_all(user, revoked_by=changed_by, request=request)
     user_changes_audit(user=user, changed_by=changed_by, old_role=old_role, was_active=was_active, request=request)
     return user
 

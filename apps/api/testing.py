@@ -1,6 +1,5 @@
 """Test helpers: an API client that acts as a user in a tenant, and a fresh ResourceSite for generator tests."""
 from rest_framework.test import APIClient
-from rest_framework_simplejwt.tokens import RefreshToken
 
 from .sites import ResourceSite
 
@@ -13,7 +12,9 @@ class TenantAPIClient(APIClient):
         self.tenant_header = str(tenant.pk) if tenant is not None else None
 
     def as_user(self, user) -> "TenantAPIClient":
-        self.credentials(HTTP_AUTHORIZATION=f"Bearer {RefreshToken.for_user(user).access_token}")
+        from apps.accounts.services import token_pair_issue  # a real sign-in, so its token family is live
+
+        self.credentials(HTTP_AUTHORIZATION=f"Bearer {token_pair_issue(user)['access']}")
         return self
 
     def with_api_key(self, secret: str) -> "TenantAPIClient":

@@ -3,7 +3,8 @@
 A request is counted against every limit that applies to it, and refused (429) by the first one it
 exceeds: anonymous traffic per client address; authenticated traffic per user or API key; the
 resource's own rates (for the whole resource, or per action); the tenant's rate; and whatever extra
-limits a view declares (the login view limits attempts per email and per address). When the cache is
+limits a view declares. Sign-in attempts per email and per address are counted by the sign-in service
+(accounts.services.credentials_check) with `count`, so every way to present a password meets them. When the cache is
 unreachable, views that authenticate fail closed (503); every other view fails open and logs it.
 """
 import logging
@@ -72,12 +73,17 @@ class RateLimitThrottle(BaseThrottle):
 
     @staticmethod
     def _count(request, limit: Limit, *, fail_closed: bool):
-        try:
-            return get_usage(request, group=limit.group, key=lambda group, request: limit.who, rate=limit.rate,
-                             increment=True)
-        except Exception:  # the cache backend's own connection errors; redis-py and others differ
-            logger.error("Rate limit store unreachable; %s", "refusing" if fail_closed else "allowing",
-                         exc_info=True)
-            if fail_closed:
-                raise Unavailable("Rate limiting is unavailable, so sign-in is paused. Try again shortly.") from None
-            return None
+        return count(request, limit, fail_closed=fail_closed)
+
+
+def count(request, limit: Limit, *, fail_closed: bool) -> dict | None:
+    """Count `request` against `limit`: django-ratelimit's usage dict, or None when the store is down and
+    `fail_closed` is False (with it, Unavailable). Also the sign-in service's counter (accounts.services)."""
+    try:
+        return get_usage(request, group=limit.group, key=lambda group, request: limit.who, rate=limit.rate,
+                         increment=True)
+    except Exception:  # the cache backend's own connection errors; redis-py and others differ
+        logger.error("Rate limit store unreachable; %s", "refusing" if fail_closed else "allowing", exc_info=True)
+        if fail_closed:
+            raise Unavailable("Rate limiting is unavailable, so sign-in is paused. Try again shortly.") from None
+        return None

@@ -254,7 +254,6 @@ def test_no_password_token_or_key_appears_in_an_audit_row_or_a_log_line(caplog, 
         anon_client.post(TOKEN_URL, {"email": user.email, "password": "a-wrong-password-42"})
         tokens = anon_client.post(TOKEN_URL, {"email": user.email, "password": PASSWORD}).json()
         rotated = anon_client.post(REFRESH_URL, {"refresh": tokens["refresh"]}).json()
-        anon_client.post(REFRESH_URL, {"refresh": tokens["refresh"]})  # reuse
         bearer = TenantAPIClient()
         bearer.credentials(HTTP_AUTHORIZATION=f"Bearer {rotated['access']}")
         secret = bearer.post("/api/v1/auth/api-keys", {"name": "ci", "scopes": ["tasks:read"]}).json()["key"]
@@ -263,6 +262,7 @@ def test_no_password_token_or_key_appears_in_an_audit_row_or_a_log_line(caplog, 
         bearer.delete(f"/api/v1/auth/api-keys/{key_id}/")
         bearer.post("/api/v1/auth/password", {"old_password": PASSWORD, "new_password": NEW_PASSWORD})
         anon_client.post("/api/v1/auth/logout", {"refresh": rotated["refresh"]})
+        anon_client.post(REFRESH_URL, {"refresh": tokens["refresh"]})  # reuse, last: it ends the whole sign-in
         audit_record(AuditLog.Event.LOGIN_FAILED, email="x@example.com", password=PASSWORD, api_token=secret)
 
     secrets = [PASSWORD, NEW_PASSWORD, "a-wrong-password-42", tokens["access"], tokens["refresh"],

@@ -3,8 +3,8 @@ import time
 
 import pytest
 from django.conf import settings as django_settings
-from rest_framework_simplejwt.tokens import RefreshToken
 
+from apps.accounts.services import token_pair_issue
 from tests.servers import TcpRelay
 
 pytestmark = pytest.mark.django_db
@@ -130,7 +130,7 @@ def test_metrics_add_up_across_server_processes(start_server, admin_user):
 
 
 def test_a_platform_admin_token_reads_metrics_too(admin_user, anon_client):
-    token = RefreshToken.for_user(admin_user).access_token
+    token = token_pair_issue(admin_user)["access"]
 
     response = anon_client.get("/metrics", HTTP_AUTHORIZATION=f"Bearer {token}")
 

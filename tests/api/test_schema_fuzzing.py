@@ -21,10 +21,9 @@ from django.core import signals
 from django.core.cache import cache
 from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections, transaction
-from rest_framework_simplejwt.tokens import RefreshToken
 
 from apps.accounts.scopes import role_scopes
-from apps.accounts.services import api_key_create
+from apps.accounts.services import api_key_create, token_pair_issue
 from apps.tasks.models import Task
 from tests.testapp.models import Note
 
@@ -90,7 +89,7 @@ def _config(persona, seeded) -> dict:
         **({"seed": SEED} if RANDOMIZED else {}),
         "generation": generation,
         "checks": {"enabled": False, **{name: {"enabled": True} for name in CHECKS}},
-        "auth": {"openapi": {"bearerToken": {"bearer": str(RefreshToken.for_user(persona).access_token)}}},
+        "auth": {"openapi": {"bearerToken": {"bearer": token_pair_issue(persona)["access"]}}},
         "dictionaries": {name: {"values": ids} for name, ids in row_ids.items()},
         # Most requests act in the seeded tenant, so they reach the views; the rest fuzz the header itself.
         "parameters": {"header.X-Tenant-ID": {"dictionary": "tenants", "probability": 0.9}},

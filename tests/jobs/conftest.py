@@ -9,8 +9,8 @@ import time
 
 import pytest
 from channels.testing import WebsocketCommunicator
-from rest_framework_simplejwt.tokens import RefreshToken
 
+from apps.accounts.services import token_pair_issue
 from apps.jobs.models import Job
 from tests.workers import STALE_AFTER_SECONDS, job_in, wait_for  # noqa: F401 (the jobs tests import them from here)
 
@@ -24,7 +24,7 @@ def run_to_the_end(client, job_type: str, params: dict, *, timeout: float = 15) 
 
 
 def access_token(user) -> str:
-    return str(RefreshToken.for_user(user).access_token)
+    return token_pair_issue(user)["access"]
 
 
 class Socket:
