@@ -1,6 +1,7 @@
 """`ResourceViewSet`, the one hand-written base every generated viewset subclasses, and `ApiView` for hand-written routes."""
 from collections.abc import Mapping
 from functools import lru_cache
+from typing import NamedTuple
 
 from django.utils.module_loading import import_string
 from django_filters.rest_framework import DjangoFilterBackend
@@ -11,6 +12,7 @@ from rest_framework.views import APIView
 from rest_framework.viewsets import GenericViewSet
 
 from .conf import api_settings
+from .errors import DomainError
 from .ordering import ResourceOrderingFilter
 from .pagination import ResourcePagination
 from .permissions import Access, HasScope
@@ -23,12 +25,36 @@ def bind_tenant_and_scopes(request):
 
     Runs after authentication and before permission checks: with JWT and API keys the user is only
     known inside DRF, not in middleware. A tenant the user may not enter is a 403 from the resolver.
+
+    The outcome, refusal included, is resolved once per HTTP request and kept on the Django request:
+    the browsable API checks permissions again on clones of the DRF request to draw its forms, and a
+    second resolution would audit a cross-tenant attempt a second time.
     """
+    outcome = getattr(request._request, "tenant_resolution", None)
+    if outcome is None:
+        outcome = request._request.tenant_resolution = _resolve_tenant_and_scopes(request)
+    if isinstance(outcome, Exception):
+        raise outcome
+    request.tenant = request._request.tenant = outcome.tenant
+    request.tenant_role = outcome.role
+    request.scopes = outcome.scopes
+
+
+class TenantResolution(NamedTuple):
+    tenant: object
+    role: str | None
+    scopes: frozenset[str]
+
+
+def _resolve_tenant_and_scopes(request) -> TenantResolution | DomainError:
     tenant_resolver, scope_resolver = _resolvers(api_settings.TENANT_RESOLVER, api_settings.SCOPE_RESOLVER)
-    tenant, role = tenant_resolver(request) if tenant_resolver else (None, None)
-    request.tenant = request._request.tenant = tenant
-    request.tenant_role = role
-    request.scopes = scope_resolver(request) if scope_resolver else frozenset()
+    try:
+        tenant, role = tenant_resolver(request) if tenant_resolver else (None, None)
+    except DomainError as refusal:
+        return refusal
+    # The scope resolver reads the role the tenant resolver found.
+    request.tenant, request.tenant_role = tenant, role
+    return TenantResolution(tenant, role, scope_resolver(request) if scope_resolver else frozenset())
 
 
 @lru_cache(maxsize=8)
