@@ -6,11 +6,11 @@ from django.conf import settings
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import AuthenticationFailed
-from rest_framework.parsers import FormParser, JSONParser
 from rest_framework.response import Response
 
 from apps import api
 from apps.api.client_ip import client_ip
+from apps.api.parsers import FormParser, JSONParser
 from apps.api.scoping import require_tenant
 from apps.api.throttling import Limit
 from apps.api.viewsets import ApiView
