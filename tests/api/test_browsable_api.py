@@ -6,6 +6,7 @@ treat our own refusals as refusals (not crash the page) and must not record a se
 import pytest
 
 from apps.accounts.models import AuditLog
+from apps.tenants.selectors import tenant_for_request
 from tests.conftest import client_for
 
 pytestmark = pytest.mark.django_db
@@ -15,6 +16,23 @@ HTML = {"HTTP_ACCEPT": "text/html"}
 
 def cross_tenant_attempts():
     return AuditLog.objects.filter(event=AuditLog.Event.CROSS_TENANT_ATTEMPT)
+
+
+resolutions = []
+
+
+def counting_tenant_resolver(request):
+    """The project's tenant resolver, counting its calls (installed through TESSERA_API["TENANT_RESOLVER"])."""
+    resolutions.append(request.path)
+    return tenant_for_request(request)
+
+
+@pytest.fixture
+def count_resolutions(settings):
+    settings.TESSERA_API = {**settings.TESSERA_API,
+                            "TENANT_RESOLVER": f"{__name__}.counting_tenant_resolver"}
+    resolutions.clear()
+    return resolutions
 
 
 @pytest.mark.parametrize("path", ["/api/v1/tasks/", "/api/v1/notes/", "/api/v1/jobs/", "/api/v1/auth/me"])
@@ -45,6 +63,16 @@ def test_a_cross_tenant_attempt_is_audited_once_whatever_renders_the_answer(user
     client.get("/api/v1/tasks/", HTTP_ACCEPT=accept)
 
     assert cross_tenant_attempts().count() == 1
+
+
+@pytest.mark.parametrize("member", [True, False], ids=["member", "foreign tenant"])
+def test_the_tenant_is_resolved_once_per_request_however_many_forms_the_page_draws(
+        count_resolutions, user, tenant, other_tenant, member):
+    client = client_for(user, tenant if member else other_tenant)
+
+    client.get("/api/v1/tasks/", **HTML)
+
+    assert count_resolutions == ["/api/v1/tasks/"]
 
 
 def test_a_user_without_any_tenant_gets_the_403_page_not_a_crash(admin_user):
