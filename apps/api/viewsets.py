@@ -17,6 +17,7 @@ from .ordering import ResourceOrderingFilter
 from .pagination import ResourcePagination
 from .permissions import Access, HasScope
 from .scoping import require_tenant, scope_queryset
+from .serializers import refuse_null_characters
 from .throttling import RateLimitThrottle
 
 
@@ -144,6 +145,7 @@ class ApiView(TenantContextMixin, APIView):
         """The request body validated by `serializer_class` (a 400 with field errors when it does not fit)."""
         serializer = serializer_class(data=self.request.data, context={"request": self.request})
         serializer.is_valid(raise_exception=True)
+        refuse_null_characters(serializer.validated_data)
         return serializer.validated_data
 
 
@@ -198,10 +200,13 @@ class ResourceViewSet(TenantContextMixin, GenericViewSet):
             return queryset
         return super().filter_queryset(queryset)
 
+    # Here rather than in the generated serializer, so a resource's own `serializer_class` is covered too.
     def perform_create(self, serializer):
+        refuse_null_characters(serializer.validated_data)
         serializer.instance = self.resource.perform_create(self.request, serializer.validated_data)
 
     def perform_update(self, serializer):
+        refuse_null_characters(serializer.validated_data)
         serializer.instance = self.resource.perform_update(self.request, serializer.instance,
                                                            serializer.validated_data)
 

@@ -11,6 +11,7 @@ from rest_framework.utils.encoders import JSONEncoder
 
 from apps.api.errors import Conflict, PermissionDenied, Unavailable, ValidationFailed
 from apps.api.middleware import current_request_id
+from apps.api.serializers import NULL_CHARACTER_MESSAGE, null_character_paths
 from apps.tenants.models import Tenant
 
 from . import events
@@ -55,6 +56,10 @@ def validated_params(job_type, params) -> dict:
     if not serializer.is_valid():
         details = serializer.errors if isinstance(params, dict) else {"non_field_errors": ["Must be an object."]}
         raise ValidationFailed("The params do not fit this job type.", details={"params": details})
+    nul_paths = null_character_paths(serializer.validated_data, "params")
+    if nul_paths:  # jsonb refuses NUL: the job row could not be written
+        raise ValidationFailed("The params do not fit this job type.",
+                               details={path: [NULL_CHARACTER_MESSAGE] for path in nul_paths})
     return dict(serializer.validated_data)
 
 
