@@ -3,10 +3,10 @@ trail (generated)."""
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import AuthenticationFailed
-from rest_framework.parsers import FormParser, JSONParser
 from rest_framework.response import Response
 
 from apps import api
+from apps.api.parsers import FormParser, JSONParser
 from apps.api.scoping import require_tenant
 from apps.api.viewsets import ApiView
 from apps.tenants.models import Tenant

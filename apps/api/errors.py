@@ -1,5 +1,6 @@
 """Domain errors that services raise, each carrying its API.md envelope code and HTTP status."""
 from rest_framework import status
+from rest_framework.exceptions import APIException
 
 #: The envelope codes of API.md, in one place.
 VALIDATION_ERROR = "validation_error"
@@ -19,8 +20,13 @@ SERVER_ERROR = "server_error"
 UNAVAILABLE = "unavailable"
 
 
-class DomainError(Exception):
-    """A business rule said no. Services raise it; the exception handler renders the envelope."""
+class DomainError(APIException):
+    """A business rule said no. Services raise it; the exception handler renders the envelope.
+
+    It is a DRF `APIException` so that DRF's own code treats it as a refusal: the browsable API re-runs
+    the permission checks to decide which forms to draw and only catches `APIException`; anything else
+    raised there (a tenant refusal) turned a 403 page into a 500.
+    """
 
     status_code = status.HTTP_400_BAD_REQUEST
     code = VALIDATION_ERROR
@@ -32,7 +38,7 @@ class DomainError(Exception):
         #: The raiser already recorded a more specific security event (a cross-tenant attempt), so the
         #: exception handler does not report this refusal a second time as a generic one.
         self.reported = reported
-        super().__init__(self.message)
+        super().__init__(self.message, code=self.code)
 
 
 class ValidationFailed(DomainError):

@@ -15,7 +15,7 @@ from rest_framework.response import Response
 
 from .filtering import ResourceFilterSet
 from .resources import Admin
-from .serializers import ResourceSerializer
+from .serializers import ResourceSerializer, refuse_null_characters
 from .viewsets import OPERATION_MIXINS, ResourceViewSet
 
 
@@ -98,6 +98,7 @@ def build_action(resource, name: str, spec, serializer_class):
             source = request.query_params if request.method == "GET" else request.data
             serializer = input_class(data=source, context=self.get_serializer_context())
             serializer.is_valid(raise_exception=True)
+            refuse_null_characters(serializer.validated_data)
             arguments["data"] = serializer.validated_data
         arguments.update({key: value for key, value in kwargs.items() if key in wants})
         result = method(request, **arguments)

@@ -5,8 +5,11 @@ so three are removed here, with identical output: the model introspection runs o
 serializer gets a deep copy of the fields, as Django forms do with `base_fields`); the readable fields
 are listed once per serializer instead of once per row; and timestamps are rendered as UTC directly
 (API.md fixes UTC), skipping DRF's per-value time-zone lookup.
+
+It also holds `refuse_null_characters`, which the viewsets and action handlers apply to every validated input.
 """
 import copy
+from collections.abc import Mapping
 from datetime import timezone
 
 from django.db import models
@@ -43,3 +46,37 @@ class ResourceSerializer(serializers.ModelSerializer):
     @cached_property
     def _readable_fields(self):
         return [field for field in self.fields.values() if not field.write_only]
+
+
+NULL_CHARACTER = "\x00"
+NULL_CHARACTER_MESSAGE = "Null characters are not allowed."
+
+
+def null_character_paths(value, path: str = "") -> list[str]:
+    """Dotted paths (`params.extra`, `items.0.name`) of the strings inside `value`, keys included, that hold NUL."""
+    if isinstance(value, str):
+        return [path] if NULL_CHARACTER in value else []
+    found = []
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            name = str(key).replace(NULL_CHARACTER, "\\u0000")
+            child = f"{path}.{name}" if path else name
+            if NULL_CHARACTER in str(key):
+                found.append(child)
+            found += null_character_paths(item, child)
+    elif isinstance(value, (list, tuple)):
+        for index, item in enumerate(value):
+            found += null_character_paths(item, f"{path}.{index}")
+    return found
+
+
+def refuse_null_characters(validated_data: Mapping) -> None:
+    """A 400 naming each field that holds a NUL anywhere, however deep: PostgreSQL refuses NUL in text and
+    in jsonb, so such a value would otherwise end as a 500 when it is written or queried.
+
+    DRF's CharField already refuses NUL; this closes the rest, chiefly strings (and keys) nested inside
+    JSON and dict fields. Validated data is walked, so it covers every field type a serializer may hold.
+    """
+    paths = null_character_paths(validated_data)
+    if paths:
+        raise serializers.ValidationError({path: [NULL_CHARACTER_MESSAGE] for path in paths})

@@ -1,6 +1,7 @@
 """`ResourceViewSet`, the one hand-written base every generated viewset subclasses, and `ApiView` for hand-written routes."""
 from collections.abc import Mapping
 from functools import lru_cache
+from typing import NamedTuple
 
 from django.utils.module_loading import import_string
 from django_filters.rest_framework import DjangoFilterBackend
@@ -11,10 +12,12 @@ from rest_framework.views import APIView
 from rest_framework.viewsets import GenericViewSet
 
 from .conf import api_settings
+from .errors import DomainError
 from .ordering import ResourceOrderingFilter
 from .pagination import ResourcePagination
 from .permissions import Access, HasScope
 from .scoping import require_tenant, scope_queryset
+from .serializers import refuse_null_characters
 from .throttling import RateLimitThrottle
 
 
@@ -23,12 +26,36 @@ def bind_tenant_and_scopes(request):
 
     Runs after authentication and before permission checks: with JWT and API keys the user is only
     known inside DRF, not in middleware. A tenant the user may not enter is a 403 from the resolver.
+
+    The outcome, refusal included, is resolved once per HTTP request and kept on the Django request:
+    the browsable API checks permissions again on clones of the DRF request to draw its forms, and a
+    second resolution would audit a cross-tenant attempt a second time.
     """
+    outcome = getattr(request._request, "tenant_resolution", None)
+    if outcome is None:
+        outcome = request._request.tenant_resolution = _resolve_tenant_and_scopes(request)
+    if isinstance(outcome, Exception):
+        raise outcome
+    request.tenant = request._request.tenant = outcome.tenant
+    request.tenant_role = outcome.role
+    request.scopes = outcome.scopes
+
+
+class TenantResolution(NamedTuple):
+    tenant: object
+    role: str | None
+    scopes: frozenset[str]
+
+
+def _resolve_tenant_and_scopes(request) -> TenantResolution | DomainError:
     tenant_resolver, scope_resolver = _resolvers(api_settings.TENANT_RESOLVER, api_settings.SCOPE_RESOLVER)
-    tenant, role = tenant_resolver(request) if tenant_resolver else (None, None)
-    request.tenant = request._request.tenant = tenant
-    request.tenant_role = role
-    request.scopes = scope_resolver(request) if scope_resolver else frozenset()
+    try:
+        tenant, role = tenant_resolver(request) if tenant_resolver else (None, None)
+    except DomainError as refusal:
+        return refusal
+    # The scope resolver reads the role the tenant resolver found.
+    request.tenant, request.tenant_role = tenant, role
+    return TenantResolution(tenant, role, scope_resolver(request) if scope_resolver else frozenset())
 
 
 @lru_cache(maxsize=8)
@@ -118,6 +145,7 @@ class ApiView(TenantContextMixin, APIView):
         """The request body validated by `serializer_class` (a 400 with field errors when it does not fit)."""
         serializer = serializer_class(data=self.request.data, context={"request": self.request})
         serializer.is_valid(raise_exception=True)
+        refuse_null_characters(serializer.validated_data)
         return serializer.validated_data
 
 
@@ -172,10 +200,13 @@ class ResourceViewSet(TenantContextMixin, GenericViewSet):
             return queryset
         return super().filter_queryset(queryset)
 
+    # Here rather than in the generated serializer, so a resource's own `serializer_class` is covered too.
     def perform_create(self, serializer):
+        refuse_null_characters(serializer.validated_data)
         serializer.instance = self.resource.perform_create(self.request, serializer.validated_data)
 
     def perform_update(self, serializer):
+        refuse_null_characters(serializer.validated_data)
         serializer.instance = self.resource.perform_update(self.request, serializer.instance,
                                                            serializer.validated_data)
 

@@ -9,8 +9,9 @@ from django.utils import timezone
 from django_q.tasks import async_task
 from rest_framework.utils.encoders import JSONEncoder
 
-from apps.api.errors import Conflict, PermissionDenied, ValidationFailed
+from apps.api.errors import Conflict, PermissionDenied, Unavailable, ValidationFailed
 from apps.api.middleware import current_request_id
+from apps.api.serializers import NULL_CHARACTER_MESSAGE, null_character_paths
 from apps.tenants.models import Tenant
 
 from . import events
@@ -22,12 +23,15 @@ RUNNER = "apps.jobs.runner.run_job"
 logger = logging.getLogger("tessera.jobs")
 
 
-def _hand_to_queue(job_id: int) -> None:
+def _hand_to_queue(job_id: int, *, refuse_when_down: bool = False) -> None:
     """Give the job to django-q2 once the surrounding transaction commits, so a worker never sees a job that
     was rolled back or not yet written.
 
     A broker that cannot take it (Redis down) fails the job at once with the reason: otherwise it would stay
-    queued forever, holding one of its tenant's concurrent-job slots, while the request ended in a 500.
+    queued forever, holding one of its tenant's concurrent-job slots. With `refuse_when_down` the caller
+    (a request that would answer "queued") then gets `Unavailable`, a 503, raised out of the commit: the
+    failed row is already committed, so the answer and the row say the same thing. Background callers
+    (the reaper) leave it off, so one unreachable broker does not stop them.
     """
 
     def hand_over():
@@ -40,6 +44,9 @@ def _hand_to_queue(job_id: int) -> None:
                 if job is not None:
                     _finish(job, Job.Status.FAILED,
                             error=f"The job queue could not take it ({type(error).__name__}); retry it later.")
+            if refuse_when_down:
+                raise Unavailable(f"The job queue is unavailable, so job {job_id} was not queued; it is recorded "
+                                  "as failed. Retry it shortly.", details={"job_id": [str(job_id)]}) from None
 
     transaction.on_commit(hand_over)
 
@@ -49,12 +56,17 @@ def validated_params(job_type, params) -> dict:
     if not serializer.is_valid():
         details = serializer.errors if isinstance(params, dict) else {"non_field_errors": ["Must be an object."]}
         raise ValidationFailed("The params do not fit this job type.", details={"params": details})
+    nul_paths = null_character_paths(serializer.validated_data, "params")
+    if nul_paths:  # jsonb refuses NUL: the job row could not be written
+        raise ValidationFailed("The params do not fit this job type.",
+                               details={path: [NULL_CHARACTER_MESSAGE] for path in nul_paths})
     return dict(serializer.validated_data)
 
 
 @transaction.atomic
 def job_enqueue(type_name: str, params: dict, *, tenant, created_by, priority: int = 0) -> Job:
-    """Create a job and queue it. Raises 409 when the tenant already runs as many jobs as its limit allows.
+    """Create a job and queue it. Raises 409 when the tenant already runs as many jobs as its limit allows,
+    and 503 once committed when the queue cannot take it (the job is then recorded as failed).
 
     The tenant row is locked so concurrent requests count each other's jobs: the limit cannot be overshot.
     """
@@ -72,7 +84,7 @@ def job_enqueue(type_name: str, params: dict, *, tenant, created_by, priority: i
         tenant=tenant, created_by=created_by, type=type_name, params=_json_safe(clean), priority=priority,
         max_attempts=job_type.max_attempts, timeout_seconds=job_type.timeout, queued_at=timezone.now(),
         request_id=current_request_id())
-    _hand_to_queue(job.pk)
+    _hand_to_queue(job.pk, refuse_when_down=True)
     return job
 
 
@@ -123,7 +135,7 @@ def job_retry(job: Job, *, requested_by=None) -> Job:
                             "cancel_requested", "worker_pid", "queued_at", "started_at", "finished_at",
                             "heartbeat_at", "updated_at"])
     transaction.on_commit(lambda: events.publish(job))  # before the hand-off, so "queued" precedes "running"
-    _hand_to_queue(job.pk)
+    _hand_to_queue(job.pk, refuse_when_down=True)
     return job
 
 

@@ -6,6 +6,7 @@ import json
 from django.db import transaction
 
 from apps import api
+from apps.api.parsers import bounded_json_loads
 
 from .models import Task
 
@@ -38,7 +39,7 @@ def task_export(*, tenant, user, format: str, progress) -> tuple[bytes, dict]:
 def parse_rows(*, format: str, content: str) -> list:
     """The rows of an uploaded file; a file that is not CSV or JSON of objects raises ValueError."""
     if format == "json":
-        rows = json.loads(content)
+        rows = bounded_json_loads(content)
         if not isinstance(rows, list) or not all(isinstance(row, dict) for row in rows):
             raise ValueError("JSON imports must be a list of objects.")
         return rows

@@ -2,6 +2,7 @@
 from apps.accounts.models import AuditLog
 from apps.accounts.services import audit_record
 from apps.api.errors import PermissionDenied
+from apps.api.serializers import NULL_CHARACTER
 
 from .models import Invitation, Membership, Tenant
 
@@ -18,6 +19,8 @@ def tenant_for_request(request) -> tuple[Tenant | None, str | None]:
     """
     user = request.user
     wanted = request.headers.get("X-Tenant-ID", "").strip()
+    if NULL_CHARACTER in wanted:  # no tenant is named so, and PostgreSQL refuses NUL in a query
+        raise PermissionDenied(NOT_A_MEMBER)
     memberships = Membership.objects.select_related("tenant").filter(user=user, tenant__is_active=True)
     if not wanted:
         membership = memberships.first()

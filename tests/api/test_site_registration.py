@@ -201,7 +201,7 @@ def test_the_generated_viewset_carries_the_declared_actions():
 
     extra_actions = {action.__name__ for action in site.get_viewset(Note).get_extra_actions()}
 
-    assert extra_actions == {"pin", "bodies", "pinned"}
+    assert extra_actions == {"pin", "bodies", "pinned", "import_note"}
 
 
 def test_a_hand_written_serializer_class_replaces_the_generated_one():

@@ -77,3 +77,13 @@ def test_an_import_of_content_that_is_not_a_list_of_objects_writes_nothing(worke
     assert job.result["created"] == 0
     assert job.result["rejected"][0]["row"] is None
     assert not Task.objects.filter(user=user).exists()
+
+
+def test_an_import_of_deeply_nested_json_is_rejected_content_not_a_crash(workers, user, user_client):
+    content = "[" * 10_000 + "]" * 10_000
+
+    job = run_to_the_end(user_client, "tasks.import", {"format": "json", "content": content})
+
+    assert job.status == Job.Status.SUCCEEDED
+    assert job.result["created"] == 0
+    assert "nests deeper" in job.result["rejected"][0]["errors"]["content"][0]

@@ -289,11 +289,12 @@ def test_a_config_key_no_adapter_declares_is_400_naming_it(user_client, allowed,
     ({"source": {"type": "directory", "path": "in"}, "destination": {"type": "directory", "path": "out"},
       "notes": "kept raw"}, "config.notes"),
     ({"source": {"type": "directory", "path": "in", "note\u0000": "x"},
-      "destination": {"type": "directory", "path": "out"}}, "source.note\\u0000"),
+      "destination": {"type": "directory", "path": "out"}}, "config.source.note\\u0000"),
     ({"source": {"type": "directory", "path": "in"},
-      "destination": {"type": "directory", "path": "out\u0000"}}, "destination.path"),
+      "destination": {"type": "directory", "path": "out\u0000"}}, "config.destination.path"),
     ({"source": {"type": "postgresql", "host": "127.0.0.1", "database": "a\u0000b", "user": "u"},
-      "destination": {"type": "postgresql", "host": "127.0.0.1", "database": "c", "user": "u"}}, "source.database"),
+      "destination": {"type": "postgresql", "host": "127.0.0.1", "database": "c", "user": "u"}},
+     "config.source.database"),
 ])
 def test_a_preset_with_an_unknown_key_or_a_nul_is_400_naming_the_field(user_client, allowed, config, field):
     response = user_client.post("/api/v1/presets/", {"slug": "odd", "name": "Odd", "config": config}, format="json")

@@ -11,6 +11,10 @@ class SearchInput(serializers.Serializer):
     text = serializers.CharField(max_length=50)
 
 
+class NoteImportInput(serializers.Serializer):
+    note = serializers.JSONField(help_text='A note as another tool exports it: `{"body": ...}`.')
+
+
 class NoteBodySerializer(serializers.ModelSerializer):
     class Meta:
         model = Note
@@ -44,6 +48,12 @@ class NoteResource(api.Resource):
     def bodies(self, request, data):
         """Only the bodies of the notes that contain `text`."""
         return services.note_search(tenant=request.tenant, text=data["text"])
+
+    @api.action(detail=False, methods=["post"], url_path="import", scope="notes:write", input=NoteImportInput,
+                status=201)
+    def import_note(self, request, data):
+        """Create a note from its export by another tool (an action input holding JSON)."""
+        return services.note_import(tenant=request.tenant, author=request.user, exported=data["note"])
 
     @api.action(detail=False, url_path="pinned", scope="notes:read", output=Note, many=True)
     def pinned(self, request, queryset):

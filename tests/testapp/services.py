@@ -18,3 +18,8 @@ def note_pin(*, note: Note) -> Note:
 
 def note_search(*, tenant, text: str):
     return Note.objects.filter(tenant=tenant, body__icontains=text)
+
+
+def note_import(*, tenant, author, exported) -> Note:
+    body = exported.get("body") if isinstance(exported, dict) else None
+    return Note.objects.create(tenant=tenant, author=author, body=str(body or "")[:200])
