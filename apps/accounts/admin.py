@@ -2,9 +2,15 @@
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
 from . import services
 from .models import ApiKey, AuditLog, User
+
+# simplejwt's blacklist pages print every outstanding refresh token whole: live credentials have no place in the
+# console. Sign-ins are ended through a user's deactivation or password, which revoke them in the services.
+admin.site.unregister(OutstandingToken)
+admin.site.unregister(BlacklistedToken)
 
 
 class UserCreationForm(AdminUserCreationForm):

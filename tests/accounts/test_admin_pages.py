@@ -184,3 +184,15 @@ def test_the_admin_refuses_users_who_are_not_staff(user):
 
     assert response.status_code == 302
     assert "/admin/login/" in response["Location"]
+
+
+def test_no_admin_page_shows_a_refresh_token(console, user, anon_client):
+    """simplejwt's blacklist admin would list every outstanding refresh token in full: live credentials."""
+    signed_in = anon_client.post("/api/v1/auth/token", {"email": user.email, "password": PASSWORD}).json()
+    pages = ["/admin/"] + [f"/admin/token_blacklist/{model}/" for model in ("outstandingtoken", "blacklistedtoken")]
+
+    for page in pages:
+        response = console.get(page)
+        assert response.status_code in (200, 404), page
+        assert signed_in["refresh"].encode() not in response.content, page
+        assert b"token_blacklist" not in response.content, page
