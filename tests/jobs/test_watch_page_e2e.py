@@ -1,75 +1,24 @@
 """The watch page in a real browser: headless Chromium signs in, opens /jobs/{id}/watch and sees a probe job,
 run by a real worker cluster, reach 100% over the WebSocket of a real server.
 
-Chromium is Debian's package (`.ci/run` installs it when missing); Playwright drives it through
-`executable_path`, because Playwright's own browser download cannot work on machines without internet.
-Without Chromium the test is skipped on a developer's machine, and fails on CI, where it must run.
+How Chromium is launched, and when the test is skipped: tests/browsers.py.
 """
 import json
-import os
 import re
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from django.conf import settings
 
 from apps.jobs.models import Job
+from tests.browsers import chromium_page, require_browser
 from tests.conftest import PASSWORD
 
 from .conftest import access_token
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 SCREENSHOT = Path("/tmp/tessera-watch-page.png")
 PROBE = {"type": "jobs.probe", "params": {"seconds": 3, "steps": 5}}
 FINISH_TIMEOUT_MS = 30_000
-
-
-def require_browser():
-    """Chromium and Playwright, or a skip on a developer's machine and a loud failure on CI."""
-    missing = []
-    if not CHROMIUM.exists():
-        missing.append(f"{CHROMIUM} (Debian's chromium package)")
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        missing.append("the playwright package (requirements-dev.txt)")
-    if not missing:
-        return
-    reason = f"The watch-page browser test needs {' and '.join(missing)}."
-    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-        pytest.fail(f"{reason} CI must run it: .ci/run installs Chromium when apt is available.", pytrace=False)
-    pytest.skip(reason)
-
-
-class BrowserRecord:
-    """What a page did besides drawing: script errors, and the WebSockets it opened with the messages received."""
-
-    def __init__(self, page):
-        self.errors, self.socket_urls, self.messages = [], [], []
-        page.on("pageerror", lambda error: self.errors.append(str(error)))
-        page.on("websocket", self._follow)
-
-    def _follow(self, socket):
-        self.socket_urls.append(socket.url)
-        socket.on("framereceived", lambda payload: self.messages.append(json.loads(payload)))
-
-
-@contextmanager
-def chromium_page():
-    """A page of headless Debian Chromium, and its record. No ORM calls inside: Playwright's sync API runs an
-    event loop in this thread, and Django refuses to query from one."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 900, "height": 720})
-            yield page, BrowserRecord(page)
-        finally:
-            browser.close()
 
 
 def sign_in(page, *, email: str):
