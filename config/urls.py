@@ -12,6 +12,10 @@ from apps import api
 from apps.api import meta_views
 from apps.jobs.views import job_watch
 
+# The operator console's name, on every admin page and in its browser title.
+admin.site.site_header = admin.site.site_title = "Tessera operator console"
+admin.site.index_title = "Operations"
+
 urlpatterns = [
     path("", meta_views.IndexView.as_view(), name="index"),
     path("health", meta_views.HealthView.as_view(), name="health"),
