@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "rest_framework_simplejwt.token_blacklist",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "channels",
     "django_q",
     "apps.accounts",
@@ -287,6 +288,11 @@ SPECTACULAR_SETTINGS = {
         "MigrationLogLevelEnum": "apps.migrations_app.models.MigrationLog.Level",
     },
     "SWAGGER_UI_SETTINGS": {"persistAuthorization": True},
+    # The docs pages load pinned copies from drf-spectacular-sidecar through WhiteNoise, never a CDN, so they work
+    # offline and in air-gapped deployments; templates/drf_spectacular/redoc.html drops ReDoc's web fonts too.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums",
                              "apps.jobs.schema.add_job_params_components"],
 }

@@ -148,6 +148,7 @@ def build_viewset(resource, serializer_class, filterset_class) -> type[ResourceV
         "search_fields": list(resource.search),
         "ordering_fields": list(resource.ordering),
         "ordering": list(resource.default_ordering),
+        "lookup_value_regex": resource.lookup_value_regex,
         "queryset": resource.model._default_manager.none(),  # tells schema generation the model; never queried
         "__doc__": type(resource).__doc__,
         "__module__": type(resource).__module__,

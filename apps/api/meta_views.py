@@ -13,6 +13,7 @@ from rest_framework.settings import api_settings as drf_settings
 from django.views.defaults import page_not_found, server_error
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
+from rest_framework.exceptions import NotFound
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -116,6 +117,21 @@ class MetricsView(APIView):
     @extend_schema(exclude=True)  # Prometheus text, for scrapers; not part of the JSON API
     def get(self, request):
         return HttpResponse(render_metrics(), content_type=CONTENT_TYPE_LATEST)
+
+
+@extend_schema(exclude=True)
+class ApiNotFoundView(APIView):
+    """The last route under /api/: any path nothing else matched is the 404 envelope, whatever the method.
+
+    handler404 gives the same answer only with DEBUG off; under DEBUG (`make run`) Django would show its HTML
+    page, so API paths never reach it.
+    """
+
+    authentication_classes = []
+    permission_classes = [AllowAny]
+
+    def initial(self, request, *args, **kwargs):
+        raise NotFound()
 
 
 def _is_api(request) -> bool:

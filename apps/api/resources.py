@@ -63,6 +63,10 @@ class Resource:
     personal: bool = False
     #: A named visibility policy `fn(queryset, *, request)` replacing the tenant/owner filter (see scoping.py).
     visibility = None
+    #: How a detail URL names a row: `fn(value) -> filter kwargs`, with `lookup_value_regex` the URL part it
+    #: accepts; by default the numeric id. (Tenants take their id or slug, as X-Tenant-ID does.)
+    lookup = None
+    lookup_value_regex: str = "[0-9]+"
     #: Escape hatch: a hand-written serializer class to use instead of the generated one.
     serializer_class = None
     #: Options for the generated admin page; `False` skips the admin registration.

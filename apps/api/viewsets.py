@@ -7,6 +7,7 @@ from django.utils.module_loading import import_string
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import filters, mixins
 from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.generics import get_object_or_404
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.views import APIView
 from rest_framework.viewsets import GenericViewSet
@@ -192,6 +193,15 @@ class ResourceViewSet(TenantContextMixin, GenericViewSet):
     def get_queryset(self):
         queryset = self.resource.get_queryset(self.request)
         return scope_queryset(queryset, request=self.request, resource=self.resource)
+
+    def get_object(self):
+        """The row the detail URL names: by id, or through the resource's own `lookup` (still scoped)."""
+        if self.resource.lookup is None:
+            return super().get_object()
+        queryset = self.filter_queryset(self.get_queryset())
+        instance = get_object_or_404(queryset, **self.resource.lookup(self.kwargs[self.lookup_url_kwarg]))
+        self.check_object_permissions(self.request, instance)
+        return instance
 
     def filter_queryset(self, queryset):
         # Filters, search and ordering shape lists. A detail URL names one row, so unlike DRF's default they

@@ -145,3 +145,20 @@ class JobAdmin(admin.ModelAdmin):
         if succeeded:
             noun = "job" if succeeded == 1 else "jobs"
             self.message_user(request, f"{succeeded} {noun} {done}.", messages.SUCCESS)
+
+
+def hide_queue_internals():
+    """django-q2's own sections (successful, failed, queued and scheduled tasks) come off the console.
+
+    Operators follow, cancel and retry background work under Jobs, where every row carries its tenant, owner,
+    progress and log; the queue's rows repeat that work as pickled payloads without any of it, and deleting the
+    schedule there would silently stop the stale-job reaper. `manage.py shell` still reaches them.
+    """
+    from django_q.models import Failure, OrmQ, Schedule, Success
+
+    for model in (Schedule, Success, Failure, OrmQ):
+        if admin.site.is_registered(model):
+            admin.site.unregister(model)
+
+
+hide_queue_internals()

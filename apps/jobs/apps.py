@@ -26,6 +26,7 @@ class JobsConfig(AppConfig):
 
     name = "apps.jobs"
     label = "jobs"
+    verbose_name = "Jobs"
 
     def ready(self):
         from apps.api.metrics import register_collector

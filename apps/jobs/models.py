@@ -80,6 +80,9 @@ class JobLog(models.Model):
     message = models.CharField(max_length=500)
     created_at = models.DateTimeField(auto_now_add=True)
 
+    def __str__(self):
+        return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.level} {self.message}"
+
     class Meta:
         ordering = ["created_at", "pk"]
 
@@ -92,3 +95,6 @@ class JobFile(models.Model):
     content_type = models.CharField(max_length=100)
     content = models.BinaryField()
     created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return self.name

@@ -6,6 +6,7 @@ class MigrationsAppConfig(AppConfig):
 
     name = "apps.migrations_app"
     label = "migrations_app"
+    verbose_name = "Migrations"
 
     def ready(self):
         from apps.api.metrics import register_collector

@@ -78,6 +78,9 @@ class MigrationLog(models.Model):
     class Meta:
         ordering = ["created_at", "pk"]
 
+    def __str__(self):
+        return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.level} {self.message[:80]}"
+
 
 class Preset(models.Model):
     """A reusable migration config. Built-in presets have no tenant and are shipped as data."""

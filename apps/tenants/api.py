@@ -57,6 +57,8 @@ class TenantResource(api.Resource):
     ordering = ["name", "created_at"]
     default_ordering = ["name"]
     operations = ("list", "create", "retrieve", "update")
+    lookup = staticmethod(selectors.tenant_lookup)
+    lookup_value_regex = "[-a-zA-Z0-9_]+"  # an id or a slug
 
     def perform_create(self, request, data):
         return services.tenant_create(created_by=request.user, **data)

@@ -25,11 +25,11 @@ def tenant_for_request(request) -> tuple[Tenant | None, str | None]:
     if not wanted:
         membership = memberships.first()
         return (membership.tenant, membership.role) if membership else (None, None)
-    membership = memberships.filter(**_tenant_lookup(wanted, prefix="tenant__")).first()
+    membership = memberships.filter(**tenant_lookup(wanted, prefix="tenant__")).first()
     if membership is not None:
         return membership.tenant, membership.role
     if user.is_platform_admin:
-        tenant = Tenant.objects.filter(is_active=True, **_tenant_lookup(wanted)).first()
+        tenant = Tenant.objects.filter(is_active=True, **tenant_lookup(wanted)).first()
         if tenant is not None:
             return tenant, None
     raise _refusal(request, wanted)
@@ -41,7 +41,7 @@ def _refusal(request, wanted: str) -> PermissionDenied:
     The audit row names the tenant when it exists, so its owners learn who knocked; a member of a
     deactivated tenant is only refused (the exception handler records that as a plain permission_denied).
     """
-    target = Tenant.objects.filter(**_tenant_lookup(wanted)).first()
+    target = Tenant.objects.filter(**tenant_lookup(wanted)).first()
     if target is not None and target.memberships.filter(user=request.user).exists():
         return PermissionDenied(NOT_A_MEMBER)
     audit_record(AuditLog.Event.CROSS_TENANT_ATTEMPT, request=request, tenant=target,
@@ -49,7 +49,8 @@ def _refusal(request, wanted: str) -> PermissionDenied:
     return PermissionDenied(NOT_A_MEMBER, reported=True)
 
 
-def _tenant_lookup(wanted: str, *, prefix: str = "") -> dict:
+def tenant_lookup(wanted: str, *, prefix: str = "") -> dict:
+    """Filter kwargs naming a tenant by id or slug: X-Tenant-ID and the /tenants/{id}/ URLs read it alike."""
     # isdigit() alone also accepts characters such as "²" that int() refuses; a header must never cause a 500.
     is_id = wanted.isascii() and wanted.isdigit()
     return {f"{prefix}pk": int(wanted)} if is_id else {f"{prefix}slug": wanted}

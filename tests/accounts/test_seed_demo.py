@@ -5,6 +5,9 @@ import pytest
 from django.core.management import call_command
 
 from apps.accounts.models import User
+from apps.jobs.models import Job, JobLog
+from apps.migrations_app.models import MigrationLog, MigrationRun
+from apps.tasks.models import Task
 from apps.tenants.models import Membership, Tenant
 
 pytestmark = pytest.mark.django_db
@@ -35,3 +38,27 @@ def test_seeding_twice_changes_nothing_and_still_lets_the_demo_user_log_in(clien
     response = client.post("/api/v1/auth/token", {"email": "user@tessera.local", "password": "demo-user-password"},
                            content_type="application/json")
     assert response.status_code == 200
+
+
+def test_seeding_gives_the_demo_tenant_tasks_a_finished_job_and_a_finished_migration():
+    seed()
+
+    demo = Tenant.objects.get(slug="demo")
+    job = Job.objects.get(tenant=demo)
+    migration = MigrationRun.objects.get(tenant=demo)
+    assert Task.objects.filter(tenant=demo, user__email="user@tessera.local").count() == 3
+    assert (job.status, job.progress, job.logs.count()) == (Job.Status.SUCCEEDED, 100, 3)
+    assert job.started_at and job.finished_at
+    assert (migration.status, migration.progress) == (MigrationRun.Status.SUCCEEDED, 100)
+    assert migration.logs.exists()
+
+
+def test_seeding_twice_adds_no_duplicate_demo_rows():
+    seed()
+    counts = (Task.objects.count(), Job.objects.count(), JobLog.objects.count(), MigrationRun.objects.count(),
+              MigrationLog.objects.count())
+
+    seed()
+
+    assert (Task.objects.count(), Job.objects.count(), JobLog.objects.count(), MigrationRun.objects.count(),
+            MigrationLog.objects.count()) == counts

@@ -117,6 +117,24 @@ def test_an_unknown_api_path_is_a_json_404_not_html(user_client, path):
     assert error_of(response)["request_id"] == response["X-Request-ID"]
 
 
+@pytest.mark.parametrize("method", ["get", "post", "delete"])
+@pytest.mark.parametrize("path", ["/api/v1/nope/", "/api/v2/tasks", "/api/elsewhere"])
+def test_an_unknown_api_path_is_the_json_404_under_debug_too(user_client, settings, method, path):
+    """`make run` serves with DEBUG on, where Django would answer its HTML debug page instead of handler404."""
+    settings.DEBUG = True
+
+    response = getattr(user_client, method)(path)
+
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert error_of(response)["code"] == "not_found"
+
+
+@pytest.mark.parametrize("path", ["/api/schema", "/api/docs", "/api/redoc"])
+def test_the_docs_answer_without_their_trailing_slash(client, path):
+    assert client.get(path).status_code == 200
+
+
 def test_an_unknown_path_outside_the_api_keeps_djangos_html_404(client):
     response = client.get("/no-such-page")
 

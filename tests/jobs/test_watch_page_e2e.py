@@ -1,75 +1,26 @@
 """The watch page in a real browser: headless Chromium signs in, opens /jobs/{id}/watch and sees a probe job,
 run by a real worker cluster, reach 100% over the WebSocket of a real server.
 
-Chromium is Debian's package (`.ci/run` installs it when missing); Playwright drives it through
-`executable_path`, because Playwright's own browser download cannot work on machines without internet.
-Without Chromium the test is skipped on a developer's machine, and fails on CI, where it must run.
+How Chromium is launched, and when the test is skipped: tests/browsers.py.
 """
 import json
-import os
 import re
-from contextlib import contextmanager
+import threading
 from pathlib import Path
 
 import pytest
 from django.conf import settings
 
+from apps.jobs import runner
 from apps.jobs.models import Job
+from tests.browsers import chromium_page, require_browser
 from tests.conftest import PASSWORD
 
 from .conftest import access_token
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 SCREENSHOT = Path("/tmp/tessera-watch-page.png")
 PROBE = {"type": "jobs.probe", "params": {"seconds": 3, "steps": 5}}
 FINISH_TIMEOUT_MS = 30_000
-
-
-def require_browser():
-    """Chromium and Playwright, or a skip on a developer's machine and a loud failure on CI."""
-    missing = []
-    if not CHROMIUM.exists():
-        missing.append(f"{CHROMIUM} (Debian's chromium package)")
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        missing.append("the playwright package (requirements-dev.txt)")
-    if not missing:
-        return
-    reason = f"The watch-page browser test needs {' and '.join(missing)}."
-    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-        pytest.fail(f"{reason} CI must run it: .ci/run installs Chromium when apt is available.", pytrace=False)
-    pytest.skip(reason)
-
-
-class BrowserRecord:
-    """What a page did besides drawing: script errors, and the WebSockets it opened with the messages received."""
-
-    def __init__(self, page):
-        self.errors, self.socket_urls, self.messages = [], [], []
-        page.on("pageerror", lambda error: self.errors.append(str(error)))
-        page.on("websocket", self._follow)
-
-    def _follow(self, socket):
-        self.socket_urls.append(socket.url)
-        socket.on("framereceived", lambda payload: self.messages.append(json.loads(payload)))
-
-
-@contextmanager
-def chromium_page():
-    """A page of headless Debian Chromium, and its record. No ORM calls inside: Playwright's sync API runs an
-    event loop in this thread, and Django refuses to query from one."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 900, "height": 720})
-            yield page, BrowserRecord(page)
-        finally:
-            browser.close()
 
 
 def sign_in(page, *, email: str):
@@ -79,8 +30,11 @@ def sign_in(page, *, email: str):
     page.click("input[type=submit]")
 
 
-def assert_followed_to_success(record, socket_url: str):
-    assert record.socket_urls == [socket_url]
+def assert_followed_to_success(record, socket_url: str, *, page_loads: int = 1):
+    """`page_loads`: the admin page reloads once when the job leaves the status it was drawn with, and follows
+    the same socket again from the new page."""
+    assert record.socket_urls[0] == socket_url and set(record.socket_urls) == {socket_url}
+    assert len(record.socket_urls) <= page_loads
     assert record.messages[-1]["type"] == "job.finished"
     assert (record.messages[-1]["status"], record.messages[-1]["progress"]) == ("succeeded", 100)
     assert any(message["type"] == "job.progress" and 0 < message["progress"] < 100 for message in record.messages)
@@ -149,11 +103,55 @@ def test_the_admin_job_page_moves_its_bar_live_in_a_browser(server, admin_user, 
         job_id = start_probe_job(server, token=token, tenant_id=tenant.pk)
         page.goto(f"{server.url}/admin/jobs/job/{job_id}/change/")
         expect(page.locator("#job-progress")).to_have_text(re.compile(r"^(20|40|60|80)%$"), timeout=10_000)
+        # While it runs, the heading and "Started" say so (the page drawn while queued reloads once).
+        expect(page.locator("#content > h2").first).to_contain_text("(running)", timeout=5_000)
+        expect(page.locator(".field-started_at .readonly")).not_to_have_text("-")
 
         expect(page.locator("#job-progress")).to_have_text("100%", timeout=FINISH_TIMEOUT_MS)
         # The finished event reloads the page once, so the server renders the final status and timings.
         expect(page.locator(".field-status .readonly")).to_have_text("Succeeded", timeout=5_000)
         bar_width = page.eval_on_selector("#job-bar-fill", "element => element.style.width")
 
-    assert_followed_to_success(record, f"{server.url.replace('http', 'ws')}/ws/admin/jobs/{job_id}/")
+    assert_followed_to_success(record, f"{server.url.replace('http', 'ws')}/ws/admin/jobs/{job_id}/", page_loads=2)
     assert bar_width == "100%"
+
+
+def in_another_thread(function, *args):
+    """Run ORM work beside Playwright's event loop (Django refuses queries from that loop's thread)."""
+    from django.db import connection
+
+    def work():
+        try:
+            function(*args)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=work)
+    thread.start()
+    thread.join(timeout=10)
+
+
+def test_the_admin_job_page_drawn_while_queued_follows_the_job_into_running(start_server, admin_user, user, tenant):
+    """A worker claims the job after the page was drawn: the heading leaves "(queued)" and "Started" fills in."""
+    require_browser()
+    from playwright.sync_api import expect
+
+    server = start_server(REDIS_URL=settings.REDIS_URL)  # no workers: the test itself claims the job
+    job = Job.objects.create(tenant=tenant, created_by=user, type="jobs.probe", params=PROBE["params"])
+
+    with chromium_page() as (page, _):
+        page.goto(f"{server.url}/admin/login/?next=/admin/")
+        sign_in(page, email=admin_user.email)
+        page.wait_for_url(f"{server.url}/admin/")
+        page.goto(f"{server.url}/admin/jobs/job/{job.pk}/change/")
+        heading = page.locator("#content > h2").first
+        expect(heading).to_contain_text("(queued)")
+        expect(page.locator("#job-connection")).to_have_text("live", timeout=10_000)
+
+        in_another_thread(runner._claim, job.pk)
+
+        expect(heading).to_contain_text("(running)", timeout=10_000)
+        expect(page.locator(".field-status .readonly")).to_have_text(re.compile("^running$", re.IGNORECASE))
+        started = page.inner_text(".field-started_at .readonly")
+
+    assert started not in ("", "-")

@@ -41,6 +41,17 @@ def test_the_owner_lists_the_members_with_their_roles(user_client, tenant, user,
         (viewer.pk, viewer.email, "member")]
 
 
+def test_the_members_are_listed_and_managed_under_the_tenants_slug(user_client, tenant, second_user):
+    base = f"/api/v1/tenants/{tenant.slug}/members/"
+
+    listed = user_client.get(base)
+    promoted = user_client.patch(f"{base}{second_user.pk}/", {"role": "admin"}, format="json")
+
+    assert listed.status_code == 200 and second_user.email in [row["email"] for row in listed.json()]
+    assert promoted.status_code == 200
+    assert role_of(second_user, tenant) == "admin"
+
+
 def test_a_tenant_admin_lists_the_members(tenant_admin_client, tenant):
     response = tenant_admin_client.get(members_url(tenant))
 

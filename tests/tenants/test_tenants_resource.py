@@ -40,6 +40,29 @@ def test_a_member_gets_their_tenant_with_its_limits(user_client, tenant):
     assert (body["slug"], body["max_concurrent_jobs"], body["max_concurrent_migrations"]) == ("acme", 5, 2)
 
 
+def test_a_tenant_is_addressed_by_its_slug_as_by_its_id(user_client, tenant):
+    """The slug that X-Tenant-ID accepts names the tenant in its URLs too."""
+    by_slug = user_client.get(f"{URL}{tenant.slug}/")
+
+    assert by_slug.status_code == 200
+    assert by_slug.json() == user_client.get(f"{URL}{tenant.pk}/").json()
+
+
+def test_the_owner_renames_their_tenant_by_slug(user_client, tenant):
+    response = user_client.patch(f"{URL}{tenant.slug}", {"name": "Acme Corp"}, format="json")
+
+    assert response.status_code == 200
+    tenant.refresh_from_db()
+    assert tenant.name == "Acme Corp"
+
+
+def test_another_users_tenant_is_not_found_by_slug_either(user_client, other_tenant):
+    response = user_client.get(f"{URL}{other_tenant.slug}/")
+
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "not_found"
+
+
 def test_another_users_tenant_is_not_found(user_client, other_tenant):
     response = user_client.get(f"{URL}{other_tenant.pk}/")
 
