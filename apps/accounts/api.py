@@ -1,5 +1,6 @@
 """HTTP surface of accounts: auth flows (hand-written, they are not model CRUD), users, API keys and the audit
 trail (generated)."""
+from django.conf import settings
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import AuthenticationFailed

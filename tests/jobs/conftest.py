@@ -7,7 +7,6 @@ import asyncio
 import threading
 import time
 
-import pytest
 from channels.testing import WebsocketCommunicator
 
 from apps.accounts.services import token_pair_issue
