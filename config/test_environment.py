@@ -60,14 +60,14 @@ def services_found() -> dict[str, bool]:
     }
 
 
-def pytest_configure(config):
+def pytest_configure(config: pytest.Config) -> None:
     if os.environ.get("TESSERA_REQUIRE_SERVICES"):
         missing = [name for name, found in services_found().items() if not found and name != "Chromium"]
         if missing:
             raise pytest.UsageError(f"TESSERA_REQUIRE_SERVICES is set but {', '.join(missing)} is not available.")
 
 
-def pytest_report_header(config):
+def pytest_report_header(config: pytest.Config) -> list[str]:
     database = os.environ.get("DATABASE_URL", "").split("@")[-1] or "SQLite (embedded default)"
     redis = os.environ.get("REDIS_URL", "").split("@")[-1] or "none: local-memory cache and channel layer"
     found = services_found()
@@ -78,7 +78,7 @@ def pytest_report_header(config):
     return lines
 
 
-def pytest_unconfigure(config):
+def pytest_unconfigure(config: pytest.Config) -> None:
     """Drop the keys this run left in Redis (queue, channel groups, counters), when their prefix was its own."""
     if not (OWN_REDIS_PREFIX and os.environ.get("REDIS_URL")):
         return

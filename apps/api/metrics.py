@@ -65,11 +65,11 @@ def _store_for(redis_url: str, prefix: str):
     return RedisStore(redis_url, prefix=prefix) if redis_url else MemoryStore()
 
 
-def metrics_store() -> "RedisStore | MemoryStore":
+def metrics_store() -> RedisStore | MemoryStore:
     return _store_for(settings.REDIS_URL, settings.REDIS_KEY_PREFIX)
 
 
-def record_request(*, method: str, route: str, status: int, seconds: float):
+def record_request(*, method: str, route: str, status: int, seconds: float) -> None:
     """Count one served request; a metrics outage never fails the request (the caller logs it)."""
     labels = f"{method}|{route}"
     metrics_store().record([
