@@ -1,15 +1,18 @@
 """`manage.py startresource <app> <Model>` gives a project that works at once: after the one settings line it
 prints, `check`, the migrations check, the OpenAPI validation and the generated tests all pass.
 
-It runs in a copy of the project in tmp_path, as a newcomer would in their clone, each step its own process. The
+It runs in a copy of the project in tmp_path, as a newcomer would in their clone; every step after the command
+itself is its own process. The
 child pytest gets a test database and Redis prefix of its own (this run's would be dropped under it).
 """
+import io
 import os
 import shutil
 import subprocess
 import sys
 
 import pytest
+from django.core.management import CommandError, call_command
 
 from tests.servers import ROOT
 
@@ -47,8 +50,16 @@ def install(project, line: str):
     settings_file.write_text(text.replace('    "apps.api",\n', f"    {line}\n" + '    "apps.api",\n'))
 
 
-def test_a_scaffolded_resource_passes_check_its_migration_the_schema_and_its_own_tests(project):
-    said = run(project, "manage.py", "startresource", "gadgets", "Gadget")
+def startresource(project, settings, *arguments: str) -> str:
+    """The command itself runs here, in this process, pointed at the copy (its makemigrations is a child)."""
+    settings.BASE_DIR = project
+    said = io.StringIO()
+    call_command("startresource", *arguments, stdout=said)
+    return said.getvalue()
+
+
+def test_a_scaffolded_resource_passes_check_its_migration_the_schema_and_its_own_tests(project, settings):
+    said = startresource(project, settings, "gadgets", "Gadget")
 
     app = project / "apps" / "gadgets"
     assert 'name = "apps.gadgets"' in (app / "apps.py").read_text()
@@ -64,10 +75,9 @@ def test_a_scaffolded_resource_passes_check_its_migration_the_schema_and_its_own
     assert "5 passed" in run(project, "-m", "pytest", "-q", "-p", "no:randomly", "tests/gadgets")
 
 
-def test_it_refuses_an_existing_app_and_a_model_name_that_is_not_a_class(project):
+def test_it_refuses_an_existing_app_and_a_model_name_that_is_not_a_class(project, settings):
     for arguments, refusal in [(["tasks", "Task"], "apps/tasks already exists"),
                                (["gadgets", "gadget"], "not a model class name")]:
-        done = subprocess.run([sys.executable, "manage.py", "startresource", *arguments], cwd=project,
-                              capture_output=True, text=True, env={**os.environ, "DEBUG": "true"})
-        assert done.returncode != 0 and refusal in done.stderr
+        with pytest.raises(CommandError, match=refusal):
+            startresource(project, settings, *arguments)
     assert not (project / "apps" / "gadgets").exists()
