@@ -15,15 +15,24 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt | $(BIN)/python
-	$(BIN)/pip install --quiet -r requirements-dev.txt
+# What the app needs to run (make run, make check, make schema), and on top of it what the tests need (pytest,
+# schemathesis, Playwright...): two stamps, so `make run` never installs the test tools.
+RUNTIME := $(VENV)/.installed-runtime
+DEV := $(VENV)/.installed-dev
+
+$(RUNTIME): requirements.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements.txt
 	touch $@
+
+$(DEV): requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@ $(RUNTIME)
 
 .env:
 	@echo "Writing .env for local development (DEBUG on, a fresh SECRET_KEY)."
 	@printf 'DEBUG=true\nSECRET_KEY=%s\n' "$$($(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(50))')" > .env
 
-run: $(VENV)/.installed .env
+run: $(RUNTIME) .env
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	$(BIN)/python manage.py seed_demo
@@ -34,30 +43,37 @@ run: $(VENV)/.installed .env
 	$(SERVE) --host $(HOST) --port $(PORT) & \
 	wait -n
 
-test: $(VENV)/.installed
+test: $(DEV)
 	$(BIN)/pytest --cov=apps --cov=config --cov-report=term-missing:skip-covered --cov-fail-under=90 $(PYTEST_ARGS)
 
 # A long randomized schemathesis run over every operation: FUZZ_EXAMPLES per operation and phase, as a user and as
 # a viewer; the seed it prints (FUZZ_SEED=...) replays a failure. `make test` runs a short derandomized sample.
 FUZZ_EXAMPLES ?= 200
-fuzz: $(VENV)/.installed
+fuzz: $(DEV)
 	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/pytest tests/api/test_schema_fuzzing.py $(PYTEST_ARGS)
 
-check: $(VENV)/.installed
+check: $(RUNTIME)
 	DEBUG=true $(BIN)/python manage.py check
 	DEBUG=true $(BIN)/python manage.py makemigrations --check --dry-run
 	DEBUG=true $(BIN)/python manage.py spectacular --validate --fail-on-warn --file /dev/null
 
-bench: $(VENV)/.installed
+# The OpenAPI document, validated, for client generators (README: "Generate a client"); the server serves the
+# same at /api/schema/.
+SCHEMA ?= schema.yml
+schema: $(RUNTIME)
+	DEBUG=true $(BIN)/python manage.py spectacular --validate --fail-on-warn --file $(SCHEMA)
+	@echo "Wrote $(SCHEMA)."
+
+bench: $(RUNTIME)
 	$(BIN)/python bench/api.py
 
 # Jobs/second through a real django-q2 cluster, and progress-to-WebSocket latency (about a minute).
-bench-jobs: $(VENV)/.installed
+bench-jobs: $(RUNTIME)
 	$(BIN)/python bench/jobs.py
 
 # The migration engine's transfers beside the plain tools: the directory adapter's MB/s against `cp -r` of the
 # same ~300 MB tree (BENCH_FILES_MB, BENCH_ROUNDS, BENCH_PARALLEL); `python bench/migrations.py files` runs one section.
-bench-migrations: $(VENV)/.installed
+bench-migrations: $(RUNTIME)
 	$(BIN)/python bench/migrations.py
 	@echo "files again, from a cold page cache to durable writes (drops the cache: needs root):"
 	BENCH_COLD=1 $(BIN)/python bench/migrations.py files
@@ -75,10 +91,10 @@ $(RACE_VENV)/.installed: bench/requirements.txt
 		"$$(grep -m1 '^gunicorn' bench/requirements.txt)"
 	touch $@
 
-bench-race: $(VENV)/.installed $(RACE_VENV)/.installed
+bench-race: $(RUNTIME) $(RACE_VENV)/.installed
 	@command -v wrk >/dev/null || { echo "Installing wrk (Debian's package)."; \
 		apt-get update -qq && apt-get install -y -qq wrk; }
 	$(BIN)/python bench/race.py
 
 clean:
-	rm -rf $(VENV) $(RACE_VENV) .coverage htmlcov staticfiles
+	rm -rf $(VENV) $(RACE_VENV) .coverage htmlcov staticfiles $(SCHEMA)

@@ -1,15 +1,6 @@
 #!/usr/bin/env python
-"""Django's command-line utility for administrative tasks."""
-import os
-import sys
-
-
-def main():
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    from django.core.management import execute_from_command_line
-
-    execute_from_command_line(sys.argv)
-
+"""Django's command-line utility for administrative tasks (installed, the same is the `tessera` command)."""
+from config.cli import main
 
 if __name__ == "__main__":
     main()

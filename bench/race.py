@@ -60,8 +60,8 @@ PATH = "/api/v1/tasks/"
 
 def tessera_command(port: int) -> list[str]:
     """How Tessera is served: the README's production command. Switch this to `make serve`'s when it exists."""
-    return [str(ROOT / ".venv" / "bin" / "uvicorn"), "config.asgi:application", "--host", "127.0.0.1",
-            "--port", str(port), "--workers", str(WORKERS), "--no-access-log"]
+    return [str(ROOT / ".venv" / "bin" / "python"), "-m", "config.serve", "--host", "127.0.0.1",
+            "--port", str(port), "--workers", str(WORKERS)]
 
 
 def tessera_wsgi_command(port: int) -> list[str]:

@@ -138,13 +138,16 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="")
+# Every key Tessera keeps in Redis starts with this: the cache, the request metrics, the channel layer's groups and
+# the job queue, so deployments (or test runs) that share one Redis database never see each other's keys.
+REDIS_KEY_PREFIX = env.str("CACHE_KEY_PREFIX", default="tessera")
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
-                          "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="tessera"),
+                          "KEY_PREFIX": REDIS_KEY_PREFIX,
                           # Fail in seconds, not minutes, when Redis is unreachable (rate limits, readiness).
                           "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2}}}
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer",
-                                  "CONFIG": {"hosts": [REDIS_URL]}}}
+                                  "CONFIG": {"hosts": [REDIS_URL], "prefix": f"{REDIS_KEY_PREFIX}:asgi"}}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
@@ -159,7 +162,7 @@ TESSERA_JOBS = {
 # The broker's hard limit on one task; jobs stop themselves earlier, at their own timeout.
 JOB_HARD_TIMEOUT = env.int("JOB_HARD_TIMEOUT", default=3600)
 Q_CLUSTER = {
-    "name": "tessera",
+    "name": REDIS_KEY_PREFIX,  # the queue's Redis keys are django_q:<name>:*
     "workers": env.int("JOB_WORKERS", default=2),
     "timeout": JOB_HARD_TIMEOUT,
     "retry": JOB_HARD_TIMEOUT + 60,

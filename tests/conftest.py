@@ -3,12 +3,11 @@
 Rows that belong to the "other" personas carry a canary string, so a leak shows up by searching a body.
 """
 import pytest
-from django.core.cache import cache
 
 from apps.accounts.models import User
 from apps.accounts.services import api_key_create
 from apps.accounts.scopes import role_scopes
-from apps.api.testing import TenantAPIClient
+from apps.api.testing import TenantAPIClient, clear_cache
 from apps.tasks.models import Task
 from apps.tenants.models import Membership, Tenant
 from tests.workers import handed_over, migration_root, worker_cluster, workers  # noqa: F401 (fixtures)
@@ -20,9 +19,9 @@ CANARY = "CANARY-7f3a"
 @pytest.fixture(autouse=True)
 def _clear_cache():
     """Rate-limit counters live in the cache; each test starts with none."""
-    cache.clear()
+    clear_cache()
     yield
-    cache.clear()
+    clear_cache()
 
 
 def make_user(email: str, *, role=User.Role.USER, tenant=None, membership_role=Membership.Role.MEMBER, **extra):

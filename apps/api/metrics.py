@@ -16,9 +16,9 @@ from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily
 
 #: Upper bounds (seconds) of the latency buckets; the last bucket is +Inf.
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
-REQUESTS_KEY = "tessera:metrics:requests"
-LATENCY_KEY = "tessera:metrics:latency"
-SOCKET_FAILURES_KEY = "tessera:metrics:socket_failures"
+REQUESTS_KEY = "metrics:requests"
+LATENCY_KEY = "metrics:latency"
+SOCKET_FAILURES_KEY = "metrics:socket_failures"
 logger = logging.getLogger("tessera.metrics")
 
 
@@ -44,31 +44,33 @@ class MemoryStore:
 
 
 class RedisStore:
-    """Counts in Redis hashes shared by every process."""
+    """Counts in Redis hashes shared by every process, under `<REDIS_KEY_PREFIX>:` like the cache's keys."""
 
-    def __init__(self, url: str):
+    def __init__(self, url: str, *, prefix: str):
         self._client = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2)
+        self._prefix = prefix
 
     def record(self, increments: list[tuple[str, str, float]]):
         pipeline = self._client.pipeline(transaction=False)
         for key, field, amount in increments:
-            pipeline.hincrbyfloat(key, field, amount)
+            pipeline.hincrbyfloat(f"{self._prefix}:{key}", field, amount)
         pipeline.execute()
 
     def read(self, key: str) -> dict[str, float]:
-        return {field.decode(): float(value) for field, value in self._client.hgetall(key).items()}
+        stored = self._client.hgetall(f"{self._prefix}:{key}")
+        return {field.decode(): float(value) for field, value in stored.items()}
 
 
 @lru_cache(maxsize=4)
-def _store_for(redis_url: str):
-    return RedisStore(redis_url) if redis_url else MemoryStore()
+def _store_for(redis_url: str, prefix: str):
+    return RedisStore(redis_url, prefix=prefix) if redis_url else MemoryStore()
 
 
-def metrics_store():
-    return _store_for(settings.REDIS_URL)
+def metrics_store() -> RedisStore | MemoryStore:
+    return _store_for(settings.REDIS_URL, settings.REDIS_KEY_PREFIX)
 
 
-def record_request(*, method: str, route: str, status: int, seconds: float):
+def record_request(*, method: str, route: str, status: int, seconds: float) -> None:
     """Count one served request; a metrics outage never fails the request (the caller logs it)."""
     labels = f"{method}|{route}"
     metrics_store().record([

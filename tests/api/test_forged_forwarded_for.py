@@ -18,7 +18,8 @@ from tests.servers import ROOT
 ANONYMOUS_LIMIT = 100  # TESSERA_API["ANON_THROTTLE"] = "100/m"
 SIGN_IN_LIMIT_PER_ADDRESS = 50  # TESSERA_ACCOUNTS["LOGIN_RATE_PER_IP"] = "50/h"
 #: Where the project starts a server; each must go through config/serve.py, whose options the tests below prove.
-SERVING_COMMANDS = ["Makefile", "README.md", "tests/servers.py", "bench/api.py", "bench/jobs.py"]
+SERVING_COMMANDS = ["Makefile", "README.md", "Procfile", "tests/servers.py", "tests/test_readme.py", "bench/api.py",
+                    "bench/jobs.py", "bench/race.py"]
 BARE_UVICORN = re.compile(r"""uvicorn["',\s]+\w+\.asgi:application""")
 
 

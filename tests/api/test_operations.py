@@ -5,6 +5,7 @@ import pytest
 from django.conf import settings as django_settings
 
 from apps.accounts.services import token_pair_issue
+from apps.api.testing import clear_cache
 from tests.servers import TcpRelay
 
 pytestmark = pytest.mark.django_db
@@ -118,9 +119,7 @@ def test_metrics_count_requests_by_route_and_status_with_latency_histograms(metr
 def test_metrics_add_up_across_server_processes(start_server, admin_user):
     environment = {"REDIS_URL": django_settings.REDIS_URL, "METRICS_TOKEN": METRICS_TOKEN}
     first, second = start_server(**environment), start_server(**environment)
-    from django.core.cache import caches
-
-    caches["default"].clear()
+    clear_cache()
     for server in (first, second, second):
         server.request("GET", "/health")
 

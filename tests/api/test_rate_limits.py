@@ -4,7 +4,7 @@ import logging
 import pytest
 from django.conf import settings as django_settings
 
-from apps.api.testing import fresh_site
+from apps.api.testing import clear_cache, fresh_site
 from apps.tasks.api import TaskResource
 from apps.tasks.models import Task
 from apps.tenants.models import Tenant
@@ -169,12 +169,9 @@ def test_reads_fail_open_and_log_an_error_when_redis_is_down(redis_down, caplog,
 
 @needs_redis
 def test_limits_are_shared_by_two_server_processes_through_redis(start_server):
-    environment = {"REDIS_URL": django_settings.REDIS_URL, "API_ANON_THROTTLE": "4/h",
-                   "CACHE_KEY_PREFIX": "tessera-shared-limits"}
+    environment = {"REDIS_URL": django_settings.REDIS_URL, "API_ANON_THROTTLE": "4/h"}  # this run's key prefix
     first, second = start_server(**environment), start_server(**environment)
-    from django.core.cache import caches
-
-    caches["default"].clear()
+    clear_cache()
 
     answers = [server.request("GET", "/api/v1/tasks/")[0] for server in (first, second, first, second, first)]
 

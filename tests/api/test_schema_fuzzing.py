@@ -18,12 +18,12 @@ from collections import Counter
 import pytest
 import schemathesis
 from django.core import signals
-from django.core.cache import cache
 from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections, transaction
 
 from apps.accounts.scopes import role_scopes
 from apps.accounts.services import api_key_create, token_pair_issue
+from apps.api.testing import clear_cache
 from apps.tasks.models import Task
 from tests.testapp.models import Note
 
@@ -125,7 +125,7 @@ class _Rollback(Exception):
 
 def rolled_back(call):
     """Run one generated request in a savepoint that is then rolled back, with fresh rate-limit counters."""
-    cache.clear()
+    clear_cache()
     try:
         with transaction.atomic():
             response = call()
