@@ -3,6 +3,7 @@
 Rows that belong to the "other" personas carry a canary string, so a leak shows up by searching a body.
 """
 import pytest
+from django.test import Client
 
 from apps.accounts.models import User
 from apps.accounts.services import api_key_create
@@ -78,6 +79,14 @@ def mixed_user(tenant, other_tenant):
 
 def client_for(user, tenant=None) -> TenantAPIClient:
     return TenantAPIClient(tenant=tenant).as_user(user)
+
+
+@pytest.fixture
+def console(admin_user) -> Client:
+    """The operator console (Django admin), signed in as the platform admin."""
+    client = Client()
+    client.force_login(admin_user)
+    return client
 
 
 @pytest.fixture

@@ -435,13 +435,6 @@ def test_listing_the_trail_costs_the_same_queries_for_one_row_or_fifty(admin_cli
 
 
 # --- the admin ------------------------------------------------------------------------------------
-@pytest.fixture
-def console(admin_user) -> Client:
-    client = Client()
-    client.force_login(admin_user)
-    return client
-
-
 def test_the_admin_lists_and_searches_the_trail(console, trail, second_user):
     listed = console.get("/admin/accounts/auditlog/")
     searched = console.get("/admin/accounts/auditlog/", {"q": second_user.email})

@@ -4,19 +4,12 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
-from django.test import Client
 
 pytestmark = pytest.mark.django_db
 
 CONSOLE = "Tessera operator console"
 SECTIONS = ["Accounts", "Jobs", "Migrations", "Tasks", "Tenants"]
 
-
-@pytest.fixture
-def console(admin_user) -> Client:
-    client = Client()
-    client.force_login(admin_user)
-    return client
 
 
 @pytest.fixture
