@@ -3,6 +3,7 @@
 Rows that belong to the "other" personas carry a canary string, so a leak shows up by searching a body.
 """
 import pytest
+from django.db import connection
 from django.test import Client
 
 from apps.accounts.models import User
@@ -15,6 +16,19 @@ from tests.workers import handed_over, migration_root, worker_cluster, workers  
 
 PASSWORD = "a-long-enough-test-password"
 CANARY = "CANARY-7f3a"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _release_the_test_database(django_db_setup, django_db_blocker):
+    """Server, worker and socket-thread connections can outlive their tests; PostgreSQL will not drop a database
+    that is still in use, and each run's database has a name of its own, so one left behind would stay for good.
+    Ending those sessions first lets pytest-django drop it."""
+    yield
+    with django_db_blocker.unblock():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                               " WHERE datname = current_database() AND pid <> pg_backend_pid()")
 
 
 @pytest.fixture(autouse=True)
