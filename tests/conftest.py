@@ -13,6 +13,7 @@ from apps.api.testing import TenantAPIClient, clear_cache
 from apps.tasks.models import Task
 from apps.tenants.models import Membership, Tenant
 from tests.workers import handed_over, migration_root, worker_cluster, workers  # noqa: F401 (fixtures)
+from tests.workers import subprocess_database_url
 
 PASSWORD = "a-long-enough-test-password"
 CANARY = "CANARY-7f3a"
@@ -172,11 +173,9 @@ def start_server(transactional_db, settings):
 
     from tests.servers import ServerProcess
 
-    database = connection.settings_dict
-    base = {"DATABASE_URL": f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/{database['NAME']}",
-            "SECRET_KEY": settings.SECRET_KEY}
     if connection.vendor != "postgresql":
         pytest.skip("Server processes share the database only on PostgreSQL.")
+    base = {"DATABASE_URL": subprocess_database_url(), "SECRET_KEY": settings.SECRET_KEY}
     servers = []
 
     def start(*, options: tuple[str, ...] = ("--log-level", "warning"), **environment):

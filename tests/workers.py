@@ -4,7 +4,7 @@ The cluster is one `manage.py qcluster` process for the whole session (starting 
 that uses it asks for `workers`, which also gives it a transactional database, since a worker only sees
 committed rows. Both processes share the tests' Redis: the broker the jobs travel on and the channel layer their
 progress comes back on. There is one cluster per session, whichever folders ask for it: two would take each
-other's jobs off the same queue.
+other's jobs off the same queue (which is what tests/test_scale_out.py starts a second one for, and only there).
 
 Migration jobs run in the cluster too, so it is confined to the session's temporary directory
 (`MIGRATION_ALLOWED_ROOTS`), where every test's `tmp_path` lies, and keeps its backups there.
@@ -85,6 +85,29 @@ class WorkerCluster:
         self._log.close()
 
 
+def subprocess_database_url() -> str:
+    """DATABASE_URL of the test database, for the processes a test starts."""
+    database = connection.settings_dict
+    credentials = database["USER"] + (f":{database['PASSWORD']}" if database.get("PASSWORD") else "")
+    return f"postgres://{credentials}@{database['HOST']}:{database['PORT']}/{database['NAME']}"
+
+
+def cluster_environment(migration_root) -> dict:
+    """What a worker cluster of the tests runs with: the test database, the tests' Redis, and migrations confined
+    to `migration_root`."""
+    return {
+        "DATABASE_URL": subprocess_database_url(),
+        "REDIS_URL": settings.REDIS_URL,
+        "SECRET_KEY": settings.SECRET_KEY,
+        "JOB_STALE_AFTER_SECONDS": str(STALE_AFTER_SECONDS),
+        "JOB_WORKERS": "2",
+        "MIGRATION_ALLOWED_ROOTS": str(migration_root),
+        "MIGRATION_ALLOWED_DB_HOSTS": "127.0.0.1:5432,127.0.0.1:3306",
+        "MIGRATION_ALLOW_PASSWORDLESS": "127.0.0.1:5432,127.0.0.1:3306",
+        "MIGRATION_BACKUP_ROOT": str(migration_root / "worker-backups"),
+    }
+
+
 @pytest.fixture(autouse=True)
 def handed_over(request, monkeypatch):
     """Job ids handed to django-q2. Outside tests that use `workers` they are recorded instead of sent: the
@@ -106,7 +129,6 @@ def migration_root(tmp_path_factory):
 def worker_cluster(django_db_setup, django_db_blocker, migration_root):
     """One worker cluster for the session, stopped before the test database is dropped."""
     with django_db_blocker.unblock():
-        database = connection.settings_dict
         if connection.vendor != "postgresql":
             pytest.skip("Workers share the test database only on PostgreSQL (set DATABASE_URL).")
         if not settings.REDIS_URL:
@@ -114,18 +136,7 @@ def worker_cluster(django_db_setup, django_db_blocker, migration_root):
         from django_q.brokers import get_broker
 
         get_broker().purge_queue()  # tasks left by an earlier run name jobs this database never had
-        credentials = database["USER"] + (f":{database['PASSWORD']}" if database.get("PASSWORD") else "")
-        cluster = WorkerCluster({
-            "DATABASE_URL": f"postgres://{credentials}@{database['HOST']}:{database['PORT']}/{database['NAME']}",
-            "REDIS_URL": settings.REDIS_URL,
-            "SECRET_KEY": settings.SECRET_KEY,
-            "JOB_STALE_AFTER_SECONDS": str(STALE_AFTER_SECONDS),
-            "JOB_WORKERS": "2",
-            "MIGRATION_ALLOWED_ROOTS": str(migration_root),
-            "MIGRATION_ALLOWED_DB_HOSTS": "127.0.0.1:5432,127.0.0.1:3306",
-            "MIGRATION_ALLOW_PASSWORDLESS": "127.0.0.1:5432,127.0.0.1:3306",
-            "MIGRATION_BACKUP_ROOT": str(migration_root / "worker-backups"),
-        }, log_path=migration_root / "worker-cluster.log")
+        cluster = WorkerCluster(cluster_environment(migration_root), log_path=migration_root / "worker-cluster.log")
     yield cluster
     cluster.stop()
 
