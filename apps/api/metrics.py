@@ -7,12 +7,14 @@ the numbers live in the process, which is then the only one.
 import logging
 import threading
 import time
+from collections.abc import Callable
 from functools import lru_cache
 
 import redis
 from django.conf import settings
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily
+from prometheus_client.registry import Collector
 
 #: Upper bounds (seconds) of the latency buckets; the last bucket is +Inf.
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
@@ -129,7 +131,7 @@ class StoredRequestsCollector:
 EXTRA_COLLECTORS: list = []
 
 
-def register_collector(factory) -> None:
+def register_collector(factory: Callable[[], Collector]) -> None:
     if factory not in EXTRA_COLLECTORS:
         EXTRA_COLLECTORS.append(factory)
 

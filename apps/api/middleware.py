@@ -1,6 +1,7 @@
 """Request-scoped plumbing: the request id that every response, log line and error carries."""
 import re
 import uuid
+from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 
@@ -16,7 +17,7 @@ def current_request_id() -> str:
 
 
 @contextmanager
-def request_id_bound(request_id: str):
+def request_id_bound(request_id: str) -> Iterator[None]:
     """Carry a request's id into work done elsewhere (a background job), so its log lines share the id."""
     token = _request_id.set(request_id)
     try:
