@@ -12,6 +12,7 @@ from functools import lru_cache
 
 import redis
 from django.conf import settings
+from django.http import HttpRequest, HttpResponseBase
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily
 from prometheus_client.registry import Collector
@@ -147,10 +148,10 @@ def render_metrics() -> bytes:
 class MetricsMiddleware:
     """Times every request and records it under its route name (low cardinality: never the raw path)."""
 
-    def __init__(self, get_response):
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
         started = time.perf_counter()
         response = self.get_response(request)
         match = getattr(request, "resolver_match", None)
