@@ -1,8 +1,13 @@
 """Reads about accounts beyond CRUD: whose security events a request may see."""
+from django.db.models import QuerySet
+from rest_framework.request import Request
+
 from apps.tenants.models import Membership
 
+from .models import AuditLog
 
-def audit_logs_visible_to(queryset, *, request):
+
+def audit_logs_visible_to(queryset: QuerySet[AuditLog], *, request: Request) -> QuerySet[AuditLog]:
     """Visibility policy of the audit resource: every event for platform admins; the active tenant's events for
     its owners; nothing for anyone else (who is refused with a 403 before this runs, see scopes.OWNER_SCOPES)."""
     if request.user.is_platform_admin:

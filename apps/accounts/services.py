@@ -1,7 +1,11 @@
 """State changes of accounts: registration, credentials, tokens, API keys, roles, and the audit trail of them."""
+from __future__ import annotations
+
 import logging
 import secrets
 from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.contrib.auth import password_validation
@@ -10,13 +14,15 @@ from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
+from django.http import HttpRequest
 from django.utils import timezone
 from rest_framework.exceptions import APIException, AuthenticationFailed, Throttled
+from rest_framework.request import Request
 from rest_framework_simplejwt.exceptions import TokenBackendError, TokenError
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.state import token_backend
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
-from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
+from rest_framework_simplejwt.tokens import AccessToken, RefreshToken, Token
 from rest_framework_simplejwt.utils import datetime_from_epoch, get_md5_hash_password
 
 from apps.api import throttling
@@ -29,6 +35,9 @@ from apps.tenants.services import tenant_create_personal
 from .authentication import FAMILY_CLAIM, key_digest, token_family_id
 from .models import ApiKey, AuditLog, TokenFamily, User
 
+if TYPE_CHECKING:
+    from apps.tenants.models import Tenant
+
 BAD_CREDENTIALS = "No active account found with the given credentials."
 
 audit_logger = logging.getLogger("tessera.audit")
@@ -40,7 +49,8 @@ _SECRET_WORDS = ("password", "secret", "token", "digest", "signature")
 _MAX_DETAIL_TEXT = 254
 
 
-def audit_record(event: str, *, request=None, actor: User | None = None, tenant=None, **details) -> AuditLog | None:
+def audit_record(event: str, *, request: HttpRequest | Request | None = None, actor: User | None = None,
+                 tenant: Tenant | None = None, **details: Any) -> AuditLog | None:
     """Write one security event to AuditLog and to the `tessera.audit` log; never fail the caller.
 
     `request` supplies the client address, the path and (unless given) the actor; the request id comes
@@ -84,7 +94,7 @@ REPEATABLE_EVENTS = frozenset({AuditLog.Event.THROTTLED, AuditLog.Event.CROSS_TE
 REPEATABLE_AUDIT_INTERVAL = 60
 
 
-def security_event_record(event: str, request, details: dict) -> None:
+def security_event_record(event: str, request: HttpRequest | Request, details: dict[str, Any]) -> None:
     """TESSERA_API["SECURITY_EVENT_HANDLER"]: the generator's 403s and 429s, into the audit trail."""
     audit_record(event, request=request, tenant=getattr(request, "tenant", None), **details)
 
@@ -128,12 +138,12 @@ class SignInRefused(PermissionDenied):
     admin and the browsable API) turns it into an ordinary failed login; the token endpoint answers 429 or 503.
     """
 
-    def __init__(self, refusal: APIException):
+    def __init__(self, refusal: APIException) -> None:
         super().__init__(str(refusal.detail))
         self.refusal = refusal
 
 
-def credentials_check(*, request, email: str, password: str) -> User | None:
+def credentials_check(*, request: HttpRequest | Request | None, email: str, password: str) -> User | None:
     """The sign-in service: the active user with these credentials, or None. Every way to present a password
     comes here (the token endpoint directly, session logins through `backends.SignInBackend`).
 
@@ -169,7 +179,7 @@ def _sign_in_attempt_count(request, email: str) -> None:
             raise SignInRefused(Throttled(wait=max(usage["time_left"], 1))) from None
 
 
-def token_pair_issue(user: User) -> dict:
+def token_pair_issue(user: User) -> dict[str, Any]:
     """A new sign-in: a token family, its first refresh token (recorded, so it can be blacklisted), an access token."""
     family = TokenFamily.objects.create(user=user)
     refresh = _refresh_token_issue(user, family_id=family.pk)
@@ -195,7 +205,7 @@ def _token_pair(refresh: RefreshToken) -> dict:
             "expires_in": int(jwt_settings.ACCESS_TOKEN_LIFETIME.total_seconds())}
 
 
-def token_refresh(refresh: str, *, request=None) -> dict:
+def token_refresh(refresh: str, *, request: Request | None = None) -> dict[str, Any]:
     """Rotate: a new pair of the same sign-in for a live refresh token, which is blacklisted.
 
     Atomic: the token's outstanding row is locked, so of concurrent uses of one token exactly one wins. Any
@@ -238,7 +248,7 @@ def _genuine_refresh_payload(refresh: str) -> dict:
     return payload
 
 
-def token_revoke(refresh: str, *, request=None) -> None:
+def token_revoke(refresh: str, *, request: Request | None = None) -> None:
     """Logout: end the sign-in of this refresh token (its family: every refresh token rotated from the same login
     and their access tokens), and the sign-in of the access token that made the request, if one did. Audited,
     with the token's user as the actor. A rotated token is reuse, handled as `token_refresh` handles it."""
@@ -271,7 +281,8 @@ def _revoke_if_reused(refresh: str, *, request) -> None:
         audit_record(AuditLog.Event.REFRESH_REUSED, request=request, actor=blacklisted.token.user)
 
 
-def credentials_revoke_all(user: User, *, revoked_by: User | None = None, request=None) -> None:
+def credentials_revoke_all(user: User, *, revoked_by: User | None = None,
+                           request: HttpRequest | Request | None = None) -> None:
     """End every credential `user` holds: every sign-in (so every refresh and access token) and every API key.
 
     Nothing here is undone by reactivating the user: the families, blacklist entries and keys stay revoked,
@@ -286,7 +297,8 @@ def credentials_revoke_all(user: User, *, revoked_by: User | None = None, reques
 
 
 @transaction.atomic
-def password_change(*, user: User, old_password: str, new_password: str, request=None) -> None:
+def password_change(*, user: User, old_password: str, new_password: str,
+                    request: HttpRequest | Request | None = None) -> None:
     """Set a new password and end every credential issued before it: every sign-in's refresh and access tokens,
     and every API key (a password is changed because it leaked; whatever it let someone create must die too)."""
     if not user.check_password(old_password):
@@ -299,7 +311,8 @@ def password_change(*, user: User, old_password: str, new_password: str, request
 
 
 @transaction.atomic
-def user_update(*, user: User, changed_by: User, request=None, **fields) -> User:
+def user_update(*, user: User, changed_by: User, request: HttpRequest | Request | None = None,
+                **fields: Any) -> User:
     """Profile changes, and for platform admins role and activation. Deactivation ends every credential at once
     (tokens and API keys), for good: reactivation revives none of them.
 
@@ -317,7 +330,8 @@ def user_update(*, user: User, changed_by: User, request=None, **fields) -> User
     return user
 
 
-def user_changes_audit(*, user: User, changed_by: User, old_role: str, was_active: bool, request=None) -> None:
+def user_changes_audit(*, user: User, changed_by: User, old_role: str, was_active: bool,
+                       request: HttpRequest | Request | None = None) -> None:
     """Audit a role change or a deactivation of `user`, whichever happened (the API and the admin share it)."""
     if user.role != old_role:
         audit_record(AuditLog.Event.ROLE_CHANGED, request=request, actor=changed_by, user_id=user.pk,
@@ -326,8 +340,8 @@ def user_changes_audit(*, user: User, changed_by: User, old_role: str, was_activ
         audit_record(AuditLog.Event.USER_DEACTIVATED, request=request, actor=changed_by, user_id=user.pk)
 
 
-def api_key_create(*, user: User, name: str, scopes: list[str], allowed: frozenset[str], expires_at=None,
-                   request=None):
+def api_key_create(*, user: User, name: str, scopes: list[str], allowed: frozenset[str],
+                   expires_at: datetime | None = None, request: HttpRequest | Request | None = None) -> ApiKey:
     """A new key and its secret (returned once, never stored). Scopes must be a subset of `allowed`.
 
     The audit row names the key by id and prefix only.
@@ -348,7 +362,8 @@ def api_key_create(*, user: User, name: str, scopes: list[str], allowed: frozens
     return key
 
 
-def api_key_revoke(key: ApiKey, *, revoked_by: User | None = None, request=None) -> ApiKey:
+def api_key_revoke(key: ApiKey, *, revoked_by: User | None = None,
+                   request: HttpRequest | Request | None = None) -> ApiKey:
     """Revoke now; the next request with this key is a 401. Audited once, when the key actually dies."""
     if key.revoked_at is None:
         key.revoked_at = timezone.now()
@@ -371,7 +386,7 @@ def _socket_ticket_cache_key(ticket: str) -> str:
     return f"socket-ticket:{key_digest(ticket)}"
 
 
-def socket_ticket_issue(*, user: User, auth) -> str:
+def socket_ticket_issue(*, user: User, auth: ApiKey | Token | None) -> str:
     """A one-time ticket that lets one WebSocket in as `user`, with the scopes of the API key `auth` if it is
     one, for TESSERA_ACCOUNTS["SOCKET_TICKET_SECONDS"].
 

@@ -11,6 +11,7 @@ Names are loaded on first use (PEP 562), because this package is imported while 
 app registry, before DRF may be imported.
 """
 from importlib import import_module
+from typing import Any
 
 _PUBLIC = {
     "Access": "apps.api.permissions",
@@ -25,7 +26,7 @@ _PUBLIC = {
 __all__ = sorted(_PUBLIC)
 
 
-def __getattr__(name):
+def __getattr__(name: str) -> Any:
     if name in _PUBLIC:
         return getattr(import_module(_PUBLIC[name]), name)
     raise AttributeError(f"module 'apps.api' has no attribute {name!r}")

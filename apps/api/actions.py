@@ -1,5 +1,10 @@
 """`@api.action`: declares a verb on a resource. It only attaches an ActionSpec; the factory builds the view."""
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any, TypeVar
+
+#: A Resource method, returned by `action` unchanged but for its `action_spec`.
+Method = TypeVar("Method", bound=Callable[..., Any])
 
 
 @dataclass(frozen=True)
@@ -16,8 +21,9 @@ class ActionSpec:
     many: bool = False
 
 
-def action(*, detail: bool, methods=("get",), url_path: str | None = None, scope: str | None = None,
-           input: type | None = None, output: type | None = None, status: int = 200, many: bool = False):
+def action(*, detail: bool, methods: Sequence[str] = ("get",), url_path: str | None = None, scope: str | None = None,
+           input: type | None = None, output: type | None = None, status: int = 200,
+           many: bool = False) -> Callable[[Method], Method]:
     """Mark a Resource method as an extra endpoint.
 
     `detail`, `methods` (default GET) and `url_path` mean what they mean in DRF. `scope` is required
@@ -30,7 +36,7 @@ def action(*, detail: bool, methods=("get",), url_path: str | None = None, scope
     that names a `queryset` parameter receives the rows the caller can see, narrowed by the list filters.
     """
 
-    def decorator(func):
+    def decorator(func: Method) -> Method:
         func.action_spec = ActionSpec(
             detail=detail, methods=tuple(m.lower() for m in methods), url_path=url_path, scope=scope,
             input=input, output=output, status=status, many=many,

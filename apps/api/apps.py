@@ -8,7 +8,7 @@ class ApiConfig(AppConfig):
     name = "apps.api"
     label = "api"
 
-    def ready(self):
+    def ready(self) -> None:
         from django.core import checks
 
         from .checks import check_resources

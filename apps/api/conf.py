@@ -1,4 +1,6 @@
 """`api_settings`: the TESSERA_API settings dict, with defaults in code and per-resource overrides."""
+from typing import Any
+
 from django.conf import settings
 from django.core.signals import setting_changed
 
@@ -23,8 +25,8 @@ RESOURCE_OPTIONS = {"page_size", "enabled", "throttle", "throttles"}
 class ApiSettings:
     """Reads TESSERA_API lazily, so tests can override it and the generator sees the change."""
 
-    def __init__(self):
-        self._cache = None
+    def __init__(self) -> None:
+        self._cache: dict[str, Any] | None = None
 
     @property
     def _merged(self) -> dict:
@@ -32,7 +34,7 @@ class ApiSettings:
             self._cache = {**DEFAULTS, **getattr(settings, "TESSERA_API", {})}
         return self._cache
 
-    def __getattr__(self, name):
+    def __getattr__(self, name: str) -> Any:
         if name not in DEFAULTS:
             raise AttributeError(f"Unknown TESSERA_API setting {name!r}.")
         return self._merged[name]
@@ -41,7 +43,7 @@ class ApiSettings:
         """The overrides the deployment set for one resource (may be empty)."""
         return dict(self.RESOURCES.get(resource_name, {}))
 
-    def reload(self):
+    def reload(self) -> None:
         self._cache = None
 
 

@@ -1,4 +1,6 @@
 """Domain errors that services raise, each carrying its API.md envelope code and HTTP status."""
+from typing import Any
+
 from rest_framework import status
 from rest_framework.exceptions import APIException
 
@@ -32,7 +34,8 @@ class DomainError(APIException):
     code = VALIDATION_ERROR
     default_message = "The request could not be completed."
 
-    def __init__(self, message: str | None = None, *, details: dict | None = None, reported: bool = False):
+    def __init__(self, message: str | None = None, *, details: dict[str, Any] | None = None,
+                 reported: bool = False) -> None:
         self.message = message or self.default_message
         self.details = details or {}
         #: The raiser already recorded a more specific security event (a cross-tenant attempt), so the

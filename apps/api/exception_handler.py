@@ -1,5 +1,6 @@
 """Renders every error, DRF's, Django's and our own, in the one envelope API.md fixes."""
 import logging
+from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
@@ -40,7 +41,8 @@ _MESSAGES_BY_CODE = {
 }
 
 
-def envelope(code: str, message: str, *, status_code: int, details: dict | None = None, headers=None) -> Response:
+def envelope(code: str, message: str, *, status_code: int, details: dict[str, Any] | None = None,
+             headers: dict[str, str] | None = None) -> Response:
     """A DRF response in the API.md error envelope."""
     body = {"error": {"code": code, "message": message, "details": details or {},
                       "request_id": current_request_id()}}
@@ -53,7 +55,7 @@ def envelope_json(code: str, message: str, *, status_code: int) -> JsonResponse:
     return JsonResponse(body, status=status_code)
 
 
-def envelope_exception_handler(exc, context):
+def envelope_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
     """DRF's EXCEPTION_HANDLER: maps the exception to an envelope; anything unknown becomes a logged 500."""
     if isinstance(exc, RequestDataTooBig):
         # Django raises it when DRF first reads request.body; DRF has no exception of its own for 413.

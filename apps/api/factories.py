@@ -1,8 +1,10 @@
 """Pure `build_*` functions that turn a Resource declaration into real, named DRF, django-filter and admin classes."""
 import inspect
+from collections.abc import Callable
+from typing import Any
 
 from django.contrib import admin
-from django.db.models import Model
+from django.db.models import Field, ForeignObjectRel, Model
 from django.db.models.constants import LOOKUP_SEP
 from django.http import HttpResponseBase
 from django_filters import FilterSet
@@ -13,17 +15,18 @@ from rest_framework import serializers
 from rest_framework.decorators import action as drf_action
 from rest_framework.response import Response
 
+from .actions import ActionSpec
 from .filtering import ResourceFilterSet
-from .resources import Admin
+from .resources import Admin, Resource
 from .serializers import ResourceSerializer, refuse_null_characters
 from .viewsets import OPERATION_MIXINS, ResourceViewSet
 
 
-def model_name(resource) -> str:
+def model_name(resource: Resource) -> str:
     return resource.model.__name__
 
 
-def build_serializer(resource) -> type[serializers.ModelSerializer]:
+def build_serializer(resource: Resource) -> type[serializers.ModelSerializer]:
     """`<Model>Serializer` over exactly the declared fields; tenant and owner are never among the writable ones."""
     if resource.serializer_class is not None:
         return resource.serializer_class
@@ -33,7 +36,7 @@ def build_serializer(resource) -> type[serializers.ModelSerializer]:
                 {"Meta": meta, "__module__": type(resource).__module__, "__doc__": type(resource).__doc__})
 
 
-def split_lookup(model, lookup: str) -> tuple[str, str]:
+def split_lookup(model: type[Model], lookup: str) -> tuple[str, str]:
     """Split `due_date__lte` into the field path `due_date` and the lookup `lte`.
 
     The lookup part is validated too (`due_date__bogus` is a LookupError), so check api.E005 reports
@@ -53,7 +56,7 @@ def split_lookup(model, lookup: str) -> tuple[str, str]:
     raise LookupError(f"{model.__name__} has no field for lookup {lookup!r}.")
 
 
-def resolve_field(model, path: str):
+def resolve_field(model: type[Model], path: str) -> Field | ForeignObjectRel | None:
     """The model field at `path` (following relations), or None."""
     field = None
     for name in path.split(LOOKUP_SEP):
@@ -67,7 +70,7 @@ def resolve_field(model, path: str):
     return field
 
 
-def build_filterset(resource) -> type[FilterSet]:
+def build_filterset(resource: Resource) -> type[FilterSet]:
     """`<Model>FilterSet` with one filter per declared parameter; choice fields validate their values (400)."""
     declared = {}
     for parameter, lookup in resource.filters.items():
@@ -78,7 +81,8 @@ def build_filterset(resource) -> type[FilterSet]:
     return type(f"{model_name(resource)}FilterSet", (ResourceFilterSet,), {**declared, "Meta": meta})
 
 
-def build_action(resource, name: str, spec, serializer_class):
+def build_action(resource: Resource, name: str, spec: ActionSpec,
+                 serializer_class: type[serializers.ModelSerializer]) -> Callable[..., HttpResponseBase]:
     """The DRF handler for a declared verb: scoped object, validated input, one call, rendered output."""
     method = getattr(resource, name)
     wants = set(inspect.signature(method).parameters)
@@ -122,7 +126,7 @@ def _output_for(resource, output, serializer_class):
     return output or serializer_class
 
 
-def action_schema(resource, name: str, spec, output):
+def action_schema(resource: Resource, name: str, spec: ActionSpec, output: object) -> Callable[[Any], Any]:
     """drf-spectacular's view of a declared verb: its docstring, input and output."""
     has_body = spec.methods != ("get",) and spec.input is not None
     return extend_schema(
@@ -138,7 +142,8 @@ def _object_parameter(method) -> str:
     return list(inspect.signature(method).parameters)[1]
 
 
-def build_viewset(resource, serializer_class, filterset_class) -> type[ResourceViewSet]:
+def build_viewset(resource: Resource, serializer_class: type[serializers.ModelSerializer],
+                  filterset_class: type[FilterSet]) -> type[ResourceViewSet]:
     """`<Model>ViewSet`: ResourceViewSet plus the mixins of the declared operations and the declared actions."""
     bases = (ResourceViewSet, *[OPERATION_MIXINS[op] for op in resource.operations])
     attrs = {
@@ -178,7 +183,7 @@ def _declared_actions(resource, serializer_class) -> dict:
     return built
 
 
-def build_admin(resource) -> type[admin.ModelAdmin]:
+def build_admin(resource: Resource) -> type[admin.ModelAdmin]:
     """`<Model>Admin` for the operator console: list columns, search and filters derived from the declaration."""
     options = resource.admin if isinstance(resource.admin, Admin) else Admin()
     local = {f.name for f in resource.model._meta.get_fields() if not f.many_to_many and not f.one_to_many}

@@ -7,12 +7,15 @@ the numbers live in the process, which is then the only one.
 import logging
 import threading
 import time
+from collections.abc import Callable
 from functools import lru_cache
 
 import redis
 from django.conf import settings
+from django.http import HttpRequest, HttpResponseBase
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily
+from prometheus_client.registry import Collector
 
 #: Upper bounds (seconds) of the latency buckets; the last bucket is +Inf.
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
@@ -129,7 +132,7 @@ class StoredRequestsCollector:
 EXTRA_COLLECTORS: list = []
 
 
-def register_collector(factory) -> None:
+def register_collector(factory: Callable[[], Collector]) -> None:
     if factory not in EXTRA_COLLECTORS:
         EXTRA_COLLECTORS.append(factory)
 
@@ -145,10 +148,10 @@ def render_metrics() -> bytes:
 class MetricsMiddleware:
     """Times every request and records it under its route name (low cardinality: never the raw path)."""
 
-    def __init__(self, get_response):
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
         started = time.perf_counter()
         response = self.get_response(request)
         match = getattr(request, "resolver_match", None)

@@ -1,8 +1,11 @@
 """Request-scoped plumbing: the request id that every response, log line and error carries."""
 import re
 import uuid
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+
+from django.http import HttpRequest, HttpResponseBase
 
 _request_id: ContextVar[str] = ContextVar("request_id", default="")
 
@@ -16,7 +19,7 @@ def current_request_id() -> str:
 
 
 @contextmanager
-def request_id_bound(request_id: str):
+def request_id_bound(request_id: str) -> Iterator[None]:
     """Carry a request's id into work done elsewhere (a background job), so its log lines share the id."""
     token = _request_id.set(request_id)
     try:
@@ -28,10 +31,10 @@ def request_id_bound(request_id: str):
 class RequestIDMiddleware:
     """Echoes a sane `X-Request-ID` or makes one, and exposes it to logs and the error envelope."""
 
-    def __init__(self, get_response):
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
         candidate = request.headers.get("X-Request-ID", "")
         # fullmatch, not match with `$`: `$` also matches before a trailing newline, and a newline in a
         # header value makes Django raise BadHeaderError (a 500) when the id is echoed.

@@ -8,6 +8,7 @@ just parses would still recurse through validation, copying, rendering and the j
 """
 import re
 from itertools import accumulate
+from typing import Any
 
 from django.core.exceptions import SuspiciousOperation
 from rest_framework import parsers
@@ -31,7 +32,7 @@ def json_depth(text: str) -> int:
     return max(accumulate(map(_BRACKET_STEP.__getitem__, brackets)), default=0)
 
 
-def bounded_json_loads(text: str, *, strict: bool = True):
+def bounded_json_loads(text: str, *, strict: bool = True) -> Any:
     """`json.loads` for text from outside (a body, an uploaded file): nesting deeper than
     TESSERA_API["MAX_JSON_DEPTH"] is refused before parsing, and every failure is a ValueError."""
     limit = api_settings.MAX_JSON_DEPTH

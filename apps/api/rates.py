@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 RATE_PATTERN = re.compile(r"^\d+/\d*(s|sec|m|min|h|hour|d|day)$")
 
 
-def is_rate(value) -> bool:
+def is_rate(value: object) -> bool:
     return isinstance(value, str) and bool(RATE_PATTERN.match(value))
 
 

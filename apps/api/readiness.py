@@ -1,5 +1,6 @@
 """Readiness: can this process serve traffic? Each dependency is checked for real, all at once, with a deadline."""
 import uuid
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, wait
 
 from asgiref.sync import async_to_sync
@@ -11,7 +12,7 @@ from django.db import connection
 DEADLINE = 3.0
 
 
-def database_answers():
+def database_answers() -> None:
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
@@ -19,7 +20,7 @@ def database_answers():
         connection.close()  # runs in a worker thread: give the connection back rather than strand it
 
 
-def cache_answers():
+def cache_answers() -> None:
     key = f"readiness:{uuid.uuid4().hex}"
     cache.set(key, "ok", timeout=10)
     if cache.get(key) != "ok":
@@ -27,7 +28,7 @@ def cache_answers():
     cache.delete(key)
 
 
-def channel_layer_answers():
+def channel_layer_answers() -> None:
     layer = get_channel_layer()
     channel = async_to_sync(layer.new_channel)()
     async_to_sync(layer.send)(channel, {"type": "readiness.ping"})
@@ -39,7 +40,7 @@ def channel_layer_answers():
 CHECKS = {"database": database_answers, "cache": cache_answers, "channel_layer": channel_layer_answers}
 
 
-def register_check(name: str, check) -> None:
+def register_check(name: str, check: Callable[[], None]) -> None:
     CHECKS[name] = check
 
 

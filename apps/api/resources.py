@@ -1,9 +1,16 @@
 """`Resource`: the declaration a developer writes once per model, in the spirit of `ModelAdmin`."""
+from __future__ import annotations
+
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from django.db import models
+from rest_framework.request import Request
 
 from .actions import ActionSpec
+
+if TYPE_CHECKING:
+    from .sites import ResourceSite
 
 #: The generated CRUD operations, in DRF's names; `update` covers PUT and PATCH.
 ALL_OPERATIONS = ("list", "create", "retrieve", "update", "destroy")
@@ -83,13 +90,13 @@ class Resource:
     #: Declared verbs by attribute name; filled in from `@api.action` methods when the class is defined.
     actions: dict[str, ActionSpec] = {}
 
-    def __init__(self, model: type[models.Model], site):
+    def __init__(self, model: type[models.Model], site: ResourceSite) -> None:
         self.model = model
         self.site = site
         self.name = self.name or str(model._meta.verbose_name_plural).replace(" ", "-")
         self.scope = self.scope or self.name
 
-    def __init_subclass__(cls, **kwargs):
+    def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         cls.actions = {
             attr: value.action_spec
@@ -98,7 +105,7 @@ class Resource:
             if isinstance(getattr(value, "action_spec", None), ActionSpec)
         }
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name}>"
 
     @property
@@ -118,13 +125,13 @@ class Resource:
         return {f"{self.scope}:{verb}" for verb in verbs} | {spec.scope for spec in self.actions.values() if spec.scope}
 
     # --- hooks (same names and timing as DRF's, but they receive validated data) -----------------
-    def get_queryset(self, request):
+    def get_queryset(self, request: Request) -> models.QuerySet[Any]:
         """Rows before scoping. Override to narrow or annotate; scoping is applied after, always."""
         queryset = self.model._default_manager.all()
         # select_related() without arguments would follow every foreign key, so only call it with names.
         return queryset.select_related(*self.select_related) if self.select_related else queryset
 
-    def perform_create(self, request, data: dict):
+    def perform_create(self, request: Request, data: dict[str, Any]) -> models.Model:
         """Create a row from validated data, stamped with the active tenant and the current user."""
         data = {**data, **self.stamps(request)}
         many_to_many = {f.name: data.pop(f.name) for f in self.model._meta.many_to_many if f.name in data}
@@ -133,7 +140,7 @@ class Resource:
             getattr(instance, name).set(values)
         return instance
 
-    def perform_update(self, request, instance, data: dict):
+    def perform_update(self, request: Request, instance: models.Model, data: dict[str, Any]) -> models.Model:
         """Apply validated data and save only the fields that changed (plus auto_now timestamps)."""
         many_to_many = {f.name: data.pop(f.name) for f in self.model._meta.many_to_many if f.name in data}
         for name, value in data.items():
@@ -144,10 +151,10 @@ class Resource:
             getattr(instance, name).set(values)
         return instance
 
-    def perform_destroy(self, request, instance):
+    def perform_destroy(self, request: Request, instance: models.Model) -> None:
         instance.delete()
 
-    def stamps(self, request) -> dict:
+    def stamps(self, request: Request) -> dict[str, Any]:
         """The server-side values every new row gets: its tenant and its owner."""
         stamps = {}
         if self.tenant_field:

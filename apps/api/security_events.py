@@ -5,8 +5,11 @@ The generator must not import the apps built on it, so the receiver is a dotted 
 """
 import logging
 from functools import lru_cache
+from typing import Any
 
+from django.http import HttpRequest
 from django.utils.module_loading import import_string
+from rest_framework.request import Request
 
 from .conf import api_settings
 
@@ -16,7 +19,7 @@ PERMISSION_DENIED = "permission_denied"
 THROTTLED = "throttled"
 
 
-def report_security_event(event: str, request, details: dict) -> None:
+def report_security_event(event: str, request: HttpRequest | Request, details: dict[str, Any]) -> None:
     """Pass `event` to the configured handler; a failing handler is logged, never turned into a 500."""
     path = api_settings.SECURITY_EVENT_HANDLER
     if not path:

@@ -52,7 +52,7 @@ NULL_CHARACTER = "\x00"
 NULL_CHARACTER_MESSAGE = "Null characters are not allowed."
 
 
-def null_character_paths(value, path: str = "") -> list[str]:
+def null_character_paths(value: object, path: str = "") -> list[str]:
     """Dotted paths (`params.extra`, `items.0.name`) of the strings inside `value`, keys included, that hold NUL."""
     if isinstance(value, str):
         return [path] if NULL_CHARACTER in value else []

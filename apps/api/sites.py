@@ -1,8 +1,13 @@
 """`ResourceSite`: the registry of declarations, and the lazy builder of their classes and URLs (like AdminSite)."""
+from __future__ import annotations
+
 import re
+from collections.abc import Callable
+from typing import TYPE_CHECKING, TypeVar
 
 from django.contrib import admin
 from django.core.exceptions import ImproperlyConfigured
+from django.db import models as django_models
 from django.urls import re_path
 from django.utils.module_loading import autodiscover_modules
 from rest_framework.routers import DefaultRouter
@@ -10,6 +15,15 @@ from rest_framework.routers import DefaultRouter
 from . import factories
 from .conf import RESOURCE_OPTIONS, api_settings
 from .resources import Resource
+
+if TYPE_CHECKING:
+    from django_filters import FilterSet
+    from rest_framework import serializers
+
+    from .viewsets import ResourceViewSet
+
+Model = type[django_models.Model]
+ResourceClass = TypeVar("ResourceClass", bound=type[Resource])
 
 
 class AlreadyRegistered(Exception):
@@ -25,7 +39,7 @@ class ResourceRouter(DefaultRouter):
 
     include_format_suffixes = False
 
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__()
         self.trailing_slash = "/?"
 
@@ -33,13 +47,13 @@ class ResourceRouter(DefaultRouter):
 class ResourceSite:
     """Holds Resource declarations and builds their serializer, filterset, viewset and admin once, lazily."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self._registry: dict = {}
         self._routes: list = []
         self._built: dict = {}
 
     # --- registration -----------------------------------------------------------------------
-    def register(self, model, resource_class: type[Resource] = Resource):
+    def register(self, model: Model, resource_class: type[Resource] = Resource) -> None:
         if model._meta.abstract:
             raise ImproperlyConfigured(f"{model.__name__} is abstract and cannot be registered.")
         if model._meta.pk is None or getattr(model._meta.pk, "columns", None):
@@ -49,16 +63,16 @@ class ResourceSite:
         self._registry[model] = resource_class(model, self)
         self._built.clear()
 
-    def unregister(self, model):
+    def unregister(self, model: Model) -> None:
         if model not in self._registry:
             raise NotRegistered(f"{model.__name__} is not registered.")
         del self._registry[model]
         self._built.clear()
 
-    def is_registered(self, model) -> bool:
+    def is_registered(self, model: Model) -> bool:
         return model in self._registry
 
-    def get_resource(self, model) -> Resource:
+    def get_resource(self, model: Model) -> Resource:
         try:
             return self._registry[model]
         except KeyError:
@@ -71,13 +85,13 @@ class ResourceSite:
         """The hand-written views attached with `route()`, as (path, view class)."""
         return [(path, view) for path, view, _name in self._routes]
 
-    def route(self, path: str, view, name: str | None = None):
+    def route(self, path: str, view: type, name: str | None = None) -> None:
         """Attach a hand-written view at `path` (no leading slash; the trailing slash is optional)."""
         self._routes.append((path, view, name or path.replace("/", "-")))
         self._built.pop("urls", None)
 
     # --- building ----------------------------------------------------------------------------
-    def effective_resource(self, model) -> Resource:
+    def effective_resource(self, model: Model) -> Resource:
         """The declaration with the deployment's TESSERA_API["RESOURCES"] overrides applied as a subclass."""
         declared = self.get_resource(model)
         options = {k: v for k, v in api_settings.resource_options(declared.name).items() if k in RESOURCE_OPTIONS}
@@ -88,13 +102,13 @@ class ResourceSite:
         subclass = type(type(declared).__name__, (type(declared),), {**options, "__module__": type(declared).__module__})
         return subclass(model, self)
 
-    def get_serializer(self, model):
+    def get_serializer(self, model: Model) -> type[serializers.ModelSerializer]:
         return self._build(model)["serializer"]
 
-    def get_filterset(self, model):
+    def get_filterset(self, model: Model) -> type[FilterSet]:
         return self._build(model)["filterset"]
 
-    def get_viewset(self, model):
+    def get_viewset(self, model: Model) -> type[ResourceViewSet]:
         return self._build(model)["viewset"]
 
     def _build(self, model) -> dict:
@@ -107,7 +121,7 @@ class ResourceSite:
                                   "viewset": viewset}
         return self._built[model]
 
-    def register_admin(self, admin_site=admin.site):
+    def register_admin(self, admin_site: admin.AdminSite = admin.site) -> None:
         """Give each resource a generated admin page unless its app's admin.py registered one already."""
         for model, resource in self._registry.items():
             if resource.admin is not False and not admin_site.is_registered(model):
@@ -151,10 +165,10 @@ class ResourceSite:
 site = ResourceSite()
 
 
-def register(*models, site=site):
+def register(*models: Model, site: ResourceSite = site) -> Callable[[ResourceClass], ResourceClass]:
     """Class decorator registering a Resource for one or more models, like `admin.register`."""
 
-    def decorator(resource_class):
+    def decorator(resource_class: ResourceClass) -> ResourceClass:
         for model in models:
             site.register(model, resource_class)
         return resource_class
@@ -162,7 +176,7 @@ def register(*models, site=site):
     return decorator
 
 
-def autodiscover():
+def autodiscover() -> None:
     """Import every installed app's `api` module so its declarations register (as admin does with admin.py)."""
     autodiscover_modules("api", register_to=site)
 

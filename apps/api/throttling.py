@@ -9,9 +9,13 @@ unreachable, views that authenticate fail closed (503); every other view fails o
 """
 import logging
 from dataclasses import dataclass
+from typing import Any
 
+from django.http import HttpRequest
 from django_ratelimit.core import get_usage
+from rest_framework.request import Request
 from rest_framework.throttling import BaseThrottle
+from rest_framework.views import APIView
 
 from .client_ip import client_ip
 from .conf import api_settings
@@ -29,13 +33,13 @@ class Limit:
     rate: str
 
 
-def principal(request) -> str:
+def principal(request: Request) -> str:
     """Who an authenticated request is counted as: the API key when it used one, else the user."""
     prefix = getattr(request.auth, "prefix", None)
     return f"key:{prefix}" if prefix else f"user:{request.user.pk}"
 
 
-def limits_for(request, view) -> list[Limit]:
+def limits_for(request: Request, view: APIView) -> list[Limit]:
     """Every limit that applies to this request, most general first."""
     if not request.user.is_authenticated:
         limits = [Limit("anonymous", f"ip:{client_ip(request)}", api_settings.ANON_THROTTLE)]
@@ -76,7 +80,7 @@ class RateLimitThrottle(BaseThrottle):
         return count(request, limit, fail_closed=fail_closed)
 
 
-def count(request, limit: Limit, *, fail_closed: bool) -> dict | None:
+def count(request: HttpRequest | Request, limit: Limit, *, fail_closed: bool) -> dict[str, Any] | None:
     """Count `request` against `limit`: django-ratelimit's usage dict, or None when the store is down and
     `fail_closed` is False (with it, Unavailable). Also the sign-in service's counter (accounts.services)."""
     try:

@@ -9,6 +9,7 @@
 Names are loaded on first use (PEP 562): this package is imported while Django populates its app registry.
 """
 from importlib import import_module
+from typing import Any
 
 _PUBLIC = {
     "register": "apps.jobs.registry",
@@ -20,7 +21,7 @@ _PUBLIC = {
 __all__ = sorted(_PUBLIC)
 
 
-def __getattr__(name):
+def __getattr__(name: str) -> Any:
     if name in _PUBLIC:
         return getattr(import_module(_PUBLIC[name]), name)
     raise AttributeError(f"module 'apps.jobs' has no attribute {name!r}")

@@ -1,7 +1,11 @@
 """HTTP surface of the job engine: CRUD on jobs through the generator, plus the verbs that drive them."""
+from typing import Any
+
+from django.db.models import QuerySet
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from rest_framework import serializers
+from rest_framework.request import Request
 
 from apps import api
 from apps.api.errors import NotFound
@@ -62,43 +66,43 @@ class JobResource(api.Resource):
     operations = ("list", "create", "retrieve", "destroy")
     admin = False  # jobs/admin.py adds cancel/retry actions and the live progress bar
 
-    def perform_create(self, request, data):
+    def perform_create(self, request: Request, data: dict[str, Any]) -> Job:
         return services.job_create(tenant=request.tenant, created_by=request.user, scopes=request.scopes, **data)
 
-    def perform_destroy(self, request, instance):
+    def perform_destroy(self, request: Request, instance: Job) -> None:
         services.job_delete(instance)
 
     @api.action(detail=False, url_path="types", scope="jobs:read", output=JobTypeSerializer(many=True))
-    def types(self, request):
+    def types(self, request: Request) -> list[dict[str, Any]]:
         """The job types you can start with POST /jobs/, each with the JSON schema of its params."""
         return [{"name": t.name, "description": t.description, "scope": t.scope,
                  "params_schema": params_json_schema(t.params)} for t in registry.public_types()]
 
     @api.action(detail=False, url_path="stats", scope="jobs:read", output=JobStatsSerializer)
-    def stats(self, request, queryset):
+    def stats(self, request: Request, queryset: QuerySet[Job]) -> dict[str, Any]:
         """Counts of your jobs by status and type, and the mean duration of the finished ones (`?type=` and
         `?status=` narrow it)."""
         return selectors.job_stats(queryset)
 
     @api.action(detail=True, url_path="progress", scope="jobs:read", output=JobProgressSerializer)
-    def progress(self, request, job):
+    def progress(self, request: Request, job: Job) -> Job:
         """Where the job is: status, percent, step, message and its latest log lines (the WebSocket's story)."""
         job.recent_logs = selectors.job_recent_logs(job)
         return job
 
     @api.action(detail=True, methods=["post"], scope="jobs:write")
-    def cancel(self, request, job):
+    def cancel(self, request: Request, job: Job) -> Job:
         """Cancel a queued job at once, or a running one at its next progress report (within ~2 s).
         A finished job is 409."""
         return services.job_request_cancel(job, requested_by=request.user)
 
     @api.action(detail=True, methods=["post"], scope="jobs:write", status=202)
-    def retry(self, request, job):
+    def retry(self, request: Request, job: Job) -> Job:
         """Queue a failed or cancelled job again (202). Any other status is 409."""
         return services.job_retry(job, requested_by=request.user)
 
     @api.action(detail=True, url_path="file", scope="jobs:read", output=OpenApiTypes.BINARY)
-    def file(self, request, job):
+    def file(self, request: Request, job: Job) -> HttpResponse:
         """Download the file the job produced (an export). 404 when it produced none."""
         produced = getattr(job, "file", None)
         if produced is None:

@@ -4,7 +4,7 @@ from django.apps import AppConfig
 from django.db.models.signals import post_migrate
 
 
-def forget_inherited_database_connections():
+def forget_inherited_database_connections() -> None:
     """After a fork, drop the parent's PostgreSQL pool and connections without closing them (they are the
     parent's sockets); the child opens its own on first use.
 
@@ -28,7 +28,7 @@ class JobsConfig(AppConfig):
     label = "jobs"
     verbose_name = "Jobs"
 
-    def ready(self):
+    def ready(self) -> None:
         from apps.api.metrics import register_collector
         from apps.api.readiness import register_check
 

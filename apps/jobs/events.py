@@ -1,11 +1,17 @@
 """Live job events over the channel layer. Group names come from here for senders and consumers alike."""
+from __future__ import annotations
+
 import asyncio
 import logging
 import os
 import threading
+from typing import TYPE_CHECKING, Any
 
 from asgiref.sync import async_to_sync
 from channels.layers import InMemoryChannelLayer, get_channel_layer
+
+if TYPE_CHECKING:
+    from .models import Job
 
 PROGRESS = "job.progress"
 FINISHED = "job.finished"
@@ -25,13 +31,13 @@ def owner_group(tenant_id: int, user_id: int) -> str:
     return f"jobs-tenant-{tenant_id}-user-{user_id}"
 
 
-def job_event(job) -> dict:
+def job_event(job: Job) -> dict[str, Any]:
     """The message of API.md: type, job_id, status, progress, step, plus the latest message."""
     return {"type": FINISHED if job.status in job.FINISHED else PROGRESS, "job_id": job.pk, "status": job.status,
             "progress": job.progress, "step": job.step, "message": job.message, "job_type": job.type}
 
 
-def publish(job) -> None:
+def publish(job: Job) -> None:
     """Send the job's current state to its watchers. A channel layer outage is logged; the job carries on."""
     layer = get_channel_layer()
     groups = [job_group(job.pk), owner_group(job.tenant_id, job.created_by_id)]

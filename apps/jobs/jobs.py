@@ -1,9 +1,15 @@
 """Job types of the engine itself."""
+from __future__ import annotations
+
 import time
+from typing import TYPE_CHECKING, Any
 
 from rest_framework import serializers
 
 from .registry import register
+
+if TYPE_CHECKING:
+    from .progress import Progress
 
 
 class ProbeParams(serializers.Serializer):
@@ -12,7 +18,7 @@ class ProbeParams(serializers.Serializer):
 
 
 @register("jobs.probe", params=ProbeParams, scope="jobs:write")
-def run_probe(params, progress):
+def run_probe(params: dict[str, Any], progress: Progress) -> dict[str, Any]:
     """Check the workers end to end: wait `seconds` in `steps` equal steps, reporting progress after each.
     Cancelling stops it at the next step."""
     pause = params["seconds"] / params["steps"]

@@ -46,7 +46,7 @@ class Job(models.Model):
             models.Index(fields=["status", "heartbeat_at"]),
         ]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.type} #{self.pk} ({self.status})"
 
     @property
@@ -80,7 +80,7 @@ class JobLog(models.Model):
     message = models.CharField(max_length=500)
     created_at = models.DateTimeField(auto_now_add=True)
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.level} {self.message}"
 
     class Meta:
@@ -96,5 +96,5 @@ class JobFile(models.Model):
     content = models.BinaryField()
     created_at = models.DateTimeField(auto_now_add=True)
 
-    def __str__(self):
+    def __str__(self) -> str:
         return self.name

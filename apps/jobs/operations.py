@@ -1,4 +1,6 @@
 """What the job engine adds to operations: a readiness check of its queue and Prometheus gauges of its jobs."""
+from collections.abc import Iterator
+
 from django.db.models import Count, Min
 from django.utils import timezone
 from django_q.brokers import get_broker
@@ -7,7 +9,7 @@ from prometheus_client.core import GaugeMetricFamily
 from .models import Job
 
 
-def queue_answers():
+def queue_answers() -> None:
     """The django-q2 broker (Redis, or the ORM on the embedded default) answers a ping."""
     if not get_broker().ping():
         raise RuntimeError("the job queue did not answer")
@@ -16,7 +18,7 @@ def queue_answers():
 class JobsCollector:
     """Gauges read from the jobs table at scrape time, so every process reports the same numbers."""
 
-    def collect(self):
+    def collect(self) -> Iterator[GaugeMetricFamily]:
         jobs = GaugeMetricFamily("tessera_jobs", "Jobs by status and type.", labels=["status", "type"])
         for row in Job.objects.values("status", "type").annotate(n=Count("pk")).order_by():
             jobs.add_metric([row["status"], row["type"]], row["n"])

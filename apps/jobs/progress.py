@@ -1,4 +1,6 @@
 """What a running job holds: `progress(percent, step, message)`, which reports and is where cancellation lands."""
+from __future__ import annotations
+
 import threading
 import time
 
@@ -30,7 +32,7 @@ class Progress:
     `progress()` itself does not have to query for them: it raises JobCancelled/JobTimedOut when flagged.
     """
 
-    def __init__(self, job: Job):
+    def __init__(self, job: Job) -> None:
         self.job = job
         self._stop_reason: str | None = None
         self._finished = threading.Event()
@@ -38,7 +40,7 @@ class Progress:
         self._heartbeat = threading.Thread(target=self._beat, name=f"job-{job.pk}-heartbeat", daemon=True)
 
     def __call__(self, percent: float | None = None, step: str | None = None, message: str | None = None,
-                 *, level: str = JobLog.Level.INFO):
+                 *, level: str = JobLog.Level.INFO) -> None:
         self.raise_if_stopped()
         job = self.job
         if percent is not None:
@@ -52,7 +54,7 @@ class Progress:
                                              heartbeat_at=timezone.now(), updated_at=timezone.now())
         events.publish(job)
 
-    def raise_if_stopped(self):
+    def raise_if_stopped(self) -> None:
         if self._stop_reason == "cancelled":
             raise JobCancelled("Cancelled on request.")
         if self._stop_reason == "timeout":
@@ -63,11 +65,11 @@ class Progress:
         """For jobs that want to stop at a clean point of their own instead of at the next report."""
         return self._stop_reason is not None
 
-    def __enter__(self):
+    def __enter__(self) -> Progress:
         self._heartbeat.start()
         return self
 
-    def __exit__(self, *exc_info):
+    def __exit__(self, *exc_info: object) -> None:
         self._finished.set()
         self._heartbeat.join(timeout=5)
 

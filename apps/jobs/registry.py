@@ -1,8 +1,14 @@
 """The job-type registry: apps declare job types in their jobs.py, discovered the way api.py is."""
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from django.utils.module_loading import autodiscover_modules
 from rest_framework import serializers
+
+
+#: A job function: `function(params, progress)`, returning the job's JSON result.
+JobFunction = Callable[..., Any]
 
 
 @dataclass(frozen=True)
@@ -20,18 +26,19 @@ class JobType:
 
 
 class JobRegistry:
-    def __init__(self):
+    def __init__(self) -> None:
         self._registry: dict[str, JobType] = {}
 
     def register(self, name: str, *, params: type[serializers.Serializer], scope: str | None = None,
-                 public: bool = True, timeout: int = 600, max_attempts: int = 1):
+                 public: bool = True, timeout: int = 600, max_attempts: int = 1
+                 ) -> Callable[[JobFunction], JobFunction]:
         """Decorator declaring `function(params, progress)` as the job type `name`.
 
         `scope` is what a caller needs to start it through POST /jobs/ (public types only); `timeout` is in
         seconds; failures raising `RetryableError` are retried up to `max_attempts` runs in all, with backoff.
         """
 
-        def decorator(function):
+        def decorator(function: JobFunction) -> JobFunction:
             if name in self._registry:
                 raise ValueError(f"Job type {name!r} is already registered.")
             self._registry[name] = JobType(
@@ -55,5 +62,5 @@ registry = JobRegistry()
 register = registry.register
 
 
-def autodiscover():
+def autodiscover() -> None:
     autodiscover_modules("jobs", register_to=registry)

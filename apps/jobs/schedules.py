@@ -1,8 +1,10 @@
 """The reaper runs every minute on the django-q2 scheduler, so no job stays `running` after its worker died."""
+from typing import Any
+
 REAPER_NAME = "tessera.jobs.reap-stale"
 
 
-def ensure_reaper_schedule(**kwargs):
+def ensure_reaper_schedule(**kwargs: Any) -> None:
     """post_migrate: make sure the schedule exists (idempotent; the tables exist by then)."""
     from django_q.models import Schedule
 

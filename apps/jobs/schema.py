@@ -1,10 +1,19 @@
 """JSON schemas of job params, from their serializers, for GET /jobs/types and the OpenAPI document."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.plumbing import ComponentRegistry
+from rest_framework import serializers
+from rest_framework.request import Request
 from rest_framework.views import APIView
 
+if TYPE_CHECKING:
+    from drf_spectacular.generators import SchemaGenerator
 
-def params_json_schema(serializer_class) -> dict:
+
+def params_json_schema(serializer_class: type[serializers.Serializer]) -> dict[str, Any]:
     """The JSON schema drf-spectacular would publish for `serializer_class` as a request body, inlined."""
     schema = AutoSchema()
     schema.registry = ComponentRegistry()
@@ -23,7 +32,8 @@ def _without_internal_keys(node):
     return node
 
 
-def add_job_params_components(result, generator, request, public):
+def add_job_params_components(result: dict[str, Any], generator: SchemaGenerator, request: Request | None,
+                              public: bool) -> dict[str, Any]:
     """drf-spectacular postprocessing hook: every public job type's params appear as a named component."""
     from .registry import registry
 

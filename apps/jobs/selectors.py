@@ -1,10 +1,12 @@
 """Reads about jobs: statistics for GET /jobs/stats and the story of one job for GET /jobs/{id}/progress."""
-from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F
+from typing import Any
 
-from .models import Job
+from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, QuerySet
+
+from .models import Job, JobLog
 
 
-def job_stats(queryset) -> dict:
+def job_stats(queryset: QuerySet[Job]) -> dict[str, Any]:
     """Counts by status and by type, and the mean duration of finished jobs, over the caller's visible jobs."""
     by_status = dict(queryset.values_list("status").annotate(n=Count("pk")).order_by())
     by_type = dict(queryset.values_list("type").annotate(n=Count("pk")).order_by())
@@ -18,6 +20,6 @@ def job_stats(queryset) -> dict:
     }
 
 
-def job_recent_logs(job: Job, *, limit: int = 50):
+def job_recent_logs(job: Job, *, limit: int = 50) -> list[JobLog]:
     """The newest log lines of a job, oldest first."""
     return list(reversed(job.logs.order_by("-created_at", "-pk")[:limit]))

@@ -1,7 +1,11 @@
 """State changes of jobs. Every transition happens here, under a row lock, and the queue hand-off waits for commit."""
+from __future__ import annotations
+
 import json
 import logging
+from collections.abc import Collection
 from datetime import timedelta
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import transaction
@@ -16,7 +20,10 @@ from apps.tenants.models import Tenant
 
 from . import events
 from .models import Job, JobFile, JobLog
-from .registry import registry
+from .registry import JobType, registry
+
+if TYPE_CHECKING:
+    from apps.accounts.models import User
 
 RUNNER = "apps.jobs.runner.run_job"
 
@@ -51,7 +58,7 @@ def _hand_to_queue(job_id: int, *, refuse_when_down: bool = False) -> None:
     transaction.on_commit(hand_over)
 
 
-def validated_params(job_type, params) -> dict:
+def validated_params(job_type: JobType, params: object) -> dict[str, Any]:
     serializer = job_type.params(data=params if isinstance(params, dict) else None)
     if not serializer.is_valid():
         details = serializer.errors if isinstance(params, dict) else {"non_field_errors": ["Must be an object."]}
@@ -64,7 +71,8 @@ def validated_params(job_type, params) -> dict:
 
 
 @transaction.atomic
-def job_enqueue(type_name: str, params: dict, *, tenant, created_by, priority: int = 0) -> Job:
+def job_enqueue(type_name: str, params: dict[str, Any], *, tenant: Tenant, created_by: User | None,
+                priority: int = 0) -> Job:
     """Create a job and queue it. Raises 409 when the tenant already runs as many jobs as its limit allows,
     and 503 once committed when the queue cannot take it (the job is then recorded as failed).
 
@@ -88,7 +96,8 @@ def job_enqueue(type_name: str, params: dict, *, tenant, created_by, priority: i
     return job
 
 
-def job_create(*, type: str, tenant, created_by, scopes, params: dict | None = None, priority: int = 0) -> Job:
+def job_create(*, type: str, tenant: Tenant, created_by: User, scopes: Collection[str],
+               params: dict[str, Any] | None = None, priority: int = 0) -> Job:
     """POST /jobs/: only public job types, and only with the scope the type asks for. Omitted params are `{}`,
     which the job type's own params serializer accepts or refuses."""
     job_type = registry.get(type)
@@ -106,7 +115,7 @@ def _json_safe(params: dict) -> dict:
 
 
 @transaction.atomic
-def job_request_cancel(job: Job, *, requested_by=None) -> Job:
+def job_request_cancel(job: Job, *, requested_by: User | None = None) -> Job:
     """Queued jobs are cancelled at once; running ones are flagged and stop at their next report (within ~2 s)."""
     job = Job.objects.select_for_update().get(pk=job.pk)
     if not job.can_cancel():
@@ -120,7 +129,7 @@ def job_request_cancel(job: Job, *, requested_by=None) -> Job:
 
 
 @transaction.atomic
-def job_retry(job: Job, *, requested_by=None) -> Job:
+def job_retry(job: Job, *, requested_by: User | None = None) -> Job:
     """Run a failed or cancelled job again, from the start, as a fresh attempt series."""
     job = Job.objects.select_for_update().get(pk=job.pk)
     if not job.can_retry():

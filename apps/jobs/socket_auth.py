@@ -9,6 +9,7 @@ socket sees exactly the jobs the same caller sees over HTTP.
 """
 from urllib.parse import parse_qs, urlsplit
 
+from asgiref.typing import ASGIReceiveCallable, ASGISendCallable, Scope
 from channels.auth import AuthMiddlewareStack
 from channels.db import database_sync_to_async
 from channels.middleware import BaseMiddleware
@@ -54,7 +55,7 @@ def _subprotocol_token(scope) -> str:
     return offered[1] if len(offered) >= 2 and offered[0] == BEARER_SUBPROTOCOL else ""
 
 
-def authenticate_socket(scope) -> SocketRequest:
+def authenticate_socket(scope: Scope) -> SocketRequest:
     headers = _headers(scope)
     query = parse_qs(scope.get("query_string", b"").decode())
     # The tenant resolver reads X-Tenant-ID; browsers cannot set headers on a WebSocket, so ?tenant= works too.
@@ -85,7 +86,7 @@ def authenticate_socket(scope) -> SocketRequest:
 
 
 class SocketAuthMiddleware(BaseMiddleware):
-    async def __call__(self, scope, receive, send):
+    async def __call__(self, scope: Scope, receive: ASGIReceiveCallable, send: ASGISendCallable) -> None:
         scope = dict(scope, request=await database_sync_to_async(authenticate_socket)(scope))
         return await super().__call__(scope, receive, send)
 

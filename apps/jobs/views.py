@@ -5,7 +5,7 @@ Resource declaration can express it (the generator builds JSON endpoints authent
 keys). It shows only what the API would: the job is fetched through the jobs resource's own scoping.
 """
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse_lazy
 
@@ -31,7 +31,7 @@ def _request_in_tenant(request, tenant_id: int) -> HttpRequest:
     return in_tenant
 
 
-def visible_job(request, job_id: int) -> Job | None:
+def visible_job(request: HttpRequest, job_id: int) -> Job | None:
     """The job if the API would show it to this user (GET /jobs/{id}/ in the job's tenant), else None.
 
     The tenant is the job's own: the resolver lets in its members (and platform admins) and refuses the
@@ -58,7 +58,7 @@ SIGN_IN_URL = reverse_lazy("rest_framework:login")
 
 
 @login_required(login_url=SIGN_IN_URL)
-def job_watch(request, job_id: int):
+def job_watch(request: HttpRequest, job_id: int) -> HttpResponse:
     """The job's type, progress bar, step, status and log lines; the page's script keeps them live over
     /ws/jobs/{id}/. A job the user may not see is a 404, the same answer as for one that does not exist."""
     job = visible_job(request, job_id)

@@ -1,6 +1,10 @@
 """HTTP surface of the migration engine: runs and presets through the generator, plus the verbs that drive them."""
+from typing import Any
+
+from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
+from rest_framework.request import Request
 from rest_framework.response import Response
 
 from apps import api
@@ -91,54 +95,54 @@ class MigrationResource(api.Resource):
     operations = ("list", "create", "retrieve")
     admin = False  # migrations_app/admin.py shows logs inline and adds cancel and rollback
 
-    def perform_create(self, request, data):
+    def perform_create(self, request: Request, data: dict[str, Any]) -> MigrationRun:
         return services.migration_create(tenant=request.tenant, created_by=request.user, **data)
 
     @api.action(detail=False, methods=["post"], url_path="validate", scope="migrations:write",
                 input=MigrationConfigInput, output=ValidationReportSerializer)
-    def validate(self, request, data):
+    def validate(self, request: Request, data: dict[str, Any]) -> dict[str, Any]:
         """Check a plan against the real systems without moving anything (reachability, permissions, free space,
         schema conflicts) and estimate its duration. Config errors are 400 with the field named."""
         return services.migration_validate(data, tenant=request.tenant)
 
     @api.action(detail=True, methods=["post"], scope="migrations:write", status=202)
-    def start(self, request, migration):
+    def start(self, request: Request, migration: MigrationRun) -> MigrationRun:
         """Queue the run; progress streams on /ws/jobs/{job}/. Starting a queued or running migration is 409."""
         return services.migration_start(migration, started_by=request.user)
 
     @api.action(detail=True, methods=["post"], scope="migrations:write")
-    def cancel(self, request, migration):
+    def cancel(self, request: Request, migration: MigrationRun) -> MigrationRun:
         """Stop a scheduled, queued or running migration at its next checkpoint; copied data is kept for rollback."""
         return services.migration_cancel(migration, cancelled_by=request.user)
 
     @api.action(detail=True, methods=["post"], scope="migrations:write", status=202)
-    def rollback(self, request, migration):
+    def rollback(self, request: Request, migration: MigrationRun) -> MigrationRun:
         """Restore the destination exactly as it was before the migration, from its backup. No backup: 409."""
         return services.migration_rollback(migration, requested_by=request.user)
 
     @api.action(detail=True, url_path="status", scope="migrations:read", output=MigrationStatusSerializer)
-    def run_status(self, request, migration):
+    def run_status(self, request: Request, migration: MigrationRun) -> MigrationRun:
         """Where the migration is: status, progress, step, its job and any error."""
         return migration
 
     @api.action(detail=True, scope="migrations:read", input=LogQuery, output=MigrationLogSerializer(many=True))
-    def logs(self, request, migration, data):
+    def logs(self, request: Request, migration: MigrationRun, data: dict[str, Any]) -> QuerySet[MigrationLog]:
         """The run's log, filtered by minimum `level`, entries after `since`, at most `limit` (default 100)."""
         return selectors.migration_logs(migration, **data)
 
     @api.action(detail=True, scope="migrations:read", output=MigrationMetricsSerializer)
-    def metrics(self, request, migration):
+    def metrics(self, request: Request, migration: MigrationRun) -> dict[str, Any]:
         """Rates, counts, durations, errors and retries of the latest run."""
         return selectors.migration_metrics(migration)
 
     @api.action(detail=True, methods=["post"], scope="migrations:write", input=ScheduleInput, status=202)
-    def schedule(self, request, migration, data):
+    def schedule(self, request: Request, migration: MigrationRun, data: dict[str, Any]) -> MigrationRun:
         """Start the migration at `run_at` instead of now (202). A busy migration is 409."""
         return services.migration_schedule(migration, run_at=data["run_at"], scheduled_by=request.user)
 
     @api.action(detail=False, methods=["post"], scope="migrations:write", input=BatchInput, status=201,
                 output=MigrationRun, many=True)
-    def batch(self, request, data):
+    def batch(self, request: Request, data: dict[str, Any]) -> list[MigrationRun]:
         """Create several migrations at once, and start them with `start: true`. One invalid item: 400, with
         errors named `items.<n>.<field>`, and nothing is created."""
         return services.migration_batch(tenant=request.tenant, created_by=request.user, **data)
@@ -163,18 +167,18 @@ class PresetResource(api.Resource):
     ordering = ["name", "created_at"]
     default_ordering = ["name"]
 
-    def perform_create(self, request, data):
+    def perform_create(self, request: Request, data: dict[str, Any]) -> Preset:
         return services.preset_save(tenant=request.tenant, created_by=request.user, **data)
 
-    def perform_update(self, request, instance, data):
+    def perform_update(self, request: Request, instance: Preset, data: dict[str, Any]) -> Preset:
         return services.preset_save(tenant=request.tenant, created_by=request.user, instance=instance, **data)
 
-    def perform_destroy(self, request, instance):
+    def perform_destroy(self, request: Request, instance: Preset) -> None:
         services.preset_delete(instance)
 
     @api.action(detail=True, methods=["post"], url_path="create-migration", scope="migrations:write",
                 input=CreateFromPresetInput, output=MigrationRun, status=201)
-    def create_migration(self, request, preset, data):
+    def create_migration(self, request: Request, preset: Preset, data: dict[str, Any]) -> MigrationRun:
         """Create a migration from this preset with dotted-path `overrides` applied; the result is validated
         like any migration (400 naming the field)."""
         return services.preset_create_migration(preset, tenant=request.tenant, created_by=request.user, **data)
@@ -203,7 +207,7 @@ class ValidateView(ApiView):
     schema_tag = "migrations"
 
     @extend_schema(request=MigrationConfigInput, responses={200: ValidationReportSerializer})
-    def post(self, request):
+    def post(self, request: Request) -> Response:
         return Response(services.migration_validate(self.validated(MigrationConfigInput), tenant=request.tenant))
 
 
@@ -214,7 +218,7 @@ class SystemTypesView(ApiView):
     schema_tag = "migrations"
 
     @extend_schema(responses={200: SourceTypeSerializer(many=True)})
-    def get(self, request):
+    def get(self, request: Request) -> Response:
         from apps.jobs.schema import params_json_schema
 
         adapters = [{"type": adapter.type, "kind": adapter.kind, "description": adapter.description,
@@ -232,7 +236,7 @@ class SystemModulesView(ApiView):
     schema_tag = "migrations"
 
     @extend_schema(responses={200: EngineModuleSerializer(many=True)})
-    def get(self, request):
+    def get(self, request: Request) -> Response:
         by_kind = {}
         for adapter in ADAPTERS.values():
             by_kind.setdefault(adapter.kind, []).append(adapter.type)

@@ -8,7 +8,7 @@ class MigrationsAppConfig(AppConfig):
     label = "migrations_app"
     verbose_name = "Migrations"
 
-    def ready(self):
+    def ready(self) -> None:
         from apps.api.metrics import register_collector
 
         from .operations import MigrationsCollector

@@ -3,18 +3,24 @@
 A side of a migration is either one adapter (`{"type": "postgresql", ...}`) or a site kind composed of
 parts (`{"type": "django_site", "files": {"type": "directory", ...}, "database": {"type": "postgresql", ...}}`).
 """
+from __future__ import annotations
+
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from rest_framework import serializers
 
 from apps.api.errors import ValidationFailed
 
-from .adapters.base import StrictSerializer
+from .adapters.base import Adapter, StrictSerializer
 from .adapters.confinement import Confinement
 from .adapters.registry import ADAPTERS, SITE_KINDS, adapter_types
 from .protected import platform_stores
+
+if TYPE_CHECKING:
+    from apps.tenants.models import Tenant
 
 
 class TransferOptions(StrictSerializer):
@@ -46,7 +52,7 @@ class Part:
         return ADAPTERS[self.source["type"]].kind
 
 
-def deployment_confinement(tenant=None) -> Confinement:
+def deployment_confinement(tenant: Tenant | None = None) -> Confinement:
     """The deployment's allow-lists (TESSERA_MIGRATIONS), narrowed by the tenant's when it sets any, and the
     platform's own stores, which no list opens."""
     conf = settings.TESSERA_MIGRATIONS
@@ -59,7 +65,7 @@ def deployment_confinement(tenant=None) -> Confinement:
     return deployment.narrowed(roots=tenant.migration_roots or None, hosts=tenant.migration_db_hosts or None)
 
 
-def flatten_errors(errors, prefix: str = "") -> dict[str, list[str]]:
+def flatten_errors(errors: object, prefix: str = "") -> dict[str, list[str]]:
     """DRF's nested errors as {"source.path": [...]}, the shape API clients can map onto form fields."""
     flat = {}
     if isinstance(errors, dict):
@@ -74,7 +80,7 @@ def flatten_errors(errors, prefix: str = "") -> dict[str, list[str]]:
     return flat
 
 
-def validate_side(config, *, name: str, confinement: Confinement) -> dict:
+def validate_side(config: object, *, name: str, confinement: Confinement) -> dict[str, Any]:
     """One validated side, or ValidationFailed with field errors named `<name>.<field>`."""
     if not isinstance(config, dict):
         raise ValidationFailed(details={name: ["Must be an object with a `type`."]})
@@ -99,7 +105,7 @@ def validate_side(config, *, name: str, confinement: Confinement) -> dict:
     return {"type": kind, **serializer.validated_data}
 
 
-def validate_options(data, serializer_class, name: str) -> dict:
+def validate_options(data: object, serializer_class: type[serializers.Serializer], name: str) -> dict[str, Any]:
     serializer = serializer_class(data=data or {})
     if not serializer.is_valid():
         raise ValidationFailed("The migration config is invalid.", details=flatten_errors(serializer.errors, name))
@@ -110,12 +116,12 @@ def validate_options(data, serializer_class, name: str) -> dict:
 SECTIONS = ("source", "destination", "transfer", "safety")
 
 
-def printable(key) -> str:
+def printable(key: object) -> str:
     """A config key as it may appear in an error's field name (a NUL spelled out)."""
     return str(key).replace("\x00", "\\u0000")
 
 
-def nul_errors(value, path: str) -> dict[str, list[str]]:
+def nul_errors(value: object, path: str) -> dict[str, list[str]]:
     """A field error for every string, key or value, anywhere in `value` that holds a NUL character: PostgreSQL
     cannot store one in text or JSON, and no path, host or name has one."""
     if isinstance(value, str):
@@ -130,7 +136,8 @@ def nul_errors(value, path: str) -> dict[str, list[str]]:
     return errors
 
 
-def validate_config(*, source, destination, transfer=None, safety=None, tenant=None) -> dict:
+def validate_config(*, source: object, destination: object, transfer: object = None, safety: object = None,
+                    tenant: Tenant | None = None) -> dict[str, Any]:
     """All four sections validated together; the two sides must be of compatible kinds."""
     errors = {}
     for name, value in zip(SECTIONS, (source, destination, transfer, safety)):
@@ -154,7 +161,7 @@ def validate_config(*, source, destination, transfer=None, safety=None, tenant=N
     return validated
 
 
-def parts(config: dict) -> list[Part]:
+def parts(config: dict[str, Any]) -> list[Part]:
     """The adapter-to-adapter moves a validated config makes: one, or one per site part."""
     source, destination = config["source"], config["destination"]
     if source["type"] in SITE_KINDS or destination["type"] in SITE_KINDS:
@@ -167,5 +174,5 @@ def parts(config: dict) -> list[Part]:
     return [Part("main", source, destination)]
 
 
-def adapter_for(config: dict, tenant=None):
+def adapter_for(config: dict[str, Any], tenant: Tenant | None = None) -> Adapter:
     return ADAPTERS[config["type"]](config, confinement=deployment_confinement(tenant))

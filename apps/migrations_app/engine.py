@@ -5,14 +5,27 @@ It knows nothing of runs, jobs or HTTP: the job (jobs.py) and the management com
 API and the terminal drive exactly the same code. A cancel raises out of `report` (JobCancelled) and
 unwinds through here; each transfer engine leaves its destination consistent when that happens.
 """
+from __future__ import annotations
+
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 
 from .adapters import databases, directory
+from .adapters.base import Check, TransferReport, VerificationReport
 from .config import Part, adapter_for, parts
+
+if TYPE_CHECKING:
+    from apps.tenants.models import Tenant
+
+#: `report(percent, step, message=None)`: the run's progress; a cancel raises out of it.
+Report = Callable[..., None]
+#: `log(level, message)`: one entry of the run's log.
+Log = Callable[[str, str], None]
 
 
 class VerificationFailed(Exception):
@@ -45,17 +58,19 @@ def private_directory(path: Path) -> Path:
 class PartRun:
     """One part's move, reporting its share of the whole run's progress."""
 
-    def __init__(self, part: Part, *, options: dict, report, log, share: tuple[float, float], tenant=None):
+    def __init__(self, part: Part, *, options: dict[str, Any], report: Report, log: Log, share: tuple[float, float],
+                 tenant: Tenant | None = None) -> None:
         self.part, self.options, self.report, self.log = part, options, report, log
         self.source = adapter_for(part.source, tenant)
         self.destination = adapter_for(part.destination, tenant)
         self.start, self.width = share
 
-    def progress(self, *, done_items=0, total_items=0, done_bytes=0, total_bytes=0, step="", message=None):
+    def progress(self, *, done_items: int = 0, total_items: int = 0, done_bytes: int = 0, total_bytes: int = 0,
+                 step: str = "", message: str | None = None) -> None:
         fraction = done_bytes / total_bytes if total_bytes else (done_items / total_items if total_items else 0)
         self.report(self.start + self.width * min(fraction, 1.0), f"{self.part.name}: {step}", message)
 
-    def checks(self):
+    def checks(self) -> list[Check]:
         return [*self.source.checks(role="source"), *self.destination.checks(role="destination")]
 
     def backup(self, backup_root: Path) -> dict:
@@ -70,14 +85,14 @@ class PartRun:
         else:
             databases.restore_database(self.destination, backup)
 
-    def transfer(self):
+    def transfer(self) -> TransferReport:
         if self.part.kind == "files":
             return directory.copy_tree(self.source, self.destination, parallel=self.options["parallel_transfers"],
                                        progress=self.progress)
         return databases.copy_database(self.source, self.destination, tables=self.options.get("tables"),
                                        batch_size=self.options["batch_size"], progress=self.progress)
 
-    def verify(self, transfer_report):
+    def verify(self, transfer_report: TransferReport) -> VerificationReport:
         if self.part.kind == "files":
             return directory.verify_tree(self.source, self.destination, progress=self.progress,
                                          manifest=transfer_report.details.get("manifest"))
@@ -93,7 +108,8 @@ def _part_runs(config: dict, *, report, log, tenant=None) -> list[PartRun]:
                     tenant=tenant) for index, part in enumerate(plan)]
 
 
-def execute(config: dict, *, report, log, backup_id: str, tenant=None, earlier_backup: dict | None = None) -> dict:
+def execute(config: dict[str, Any], *, report: Report, log: Log, backup_id: str, tenant: Tenant | None = None,
+            earlier_backup: dict[str, Any] | None = None) -> dict[str, Any]:
     """Run the whole migration; returns {"metrics": ..., "backup": ...}. Raises on failure, after rolling back
     what it backed up when safety.rollback_on_failure asks for it; the backup taken is attached to the error.
 
@@ -136,7 +152,8 @@ def execute(config: dict, *, report, log, backup_id: str, tenant=None, earlier_b
     return {"metrics": metrics, "backup": backup or None}
 
 
-def restore(config: dict, backup: dict, *, report, log, tenant=None) -> None:
+def restore(config: dict[str, Any], backup: dict[str, Any], *, report: Report, log: Log,
+            tenant: Tenant | None = None) -> None:
     """Put every backed-up part of the destination back exactly as it was."""
     for run in reversed(_part_runs(config, report=report, log=log, tenant=tenant)):
         if run.part.name in backup:

@@ -1,4 +1,8 @@
 """Background work contributed by the migrations app: running and rolling back a migration."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from django.db import transaction
 from django.utils import timezone
 from rest_framework import serializers
@@ -9,6 +13,9 @@ from apps.jobs.progress import JobCancelled
 from . import engine, services
 from .models import MigrationRun
 
+if TYPE_CHECKING:
+    from apps.jobs.progress import Progress
+
 
 class RunParams(serializers.Serializer):
     migration_id = serializers.IntegerField()
@@ -17,15 +24,15 @@ class RunParams(serializers.Serializer):
 class RunReporter:
     """Bridges the engine's reports to the job (percent, step, live events) and the run's own log and progress."""
 
-    def __init__(self, run: MigrationRun, progress):
+    def __init__(self, run: MigrationRun, progress: Progress) -> None:
         self.run, self.job_progress, self.step = run, progress, ""
 
-    def report(self, percent, step, message=None):
+    def report(self, percent: float, step: str, message: str | None = None) -> None:
         self.job_progress(percent, step=step, message=message)
         self.step = step
         MigrationRun.objects.filter(pk=self.run.pk).update(progress=int(percent), step=step[:200])
 
-    def log(self, level, message):
+    def log(self, level: str, message: str) -> None:
         services.migration_log(self.run, level, message, step=self.step)
 
 
@@ -38,7 +45,7 @@ def _finish(run: MigrationRun, status: str, **fields) -> None:
 
 
 @jobs.register("migrations.run", params=RunParams, public=False, timeout=6 * 3600)
-def run_migration(params, progress):
+def run_migration(params: dict[str, Any], progress: Progress) -> dict[str, Any]:
     """Load the run and hand it to the engine; progress and cancellation travel through `progress`."""
     run = MigrationRun.objects.get(pk=params["migration_id"])
     MigrationRun.objects.filter(pk=run.pk).update(status=MigrationRun.Status.RUNNING, started_at=timezone.now())
@@ -63,7 +70,7 @@ def run_migration(params, progress):
 
 
 @jobs.register("migrations.rollback", params=RunParams, public=False, timeout=6 * 3600)
-def roll_back_migration(params, progress):
+def roll_back_migration(params: dict[str, Any], progress: Progress) -> dict[str, Any]:
     """Restore the destination from the run's backup, exactly as it was before the migration."""
     run = MigrationRun.objects.get(pk=params["migration_id"])
     reporter = RunReporter(run, progress)

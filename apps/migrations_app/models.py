@@ -48,7 +48,7 @@ class MigrationRun(models.Model):
     class Meta:
         indexes = [models.Index(fields=["tenant", "created_by", "-created_at"])]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return self.name
 
     def can_start(self) -> bool:
@@ -78,7 +78,7 @@ class MigrationLog(models.Model):
     class Meta:
         ordering = ["created_at", "pk"]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.level} {self.message[:80]}"
 
 
@@ -99,7 +99,7 @@ class Preset(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["tenant", "slug"], name="unique_preset_slug_per_tenant")]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return self.name
 
     @property

@@ -1,4 +1,6 @@
 """What the migration engine adds to /metrics: gauges of its runs, read from the database at scrape time."""
+from collections.abc import Iterator
+
 from django.db.models import Count
 from prometheus_client.core import GaugeMetricFamily
 
@@ -6,7 +8,7 @@ from .models import MigrationRun
 
 
 class MigrationsCollector:
-    def collect(self):
+    def collect(self) -> Iterator[GaugeMetricFamily]:
         runs = GaugeMetricFamily("tessera_migrations", "Migration runs by status.", labels=["status"])
         counts = dict(MigrationRun.objects.values_list("status").annotate(n=Count("pk")).order_by())
         for status in MigrationRun.Status.values:

@@ -1,10 +1,17 @@
 """Reads about migration runs: filtered logs and metrics."""
-from .models import MigrationLog, MigrationRun
+from datetime import datetime
+from typing import Any
+
+from django.db.models import QuerySet
+from rest_framework.request import Request
+
+from .models import MigrationLog, MigrationRun, Preset
 
 LEVELS = ["debug", "info", "warning", "error"]
 
 
-def migration_logs(run: MigrationRun, *, level: str | None = None, since=None, limit: int = 100):
+def migration_logs(run: MigrationRun, *, level: str | None = None, since: datetime | None = None,
+                   limit: int = 100) -> QuerySet[MigrationLog]:
     """Log entries at `level` or above, after `since`, oldest first, at most `limit`."""
     entries = MigrationLog.objects.filter(run=run)
     if level:
@@ -14,7 +21,7 @@ def migration_logs(run: MigrationRun, *, level: str | None = None, since=None, l
     return entries.order_by("created_at", "pk")[:limit]
 
 
-def migration_metrics(run: MigrationRun) -> dict:
+def migration_metrics(run: MigrationRun) -> dict[str, Any]:
     """Rates, counts, durations, errors and retries of the latest run."""
     job = run.job
     duration = (run.finished_at - run.started_at).total_seconds() if run.started_at and run.finished_at else None
@@ -29,7 +36,7 @@ def migration_metrics(run: MigrationRun) -> dict:
     }
 
 
-def presets_visible_to(queryset, *, request):
+def presets_visible_to(queryset: QuerySet[Preset], *, request: Request) -> QuerySet[Preset]:
     """Visibility policy of presets: the built-in ones, and the active tenant's own."""
     from django.db.models import Q
 

@@ -1,5 +1,9 @@
 """State changes of migration runs and presets. Every transition happens here, under a row lock."""
+from __future__ import annotations
+
 import copy
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -15,6 +19,9 @@ from .adapters.base import Check
 from .config import SECTIONS, adapter_for, parts, printable, validate_config
 from .models import MigrationLog, MigrationRun, Preset
 
+if TYPE_CHECKING:
+    from apps.accounts.models import User
+
 
 def _seal_config(config: dict) -> tuple[dict, dict, str]:
     """(stored source, stored destination, encrypted credentials) of a validated config."""
@@ -23,7 +30,7 @@ def _seal_config(config: dict) -> tuple[dict, dict, str]:
     return source, destination, secrets.seal({"source": source_secrets, "destination": destination_secrets})
 
 
-def run_config(run: MigrationRun) -> dict:
+def run_config(run: MigrationRun) -> dict[str, Any]:
     """The run's config with its credentials decrypted: for the engine, never for a response or a log."""
     sealed = secrets.unseal(run.secrets)
     return {"source": secrets.merge_secrets(run.source, sealed.get("source", {})),
@@ -32,8 +39,9 @@ def run_config(run: MigrationRun) -> dict:
 
 
 @transaction.atomic
-def migration_create(*, tenant, created_by, name: str, source, destination, transfer=None, safety=None,
-                     description: str = "") -> MigrationRun:
+def migration_create(*, tenant: Tenant, created_by: User, name: str, source: dict[str, Any] | None,
+                     destination: dict[str, Any] | None, transfer: dict[str, Any] | None = None,
+                     safety: dict[str, Any] | None = None, description: str = "") -> MigrationRun:
     """Validate the config (field errors such as `source.path`) and record the run, credentials encrypted."""
     config = validate_config(source=source, destination=destination, transfer=transfer, safety=safety, tenant=tenant)
     stored_source, stored_destination, sealed = _seal_config(config)
@@ -42,7 +50,7 @@ def migration_create(*, tenant, created_by, name: str, source, destination, tran
         destination=stored_destination, transfer=config["transfer"], safety=config["safety"], secrets=sealed)
 
 
-def migration_validate(config: dict, *, tenant=None) -> dict:
+def migration_validate(config: dict[str, Any], *, tenant: Tenant | None = None) -> dict[str, Any]:
     """Check a plan against the real systems without moving anything: reachability, permissions, confinement,
     free space against the measured size, schema compatibility and conflicts, and a duration estimate."""
     validated = validate_config(**config, tenant=tenant)
@@ -84,7 +92,7 @@ def _require_capacity(run: MigrationRun) -> None:
 
 
 @transaction.atomic
-def migration_start(run: MigrationRun, *, started_by) -> MigrationRun:
+def migration_start(run: MigrationRun, *, started_by: User) -> MigrationRun:
     """Queue one run of the migration as a job. The row lock makes two concurrent starts serialize: the second
     sees it queued and gets a 409 instead of a duplicate run."""
     run = _lock(run)
@@ -102,7 +110,7 @@ def migration_start(run: MigrationRun, *, started_by) -> MigrationRun:
 
 
 @transaction.atomic
-def migration_cancel(run: MigrationRun, *, cancelled_by) -> MigrationRun:
+def migration_cancel(run: MigrationRun, *, cancelled_by: User) -> MigrationRun:
     """Stop a scheduled, queued or running migration; a running one stops at its next checkpoint."""
     run = _lock(run)
     if not run.can_cancel():
@@ -121,7 +129,7 @@ def migration_cancel(run: MigrationRun, *, cancelled_by) -> MigrationRun:
 
 
 @transaction.atomic
-def migration_rollback(run: MigrationRun, *, requested_by) -> MigrationRun:
+def migration_rollback(run: MigrationRun, *, requested_by: User) -> MigrationRun:
     """Restore what the migration overwrote, from its backup, as a job (202). Without a backup it is a 409."""
     run = _lock(run)
     if run.backup is None:
@@ -142,7 +150,7 @@ def _schedule_name(run: MigrationRun) -> str:
 
 
 @transaction.atomic
-def migration_schedule(run: MigrationRun, *, run_at, scheduled_by) -> MigrationRun:
+def migration_schedule(run: MigrationRun, *, run_at: datetime, scheduled_by: User) -> MigrationRun:
     """Start the migration at `run_at` (a django-q2 schedule) instead of now."""
     run = _lock(run)
     if not run.can_start():
@@ -171,7 +179,8 @@ def migration_start_scheduled(run_id: int, user_id: int) -> None:
 
 
 @transaction.atomic
-def migration_batch(*, tenant, created_by, items: list[dict], start: bool) -> list[MigrationRun]:
+def migration_batch(*, tenant: Tenant, created_by: User, items: list[dict[str, Any]],
+                    start: bool) -> list[MigrationRun]:
     """Create several migrations (and start them) in one go: all valid, or none written (errors per item)."""
     errors = {}
     for index, item in enumerate(items):
@@ -190,7 +199,7 @@ def migration_log(run: MigrationRun, level: str, message: str, step: str = "") -
     MigrationLog.objects.create(run=run, level=level, message=message[:2000], step=step[:200])
 
 
-def apply_overrides(config: dict, overrides: dict) -> dict:
+def apply_overrides(config: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
     """A copy of `config` with dotted-path overrides applied: {"source.path": "/data/site"}."""
     result = copy.deepcopy(config)
     for path, value in overrides.items():
@@ -204,7 +213,8 @@ def apply_overrides(config: dict, overrides: dict) -> dict:
     return result
 
 
-def preset_create_migration(preset: Preset, *, tenant, created_by, overrides: dict, name: str = "") -> MigrationRun:
+def preset_create_migration(preset: Preset, *, tenant: Tenant, created_by: User, overrides: dict[str, Any],
+                            name: str = "") -> MigrationRun:
     """A migration from a preset with overrides applied; the result is validated like any other config."""
     config = apply_overrides(preset.config, overrides)
     return migration_create(tenant=tenant, created_by=created_by, name=name or preset.name,
@@ -214,7 +224,7 @@ def preset_create_migration(preset: Preset, *, tenant, created_by, overrides: di
 
 
 @transaction.atomic
-def preset_save(*, tenant, created_by, instance: Preset | None = None, **fields) -> Preset:
+def preset_save(*, tenant: Tenant, created_by: User, instance: Preset | None = None, **fields: Any) -> Preset:
     """Create or change a tenant's own preset; built-in presets are read-only."""
     if instance is not None and instance.is_builtin:
         raise PermissionDenied("Built-in presets cannot be changed; create your own from one.")

@@ -1,7 +1,10 @@
 """Bulk work on tasks: export to CSV or JSON and import from them, reporting progress as it goes."""
+from __future__ import annotations
+
 import csv
 import io
 import json
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 
@@ -10,12 +13,17 @@ from apps.api.parsers import bounded_json_loads
 
 from .models import Task
 
+if TYPE_CHECKING:
+    from apps.accounts.models import User
+    from apps.jobs.progress import Progress
+    from apps.tenants.models import Tenant
+
 EXPORT_FIELDS = ["id", "title", "description", "status", "priority", "due_date", "created_at", "updated_at"]
 IMPORT_FIELDS = ["title", "description", "status", "priority", "due_date"]
 CONTENT_TYPES = {"csv": "text/csv", "json": "application/json"}
 
 
-def task_export(*, tenant, user, format: str, progress) -> tuple[bytes, dict]:
+def task_export(*, tenant: Tenant, user: User, format: str, progress: Progress) -> tuple[bytes, dict[str, Any]]:
     """The user's tasks in the tenant, rendered by the Task resource's own serializer; (content, summary)."""
     tasks = Task.objects.filter(tenant=tenant, user=user).order_by("pk")
     total = tasks.count()
@@ -36,7 +44,7 @@ def task_export(*, tenant, user, format: str, progress) -> tuple[bytes, dict]:
     return content, {"exported": total, "format": format}
 
 
-def parse_rows(*, format: str, content: str) -> list:
+def parse_rows(*, format: str, content: str) -> list[dict[str, Any]]:
     """The rows of an uploaded file; a file that is not CSV or JSON of objects raises ValueError."""
     if format == "json":
         rows = bounded_json_loads(content)
@@ -46,7 +54,8 @@ def parse_rows(*, format: str, content: str) -> list:
     return list(csv.DictReader(io.StringIO(content)))
 
 
-def task_import(*, tenant, user, format: str, content: str, progress) -> dict:
+def task_import(*, tenant: Tenant, user: User, format: str, content: str,
+                progress: Progress) -> dict[str, Any]:
     """Create a task for every valid row; rejected rows are reported by row number with their errors and
     write nothing. Each valid row is validated by the Task resource's own serializer (same rules as POST)."""
     try:

@@ -1,4 +1,9 @@
 """Reads about tenants: which one a request acts in, and which ones a user can see."""
+from typing import Any
+
+from django.db.models import QuerySet
+from rest_framework.request import Request
+
 from apps.accounts.models import AuditLog
 from apps.accounts.services import audit_record
 from apps.api.errors import PermissionDenied
@@ -9,7 +14,7 @@ from .models import Invitation, Membership, Tenant
 NOT_A_MEMBER = "You are not a member of this tenant."
 
 
-def tenant_for_request(request) -> tuple[Tenant | None, str | None]:
+def tenant_for_request(request: Request) -> tuple[Tenant | None, str | None]:
     """The active tenant and the caller's role in it (TESSERA_API["TENANT_RESOLVER"]).
 
     `X-Tenant-ID` (id or slug) chooses it; without the header, the user's first tenant. A tenant the
@@ -49,25 +54,25 @@ def _refusal(request, wanted: str) -> PermissionDenied:
     return PermissionDenied(NOT_A_MEMBER, reported=True)
 
 
-def tenant_lookup(wanted: str, *, prefix: str = "") -> dict:
+def tenant_lookup(wanted: str, *, prefix: str = "") -> dict[str, Any]:
     """Filter kwargs naming a tenant by id or slug: X-Tenant-ID and the /tenants/{id}/ URLs read it alike."""
     # isdigit() alone also accepts characters such as "²" that int() refuses; a header must never cause a 500.
     is_id = wanted.isascii() and wanted.isdigit()
     return {f"{prefix}pk": int(wanted)} if is_id else {f"{prefix}slug": wanted}
 
 
-def tenants_visible_to(queryset, *, request):
+def tenants_visible_to(queryset: QuerySet[Tenant], *, request: Request) -> QuerySet[Tenant]:
     """Visibility policy of the tenants resource: the caller's tenants; every tenant for platform admins."""
     if request.user.is_platform_admin:
         return queryset
     return queryset.filter(memberships__user=request.user).distinct()
 
 
-def tenant_members(tenant: Tenant):
+def tenant_members(tenant: Tenant) -> QuerySet[Membership]:
     return tenant.memberships.select_related("user").order_by("created_at", "pk")
 
 
-def invitations_visible_to(queryset, *, request):
+def invitations_visible_to(queryset: QuerySet[Invitation], *, request: Request) -> QuerySet[Invitation]:
     """Visibility policy of auth/invitations: the pending invitations addressed to the caller's email (for
     platform admins too: an invitation is the invitee's to answer)."""
     return queryset.filter(email__iexact=request.user.email, status=Invitation.Status.PENDING)

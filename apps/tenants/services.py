@@ -1,4 +1,8 @@
 """State changes of tenants and memberships. Who may manage members is decided here."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.text import slugify
@@ -6,6 +10,9 @@ from django.utils.text import slugify
 from apps.api.errors import Conflict, NotFound, PermissionDenied
 
 from .models import Invitation, Membership, Tenant
+
+if TYPE_CHECKING:
+    from apps.accounts.models import User
 
 #: Fields only platform admins may change; tenant owners may rename their tenant but not raise its limits.
 LIMIT_FIELDS = {"max_concurrent_jobs", "max_concurrent_migrations", "rate_limit", "is_active", "migration_roots",
@@ -22,7 +29,7 @@ def unique_slug(base: str) -> str:
 
 
 @transaction.atomic
-def tenant_create(*, created_by, owner=None, **fields) -> Tenant:
+def tenant_create(*, created_by: User, owner: User | None = None, **fields: Any) -> Tenant:
     """Create a tenant (platform admins only) with `owner` (default: the creator) as its owner."""
     if not created_by.is_platform_admin:
         raise PermissionDenied("Only platform admins can create tenants.")
@@ -35,7 +42,7 @@ def tenant_create(*, created_by, owner=None, **fields) -> Tenant:
 
 
 @transaction.atomic
-def tenant_create_personal(*, owner) -> Tenant:
+def tenant_create_personal(*, owner: User) -> Tenant:
     """The personal tenant every registered user gets, owned by them."""
     name = owner.full_name or owner.email.split("@")[0]
     tenant = Tenant.objects.create(name=f"{name}'s workspace"[:100], slug=unique_slug(owner.email.split("@")[0]))
@@ -44,7 +51,7 @@ def tenant_create_personal(*, owner) -> Tenant:
 
 
 @transaction.atomic
-def tenant_update(*, tenant: Tenant, changed_by, **fields) -> Tenant:
+def tenant_update(*, tenant: Tenant, changed_by: User, **fields: Any) -> Tenant:
     """Tenant owners and admins may rename; limits and activation are for platform admins."""
     tenant = Tenant.objects.select_for_update().get(pk=tenant.pk)
     require_manager(tenant, changed_by)
@@ -60,7 +67,7 @@ def tenant_update(*, tenant: Tenant, changed_by, **fields) -> Tenant:
     return tenant
 
 
-def require_manager(tenant: Tenant, user) -> None:
+def require_manager(tenant: Tenant, user: User) -> None:
     """Raise 403 unless `user` is a platform admin or an owner/admin of `tenant`."""
     if user.is_platform_admin:
         return
@@ -69,7 +76,7 @@ def require_manager(tenant: Tenant, user) -> None:
 
 
 @transaction.atomic
-def invitation_send(*, tenant: Tenant, email: str, role: str, invited_by) -> Invitation:
+def invitation_send(*, tenant: Tenant, email: str, role: str, invited_by: User) -> Invitation:
     """Invite `email` to join `tenant` with `role`; nothing else changes until the invitee accepts.
 
     The answer is the same whether the email has an account (active or not) or none, so managers cannot
@@ -89,7 +96,7 @@ def invitation_send(*, tenant: Tenant, email: str, role: str, invited_by) -> Inv
 
 
 @transaction.atomic
-def invitation_accept(*, invitation: Invitation, user) -> Membership:
+def invitation_accept(*, invitation: Invitation, user: User) -> Membership:
     """Join the tenant with the invited role. Only the invitee, signed in with the invited email, may accept."""
     invitation = _locked_pending_invitation(invitation, user)
     membership, _created = Membership.objects.get_or_create(tenant=invitation.tenant, user=user,
@@ -99,7 +106,7 @@ def invitation_accept(*, invitation: Invitation, user) -> Membership:
 
 
 @transaction.atomic
-def invitation_decline(*, invitation: Invitation, user) -> None:
+def invitation_decline(*, invitation: Invitation, user: User) -> None:
     """Say no: the invitation is closed and the tenant gains no member."""
     _answer(_locked_pending_invitation(invitation, user), Invitation.Status.DECLINED)
 
@@ -118,7 +125,7 @@ def _answer(invitation: Invitation, status: str) -> None:
 
 
 @transaction.atomic
-def membership_change_role(*, tenant: Tenant, user_id: int, role: str, changed_by) -> Membership:
+def membership_change_role(*, tenant: Tenant, user_id: int, role: str, changed_by: User) -> Membership:
     require_manager(tenant, changed_by)
     membership = _locked_membership(tenant, user_id)
     _require_owner_for_owner_role(tenant, changed_by, role, membership.role)
@@ -130,7 +137,7 @@ def membership_change_role(*, tenant: Tenant, user_id: int, role: str, changed_b
 
 
 @transaction.atomic
-def membership_remove(*, tenant: Tenant, user_id: int, removed_by) -> None:
+def membership_remove(*, tenant: Tenant, user_id: int, removed_by: User) -> None:
     require_manager(tenant, removed_by)
     membership = _locked_membership(tenant, user_id)
     _require_owner_for_owner_role(tenant, removed_by, membership.role)
