@@ -19,9 +19,11 @@ def log_lines():
     """What the configured console handler (LOGGING in settings) writes, parsed line by line."""
     handler = next(h for h in logging.getLogger().handlers if isinstance(h.formatter, JsonFormatter))
     stream = io.StringIO()
-    previous = handler.setStream(stream)
+    # Swapped without setStream(), which flushes the stream it replaces: the handler was made while pytest
+    # captured an earlier test's stderr, a file that is closed by now when this test runs late in a shuffled run.
+    previous, handler.stream = handler.stream, stream
     yield lambda: [json.loads(line) for line in stream.getvalue().splitlines()]
-    handler.setStream(previous)
+    handler.stream = previous
 
 
 def request_lines(lines) -> list[dict]:
