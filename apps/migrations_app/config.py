@@ -13,6 +13,7 @@ from django.conf import settings
 from rest_framework import serializers
 
 from apps.api.errors import ValidationFailed
+from apps.api.serializers import NULL_CHARACTER, NULL_CHARACTER_MESSAGE, null_character_paths
 
 from .adapters.base import Adapter, StrictSerializer
 from .adapters.confinement import Confinement
@@ -118,30 +119,16 @@ SECTIONS = ("source", "destination", "transfer", "safety")
 
 def printable(key: object) -> str:
     """A config key as it may appear in an error's field name (a NUL spelled out)."""
-    return str(key).replace("\x00", "\\u0000")
-
-
-def nul_errors(value: object, path: str) -> dict[str, list[str]]:
-    """A field error for every string, key or value, anywhere in `value` that holds a NUL character: PostgreSQL
-    cannot store one in text or JSON, and no path, host or name has one."""
-    if isinstance(value, str):
-        return {path: ["Cannot contain a NUL character."]} if "\x00" in value else {}
-    errors = {}
-    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
-    for key, item in items:
-        child = f"{path}.{printable(key)}"
-        if "\x00" in str(key):
-            errors[child] = ["Cannot contain a NUL character."]
-        errors.update(nul_errors(item, child))
-    return errors
+    return str(key).replace(NULL_CHARACTER, "\\u0000")
 
 
 def validate_config(*, source: object, destination: object, transfer: object = None, safety: object = None,
                     tenant: Tenant | None = None) -> dict[str, Any]:
     """All four sections validated together; the two sides must be of compatible kinds."""
-    errors = {}
-    for name, value in zip(SECTIONS, (source, destination, transfer, safety)):
-        errors.update(nul_errors(value, name))
+    # Configs also arrive without a serializer (`manage.py run_migration plan.json`), so NUL is refused here too,
+    # with the generator's own walk: PostgreSQL cannot store one in text or JSON.
+    errors = {path: [NULL_CHARACTER_MESSAGE] for name, value in zip(SECTIONS, (source, destination, transfer, safety))
+              for path in null_character_paths(value, name)}
     if errors:
         raise ValidationFailed("The migration config is invalid.", details=errors)
     confinement = deployment_confinement(tenant)
