@@ -44,7 +44,7 @@ def seed() -> tuple[str, int, int]:
     import django
 
     django.setup()
-    from rest_framework_simplejwt.tokens import RefreshToken
+    from apps.accounts.services import token_pair_issue
 
     from apps.accounts.models import User
     from apps.tasks.models import Task
@@ -60,7 +60,7 @@ def seed() -> tuple[str, int, int]:
 
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")  # fresh planner statistics, as autovacuum would give a long-lived table
-    return str(RefreshToken.for_user(user).access_token), tenant.pk, tasks[0].pk
+    return token_pair_issue(user)["access"], tenant.pk, tasks[0].pk
 
 
 def start_server() -> subprocess.Popen:

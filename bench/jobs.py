@@ -66,7 +66,7 @@ def seed():
 
     logging.getLogger("django-q").setLevel(logging.WARNING)  # one "Enqueued" line per job would bury the table
     from django_q.models import OrmQ, Task
-    from rest_framework_simplejwt.tokens import RefreshToken
+    from apps.accounts.services import token_pair_issue
 
     from apps.accounts.models import User
     from apps.jobs.models import Job
@@ -79,7 +79,7 @@ def seed():
                                                                        "max_concurrent_jobs": 1_000_000})
     user, _ = User.objects.get_or_create(email="bench@tessera.local")
     Membership.objects.get_or_create(tenant=tenant, user=user, defaults={"role": Membership.Role.OWNER})
-    return user, tenant, str(RefreshToken.for_user(user).access_token)
+    return user, tenant, token_pair_issue(user)["access"]
 
 
 class Processes:

@@ -141,7 +141,7 @@ def seed() -> Fixture:
 
     django.setup()
     from django.db import connection
-    from rest_framework_simplejwt.tokens import RefreshToken
+    from apps.accounts.services import token_pair_issue
 
     from apps.accounts.models import User
     from apps.tasks.models import Task
@@ -164,7 +164,7 @@ def seed() -> Fixture:
     import redis
 
     redis.Redis.from_url(REDIS_URL).flushdb()  # this benchmark's own Redis database: counters start at zero
-    return Fixture(token=str(RefreshToken.for_user(user).access_token), tenant_id=tenant.pk, task_id=tasks[0].pk,
+    return Fixture(token=token_pair_issue(user)["access"], tenant_id=tenant.pk, task_id=tasks[0].pk,
                    task_title=tasks[0].title, last_seeded_id=max(task.pk for task in tasks))
 
 
