@@ -1,7 +1,10 @@
 """Effective scopes: the platform role, narrowed (viewer) or widened (owner) by the membership role, then
 narrowed by an API key. The scopes of personal resources (your API keys, your invitations) follow the platform
 role only: they act on your account, whichever tenant you act in."""
+from collections.abc import Iterable
+
 from apps.api import site
+from apps.api.callers import Caller
 
 from .models import ApiKey, User
 
@@ -18,7 +21,7 @@ VIEWER_ROLES = {"viewer"}
 OWNER_SCOPES = frozenset({"audit:read"})
 
 
-def read_only(scopes) -> frozenset[str]:
+def read_only(scopes: Iterable[str]) -> frozenset[str]:
     return frozenset(scope for scope in scopes if scope.endswith(":read"))
 
 
@@ -30,8 +33,9 @@ def role_scopes(role: str) -> frozenset[str]:
     return read_only(tenant_scopes) if role == User.Role.VIEWER else tenant_scopes
 
 
-def scopes_for_request(request) -> frozenset[str]:
-    """The scopes this request holds in its active tenant (TESSERA_API["SCOPE_RESOLVER"])."""
+def scopes_for_request(request: Caller) -> frozenset[str]:
+    """The scopes this request (or socket) holds in its active tenant (TESSERA_API["SCOPE_RESOLVER"])."""
+
     user = request.user
     scopes = role_scopes(user.role)
     tenant_role = getattr(request, "tenant_role", None)

@@ -1,6 +1,10 @@
 """Test helpers: an API client that acts as a user in a tenant, a fresh ResourceSite for generator tests, and a
 cache reset that leaves other runs sharing the Redis database alone."""
+from typing import Any
+
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.cache import caches
+from django.http import HttpResponse
 from django.core.cache.backends.redis import RedisCache
 from rest_framework.test import APIClient
 
@@ -14,7 +18,7 @@ class TenantAPIClient(APIClient):
         super().__init__(*args, **kwargs)
         self.tenant_header = str(tenant.pk) if tenant is not None else None
 
-    def as_user(self, user) -> "TenantAPIClient":
+    def as_user(self, user: AbstractBaseUser) -> "TenantAPIClient":
         from apps.accounts.services import token_pair_issue  # a real sign-in, so its token family is live
 
         self.credentials(HTTP_AUTHORIZATION=f"Bearer {token_pair_issue(user)['access']}")
@@ -24,7 +28,8 @@ class TenantAPIClient(APIClient):
         self.credentials(HTTP_X_API_KEY=secret)
         return self
 
-    def request(self, **kwargs):
+    def request(self, **kwargs: Any) -> HttpResponse:
+
         if self.tenant_header is not None:
             kwargs.setdefault("HTTP_X_TENANT_ID", self.tenant_header)
         return super().request(**kwargs)

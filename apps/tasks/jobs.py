@@ -1,10 +1,17 @@
 """Background work contributed by the tasks app: export and import."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from rest_framework import serializers
 
 from apps import jobs
 from apps.jobs.services import job_store_file
 
 from . import services
+
+if TYPE_CHECKING:
+    from apps.jobs.progress import Progress
 
 
 class ExportParams(serializers.Serializer):
@@ -18,7 +25,7 @@ class ImportParams(serializers.Serializer):
 
 
 @jobs.register("tasks.export", params=ExportParams, scope="tasks:read")
-def run_export(params, progress):
+def run_export(params: dict[str, Any], progress: Progress) -> dict[str, Any]:
     """Export your tasks in the active tenant to CSV or JSON; download the file from /jobs/{id}/file."""
     job = progress.job
     content, summary = services.task_export(tenant=job.tenant, user=job.created_by, format=params["format"],
@@ -29,7 +36,8 @@ def run_export(params, progress):
 
 
 @jobs.register("tasks.import", params=ImportParams, scope="tasks:write")
-def run_import(params, progress):
+def run_import(params: dict[str, Any], progress: Progress) -> dict[str, Any]:
+
     """Import tasks from CSV or JSON text; the result lists rejected rows with their errors (they write nothing)."""
     job = progress.job
     return services.task_import(tenant=job.tenant, user=job.created_by, format=params["format"],

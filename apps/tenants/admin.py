@@ -1,5 +1,6 @@
 """Operator console for tenants: limits, memberships inline, and the invitations sent."""
 from django.contrib import admin
+from django.http import HttpRequest
 
 from .models import Invitation, Membership, Tenant
 
@@ -33,5 +34,6 @@ class InvitationAdmin(admin.ModelAdmin):
     fields = ["tenant", "email", "role", "status", "invited_by", "created_at", "responded_at"]
     readonly_fields = fields
 
-    def has_add_permission(self, request):
+    def has_add_permission(self, request: HttpRequest) -> bool:
+
         return False

@@ -9,7 +9,7 @@ that is where a cancel request lands (it raises apps.jobs.JobCancelled) and how 
 """
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from rest_framework import serializers
 
@@ -20,7 +20,8 @@ class StrictSerializer(serializers.Serializer):
     """A config serializer that refuses keys it does not declare (an error on each), instead of dropping them: a
     typo is told, and nothing unvalidated is stored."""
 
-    def to_internal_value(self, data):
+    def to_internal_value(self, data: Any) -> dict[str, Any]:
+
         if isinstance(data, dict):
             unknown = sorted(str(key) for key in data if key not in self.fields)
             if unknown:
