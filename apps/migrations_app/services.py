@@ -284,7 +284,7 @@ def preset_save(*, tenant: Tenant, created_by: User, instance: Preset | None = N
         return Preset.objects.create(tenant=tenant, created_by=created_by, **fields)
     for name, value in fields.items():
         setattr(instance, name, value)
-    instance.save()
+    instance.save(update_fields=[*fields, "updated_at"])
     return instance
 
 

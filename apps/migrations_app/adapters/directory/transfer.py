@@ -76,7 +76,7 @@ class _WorkerPool:
             should_stop: Callable[[], bool] | None = None) -> bool:
         """True when every entry was processed; False when `should_stop` ended it early at a clean point.
 
-        Whatever `progress` raises (JobCancelled) stops the workers between two chunks, discards the files
+        Whatever `progress` raises (a stop, a cancel) stops the workers between two chunks, discards the files
         in flight and propagates once they are gone.
         """
         in_flight, window = set(), self.parallel * 4  # bounded: the walk streams, it is never listed
