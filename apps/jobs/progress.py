@@ -4,12 +4,16 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.utils import timezone
 
 from . import events
 from .models import Job, JobLog
+
+if TYPE_CHECKING:
+    from apps.accounts.models import User
+    from apps.tenants.models import Tenant
 
 #: How often the heartbeat thread proves the worker alive and looks for a cancel request (seconds).
 HEARTBEAT_INTERVAL = 1.0
@@ -33,8 +37,8 @@ class Caller:
     reads (`scope_queryset(queryset, request=caller, resource=...)`), so a job sees exactly the rows its
     starter could see through the API."""
 
-    user: Any
-    tenant: Any
+    user: User | None
+    tenant: Tenant
 
 
 class Progress:
