@@ -12,7 +12,7 @@ class ApiConfig(AppConfig):
         from django.core import checks
 
         from .checks import check_resources
-        from .request_log import QueryStringFilter
+        from apps.platform.request_log import QueryStringFilter
         from .sites import autodiscover, site
 
         autodiscover()
