@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "channels",
     "django_q",
+    "apps.platform",
     "apps.accounts",
     "apps.tenants",
     "apps.tasks",
