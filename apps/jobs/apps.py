@@ -31,11 +31,11 @@ class JobsConfig(AppConfig):
     def ready(self) -> None:
         from django.core import checks
 
-        from apps.api.metrics import register_collector
-        from apps.api.readiness import register_check
+        from apps.platform.metrics import register_collector
+        from apps.platform.readiness import register_check
 
         from .checks import check_job_types
-        from .operations import JobsCollector, queue_answers
+        from .monitoring import JobsCollector, queue_answers
         from .registry import autodiscover
         from .schedules import ensure_reaper_schedule
 

@@ -5,7 +5,7 @@ function ended onto them.
 """
 import logging
 
-from apps.api.middleware import request_id_bound
+from apps.platform.request_context import request_id_bound
 
 from .models import Job
 from .progress import JobCancelled, JobTimedOut, Progress, RetryableError
