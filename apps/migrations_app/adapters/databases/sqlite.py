@@ -11,14 +11,13 @@ from rest_framework import serializers
 from ..base import StrictSerializer
 from ..confinement import ConfinementError
 from .base import INTERNAL_PREFIX, Batch, Connection, DatabaseAdapter, DatabaseError
-from .schema import Column, Table, neutral_from_sqlite, sqlite_declaration
+from .column_types import Column, Table, neutral_from_sqlite, sqlite_declaration
 
 
 class SQLiteConfig(StrictSerializer):
     path = serializers.CharField(max_length=4096)
 
     def validate_path(self, value: str) -> str:
-
         try:
             return str(self.context["confinement"].resolve_path(value))
         except ConfinementError as error:
@@ -32,7 +31,7 @@ def _q(name: str) -> str:
 class SQLiteAdapter(DatabaseAdapter):
     """A SQLite database file."""
 
-    type = engine = "sqlite"
+    type = dialect = "sqlite"
     config_serializer = SQLiteConfig
     description = "A SQLite database file inside an allowed directory."
 
@@ -134,11 +133,11 @@ class SQLiteAdapter(DatabaseAdapter):
     def backup(self, tables: list[str] | None, backup_id: str) -> dict:
         path = self.path
         if not path.exists():
-            return {"engine": self.engine, "existed": False, "file": None, "tables": tables}
+            return {"engine": self.dialect, "existed": False, "file": None, "tables": tables}
         copy = path.with_name(f"{path.name}.{INTERNAL_PREFIX}backup-{backup_id}")
         with closing(sqlite3.connect(path)) as live, closing(sqlite3.connect(copy)) as saved:
             live.backup(saved)
-        return {"engine": self.engine, "existed": True, "file": str(copy), "tables": tables}
+        return {"engine": self.dialect, "existed": True, "file": str(copy), "tables": tables}
 
     def restore(self, backup: dict) -> None:
         path = self.path
