@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "django_q",
     "apps.accounts",
     "apps.tenants",
+    "apps.audit",
     "apps.tasks",
     "apps.jobs",
     "apps.migrations_app",
@@ -262,7 +263,7 @@ TESSERA_API = {
     "RESOURCES": env.json("API_RESOURCES", default={}),
     "TENANT_RESOLVER": "apps.tenants.selectors.tenant_for_request",
     "SCOPE_RESOLVER": "apps.accounts.scopes.scopes_for_request",
-    "SECURITY_EVENT_HANDLER": "apps.accounts.services.security_event_record",
+    "SECURITY_EVENT_HANDLER": "apps.audit.services.security_event_record",
 }
 
 TESSERA_ACCOUNTS = {

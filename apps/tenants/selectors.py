@@ -4,10 +4,10 @@ from typing import Any
 from django.db.models import QuerySet
 from rest_framework.request import Request
 
-from apps.accounts.models import AuditLog
-from apps.accounts.services import audit_record
 from apps.api.errors import PermissionDenied
 from apps.api.serializers import NULL_CHARACTER
+from apps.audit.models import AuditLog
+from apps.audit.services import audit_record
 
 from .models import Invitation, Membership, Tenant
 

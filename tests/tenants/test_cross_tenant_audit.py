@@ -1,7 +1,7 @@
 """Knocking on another tenant's door: every attempt is a 403, but a flood of them is one audit row a minute."""
 import pytest
 
-from apps.accounts.models import AuditLog
+from apps.audit.models import AuditLog
 from tests.conftest import client_for
 
 pytestmark = pytest.mark.django_db
