@@ -1,5 +1,4 @@
 """HTTP surface of accounts: auth flows (hand-written, they are not model CRUD), users and API keys."""
-from django.conf import settings
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import AuthenticationFailed
@@ -12,6 +11,7 @@ from apps.api.viewsets import ApiView
 from apps.tenants.models import Tenant
 
 from . import services
+from .conf import accounts_settings
 from .models import ApiKey, User
 from .scopes import role_scopes
 
@@ -192,7 +192,7 @@ class SocketTicketView(ApiView):
     @extend_schema(request=None, responses={201: SocketTicketSerializer})
     def post(self, request):
         ticket = services.socket_ticket_issue(user=request.user, auth=request.auth)
-        return Response({"ticket": ticket, "expires_in": settings.TESSERA_ACCOUNTS["SOCKET_TICKET_SECONDS"]},
+        return Response({"ticket": ticket, "expires_in": accounts_settings.SOCKET_TICKET_SECONDS},
                         status=status.HTTP_201_CREATED)
 
 

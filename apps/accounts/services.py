@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth import password_validation
 from django.contrib.auth.backends import ModelBackend
 from django.core.cache import cache
@@ -33,6 +32,7 @@ from apps.audit.services import audit_record, security_event_record
 from apps.tenants.services import tenant_create_personal
 
 from .authentication import FAMILY_CLAIM, key_digest, token_family_id
+from .conf import accounts_settings
 from .models import ApiKey, TokenFamily, User
 
 BAD_CREDENTIALS = "No active account found with the given credentials."
@@ -89,9 +89,8 @@ def credentials_check(*, request: HttpRequest | Request | None, email: str, pass
 
 def _sign_in_attempt_count(request, email: str) -> None:
     """Count one attempt against the per-email and per-address limits; SignInRefused past either."""
-    rates = settings.TESSERA_ACCOUNTS
-    limits = [Limit("login:email", f"email:{email}", rates["LOGIN_RATE_PER_EMAIL"]),
-              Limit("login:ip", f"ip:{client_ip(request)}", rates["LOGIN_RATE_PER_IP"])]
+    limits = [Limit("login:email", f"email:{email}", accounts_settings.LOGIN_RATE_PER_EMAIL),
+              Limit("login:ip", f"ip:{client_ip(request)}", accounts_settings.LOGIN_RATE_PER_IP)]
     for limit in limits:
         if not limit.rate:
             continue
@@ -320,7 +319,7 @@ def socket_ticket_issue(*, user: User, auth: ApiKey | Token | None) -> str:
     """
     ticket = secrets.token_urlsafe(32)
     claim = SocketTicket(user_id=user.pk, api_key_id=auth.pk if isinstance(auth, ApiKey) else None)
-    cache.set(_socket_ticket_cache_key(ticket), claim, timeout=settings.TESSERA_ACCOUNTS["SOCKET_TICKET_SECONDS"])
+    cache.set(_socket_ticket_cache_key(ticket), claim, timeout=accounts_settings.SOCKET_TICKET_SECONDS)
     return ticket
 
 

@@ -7,7 +7,6 @@ from collections.abc import Collection
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django_q.tasks import async_task
@@ -19,6 +18,7 @@ from apps.api.serializers import NULL_CHARACTER_MESSAGE, null_character_paths
 from apps.tenants.models import Tenant
 
 from . import events
+from .conf import jobs_settings
 from .models import Job, JobFile, JobLog
 from .registry import JobType, registry
 
@@ -173,7 +173,7 @@ def job_store_file(job: Job, *, name: str, content_type: str, content: bytes) ->
 
 
 def _rehand_unclaimed() -> int:
-    cutoff = timezone.now() - timedelta(seconds=settings.TESSERA_JOBS["REHAND_AFTER_SECONDS"])
+    cutoff = timezone.now() - timedelta(seconds=jobs_settings.REHAND_AFTER_SECONDS)
     with transaction.atomic():
         waiting = list(Job.objects.select_for_update(skip_locked=True)
                        .filter(status=Job.Status.QUEUED, queued_at__lt=cutoff, cancel_requested=False))
@@ -184,7 +184,7 @@ def _rehand_unclaimed() -> int:
 
 
 def stale_after() -> timedelta:
-    return timedelta(seconds=settings.TESSERA_JOBS["STALE_AFTER_SECONDS"])
+    return timedelta(seconds=jobs_settings.STALE_AFTER_SECONDS)
 
 
 def jobs_reap_stale() -> dict[str, int]:

@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from django.conf import settings
 from rest_framework import serializers
 
 from apps.api.errors import ValidationFailed
@@ -18,6 +17,7 @@ from apps.api.serializers import NULL_CHARACTER, NULL_CHARACTER_MESSAGE, null_ch
 from .adapters.base import Adapter, StrictSerializer
 from .adapters.confinement import Confinement
 from .adapters.registry import ADAPTERS, SITE_KINDS, adapter_types
+from .conf import migrations_settings
 from .protected import platform_stores
 
 if TYPE_CHECKING:
@@ -56,10 +56,10 @@ class Part:
 def deployment_confinement(tenant: Tenant | None = None) -> Confinement:
     """The deployment's allow-lists (TESSERA_MIGRATIONS), narrowed by the tenant's when it sets any, and the
     platform's own stores, which no list opens."""
-    conf = settings.TESSERA_MIGRATIONS
-    deployment = Confinement(allowed_roots=tuple(Path(root) for root in conf["ALLOWED_ROOTS"]),
-                             allowed_db_hosts=tuple(conf["ALLOWED_DB_HOSTS"]),
-                             passwordless_hosts=tuple(conf.get("ALLOW_PASSWORDLESS", ())),
+    conf = migrations_settings
+    deployment = Confinement(allowed_roots=tuple(Path(root) for root in conf.ALLOWED_ROOTS),
+                             allowed_db_hosts=tuple(conf.ALLOWED_DB_HOSTS),
+                             passwordless_hosts=tuple(conf.ALLOW_PASSWORDLESS),
                              protected=platform_stores())
     if tenant is None:
         return deployment

@@ -13,10 +13,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from django.conf import settings
 
 from .adapters import databases, directory
 from .adapters.base import Check, TransferReport, VerificationReport
+from .conf import migrations_settings
 from .config import Part, adapter_for, parts
 
 if TYPE_CHECKING:
@@ -125,7 +125,7 @@ def execute(config: dict[str, Any], *, report: Report, log: Log, backup_id: str,
         for run in runs:
             if safety.get("backup_before", True) and run.part.name not in backup:
                 log("info", f"{run.part.name}: backing up what the migration will overwrite")
-                backup[run.part.name] = run.backup(Path(settings.TESSERA_MIGRATIONS["BACKUP_ROOT"]) / backup_id)
+                backup[run.part.name] = run.backup(Path(migrations_settings.BACKUP_ROOT) / backup_id)
             log("info", f"{run.part.name}: transferring")
             transferred = run.transfer()
             part_metrics = {"items_copied": transferred.items_copied, "items_skipped": transferred.items_skipped,

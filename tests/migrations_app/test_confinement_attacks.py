@@ -18,6 +18,7 @@ from apps.api.testing import TenantAPIClient
 from apps.migrations_app import engine
 from apps.migrations_app.adapters.confinement import Endpoint
 from apps.migrations_app.adapters.databases import DatabaseError
+from apps.migrations_app.conf import migrations_settings
 from apps.migrations_app.config import adapter_for
 from apps.migrations_app.models import MigrationRun, Preset
 
@@ -134,8 +135,8 @@ def test_the_platforms_redis_is_refused_even_when_its_port_is_allowed(user_clien
 @pytest.mark.parametrize("make_path", [
     lambda: Path(django_settings.BASE_DIR) / "apps",
     lambda: Path(django_settings.BASE_DIR),
-    lambda: Path(django_settings.TESSERA_MIGRATIONS["BACKUP_ROOT"]),
-    lambda: Path(django_settings.TESSERA_MIGRATIONS["BACKUP_ROOT"]).parent,   # a tree holding the backups
+    lambda: Path(migrations_settings.BACKUP_ROOT),
+    lambda: Path(migrations_settings.BACKUP_ROOT).parent,   # a tree holding the backups
 ])
 def test_the_code_tree_and_the_backups_are_refused_even_inside_an_allowed_root(user_client, allowed, settings,
                                                                                make_path):

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django_q.models import Schedule
 
 from apps.jobs.models import Job
+from apps.migrations_app.conf import migrations_settings
 from apps.migrations_app.models import MigrationLog, MigrationRun
 from tests.conftest import CANARY, client_for
 
@@ -295,7 +296,7 @@ def test_validate_reports_the_checks_without_moving_anything(user_client, plan, 
 
 def test_validate_reports_an_unreachable_database_as_an_error(user_client, allowed, settings):
     # Reachability is reported only for allow-listed servers: this one is listed, and nothing listens there.
-    servers = [*settings.TESSERA_MIGRATIONS["ALLOWED_DB_HOSTS"], "127.0.0.1:1"]
+    servers = [*migrations_settings.ALLOWED_DB_HOSTS, "127.0.0.1:1"]
     settings.TESSERA_MIGRATIONS = {**settings.TESSERA_MIGRATIONS, "ALLOWED_DB_HOSTS": servers,
                                    "ALLOW_PASSWORDLESS": servers}
     response = user_client.post("/api/v1/migrations/validate", {
