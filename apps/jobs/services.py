@@ -15,15 +15,15 @@ from rest_framework.utils.encoders import JSONEncoder
 from apps.api.errors import Conflict, PermissionDenied, Unavailable, ValidationFailed
 from apps.api.middleware import current_request_id
 from apps.api.serializers import NULL_CHARACTER_MESSAGE, null_character_paths
-from apps.tenants.models import Tenant
 
 from . import events
 from .conf import jobs_settings
-from .models import Job, JobFile, JobLog
+from .models import Job, JobFile, JobLog, TenantJobLimits
 from .registry import JobType, registry
 
 if TYPE_CHECKING:
     from apps.accounts.models import User
+    from apps.tenants.models import Tenant
 
 RUNNER = "apps.jobs.runner.run_job"
 
@@ -76,18 +76,18 @@ def job_enqueue(type_name: str, params: dict[str, Any], *, tenant: Tenant, creat
     """Create a job and queue it. Raises 409 when the tenant already runs as many jobs as its limit allows,
     and 503 once committed when the queue cannot take it (the job is then recorded as failed).
 
-    The tenant row is locked so concurrent requests count each other's jobs: the limit cannot be overshot.
+    The tenant's job limits row is locked so concurrent requests count each other's jobs: the limit cannot be
+    overshot.
     """
     job_type = registry.get(type_name)
     if job_type is None:
         raise ValidationFailed(details={"type": [f'"{type_name}" is not a job type.']})
     clean = validated_params(job_type, params)
-    tenant = Tenant.objects.select_for_update().get(pk=tenant.pk)
+    limit = TenantJobLimits.locked_for(tenant.pk).max_concurrent_jobs
     active = Job.objects.filter(tenant=tenant, status__in=Job.ACTIVE).count()
-    if active >= tenant.max_concurrent_jobs:
+    if active >= limit:
         raise Conflict(f"This tenant already has {active} jobs queued or running, its limit. "
-                       "Wait for one to finish or cancel one.",
-                       details={"limit": [str(tenant.max_concurrent_jobs)]})
+                       "Wait for one to finish or cancel one.", details={"limit": [str(limit)]})
     job = Job.objects.create(
         tenant=tenant, created_by=created_by, type=type_name, params=_json_safe(clean), priority=priority,
         max_attempts=job_type.max_attempts, timeout_seconds=job_type.timeout, queued_at=timezone.now(),
@@ -134,8 +134,8 @@ def job_retry(job: Job, *, requested_by: User | None = None) -> Job:
     job = Job.objects.select_for_update().get(pk=job.pk)
     if not job.can_retry():
         raise Conflict(f"A {job.status} job cannot be retried; only failed or cancelled ones.")
-    tenant = Tenant.objects.select_for_update().get(pk=job.tenant_id)
-    if Job.objects.filter(tenant=tenant, status__in=Job.ACTIVE).count() >= tenant.max_concurrent_jobs:
+    limit = TenantJobLimits.locked_for(job.tenant_id).max_concurrent_jobs
+    if Job.objects.filter(tenant_id=job.tenant_id, status__in=Job.ACTIVE).count() >= limit:
         raise Conflict("This tenant already runs as many jobs as its limit allows.")
     job.status, job.progress, job.step, job.message, job.error = Job.Status.QUEUED, 0, "", "", ""
     job.result, job.attempts, job.cancel_requested, job.worker_pid = None, 0, False, None

@@ -19,6 +19,7 @@ from .adapters.confinement import Confinement
 from .adapters.registry import ADAPTERS, SITE_KINDS, adapter_types
 from .conf import migrations_settings
 from .protected import platform_stores
+from .selectors import tenant_migration_limits
 
 if TYPE_CHECKING:
     from apps.tenants.models import Tenant
@@ -63,7 +64,8 @@ def deployment_confinement(tenant: Tenant | None = None) -> Confinement:
                              protected=platform_stores())
     if tenant is None:
         return deployment
-    return deployment.narrowed(roots=tenant.migration_roots or None, hosts=tenant.migration_db_hosts or None)
+    limits = tenant_migration_limits(tenant)
+    return deployment.narrowed(roots=limits.migration_roots or None, hosts=limits.migration_db_hosts or None)
 
 
 def flatten_errors(errors: object, prefix: str = "") -> dict[str, list[str]]:

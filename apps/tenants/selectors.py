@@ -1,6 +1,7 @@
 """Reads about tenants: which one a request acts in, and which ones a user can see."""
 from typing import Any
 
+from django.apps import apps as django_apps
 from django.db.models import QuerySet
 from rest_framework.request import Request
 
@@ -9,7 +10,7 @@ from apps.api.serializers import NULL_CHARACTER
 from apps.audit.models import AuditLog
 from apps.audit.services import audit_record
 
-from .models import Invitation, Membership, Tenant
+from .models import Invitation, Membership, Tenant, TenantPolicy
 
 NOT_A_MEMBER = "You are not a member of this tenant."
 
@@ -76,3 +77,14 @@ def invitations_visible_to(queryset: QuerySet[Invitation], *, request: Request) 
     """Visibility policy of auth/invitations: the pending invitations addressed to the caller's email (for
     platform admins too: an invitation is the invitee's to answer)."""
     return queryset.filter(email__iexact=request.user.email, status=Invitation.Status.PENDING)
+
+
+def tenant_policies() -> list[type[TenantPolicy]]:
+    """Every app's per-tenant settings model (a TenantPolicy subclass), in INSTALLED_APPS order."""
+    return [model for model in django_apps.get_models() if issubclass(model, TenantPolicy)]
+
+
+def tenant_policy_values(tenant: Tenant) -> dict[str, Any]:
+    """Every per-tenant setting of `tenant` by name, defaults included (the admin page's initial values)."""
+    return {name: getattr(policy.for_tenant(tenant), name)
+            for policy in tenant_policies() for name in policy.setting_names()}

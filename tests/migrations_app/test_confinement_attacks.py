@@ -21,6 +21,7 @@ from apps.migrations_app.adapters.databases import DatabaseError
 from apps.migrations_app.conf import migrations_settings
 from apps.migrations_app.config import adapter_for
 from apps.migrations_app.models import MigrationRun, Preset
+from apps.tenants.services import tenant_policies_set
 
 from .conftest import HOST, LOCAL_SERVERS, build_tree, mysql_config, postgresql_config, wait_until
 
@@ -175,8 +176,7 @@ def test_an_entry_naming_a_database_allows_that_database_only(user_client, allow
 
 
 def test_a_tenant_list_cannot_widen_the_deployments(user_client, tenant, allowed):
-    tenant.migration_db_hosts = [f"{HOST}:5432", "db.example.com:5432", f"{HOST}:6543"]
-    tenant.save()
+    tenant_policies_set(tenant=tenant, migration_db_hosts=[f"{HOST}:5432", "db.example.com:5432", f"{HOST}:6543"])
     plan = {"name": "Widen", "source": {"type": "sqlite", "path": "app.sqlite3"}}
 
     outside = user_client.post("/api/v1/migrations/", {**plan, "destination": {
