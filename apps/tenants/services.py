@@ -1,7 +1,7 @@
 """State changes of tenants and memberships. Who may manage members is decided here."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -12,8 +12,16 @@ from apps.api.errors import Conflict, NotFound, PermissionDenied
 from .models import Invitation, Membership, Tenant
 from .selectors import tenant_policies
 
-if TYPE_CHECKING:
-    from apps.accounts.models import User
+
+class User(Protocol):
+    """The user model (AUTH_USER_MODEL, accounts.User) as these services read it: accounts builds on tenants
+    (a registration creates a personal tenant), so tenants names only what it needs instead of importing it."""
+
+    pk: Any
+    email: str
+    full_name: str
+    is_platform_admin: bool
+
 
 #: Tenant fields only platform admins may change, as are every app's per-tenant settings (TenantPolicy):
 #: tenant owners may rename their tenant but not raise its limits.
