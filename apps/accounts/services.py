@@ -24,11 +24,11 @@ from rest_framework_simplejwt.tokens import AccessToken, RefreshToken, Token
 from rest_framework_simplejwt.utils import datetime_from_epoch, get_md5_hash_password
 
 from apps.api import throttling
-from apps.api.client_ip import client_ip
 from apps.api.errors import Conflict, Unavailable, ValidationFailed
 from apps.api.throttling import Limit
 from apps.audit.models import AuditLog
 from apps.audit.services import audit_record, security_event_record
+from apps.platform.client_ip import client_ip
 from apps.tenants.services import tenant_create_personal
 
 from .authentication import FAMILY_CLAIM, key_digest, token_family_id

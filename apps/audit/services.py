@@ -9,8 +9,8 @@ from django.db import transaction
 from django.http import HttpRequest
 from rest_framework.request import Request
 
-from apps.api.client_ip import client_ip
-from apps.api.middleware import current_request_id
+from apps.platform.client_ip import client_ip
+from apps.platform.request_context import current_request_id
 
 from .models import AuditLog
 
