@@ -4,7 +4,6 @@ password-less logins, the server's own error text, unknown and NUL-laden config 
 The platform's own stores (its databases, its Redis, its files) are refused whatever the allow-lists say, at
 validation, at creation and again where the connection is made.
 """
-import os
 import stat
 from pathlib import Path
 
@@ -18,7 +17,7 @@ from apps.api.testing import TenantAPIClient
 from apps.migrations_app import engine
 from apps.migrations_app.adapters.confinement import Endpoint
 from apps.migrations_app.adapters.databases import DatabaseError
-from apps.migrations_app.conf import migrations_settings
+from apps.migrations_app.conf import default_backup_root, default_roots, migrations_settings
 from apps.migrations_app.config import adapter_for
 from apps.migrations_app.models import MigrationRun, Preset
 from apps.tenants.services import tenant_policies_set
@@ -308,14 +307,11 @@ def test_a_preset_with_an_unknown_key_or_a_nul_is_400_naming_the_field(user_clie
 # --- Backups -------------------------------------------------------------------------------------------------------
 
 def test_backups_default_outside_the_code_tree():
-    from config import settings as shipped
-
-    if os.environ.get("MIGRATION_BACKUP_ROOT"):
-        pytest.skip("MIGRATION_BACKUP_ROOT is set in this environment")
-    backup_root = Path(shipped.TESSERA_MIGRATIONS["BACKUP_ROOT"]).resolve()
-    base_dir = Path(shipped.BASE_DIR).resolve()
+    """The defaults apply whatever this environment sets (apps/migrations_app/conf.py derives them from DATA_DIR)."""
+    backup_root = Path(default_backup_root()).resolve()
+    base_dir = Path(django_settings.BASE_DIR).resolve()
     assert base_dir not in backup_root.parents and backup_root != base_dir
-    assert all(base_dir not in Path(root).resolve().parents for root in shipped.TESSERA_MIGRATIONS["ALLOWED_ROOTS"])
+    assert all(base_dir not in Path(root).resolve().parents for root in default_roots())
 
 
 def test_a_backup_is_kept_in_directories_only_the_platform_user_can_open(allowed, tmp_path, settings):
