@@ -76,7 +76,7 @@ class ApiSettings(AppSettings):
 #: Keys a per-resource entry of RESOURCES may set; anything else fails check api.E012.
 RESOURCE_OPTIONS = {"page_size", "enabled", "throttle", "throttles"}
 
-api_settings = ApiSettings("TESSERA_API", check_id="api.E020", defaults={
+api_settings = ApiSettings("TESSERA_API", check_id="api.E021", defaults={
     "PAGE_SIZE": 50,
     "MAX_PAGE_SIZE": 100,
     # Requests per minute per user or API key, and per address for anonymous callers (""/None turns one off).

@@ -10,8 +10,8 @@ from apps.jobs.conf import jobs_settings
 from apps.migrations_app.conf import migrations_settings
 
 NAMESPACES = [
-    (api_settings, "PAGE_SIZE", "api.E020"),
-    (jobs_settings, "STALE_AFTER_SECONDS", "jobs.E001"),
+    (api_settings, "PAGE_SIZE", "api.E021"),
+    (jobs_settings, "STALE_AFTER_SECONDS", "jobs.E010"),
     (migrations_settings, "ALLOWED_DB_HOSTS", "migrations_app.E001"),
     (accounts_settings, "SOCKET_TICKET_SECONDS", "accounts.E001"),
 ]
