@@ -263,8 +263,9 @@ TESSERA_API = {
     "RESOURCES": env.json("API_RESOURCES", default={}),
     "TENANT_RESOLVER": "apps.tenants.selectors.tenant_for_access",
     "SCOPE_RESOLVER": "apps.accounts.scopes.scopes_for_access",
-    "SECURITY_EVENT_HANDLER": "apps.accounts.services.security_event_record",
 }
+# Told about every 403 and 429 as `fn(event, request, details)` (apps/platform/security_events.py): the audit trail.
+SECURITY_EVENT_HANDLER = "apps.accounts.services.security_event_record"
 
 TESSERA_ACCOUNTS = {
     # Sign-in attempts allowed per email and per client address, whatever the outcome.

@@ -26,11 +26,11 @@ from rest_framework_simplejwt.tokens import AccessToken, RefreshToken, Token
 from rest_framework_simplejwt.utils import datetime_from_epoch, get_md5_hash_password
 
 from apps.api import throttling
-from apps.platform.client_ip import client_ip
 from apps.api.errors import Conflict, Unavailable, ValidationFailed
 from apps.api.scoping import AccessContext
-from apps.platform.request_context import current_request_id
 from apps.api.throttling import Limit
+from apps.platform.client_ip import client_ip
+from apps.platform.request_context import current_request_id
 from apps.tenants.services import tenant_create_personal
 
 from .authentication import FAMILY_CLAIM, key_digest, token_family_id
@@ -97,7 +97,7 @@ REPEATABLE_AUDIT_INTERVAL = 60
 
 
 def security_event_record(event: str, request: HttpRequest | Request, details: dict[str, Any]) -> None:
-    """TESSERA_API["SECURITY_EVENT_HANDLER"]: the generator's 403s and 429s, into the audit trail."""
+    """settings.SECURITY_EVENT_HANDLER: the 403s and 429s of the API, into the audit trail."""
     audit_record(event, request=request, tenant=getattr(request, "tenant", None), **details)
 
 

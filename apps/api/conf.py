@@ -14,8 +14,6 @@ DEFAULTS = {
     # reading a `scoping.AccessContext` (see scoping.resolve_access).
     "TENANT_RESOLVER": None,
     "SCOPE_RESOLVER": None,
-    # Dotted path of `fn(event, request, details)` told about 403s and 429s (see security_events.py).
-    "SECURITY_EVENT_HANDLER": None,
     # Arrays and objects in a JSON body may nest this deep; deeper is a 400 before parsing (parsers.py).
     "MAX_JSON_DEPTH": 64,
 }
