@@ -14,6 +14,7 @@ from apps.platform.error_envelope import (
     VALIDATION_ERROR,
 )
 
+
 class DomainError(APIException):
     """A business rule said no. Services raise it; the exception handler renders the envelope.
 
