@@ -251,7 +251,7 @@ REST_FRAMEWORK = {
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 
-# apps/api/conf.py: the generator's knobs. The resolvers and the security event handler are this project's wiring.
+# apps/api/conf.py: the generator's knobs. The resolvers are this project's wiring.
 TESSERA_API = {
     **set_in_environment(
         PAGE_SIZE=env.int("API_PAGE_SIZE", default=None),
@@ -260,10 +260,11 @@ TESSERA_API = {
         ANON_THROTTLE=env.str("API_ANON_THROTTLE", default=None),
         RESOURCES=env.json("API_RESOURCES", default=None),
     ),
-    "TENANT_RESOLVER": "apps.tenants.selectors.tenant_for_request",
-    "SCOPE_RESOLVER": "apps.accounts.scopes.scopes_for_request",
-    "SECURITY_EVENT_HANDLER": "apps.audit.services.security_event_record",
+    "TENANT_RESOLVER": "apps.tenants.selectors.tenant_for_access",
+    "SCOPE_RESOLVER": "apps.accounts.scopes.scopes_for_access",
 }
+# Told about every 403 and 429 as `fn(event, request, details)` (apps/platform/security_events.py): the audit trail.
+SECURITY_EVENT_HANDLER = "apps.audit.services.security_event_record"
 
 # apps/accounts/conf.py: sign-in limits.
 TESSERA_ACCOUNTS = set_in_environment(

@@ -9,6 +9,7 @@ from django.db import transaction
 from django.http import HttpRequest
 from rest_framework.request import Request
 
+from apps.api.scoping import AccessContext
 from apps.platform.client_ip import client_ip
 from apps.platform.request_context import current_request_id
 
@@ -28,11 +29,12 @@ _SECRET_WORDS = ("password", "secret", "token", "digest", "signature")
 _MAX_DETAIL_TEXT = 254
 
 
-def audit_record(event: str, *, request: HttpRequest | Request | None = None, actor: User | None = None,
-                 tenant: Tenant | None = None, **details: Any) -> AuditLog | None:
+def audit_record(event: str, *, request: HttpRequest | Request | AccessContext | None = None,
+                 actor: User | None = None, tenant: Tenant | None = None, **details: Any) -> AuditLog | None:
     """Write one security event to AuditLog and to the `tessera.audit` log; never fail the caller.
 
-    `request` supplies the client address, the path and (unless given) the actor; the request id comes
+    `request` (or the `AccessContext` a tenant was resolved for, from an HTTP request, a socket or a page)
+    supplies the client address, the path and (unless given) the actor; the request id comes
     from the request being served. `tenant` is set only for events inside a tenant (refusals, cross-tenant
     attempts), because its owners can read the row: account events (logins, keys, platform roles) are no
     one tenant's business, so they are left to platform admins. `details` are ids, key prefixes, attempted
@@ -48,7 +50,7 @@ def audit_record(event: str, *, request: HttpRequest | Request | None = None, ac
             actor = user if user is not None and user.is_authenticated else None
         details = {name: _safe_detail(name, value) for name, value in details.items()}
         row = AuditLog(event=event, actor=actor, tenant=tenant, details=details, request_id=current_request_id(),
-                       ip=(client_ip(request) or None) if request is not None else None,
+                       ip=(_caller_address(request) or None) if request is not None else None,
                        path=request.path[:255] if request is not None else "")
         audit_logger.info("audit %s", event, extra={
             "event": event, "actor_id": row.actor_id, "tenant_id": row.tenant_id, "client_ip": row.ip,
@@ -74,7 +76,7 @@ REPEATABLE_AUDIT_INTERVAL = 60
 
 
 def security_event_record(event: str, request: HttpRequest | Request, details: dict[str, Any]) -> None:
-    """TESSERA_API["SECURITY_EVENT_HANDLER"]: the generator's 403s and 429s, into the audit trail."""
+    """settings.SECURITY_EVENT_HANDLER: the 403s and 429s of the API, into the audit trail."""
     audit_record(event, request=request, tenant=getattr(request, "tenant", None), **details)
 
 
@@ -84,9 +86,14 @@ def _first_in_interval(event: str, request, tenant) -> bool:
     Per tenant too, so every tenant's owners learn who knocked on their door, not only the first one's.
     """
     user = getattr(request, "user", None)
-    who = f"user:{user.pk}" if user is not None and user.is_authenticated else f"ip:{client_ip(request)}"
+    who = f"user:{user.pk}" if user is not None and user.is_authenticated else f"ip:{_caller_address(request)}"
     where = tenant.pk if tenant is not None else "-"
     try:
         return cache.add(f"audit:{event}:{who}:{where}", 1, REPEATABLE_AUDIT_INTERVAL)
     except Exception:  # the cache is down: record every one rather than none
         return True
+
+
+def _caller_address(request: HttpRequest | Request | AccessContext) -> str:
+    """The client address of a request, or the one its access context was built with."""
+    return request.client_ip if isinstance(request, AccessContext) else client_ip(request)
