@@ -75,9 +75,15 @@ REPEATABLE_EVENTS = frozenset({AuditLog.Event.THROTTLED, AuditLog.Event.CROSS_TE
 REPEATABLE_AUDIT_INTERVAL = 60
 
 
-def security_event_record(event: str, request: HttpRequest | Request, details: dict[str, Any]) -> None:
-    """settings.SECURITY_EVENT_HANDLER: the 403s and 429s of the API, into the audit trail."""
-    audit_record(event, request=request, tenant=getattr(request, "tenant", None), **details)
+def security_event_record(event: str, request: HttpRequest | Request | AccessContext, details: dict[str, Any]) -> None:
+    """settings.SECURITY_EVENT_HANDLER: the 403s and 429s of the API, into the audit trail.
+
+    The row concerns `details["tenant"]` when the refusal names one (the tenant a cross-tenant attempt knocked
+    on), else the tenant the request acts in.
+    """
+    details = dict(details)
+    tenant = details.pop("tenant", getattr(request, "tenant", None))
+    audit_record(event, request=request, tenant=tenant, **details)
 
 
 def _first_in_interval(event: str, request, tenant) -> bool:
