@@ -1,8 +1,8 @@
 """`python -m config.serve.production` (what `make serve` runs): Tessera as production serves it, at one origin.
 
-    nginx     listens on HOST:PORT (0.0.0.0:8000): /ws/ goes to uvicorn, everything else to granian
-    granian   config.wsgi, WEB_CONCURRENCY worker processes (default: one per CPU), on a unix socket
-    uvicorn   config.asgi for the WebSockets, on a unix socket
+    nginx     listens on --host and PORT (0.0.0.0:8000): /ws/ goes to uvicorn, everything else to granian
+    granian   HTTP (WSGI: config.wsgi), WEB_CONCURRENCY worker processes (default: one per CPU), on a unix socket
+    uvicorn   WebSockets (ASGI: config.asgi), on a unix socket
     qcluster  django-q2's worker cluster for background jobs (`--no-worker` when workers run elsewhere)
 
 Why two app servers: DRF serves about twice the requests per second under a WSGI server as under an ASGI one
@@ -43,7 +43,7 @@ STOP_TIMEOUT = 20
 
 def arguments(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m config.serve.production", description=__doc__.split("\n")[0])
-    parser.add_argument("--host", default=os.environ.get("HOST", "0.0.0.0"), help="nginx's address (HOST)")
+    parser.add_argument("--host", default="0.0.0.0", help="nginx's address (every interface)")
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")), help="nginx's port (PORT)")
     parser.add_argument("--workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", os.cpu_count() or 2)),
                         help="granian worker processes (WEB_CONCURRENCY)")
@@ -54,25 +54,27 @@ def arguments(argv: list[str]) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def check_settings() -> None:
+    """Load the settings with DEBUG off, as the servers will, and say plainly what is missing. The settings read
+    .env into this process's environment, so everything below (TRUSTED_PROXY_COUNT too) sees what .env says."""
+    os.environ["DEBUG"] = "false"
+    try:
+        importlib.import_module("config.settings")
+    except ImproperlyConfigured as error:
+        hint = ("\nSet it in the environment or in .env, e.g. SECRET_KEY=$(python3 -c 'import secrets; "
+                "print(secrets.token_urlsafe(50))'); every web and worker process must share it."
+                if "SECRET_KEY" in str(error) else "")
+        sys.exit(f"Cannot serve: {error}{hint}")
+
+
 def production_environment() -> dict[str, str]:
-    """The environment every process gets: this one, with DEBUG off and nginx counted as the one trusted proxy."""
+    """The environment every process gets: this one, with DEBUG off and nginx counted as a trusted proxy."""
     environment = {**os.environ, "DEBUG": "false"}
     proxies = environment.setdefault("TRUSTED_PROXY_COUNT", "1")
     if not proxies.isdigit() or int(proxies) < 1:
         sys.exit("make serve puts nginx in front of the app: TRUSTED_PROXY_COUNT must count it (1, or more "
                  f"when proxies of your own stand before nginx), not {proxies!r}.")
     return environment
-
-
-def check_settings(environment: dict[str, str]) -> None:
-    """Load the settings as the app servers will (reading .env too), and say plainly what is missing."""
-    os.environ.update(environment)
-    try:
-        importlib.import_module("config.settings")
-    except ImproperlyConfigured as error:
-        sys.exit(f"Cannot serve: {error}\nSet it in the environment or in .env, e.g. SECRET_KEY="
-                 f"$(python3 -c 'import secrets; print(secrets.token_urlsafe(50))'); every web and worker "
-                 "process must share it.")
 
 
 def release(environment: dict[str, str]) -> None:
@@ -107,8 +109,9 @@ class Ended(Exception):
 
 
 class Processes:
-    """The processes of one start: each writes to this process's stdout and stderr (nginx's through a filter
-    that cuts query strings); `watch()` returns when one of them ends or a stop signal arrives."""
+    """The processes of one start. Each writes to this process's stdout and stderr, nginx's through a filter that
+    cuts query strings. `check()` (and `watch()`, which keeps checking) raises `Ended` when one of them has ended
+    or a stop signal has come; `stop()` ends them all."""
 
     def __init__(self, environment: dict[str, str]):
         self.environment = environment
@@ -191,8 +194,8 @@ def serve(options: argparse.Namespace, processes: Processes, run_dir: Path) -> N
 
 def main(argv: list[str]) -> int:
     options = arguments(argv)
+    check_settings()
     environment = production_environment()
-    check_settings(environment)
     if not nginx_executable():
         sys.exit("nginx is not installed: `make serve` installs Debian's package (apt-get install nginx).")
     if options.release:

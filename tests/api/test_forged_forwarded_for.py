@@ -21,7 +21,7 @@ SIGN_IN_LIMIT_PER_ADDRESS = 50  # TESSERA_ACCOUNTS["LOGIN_RATE_PER_IP"] = "50/h"
 SERVING_COMMANDS = ["Makefile", "README.md", "Procfile", "tests/servers.py", "tests/test_readme.py", "bench/api.py",
                     "bench/jobs.py", "bench/race.py", "config/serve/production.py"]
 #: A server started on one of the project's apps directly, without config/serve/ and its options.
-BARE_SERVER = re.compile(r"""\b(?:uvicorn|granian|gunicorn|daphne|hypercorn)["',\s]+(?:[-\w]+["',\s]+)*\w+\.[aw]sgi\b""")
+BARE_SERVER = re.compile(r"""\b(?:uvicorn|granian|gunicorn|daphne|hypercorn)["', \t]+(?:[-\w]+["', \t]+)*\w+\.[aw]sgi\b""")
 
 
 def made_up_address() -> str:
