@@ -13,6 +13,7 @@ import sys
 import pytest
 from django.conf import settings
 from django.db import connection
+from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
 from apps.accounts.models import AuditLog
@@ -27,6 +28,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 #: API_ANON_THROTTLE of the stack: per day, so the run cannot straddle the end of a counting window.
 ANONYMOUS_LIMIT = 5
+NOT_A_MEMBER = 4403  # the close code of a socket asking for a tenant its caller is no member of
 
 
 @pytest.fixture(scope="module")
@@ -111,6 +113,19 @@ def test_the_audit_log_records_the_address_nginx_received_not_the_one_the_client
          **{"X-Forwarded-For": "6.6.6.6, 203.0.113.7"})
 
     assert list(AuditLog.objects.values_list("ip", flat=True)) == ["127.0.0.1"]
+
+
+def test_a_socket_knocking_on_another_tenant_is_audited_with_the_address_nginx_received(stack, user, other_tenant):
+    access = signed_in(stack, user, other_tenant)["Authorization"].removeprefix("Bearer ")
+
+    with connect(f"ws://127.0.0.1:{stack.port}/ws/jobs/?tenant={other_tenant.pk}", open_timeout=10,
+                 subprotocols=["tessera.bearer", access], additional_headers={"X-Forwarded-For": "6.6.6.6"}) as socket:
+        with pytest.raises(ConnectionClosed):
+            socket.recv(timeout=10)
+
+    assert socket.close_code == NOT_A_MEMBER
+    assert list(AuditLog.objects.filter(event=AuditLog.Event.CROSS_TENANT_ATTEMPT).values_list("ip", flat=True)) == [
+        "127.0.0.1"]
 
 
 def test_anonymous_requests_claiming_other_addresses_share_one_rate_limit_bucket(stack):

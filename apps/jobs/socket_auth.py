@@ -33,7 +33,9 @@ class SocketRequest:
         self.user, self.auth, self.headers, self.path = user, auth, headers, path
         #: The subprotocol the socket must be accepted with, if the client offered ours.
         self.subprotocol = subprotocol
-        self.META = {"REMOTE_ADDR": client}
+        # X-Forwarded-For too, so behind our own proxies (make serve's nginx) a socket's caller is the address
+        # apps/api/client_ip.py picks from it, as for an HTTP request, not the proxy's.
+        self.META = {"REMOTE_ADDR": client, "HTTP_X_FORWARDED_FOR": headers.get("X-Forwarded-For", "")}
         self._request = self
         self.tenant = self.tenant_role = None
         self.scopes = frozenset()
