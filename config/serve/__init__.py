@@ -2,8 +2,8 @@
 
 - `python -m config.serve [APP] [uvicorn options]`: uvicorn, ASGI, HTTP and WebSockets in one process
   (`make run`, the tests, and the WebSocket server behind `make serve`).
-- `python -m config.serve.wsgi [APP] [granian options]`: granian's WSGI interface, HTTP only: DRF serves
-  about twice the requests per second under it as under an ASGI server (README, "Production serving").
+- `python -m config.serve.wsgi [APP] [granian options]`: granian's WSGI interface, HTTP only: Tessera answers
+  more requests per second under it than under uvicorn or gunicorn (README, "Production serving").
 - `python -m config.serve.production`: what `make serve` runs: nginx at one origin in front of both (the
   split the Channels docs describe), and a django-q2 worker cluster beside them.
 
