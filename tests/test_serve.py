@@ -22,7 +22,7 @@ from apps.tasks.models import Task
 from config.serve.production import Ended, Processes, nginx_executable, production_environment
 from tests.conftest import PASSWORD
 from tests.servers import ROOT, ServerProcess
-from tests.workers import subprocess_database_url
+from tests.workers import subprocess_database_url, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -146,6 +146,18 @@ def test_when_one_process_ends_serving_ends_with_its_status_and_the_others_are_s
 
     assert (ended.value.status, str(ended.value)) == (3, "worker exited with status 3")
     assert processes.running["server"].returncode == -signal.SIGTERM
+
+
+def test_nginx_error_lines_lose_their_query_strings_before_they_are_written(capfd):
+    line = 'connect() failed, request: "GET /ws/jobs/7/?ticket=SECRET-TICKET HTTP/1.1", host: "localhost"'
+    processes = Processes(dict(os.environ))
+    processes.start("nginx", [sys.executable, "-c", f"import sys; sys.stderr.write({line!r} + '\\n')"],
+                    filter_stderr=True)
+    processes.running["nginx"].wait()
+
+    written = wait_for(lambda: capfd.readouterr().err, timeout=10, what="the relayed line")
+
+    assert written == 'connect() failed, request: "GET /ws/jobs/7/ HTTP/1.1", host: "localhost"\n'
 
 
 def test_serving_without_a_secret_key_is_refused_with_what_to_do(monkeypatch):
