@@ -226,13 +226,19 @@ class ServerProcess:
         self.fail("did not answer")
 
     def stop(self) -> None:
+        """SIGTERM to the server's first process, which stops its own workers (and `make serve`'s supervisor its
+        processes, in order, removing its run directory); SIGKILL to the whole session if that takes too long."""
         if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
+            self.process.terminate()
             try:
-                self.process.wait(timeout=20)
+                self.process.wait(timeout=40)
             except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait()
+                pass
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)  # whatever the session still holds
+        except ProcessLookupError:
+            pass
+        self.process.wait()
         wait_for_port_free()
 
     def fail(self, why: str):
