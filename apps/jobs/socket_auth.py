@@ -34,7 +34,7 @@ class SocketRequest:
         #: The subprotocol the socket must be accepted with, if the client offered ours.
         self.subprotocol = subprotocol
         # X-Forwarded-For too, so behind our own proxies (make serve's nginx) a socket's caller is the address
-        # apps/api/client_ip.py picks from it, as for an HTTP request, not the proxy's.
+        # apps/platform/client_ip.py picks from it, as for an HTTP request, not the proxy's.
         self.META = {"REMOTE_ADDR": client, "HTTP_X_FORWARDED_FOR": headers.get("X-Forwarded-For", "")}
         self._request = self
         self.tenant = self.tenant_role = None

@@ -13,9 +13,9 @@ make sure), so no serving command can forget one of the promises:
 - No proxy header is believed by a server itself. By default uvicorn rewrites the client address from
   `X-Forwarded-For` sent from loopback, so a client (or a proxy passing on what the client sent) would pick
   its own rate-limit bucket and audit address. Who is calling is decided in one place,
-  apps/api/client_ip.py, from `REMOTE_ADDR` and `TRUSTED_PROXY_COUNT`. (granian never reads these headers
+  apps/platform/client_ip.py, from `REMOTE_ADDR` and `TRUSTED_PROXY_COUNT`. (granian never reads these headers
   unless the app is wrapped in its `granian.utils.proxies`, which Tessera never does.)
-- No access log of a server's own. The JSON request log (apps/api/request_log.py) is the access log, and it
+- No access log of a server's own. The JSON request log (apps/platform/request_log.py) is the access log, and it
   never writes a query string; a server's own line would carry one (and a `?token=`) in another format.
   nginx keeps no access log either, and its error lines lose their query strings before they are written.
 
