@@ -22,15 +22,10 @@ make sure), so no serving command can forget one of the promises:
 Options given after these come later on the command line, and both servers take the last value of a flag,
 so a deployment that means otherwise can still say so (`--proxy-headers`, `--access-log`).
 """
-import re
-
 ASGI_APPLICATION = "config.asgi:application"
 WSGI_APPLICATION = "config.wsgi:application"
 UVICORN_OPTIONS = ["--no-proxy-headers", "--no-access-log"]
 GRANIAN_OPTIONS = ["--interface", "wsgi", "--no-ws", "--no-access-log"]
-
-#: A path and its query string, as a server writes them into a log line (`GET /ws/jobs/1/?ticket=… HTTP/1.1`).
-_PATH_AND_QUERY = re.compile(r"""(/[^\s?"']*)\?[^\s"']*""")
 
 
 def split_application(arguments: list[str], default: str) -> tuple[str, list[str]]:
@@ -50,8 +45,3 @@ def granian_arguments(arguments: list[str]) -> list[str]:
     """granian's arguments for `python -m config.serve.wsgi <arguments>`."""
     application, options = split_application(arguments, WSGI_APPLICATION)
     return [*GRANIAN_OPTIONS, *options, application]
-
-
-def without_query_strings(line: str) -> str:
-    """`line` with the query string cut off every path in it: clients put tokens there (`?token=`, `?ticket=`)."""
-    return _PATH_AND_QUERY.sub(r"\1", line)

@@ -34,7 +34,7 @@ from string import Template
 
 from django.core.exceptions import ImproperlyConfigured
 
-from config.serve import without_query_strings
+from apps.platform.request_log import without_query_strings
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 NGINX_TEMPLATE = Path(__file__).with_name("nginx.conf.template")
