@@ -35,8 +35,9 @@ class SocketRequest:
         self.user, self.auth, self.headers, self.path = user, auth, headers, path
         #: The subprotocol the socket must be accepted with, if the client offered ours.
         self.subprotocol = subprotocol
-        #: Where `apps.platform.client_ip` reads a caller's address.
-        self.META = {"REMOTE_ADDR": client}
+        #: Where `apps.platform.client_ip` reads a caller's address; X-Forwarded-For too, so that behind our own
+        #: proxies (make serve's nginx) a socket's caller is the address it picks, as for an HTTP request.
+        self.META = {"REMOTE_ADDR": client, "HTTP_X_FORWARDED_FOR": headers.get("X-Forwarded-For", "")}
         self.tenant = self.tenant_role = None
         self.scopes: frozenset[str] = frozenset()
 
