@@ -34,10 +34,16 @@ class TenantForm(forms.ModelForm):
 
 @cache
 def tenant_form() -> type[TenantForm]:
-    """TenantForm with the form field of every TenantPolicy setting, built once all apps are loaded."""
+    """TenantForm with the form field of every TenantPolicy setting, built once all apps are loaded.
+
+    A form field does not carry its model field's validators (a model form runs those on its own instance,
+    and these belong to other models), so they are added here: the page refuses what the API refuses.
+    """
     declared = {}
     for policy in selectors.tenant_policies():
-        declared.update(forms.fields_for_model(policy, fields=policy.setting_names()))
+        for name, field in forms.fields_for_model(policy, fields=policy.setting_names()).items():
+            field.validators = [*field.validators, *policy._meta.get_field(name).validators]
+            declared[name] = field
     return type("TenantForm", (TenantForm,), {**declared, "policy_names": list(declared)})
 
 

@@ -175,6 +175,18 @@ def test_the_tenant_change_page_edits_the_limits_each_app_keeps(console, tenant)
     assert TenantMigrationLimits.objects.get(tenant=tenant).migration_roots == ["/srv/acme"]
 
 
+def test_the_tenant_change_page_refuses_a_limit_the_api_refuses(console, tenant):
+    form = {"name": tenant.name, "slug": tenant.slug, "is_active": "on", "max_concurrent_jobs": 5,
+            "max_concurrent_migrations": 2, "rate_limit": "", "migration_roots": '"/srv"',
+            "memberships-TOTAL_FORMS": 0, "memberships-INITIAL_FORMS": 0, "memberships-MIN_NUM_FORMS": 0,
+            "memberships-MAX_NUM_FORMS": 1000}
+
+    response = console.post(f"/admin/tenants/tenant/{tenant.pk}/change/", form)
+
+    assert response.status_code == 200 and b"Must be a list of non-empty strings." in response.content
+    assert not TenantMigrationLimits.objects.filter(tenant=tenant).exists()
+
+
 @pytest.mark.parametrize("path", [
     "/admin/", "/admin/accounts/user/", "/admin/accounts/user/{user_id}/change/", "/admin/accounts/apikey/",
     "/admin/accounts/apikey/{key_id}/change/", "/admin/tenants/tenant/", "/admin/tenants/tenant/{tenant_id}/change/",
