@@ -1,25 +1,18 @@
-"""Domain errors that services raise, each carrying its API.md envelope code and HTTP status."""
+"""Domain errors that services raise, each carrying its API.md envelope code (apps/platform/error_envelope.py)
+and HTTP status."""
 from typing import Any
 
 from rest_framework import status
 from rest_framework.exceptions import APIException
 
-#: The envelope codes of API.md, in one place.
-VALIDATION_ERROR = "validation_error"
-NOT_AUTHENTICATED = "not_authenticated"
-AUTHENTICATION_FAILED = "authentication_failed"
-TOKEN_INVALID = "token_invalid"
-PERMISSION_DENIED = "permission_denied"
-NOT_FOUND = "not_found"
-METHOD_NOT_ALLOWED = "method_not_allowed"
-NOT_ACCEPTABLE = "not_acceptable"
-CONFLICT = "conflict"
-PAYLOAD_TOO_LARGE = "payload_too_large"
-UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"
-UNPROCESSABLE = "unprocessable"
-THROTTLED = "throttled"
-SERVER_ERROR = "server_error"
-UNAVAILABLE = "unavailable"
+from apps.platform.error_envelope import (
+    CONFLICT,
+    NOT_FOUND,
+    PAYLOAD_TOO_LARGE,
+    PERMISSION_DENIED,
+    UNAVAILABLE,
+    VALIDATION_ERROR,
+)
 
 
 class DomainError(APIException):
@@ -35,12 +28,14 @@ class DomainError(APIException):
     default_message = "The request could not be completed."
 
     def __init__(self, message: str | None = None, *, details: dict[str, Any] | None = None,
-                 reported: bool = False) -> None:
+                 security_event: str | None = None, security_details: dict[str, Any] | None = None) -> None:
         self.message = message or self.default_message
         self.details = details or {}
-        #: The raiser already recorded a more specific security event (a cross-tenant attempt), so the
-        #: exception handler does not report this refusal a second time as a generic one.
-        self.reported = reported
+        #: A security event more specific than a plain refusal (a cross-tenant attempt), named by the code that
+        #: refused (a selector, which only reads) for the access chokepoint to report once with
+        #: `security_details` (scoping.resolve_access); the exception handler then leaves this refusal alone.
+        self.security_event = security_event
+        self.security_details = security_details or {}
         super().__init__(self.message, code=self.code)
 
 
