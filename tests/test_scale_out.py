@@ -142,5 +142,7 @@ def test_metrics_read_from_one_server_count_the_requests_of_both(servers, bearer
     for server, times in ((a, 3), (b, 4)):
         for _ in range(times):
             assert server.request("GET", "/api/v1/auth/me", headers=bearer)[0] == 200
+    # Each server adds its counts to Redis every metrics.FLUSH_SECONDS, off the request path.
+    wait_for(lambda: requests_counted(a, "auth-me") - before >= 3 + 4, timeout=10, what="B's counts to reach Redis")
 
     assert requests_counted(a, "auth-me") - before == 3 + 4

@@ -14,6 +14,7 @@ from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 from rest_framework.exceptions import APIException, AuthenticationFailed, Throttled
@@ -32,6 +33,7 @@ from apps.api.middleware import current_request_id
 from apps.api.throttling import Limit
 from apps.tenants.services import tenant_create_personal
 
+from . import auth_cache
 from .authentication import FAMILY_CLAIM, key_digest, token_family_id
 from .models import ApiKey, AuditLog, TokenFamily, User
 
@@ -261,7 +263,7 @@ def token_revoke(refresh: str, *, request: Request | None = None) -> None:
     families = {token_family_id(token)}
     if request is not None and isinstance(request.auth, AccessToken):
         families.add(token_family_id(request.auth))
-    TokenFamily.objects.filter(pk__in=families - {None}, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    _sign_ins_end(TokenFamily.objects.filter(pk__in=families - {None}))
     user_id = token.payload.get(jwt_settings.USER_ID_CLAIM)
     audit_record(AuditLog.Event.LOGOUT, request=request, actor=User.objects.filter(pk=user_id).first())
 
@@ -276,9 +278,17 @@ def _revoke_if_reused(refresh: str, *, request) -> None:
     blacklisted = BlacklistedToken.objects.select_related("token__user").filter(
         token__jti=payload.get(jwt_settings.JTI_CLAIM)).first()
     if blacklisted is not None:
-        TokenFamily.objects.filter(pk=token_family_id(payload), revoked_at__isnull=True).update(
-            revoked_at=timezone.now())
+        _sign_ins_end(TokenFamily.objects.filter(pk=token_family_id(payload)))
         audit_record(AuditLog.Event.REFRESH_REUSED, request=request, actor=blacklisted.token.user)
+
+
+def _sign_ins_end(families: QuerySet[TokenFamily]) -> None:
+    """Revoke the live ones of `families` in one UPDATE. An UPDATE sends no signal, so the cached state of their
+    users, which says which sign-ins are live, is cleared here (auth_cache)."""
+    families = families.filter(revoked_at__isnull=True)
+    user_ids = set(families.values_list("user_id", flat=True))
+    families.update(revoked_at=timezone.now())
+    auth_cache.user_changed(*user_ids)
 
 
 def credentials_revoke_all(user: User, *, revoked_by: User | None = None,
@@ -288,7 +298,7 @@ def credentials_revoke_all(user: User, *, revoked_by: User | None = None,
     Nothing here is undone by reactivating the user: the families, blacklist entries and keys stay revoked,
     so only credentials issued afterwards work.
     """
-    TokenFamily.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    _sign_ins_end(TokenFamily.objects.filter(user=user))
     outstanding = OutstandingToken.objects.filter(user=user, blacklistedtoken__isnull=True)
     BlacklistedToken.objects.bulk_create([BlacklistedToken(token=token) for token in outstanding],
                                          ignore_conflicts=True)

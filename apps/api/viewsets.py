@@ -19,7 +19,7 @@ from .pagination import ResourcePagination
 from .permissions import Access, HasScope
 from .scoping import require_tenant, scope_queryset
 from .serializers import refuse_null_characters
-from .throttling import RateLimitThrottle
+from .throttling import RateLimitThrottle, RequestRoundTrip
 
 
 def bind_tenant_and_scopes(request):
@@ -81,6 +81,8 @@ class TenantContextMixin:
         return []
 
     def perform_authentication(self, request):
+        # Authenticators read the caller's cached state through it, with this request's counters (throttling.py).
+        request.round_trip = RequestRoundTrip(request, self)
         try:
             super().perform_authentication(request)
         except AuthenticationFailed:

@@ -5,3 +5,12 @@ class TenantsConfig(AppConfig):
     name = "apps.tenants"
     label = "tenants"
     verbose_name = "Tenants"
+
+    def ready(self) -> None:
+        from apps.accounts import auth_cache
+
+        from . import signals  # noqa: F401 (connects the receivers)
+        from .selectors import membership_field
+
+        # The tenant a request names is read with its caller's cached state, in the same round trip.
+        auth_cache.register_field(membership_field)

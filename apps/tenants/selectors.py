@@ -4,6 +4,7 @@ from typing import Any
 from django.db.models import QuerySet
 from rest_framework.request import Request
 
+from apps.accounts import auth_cache
 from apps.accounts.models import AuditLog
 from apps.accounts.services import audit_record
 from apps.api.errors import PermissionDenied
@@ -21,23 +22,43 @@ def tenant_for_request(request: Request) -> tuple[Tenant | None, str | None]:
     caller may not enter is a 403 whose message is the same whether the tenant exists or not, so the
     header cannot be used to discover tenants. Platform admins may enter any active tenant.
     Naming a tenant one is not a member of is audited as a cross-tenant attempt.
+
+    A membership found is cached with the caller's authentication state (`membership_field`), which every
+    change to the user's memberships or to the tenant clears (tenants.signals); refusals are not cached.
     """
     user = request.user
-    wanted = request.headers.get("X-Tenant-ID", "").strip()
+    wanted = wanted_tenant(request)
     if NULL_CHARACTER in wanted:  # no tenant is named so, and PostgreSQL refuses NUL in a query
         raise PermissionDenied(NOT_A_MEMBER)
+    state = auth_cache.cached_state(request)
+    cached = state.get(membership_field(request)) if state is not None else None
+    if cached is not None:
+        return auth_cache.from_snapshot(Tenant, cached)
     memberships = Membership.objects.select_related("tenant").filter(user=user, tenant__is_active=True)
-    if not wanted:
-        membership = memberships.first()
-        return (membership.tenant, membership.role) if membership else (None, None)
-    membership = memberships.filter(**tenant_lookup(wanted, prefix="tenant__")).first()
+    if wanted:
+        memberships = memberships.filter(**tenant_lookup(wanted, prefix="tenant__"))
+    membership = memberships.first()
     if membership is not None:
+        if state is not None:
+            state.store({membership_field(request): auth_cache.snapshot(membership.tenant, extra=membership.role)})
         return membership.tenant, membership.role
+    if not wanted:
+        return None, None
     if user.is_platform_admin:
         tenant = Tenant.objects.filter(is_active=True, **tenant_lookup(wanted)).first()
         if tenant is not None:
             return tenant, None
     raise _refusal(request, wanted)
+
+
+def wanted_tenant(request) -> str:
+    """The tenant the request names in X-Tenant-ID (an id or a slug), or "" for the caller's first tenant."""
+    return request.headers.get("X-Tenant-ID", "").strip()
+
+
+def membership_field(request) -> str:
+    """The field of the caller's cached state that holds the tenant the request names and their role in it."""
+    return f"tenant:{wanted_tenant(request)}"
 
 
 def _refusal(request, wanted: str) -> PermissionDenied:
