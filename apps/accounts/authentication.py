@@ -76,9 +76,10 @@ def _signed_in_user(state: auth_cache.CachedState, user_id: int, family) -> tupl
         user, password_claim = auth_cache.from_snapshot(User, cached_user)
         return user, password_claim, True
     live_family = TokenFamily.objects.filter(pk=family, user=OuterRef("pk"), revoked_at__isnull=True)
-    user = User.objects.annotate(signed_in=Exists(live_family)).filter(pk=user_id).first()
-    if user is None:
-        raise exceptions.AuthenticationFailed("User not found.", code="user_not_found")
+    try:
+        user = User.objects.annotate(signed_in=Exists(live_family)).get(pk=user_id)
+    except User.DoesNotExist:
+        raise exceptions.AuthenticationFailed("User not found.", code="user_not_found") from None
     password_claim = get_md5_hash_password(user.password)
     fields = {"user": auth_cache.snapshot(user, exclude=auth_cache.USER_DEFERRED, extra=password_claim)}
     if user.signed_in:

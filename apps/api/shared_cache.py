@@ -121,10 +121,9 @@ class SharedCache:
                 return False
             self.backend.set(name, {**(self.backend.get(name) or {}), **fields}, seconds)
             return True
-        make_key = self.backend.make_key
+        keys = [self.backend.make_key(f"{name}{part}") for part in ("", ":gen", ":pending")]
         arguments = [generation, seconds, *(item for pair in fields.items() for item in pair)]
-        return bool(self.redis.register_script(_FILL_SOURCE)(keys=[make_key(name), make_key(f"{name}:gen"), make_key(f"{name}:pending")],
-                          args=arguments, client=self.redis))
+        return bool(self.redis.register_script(_FILL_SOURCE)(keys=keys, args=arguments))
 
     def invalidate(self, names: Sequence[str], *, committed: bool) -> None:
         """Drop hashes `names` and start new generations of them, so no reader can store what it read before.
@@ -145,4 +144,4 @@ class SharedCache:
             return
         make_key = self.backend.make_key
         keys = [make_key(f"{name}{part}") for name in names for part in ("", ":gen", ":pending")]
-        self.redis.register_script(_INVALIDATE_SOURCE)(keys=keys, args=[step, GENERATION_SECONDS, PENDING_SECONDS], client=self.redis)
+        self.redis.register_script(_INVALIDATE_SOURCE)(keys=keys, args=[step, GENERATION_SECONDS, PENDING_SECONDS])
