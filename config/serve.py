@@ -6,8 +6,8 @@ tests/servers.py, bench/), so no serving command can forget one of them:
 - `--no-proxy-headers`: by default uvicorn believes `X-Forwarded-For` from loopback and rewrites the
   client address before the app sees it, so a client (or a proxy passing on what the client sent) picks
   its own rate-limit bucket and audit address. Who is calling is decided in one place,
-  apps/api/client_ip.py, from `REMOTE_ADDR` and `TRUSTED_PROXY_COUNT`.
-- `--no-access-log`: the JSON request log (apps/api/request_log.py) is the access log, and it never
+  apps/platform/client_ip.py, from `REMOTE_ADDR` and `TRUSTED_PROXY_COUNT`.
+- `--no-access-log`: the JSON request log (apps/platform/request_log.py) is the access log, and it never
   writes a query string; uvicorn's own line would carry one (and a `?token=`) in another format.
 
 APP defaults to `config.asgi:application`. Options given here come after these, and uvicorn takes the

@@ -19,7 +19,7 @@ if not SECRET_KEY:
     SECRET_KEY = "insecure-development-key-only-used-with-debug-on"
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
-# Reverse proxies of ours in front of the app; X-Forwarded-For is believed only that far (apps/api/client_ip.py).
+# Reverse proxies of ours in front of the app; X-Forwarded-For is believed only that far (apps/platform/client_ip.py).
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 VERSION = "0.1.0"
 
@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "channels",
     "django_q",
+    "apps.platform",
     "apps.accounts",
     "apps.tenants",
     "apps.tasks",
@@ -49,10 +50,10 @@ INSTALLED_APPS = [
 INSTALLED_APPS += env.list("EXTRA_INSTALLED_APPS", default=[])
 
 MIDDLEWARE = [
-    "apps.api.metrics.MetricsMiddleware",
-    "apps.api.middleware.RequestIDMiddleware",
+    "apps.platform.metrics.MetricsMiddleware",
+    "apps.platform.request_context.RequestIDMiddleware",
     # Inside RequestIDMiddleware so its line carries the id; outside the rest so the duration covers them.
-    "apps.api.request_log.RequestLogMiddleware",
+    "apps.platform.request_log.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -316,9 +317,9 @@ USE_TZ = True
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "apps.api.request_log.RequestIDFilter"}},
-    "formatters": {"json": {"()": "apps.api.request_log.JsonFormatter"}},
-    "handlers": {"console": {"()": "apps.api.request_log.BackgroundStreamHandler", "formatter": "json",
+    "filters": {"request_id": {"()": "apps.platform.request_log.RequestIDFilter"}},
+    "formatters": {"json": {"()": "apps.platform.request_log.JsonFormatter"}},
+    "handlers": {"console": {"()": "apps.platform.request_log.BackgroundStreamHandler", "formatter": "json",
                              "filters": ["request_id"]}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.request": {"level": "ERROR"}, "tessera.requests": {"level": "INFO"},

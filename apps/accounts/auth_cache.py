@@ -23,7 +23,7 @@ and the drop, in which another process still reads the old state from the cache;
 reader free to fill the cache from the database before the change commits, which it then never sees. So the drop
 made with the change also marks the hash pending, which stops every fill until the drop made after commit clears
 the mark. And fills are conditional on the hash's generation, which each drop advances: a reader that read the
-database before a drop can never store what it read (apps.api.shared_cache).
+database before a drop can never store what it read (apps.platform.shared_cache).
 """
 from __future__ import annotations
 
@@ -37,7 +37,7 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from apps.api.errors import Unavailable
-from apps.api.shared_cache import HashRead, HashValues, SharedCache
+from apps.platform.shared_cache import HashRead, HashValues, SharedCache
 
 from .models import ApiKey, TokenFamily, User
 

@@ -27,9 +27,9 @@ from rest_framework_simplejwt.tokens import AccessToken, RefreshToken, Token
 from rest_framework_simplejwt.utils import datetime_from_epoch, get_md5_hash_password
 
 from apps.api import throttling
-from apps.api.client_ip import client_ip
+from apps.platform.client_ip import client_ip
 from apps.api.errors import Conflict, Unavailable, ValidationFailed
-from apps.api.middleware import current_request_id
+from apps.platform.request_context import current_request_id
 from apps.api.throttling import Limit
 from apps.tenants.services import tenant_create_personal
 

@@ -13,8 +13,8 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 
 from . import errors
-from .middleware import current_request_id
-from .security_events import PERMISSION_DENIED, THROTTLED, report_security_event
+from apps.platform.request_context import current_request_id
+from apps.platform.security_events import PERMISSION_DENIED, THROTTLED, report_security_event
 
 logger = logging.getLogger("tessera.errors")
 

@@ -4,7 +4,8 @@ from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
 from rest_framework.test import APIClient
 
-from .metrics import metrics_store
+from apps.platform.metrics import metrics_store
+
 from .sites import ResourceSite
 
 

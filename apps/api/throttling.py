@@ -26,11 +26,11 @@ from rest_framework.request import Request
 from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView
 
-from .client_ip import client_ip
+from apps.platform.client_ip import client_ip
 from .conf import api_settings
 from .errors import Unavailable
 from .rates import rate_parts
-from .shared_cache import HashRead, HashValues, SharedCache
+from apps.platform.shared_cache import HashRead, HashValues, SharedCache
 
 logger = logging.getLogger("tessera.ratelimit")
 #: Seconds a counter outlives its window (django-ratelimit's EXPIRATION_FUDGE).

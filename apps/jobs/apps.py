@@ -29,10 +29,10 @@ class JobsConfig(AppConfig):
     verbose_name = "Jobs"
 
     def ready(self) -> None:
-        from apps.api.metrics import register_collector
-        from apps.api.readiness import register_check
+        from apps.platform.metrics import register_collector
+        from apps.platform.readiness import register_check
 
-        from .operations import JobsCollector, queue_answers
+        from .monitoring import JobsCollector, queue_answers
         from .registry import autodiscover
         from .schedules import ensure_reaper_schedule
 

@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from apps import api
 from apps.api.errors import PermissionDenied
-from apps.api.metrics import record_socket_failure
+from apps.platform.metrics import record_socket_failure
 from apps.api.scoping import scope_queryset
 from apps.api.viewsets import bind_tenant_and_scopes
 

@@ -7,7 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 from django_q.models import Schedule
 
-from apps.api.middleware import request_id_bound
+from apps.platform.request_context import request_id_bound
 
 from . import events
 from .models import Job, JobLog

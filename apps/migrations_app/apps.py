@@ -9,8 +9,8 @@ class MigrationsAppConfig(AppConfig):
     verbose_name = "Migrations"
 
     def ready(self) -> None:
-        from apps.api.metrics import register_collector
+        from apps.platform.metrics import register_collector
 
-        from .operations import MigrationsCollector
+        from .metrics import MigrationsCollector
 
         register_collector(MigrationsCollector)

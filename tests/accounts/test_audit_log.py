@@ -13,7 +13,7 @@ from apps.accounts.models import AuditLog
 from apps.accounts.scopes import role_scopes
 from apps.accounts.selectors import audit_logs_visible_to
 from apps.accounts.services import api_key_create, audit_record, security_event_record
-from apps.api.request_log import JsonFormatter
+from apps.platform.request_log import JsonFormatter
 from apps.api.testing import TenantAPIClient
 from tests.conftest import PASSWORD, client_for
 

@@ -12,7 +12,8 @@ from rest_framework.permissions import AllowAny
 from rest_framework.views import APIView
 from rest_framework_simplejwt.exceptions import TokenError
 
-from apps.api import errors, meta_views
+from apps.api import errors
+from apps.platform import meta_views
 from apps.api.testing import fresh_site
 from apps.tasks.models import Task
 

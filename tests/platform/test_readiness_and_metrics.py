@@ -5,7 +5,7 @@ import pytest
 from django.conf import settings as django_settings
 
 from apps.accounts.services import token_pair_issue
-from apps.api.metrics import FLUSH_SECONDS
+from apps.platform.metrics import FLUSH_SECONDS
 from apps.api.testing import clear_cache
 from tests.servers import TcpRelay
 from tests.workers import wait_for

@@ -11,7 +11,7 @@ from django.http import HttpRequest
 from django.utils.module_loading import import_string
 from rest_framework.request import Request
 
-from .conf import api_settings
+from apps.api.conf import api_settings
 
 logger = logging.getLogger("tessera.security")
 

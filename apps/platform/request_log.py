@@ -13,7 +13,7 @@ from django.http import HttpRequest, HttpResponseBase
 from django.utils.functional import SimpleLazyObject, empty
 
 from .client_ip import client_ip
-from .middleware import current_request_id
+from .request_context import current_request_id
 
 logger = logging.getLogger("tessera.requests")
 

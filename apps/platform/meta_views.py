@@ -18,11 +18,11 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from . import errors
-from .exception_handler import envelope, envelope_json
+from apps.api import errors
+from apps.api.exception_handler import envelope, envelope_json
 from .metrics import render_metrics
 from .readiness import readiness_report
-from .schema import ErrorEnvelope
+from apps.api.schema import ErrorEnvelope
 
 
 class IndexView(APIView):
