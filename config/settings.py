@@ -298,7 +298,7 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums",
-                             "apps.jobs.schema.add_job_params_components"],
+                             "apps.jobs.params_schema.add_job_params_components"],
 }
 
 # --- Static files, i18n ------------------------------------------------------------

@@ -2,7 +2,7 @@ from django.apps import AppConfig
 
 
 class MigrationsAppConfig(AppConfig):
-    """The migration engine: adapters that really move files and databases, and the runs that drive them."""
+    """Migrations: adapters that really move files and databases, and the runs that drive them."""
 
     name = "apps.migrations_app"
     label = "migrations_app"
