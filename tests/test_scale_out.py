@@ -9,15 +9,13 @@ environment, competing for the same queue), and show that clients cannot tell th
 import json
 
 import pytest
-from django.conf import settings
-from django.db import connection
 from prometheus_client.parser import text_string_to_metric_families
 from websockets.sync.client import connect
 
 from apps.accounts.services import token_pair_issue
 from apps.jobs.models import Job, JobLog
-from tests.servers import ServerProcess
-from tests.workers import WorkerCluster, cluster_environment, subprocess_database_url, wait_for
+from tests.servers import running_servers
+from tests.workers import WorkerCluster, cluster_environment, scaled_out_environment, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -30,22 +28,9 @@ JOBS = 20
 @pytest.fixture(scope="module")
 def servers(django_db_setup):
     """Web servers A and B, started once for the module, on the test database and the tests' Redis."""
-    if connection.vendor != "postgresql":
-        pytest.skip("Server processes share the database only on PostgreSQL (set DATABASE_URL).")
-    if not settings.REDIS_URL:
-        pytest.skip("Server processes share counters and channel groups only through Redis (set REDIS_URL).")
-    environment = {"DATABASE_URL": subprocess_database_url(), "REDIS_URL": settings.REDIS_URL,
-                   "SECRET_KEY": settings.SECRET_KEY, "API_ANON_THROTTLE": f"{ANONYMOUS_LIMIT}/d",
-                   "METRICS_TOKEN": METRICS_TOKEN}
-    started = []
-    try:
-        for _ in range(2):
-            started.append(ServerProcess(environment))
+    environment = scaled_out_environment(API_ANON_THROTTLE=f"{ANONYMOUS_LIMIT}/d", METRICS_TOKEN=METRICS_TOKEN)
+    with running_servers(environment) as started:
         yield started
-    finally:
-        for server in started:
-            server.stop()
-            server.remove_log()
 
 
 @pytest.fixture(scope="module")

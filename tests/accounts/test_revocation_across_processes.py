@@ -8,8 +8,6 @@ or narrowed.
 import json
 
 import pytest
-from django.conf import settings
-from django.db import connection
 
 from apps.accounts.models import User
 from apps.accounts.scopes import role_scopes
@@ -17,29 +15,16 @@ from apps.accounts.services import api_key_create, api_key_revoke, token_pair_is
 from apps.tasks.models import Task
 from apps.tenants.models import Membership
 from tests.conftest import PASSWORD
-from tests.servers import ServerProcess
-from tests.workers import subprocess_database_url
+from tests.servers import running_servers
+from tests.workers import scaled_out_environment
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture(scope="module")
 def servers(django_db_setup):
-    if connection.vendor != "postgresql":
-        pytest.skip("Server processes share the database only on PostgreSQL (set DATABASE_URL).")
-    if not settings.REDIS_URL:
-        pytest.skip("Server processes share their cache only through Redis (set REDIS_URL).")
-    environment = {"DATABASE_URL": subprocess_database_url(), "REDIS_URL": settings.REDIS_URL,
-                   "SECRET_KEY": settings.SECRET_KEY}
-    started = []
-    try:
-        for _ in range(2):
-            started.append(ServerProcess(environment))
+    with running_servers(scaled_out_environment()) as started:
         yield started
-    finally:
-        for server in started:
-            server.stop()
-            server.remove_log()
 
 
 def bearer(user, tenant, *, pair: dict | None = None) -> dict:
