@@ -8,8 +8,9 @@ limits a view declares. Sign-in attempts per email and per address are counted b
 unreachable, views that authenticate fail closed (503); every other view fails open and logs it.
 
 The request path counts through `RequestRoundTrip`, which sends a request's counters in the same Redis
-pipeline as the credential reads its authenticator makes: one round trip per request (see shared_cache.py).
-The counters are django-ratelimit's fixed windows (the sign-in service still counts with django-ratelimit).
+pipeline as the credential reads its authenticator makes: one round trip per request
+(apps/platform/shared_cache.py). The counters are django-ratelimit's fixed windows (the sign-in service
+still counts with django-ratelimit itself).
 """
 import hashlib
 import logging
