@@ -261,10 +261,11 @@ TESSERA_API = {
     "ANON_THROTTLE": env.str("API_ANON_THROTTLE", default="100/m"),
     # Per-resource knobs, e.g. {"tasks": {"page_size": 25, "throttle": "200/m", "enabled": true}}.
     "RESOURCES": env.json("API_RESOURCES", default={}),
-    "TENANT_RESOLVER": "apps.tenants.selectors.tenant_for_request",
-    "SCOPE_RESOLVER": "apps.accounts.scopes.scopes_for_request",
-    "SECURITY_EVENT_HANDLER": "apps.accounts.services.security_event_record",
+    "TENANT_RESOLVER": "apps.tenants.selectors.tenant_for_access",
+    "SCOPE_RESOLVER": "apps.accounts.scopes.scopes_for_access",
 }
+# Told about every 403 and 429 as `fn(event, request, details)` (apps/platform/security_events.py): the audit trail.
+SECURITY_EVENT_HANDLER = "apps.accounts.services.security_event_record"
 
 TESSERA_ACCOUNTS = {
     # Sign-in attempts allowed per email and per client address, whatever the outcome.

@@ -100,7 +100,7 @@ def state_read(request: Request | None, *, name: str, fields: Sequence[str], pre
 
     Within a generated view, the read travels with the request's rate-limit counters for `presumed` (the
     principal the credentials claim) in one round trip (apps.api.throttling.RequestRoundTrip). The state is also
-    left on the request for the tenant resolver (`cached_state`).
+    left on the request as `cached_state`, which the tenant resolver reads (apps.api.scoping.AccessContext).
     """
     fields = [*fields, *(field_for(request) for field_for in _request_fields)] if request is not None else fields
     read = HashRead(name, tuple(dict.fromkeys(fields)))
@@ -118,11 +118,6 @@ def state_read(request: Request | None, *, name: str, fields: Sequence[str], pre
     if request is not None:
         request.cached_state = state
     return state
-
-
-def cached_state(request) -> CachedState | None:
-    """The principal state the request's authenticator read, if it read one (tokens and API keys do)."""
-    return getattr(request, "cached_state", None)
 
 
 def snapshot(instance: models.Model, *, exclude: Iterable[str] = (), extra=None) -> bytes:

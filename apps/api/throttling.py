@@ -28,6 +28,7 @@ from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView
 
 from apps.platform.client_ip import client_ip
+
 from .conf import api_settings
 from .errors import Unavailable
 from .rates import rate_parts

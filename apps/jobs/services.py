@@ -16,8 +16,8 @@ from django_q.tasks import async_task
 from rest_framework.utils.encoders import JSONEncoder
 
 from apps.api.errors import Conflict, PermissionDenied, Unavailable, ValidationFailed
-from apps.platform.request_context import current_request_id
 from apps.api.serializers import NULL_CHARACTER_MESSAGE, null_character_paths
+from apps.platform.request_context import current_request_id
 from apps.tenants.models import Tenant
 
 from . import events

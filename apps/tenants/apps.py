@@ -10,7 +10,7 @@ class TenantsConfig(AppConfig):
         from apps.accounts import auth_cache
 
         from . import signals  # noqa: F401 (connects the receivers)
-        from .selectors import membership_field
+        from .selectors import requested_membership_field
 
         # The tenant a request names is read with its caller's cached state, in the same round trip.
-        auth_cache.register_field(membership_field)
+        auth_cache.register_field(requested_membership_field)

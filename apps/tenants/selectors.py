@@ -8,6 +8,7 @@ from apps.accounts import auth_cache
 from apps.accounts.models import AuditLog
 from apps.accounts.services import audit_record
 from apps.api.errors import PermissionDenied
+from apps.api.scoping import AccessContext, requested_tenant
 from apps.api.serializers import NULL_CHARACTER
 
 from .models import Invitation, Membership, Tenant
@@ -15,23 +16,23 @@ from .models import Invitation, Membership, Tenant
 NOT_A_MEMBER = "You are not a member of this tenant."
 
 
-def tenant_for_request(request: Request) -> tuple[Tenant | None, str | None]:
+def tenant_for_access(access: AccessContext) -> tuple[Tenant | None, str | None]:
     """The active tenant and the caller's role in it (TESSERA_API["TENANT_RESOLVER"]).
 
-    `X-Tenant-ID` (id or slug) chooses it; without the header, the user's first tenant. A tenant the
-    caller may not enter is a 403 whose message is the same whether the tenant exists or not, so the
-    header cannot be used to discover tenants. Platform admins may enter any active tenant.
+    `X-Tenant-ID` (id or slug; `access.tenant_wanted`) chooses it; without one, the user's first tenant. A
+    tenant the caller may not enter is a 403 whose message is the same whether the tenant exists or not, so
+    the header cannot be used to discover tenants. Platform admins may enter any active tenant.
     Naming a tenant one is not a member of is audited as a cross-tenant attempt.
 
     A membership found is cached with the caller's authentication state (`membership_field`), which every
     change to the user's memberships or to the tenant clears (tenants.signals); refusals are not cached.
     """
-    user = request.user
-    wanted = wanted_tenant(request)
+    user = access.user
+    wanted = access.tenant_wanted.strip()
     if NULL_CHARACTER in wanted:  # no tenant is named so, and PostgreSQL refuses NUL in a query
         raise PermissionDenied(NOT_A_MEMBER)
-    state = auth_cache.cached_state(request)
-    cached = state.get(membership_field(request)) if state is not None else None
+    state = access.cached
+    cached = state.get(membership_field(wanted)) if state is not None else None
     if cached is not None:
         return auth_cache.from_snapshot(Tenant, cached)
     memberships = Membership.objects.select_related("tenant").filter(user=user, tenant__is_active=True)
@@ -40,7 +41,7 @@ def tenant_for_request(request: Request) -> tuple[Tenant | None, str | None]:
     membership = memberships.first()
     if membership is not None:
         if state is not None:
-            state.store({membership_field(request): auth_cache.snapshot(membership.tenant, extra=membership.role)})
+            state.store({membership_field(wanted): auth_cache.snapshot(membership.tenant, extra=membership.role)})
         return membership.tenant, membership.role
     if not wanted:
         return None, None
@@ -48,29 +49,29 @@ def tenant_for_request(request: Request) -> tuple[Tenant | None, str | None]:
         tenant = Tenant.objects.filter(is_active=True, **tenant_lookup(wanted)).first()
         if tenant is not None:
             return tenant, None
-    raise _refusal(request, wanted)
+    raise _refusal(access, wanted)
 
 
-def wanted_tenant(request) -> str:
-    """The tenant the request names in X-Tenant-ID (an id or a slug), or "" for the caller's first tenant."""
-    return request.headers.get("X-Tenant-ID", "").strip()
+def membership_field(wanted: str) -> str:
+    """The field of the caller's cached state that holds the tenant `wanted` names and their role in it."""
+    return f"tenant:{wanted.strip()}"
 
 
-def membership_field(request) -> str:
-    """The field of the caller's cached state that holds the tenant the request names and their role in it."""
-    return f"tenant:{wanted_tenant(request)}"
+def requested_membership_field(request) -> str:
+    """The membership field a request will need, read with the caller's credentials in the same round trip."""
+    return membership_field(requested_tenant(request))
 
 
-def _refusal(request, wanted: str) -> PermissionDenied:
+def _refusal(access: AccessContext, wanted: str) -> PermissionDenied:
     """The 403 for a tenant the caller may not enter, audited as a cross-tenant attempt unless it is their own.
 
     The audit row names the tenant when it exists, so its owners learn who knocked; a member of a
     deactivated tenant is only refused (the exception handler records that as a plain permission_denied).
     """
     target = Tenant.objects.filter(**tenant_lookup(wanted)).first()
-    if target is not None and target.memberships.filter(user=request.user).exists():
+    if target is not None and target.memberships.filter(user=access.user).exists():
         return PermissionDenied(NOT_A_MEMBER)
-    audit_record(AuditLog.Event.CROSS_TENANT_ATTEMPT, request=request, tenant=target,
+    audit_record(AuditLog.Event.CROSS_TENANT_ATTEMPT, request=access, tenant=target,
                  tenant_header=wanted[:64], tenant_exists=target is not None)
     return PermissionDenied(NOT_A_MEMBER, reported=True)
 
