@@ -71,12 +71,13 @@ def seed():
     from apps.accounts.models import User
     from apps.jobs.models import Job
     from apps.tenants.models import Membership, Tenant
+    from apps.tenants.services import tenant_policies_set
 
     Job.objects.all().delete()
     Task.objects.all().delete()
     OrmQ.objects.all().delete()
-    tenant, _ = Tenant.objects.update_or_create(slug="bench", defaults={"name": "Bench",
-                                                                       "max_concurrent_jobs": 1_000_000})
+    tenant, _ = Tenant.objects.update_or_create(slug="bench", defaults={"name": "Bench"})
+    tenant_policies_set(tenant=tenant, max_concurrent_jobs=1_000_000)
     user, _ = User.objects.get_or_create(email="bench@tessera.local")
     Membership.objects.get_or_create(tenant=tenant, user=user, defaults={"role": Membership.Role.OWNER})
     return user, tenant, token_pair_issue(user)["access"]

@@ -10,6 +10,12 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
+
+def set_in_environment(**values):
+    """The keys of a TESSERA_* namespace whose variable is set; the others keep the owning app's default."""
+    return {key: value for key, value in values.items() if value is not None}
+
+
 # --- Core -------------------------------------------------------------------
 DEBUG = env.bool("DEBUG", default=False)
 SECRET_KEY = env.str("SECRET_KEY", default="")
@@ -41,6 +47,7 @@ INSTALLED_APPS = [
     "apps.platform",
     "apps.accounts",
     "apps.tenants",
+    "apps.audit",
     "apps.tasks",
     "apps.jobs",
     "apps.migrations_app",
@@ -154,12 +161,12 @@ else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
 # --- Background work (django-q2) ------------------------------------------------------
-TESSERA_JOBS = {
-    # A running job whose heartbeat is older than this is taken to have lost its worker (re-run or failed).
-    "STALE_AFTER_SECONDS": env.int("JOB_STALE_AFTER_SECONDS", default=30),
-    # A queued job no worker claimed for this long is handed to the queue again (the broker may have lost it).
-    "REHAND_AFTER_SECONDS": env.int("JOB_REHAND_AFTER_SECONDS", default=600),
-}
+# Each TESSERA_* namespace below holds only what the environment sets; the owning app's conf.py holds every key's
+# default and what it means (apps/jobs/conf.py here), and `manage.py check` reports a key it does not know.
+TESSERA_JOBS = set_in_environment(
+    STALE_AFTER_SECONDS=env.int("JOB_STALE_AFTER_SECONDS", default=None),
+    REHAND_AFTER_SECONDS=env.int("JOB_REHAND_AFTER_SECONDS", default=None),
+)
 # The broker's hard limit on one task; jobs stop themselves earlier, at their own timeout.
 JOB_HARD_TIMEOUT = env.int("JOB_HARD_TIMEOUT", default=3600)
 Q_CLUSTER = {
@@ -184,23 +191,14 @@ else:
 # directory (XDG_DATA_HOME, else ~/.local/share) /tessera. Migrations never touch the code tree (BASE_DIR).
 DATA_DIR = Path(env.str("TESSERA_DATA_DIR", default="")
                 or Path(env.str("XDG_DATA_HOME", default="") or Path.home() / ".local" / "share") / "tessera")
-TESSERA_MIGRATIONS = {
-    # Where migrations may read and write files, and which database servers they may reach (a tenant may narrow
-    # these). Database entries are host:port, or host:port/database to allow one database only; an entry without
-    # a port (the older shape) allows the engine's standard port. An empty variable means the default, never
-    # "anywhere". The platform's own databases, Redis and files are refused whatever these lists say.
-    "ALLOWED_ROOTS": [root for root in env.list("MIGRATION_ALLOWED_ROOTS", default=[]) if root]
-    or [str(DATA_DIR / "migrations")],
-    "ALLOWED_DB_HOSTS": [host for host in env.list("MIGRATION_ALLOWED_DB_HOSTS", default=[]) if host]
-    or ["127.0.0.1:5432", "127.0.0.1:3306"],
-    # host:port servers a migration may log in to without a password, or whose password the server does not
-    # check (trust or peer authentication). Empty by default: every login must prove a password.
-    "ALLOW_PASSWORDLESS": [host for host in env.list("MIGRATION_ALLOW_PASSWORDLESS", default=[]) if host],
-    # Where backups taken before a migration overwrites files are kept (created 0700 on first use).
-    "BACKUP_ROOT": env.str("MIGRATION_BACKUP_ROOT", default="") or str(DATA_DIR / "migration-backups"),
-    # Key that encrypts credentials stored in migration configs; defaults to one derived from SECRET_KEY.
-    "SECRETS_KEY": env.str("MIGRATION_SECRETS_KEY", default=""),
-}
+# apps/migrations_app/conf.py: where migrations may go. An empty list variable means the default, never "anywhere".
+TESSERA_MIGRATIONS = set_in_environment(
+    ALLOWED_ROOTS=[root for root in env.list("MIGRATION_ALLOWED_ROOTS", default=[]) if root] or None,
+    ALLOWED_DB_HOSTS=[host for host in env.list("MIGRATION_ALLOWED_DB_HOSTS", default=[]) if host] or None,
+    ALLOW_PASSWORDLESS=[host for host in env.list("MIGRATION_ALLOW_PASSWORDLESS", default=[]) if host] or None,
+    BACKUP_ROOT=env.str("MIGRATION_BACKUP_ROOT", default="") or None,
+    SECRETS_KEY=env.str("MIGRATION_SECRETS_KEY", default="") or None,
+)
 
 # --- Auth ---------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
@@ -253,27 +251,26 @@ REST_FRAMEWORK = {
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 
+# apps/api/conf.py: the generator's knobs. The resolvers are this project's wiring.
 TESSERA_API = {
-    "PAGE_SIZE": env.int("API_PAGE_SIZE", default=50),
-    "MAX_PAGE_SIZE": env.int("API_MAX_PAGE_SIZE", default=100),
-    # Requests per minute per user or API key, and per address for anonymous callers ("" turns one off).
-    "DEFAULT_THROTTLE": env.str("API_DEFAULT_THROTTLE", default="1000/m"),
-    "ANON_THROTTLE": env.str("API_ANON_THROTTLE", default="100/m"),
-    # Per-resource knobs, e.g. {"tasks": {"page_size": 25, "throttle": "200/m", "enabled": true}}.
-    "RESOURCES": env.json("API_RESOURCES", default={}),
+    **set_in_environment(
+        PAGE_SIZE=env.int("API_PAGE_SIZE", default=None),
+        MAX_PAGE_SIZE=env.int("API_MAX_PAGE_SIZE", default=None),
+        DEFAULT_THROTTLE=env.str("API_DEFAULT_THROTTLE", default=None),  # "" turns the limit off
+        ANON_THROTTLE=env.str("API_ANON_THROTTLE", default=None),
+        RESOURCES=env.json("API_RESOURCES", default=None),
+    ),
     "TENANT_RESOLVER": "apps.tenants.selectors.tenant_for_access",
     "SCOPE_RESOLVER": "apps.accounts.scopes.scopes_for_access",
 }
 # Told about every 403 and 429 as `fn(event, request, details)` (apps/platform/security_events.py): the audit trail.
-SECURITY_EVENT_HANDLER = "apps.accounts.services.security_event_record"
+SECURITY_EVENT_HANDLER = "apps.audit.services.security_event_record"
 
-TESSERA_ACCOUNTS = {
-    # Sign-in attempts allowed per email and per client address, whatever the outcome.
-    "LOGIN_RATE_PER_EMAIL": env.str("LOGIN_RATE_PER_EMAIL", default="10/h"),
-    "LOGIN_RATE_PER_IP": env.str("LOGIN_RATE_PER_IP", default="50/h"),
-    # How long a one-time WebSocket ticket (POST /auth/ws-ticket) may wait to be used.
-    "SOCKET_TICKET_SECONDS": 30,
-}
+# apps/accounts/conf.py: sign-in limits.
+TESSERA_ACCOUNTS = set_in_environment(
+    LOGIN_RATE_PER_EMAIL=env.str("LOGIN_RATE_PER_EMAIL", default=None),
+    LOGIN_RATE_PER_IP=env.str("LOGIN_RATE_PER_IP", default=None),
+)
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Tessera API",

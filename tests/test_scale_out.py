@@ -14,6 +14,7 @@ from websockets.sync.client import connect
 
 from apps.accounts.services import token_pair_issue
 from apps.jobs.models import Job, JobLog
+from apps.tenants.services import tenant_policies_set
 from tests.servers import running_servers
 from tests.workers import WorkerCluster, cluster_environment, scaled_out_environment, wait_for
 
@@ -85,8 +86,7 @@ def test_a_rate_limit_counts_the_requests_of_every_server_together(servers):
 
 def test_each_job_created_through_either_server_runs_exactly_once_and_both_clusters_take_some(
         servers, clusters, workers, tenant, bearer):
-    tenant.max_concurrent_jobs = JOBS
-    tenant.save(update_fields=["max_concurrent_jobs"])
+    tenant_policies_set(tenant=tenant, max_concurrent_jobs=JOBS)
 
     ids = [start_probe(servers[number % 2], bearer, seconds=0.2) for number in range(JOBS)]
     wait_for(lambda: Job.objects.filter(pk__in=ids, status__in=Job.FINISHED).count() == JOBS, timeout=30,

@@ -1,11 +1,14 @@
-"""Operator console for accounts: users with roles, API keys without their secrets, and the audit trail (read-only)."""
+"""Operator console for accounts: users with roles, and API keys without their secrets."""
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
+from apps.audit.models import AuditLog
+from apps.audit.services import audit_record
+
 from . import services
-from .models import ApiKey, AuditLog, User
+from .models import ApiKey, User
 
 # simplejwt's blacklist pages print every outstanding refresh token whole: live credentials have no place in the
 # console. Sign-ins are ended through a user's deactivation or password, which revoke them in the services.
@@ -52,8 +55,7 @@ class UserAdmin(DjangoUserAdmin):
         if request.method == "POST" and response.status_code == 302:
             user = self.get_object(request, id)
             services.credentials_revoke_all(user, revoked_by=request.user, request=request)
-            services.audit_record(AuditLog.Event.PASSWORD_CHANGED, request=request, actor=request.user,
-                                  user_id=user.pk)
+            audit_record(AuditLog.Event.PASSWORD_CHANGED, request=request, actor=request.user, user_id=user.pk)
         return response
 
     def save_model(self, request, obj, form, change):
@@ -86,25 +88,3 @@ class ApiKeyAdmin(admin.ModelAdmin):
         for key in queryset:
             services.api_key_revoke(key, revoked_by=request.user, request=request)
         self.message_user(request, f"Revoked {queryset.count()} key(s).", messages.SUCCESS)
-
-
-@admin.register(AuditLog)
-class AuditLogAdmin(admin.ModelAdmin):
-    """Security events, for reading only: a trail that operators could edit or delete would prove nothing."""
-
-    list_display = ["created_at", "event", "actor", "tenant", "ip", "path", "request_id"]
-    list_filter = ["event", "created_at"]
-    search_fields = ["actor__email", "ip", "request_id"]
-    list_select_related = ["actor", "tenant"]
-    date_hierarchy = "created_at"
-    fields = ["created_at", "event", "actor", "tenant", "ip", "request_id", "path", "details"]
-    readonly_fields = fields
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -1,6 +1,4 @@
-"""HTTP surface of accounts: auth flows (hand-written, they are not model CRUD), users, API keys and the audit
-trail (generated)."""
-from django.conf import settings
+"""HTTP surface of accounts: auth flows (hand-written, they are not model CRUD), users and API keys."""
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import AuthenticationFailed
@@ -12,8 +10,9 @@ from apps.api.scoping import require_tenant
 from apps.api.viewsets import ApiView
 from apps.tenants.models import Tenant
 
-from . import selectors, services
-from .models import ApiKey, AuditLog, User
+from . import services
+from .conf import accounts_settings
+from .models import ApiKey, User
 from .scopes import role_scopes
 
 
@@ -193,7 +192,7 @@ class SocketTicketView(ApiView):
     @extend_schema(request=None, responses={201: SocketTicketSerializer})
     def post(self, request):
         ticket = services.socket_ticket_issue(user=request.user, auth=request.auth)
-        return Response({"ticket": ticket, "expires_in": settings.TESSERA_ACCOUNTS["SOCKET_TICKET_SECONDS"]},
+        return Response({"ticket": ticket, "expires_in": accounts_settings.SOCKET_TICKET_SECONDS},
                         status=status.HTTP_201_CREATED)
 
 
@@ -283,28 +282,3 @@ class ApiKeyResource(api.Resource):
 
     def perform_destroy(self, request, instance):
         services.api_key_revoke(instance, revoked_by=request.user, request=request)
-
-
-@api.register(AuditLog)
-class AuditLogResource(api.Resource):
-    """Security events, newest first: sign-ins and failed sign-ins, refresh-token reuse, logouts, password
-    changes, API keys created and revoked, role changes, deactivations, refused (403) and throttled (429)
-    requests, and attempts to enter a tenant one is not a member of.
-
-    Platform admins see every event. A tenant's owners see the events of that tenant (choose it with
-    X-Tenant-ID). Anyone else gets a 403. Filter with `event`, `actor` (a user id), `created_after` and
-    `created_before` (ISO 8601). `details` holds ids, key prefixes, attempted emails and roles, never a secret.
-    """
-
-    name = "audit"
-    scope = "audit"
-    admin_only = True  # owners get audit:read from their membership: scopes.OWNER_SCOPES says why
-    visibility = selectors.audit_logs_visible_to
-    fields = ["id", "event", "actor", "tenant", "ip", "request_id", "path", "details", "created_at"]
-    read_only = fields
-    filters = {"event": "event", "actor": "actor__id", "created_after": "created_at__gte",
-               "created_before": "created_at__lte"}
-    ordering = ["created_at"]
-    default_ordering = ["-created_at"]
-    operations = ("list", "retrieve")
-    admin = False  # accounts/admin.py registers a read-only admin

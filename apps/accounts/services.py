@@ -1,13 +1,11 @@
-"""State changes of accounts: registration, credentials, tokens, API keys, roles, and the audit trail of them."""
+"""State changes of accounts: registration, credentials, tokens, API keys and roles, each reported to the audit trail."""
 from __future__ import annotations
 
-import logging
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from django.conf import settings
 from django.contrib.auth import password_validation
 from django.contrib.auth.backends import ModelBackend
 from django.core.cache import cache
@@ -28,98 +26,18 @@ from rest_framework_simplejwt.utils import datetime_from_epoch, get_md5_hash_pas
 
 from apps.api import throttling
 from apps.api.errors import Conflict, Unavailable, ValidationFailed
-from apps.api.scoping import AccessContext
 from apps.api.throttling import Limit
+from apps.audit.models import AuditLog
+from apps.audit.services import audit_record, security_event_record
 from apps.platform.client_ip import client_ip
-from apps.platform.request_context import current_request_id
 from apps.tenants.services import tenant_create_personal
 
 from . import auth_cache
 from .authentication import FAMILY_CLAIM, key_digest, token_family_id
-from .models import ApiKey, AuditLog, TokenFamily, User
-
-if TYPE_CHECKING:
-    from apps.tenants.models import Tenant
+from .conf import accounts_settings
+from .models import ApiKey, TokenFamily, User
 
 BAD_CREDENTIALS = "No active account found with the given credentials."
-
-audit_logger = logging.getLogger("tessera.audit")
-logger = logging.getLogger(__name__)
-
-#: Detail keys that could only hold a secret. Callers never pass one; if one slips in, it is masked, not stored.
-_SECRET_WORDS = ("password", "secret", "token", "digest", "signature")
-#: An attempted email is client input: it is stored, but bounded like the column it would have been.
-_MAX_DETAIL_TEXT = 254
-
-
-def audit_record(event: str, *, request: HttpRequest | Request | AccessContext | None = None,
-                 actor: User | None = None, tenant: Tenant | None = None, **details: Any) -> AuditLog | None:
-    """Write one security event to AuditLog and to the `tessera.audit` log; never fail the caller.
-
-    `request` (or the `AccessContext` a tenant was resolved for, from an HTTP request, a socket or a page)
-    supplies the client address, the path and (unless given) the actor; the request id comes
-    from the request being served. `tenant` is set only for events inside a tenant (refusals, cross-tenant
-    attempts), because its owners can read the row: account events (logins, keys, platform roles) are no
-    one tenant's business, so they are left to platform admins. `details` are ids, key prefixes, attempted
-    emails and role values, never a password, token, key or digest. The row is written in a savepoint, so
-    a failed insert (logged) leaves an enclosing transaction usable and the response unchanged.
-    `REPEATABLE_EVENTS` are written once per caller, tenant and minute (None for the ones skipped).
-    """
-    if event in REPEATABLE_EVENTS and request is not None and not _first_in_interval(event, request, tenant):
-        return None
-    try:
-        if actor is None and request is not None:
-            user = getattr(request, "user", None)
-            actor = user if user is not None and user.is_authenticated else None
-        details = {name: _safe_detail(name, value) for name, value in details.items()}
-        row = AuditLog(event=event, actor=actor, tenant=tenant, details=details, request_id=current_request_id(),
-                       ip=(_caller_address(request) or None) if request is not None else None,
-                       path=request.path[:255] if request is not None else "")
-        audit_logger.info("audit %s", event, extra={
-            "event": event, "actor_id": row.actor_id, "tenant_id": row.tenant_id, "client_ip": row.ip,
-            "path": row.path, "details": details})
-        with transaction.atomic():
-            row.save()
-    except Exception:
-        logger.exception("Could not write the audit row for %s", event)
-        return None
-    return row
-
-
-def _safe_detail(name: str, value):
-    if any(word in name.lower() for word in _SECRET_WORDS):
-        return "[masked]"
-    return value[:_MAX_DETAIL_TEXT] if isinstance(value, str) else value
-
-
-#: Events a caller can repeat at request rate (a flood of 429s, a probe naming tenant after tenant): each is
-#: audited once per caller, tenant and this many seconds, so a flood cannot become a flood of inserts.
-REPEATABLE_EVENTS = frozenset({AuditLog.Event.THROTTLED, AuditLog.Event.CROSS_TENANT_ATTEMPT})
-REPEATABLE_AUDIT_INTERVAL = 60
-
-
-def security_event_record(event: str, request: HttpRequest | Request, details: dict[str, Any]) -> None:
-    """settings.SECURITY_EVENT_HANDLER: the 403s and 429s of the API, into the audit trail."""
-    audit_record(event, request=request, tenant=getattr(request, "tenant", None), **details)
-
-
-def _first_in_interval(event: str, request, tenant) -> bool:
-    """Whether this is the caller's first `event` about `tenant` in the interval (per user, else per address).
-
-    Per tenant too, so every tenant's owners learn who knocked on their door, not only the first one's.
-    """
-    user = getattr(request, "user", None)
-    who = f"user:{user.pk}" if user is not None and user.is_authenticated else f"ip:{_caller_address(request)}"
-    where = tenant.pk if tenant is not None else "-"
-    try:
-        return cache.add(f"audit:{event}:{who}:{where}", 1, REPEATABLE_AUDIT_INTERVAL)
-    except Exception:  # the cache is down: record every one rather than none
-        return True
-
-
-def _caller_address(request: HttpRequest | Request | AccessContext) -> str:
-    """The client address of a request, or the one its access context was built with."""
-    return request.client_ip if isinstance(request, AccessContext) else client_ip(request)
 
 
 def _validate_password(password: str, *, user=None, field: str = "password") -> None:
@@ -173,9 +91,8 @@ def credentials_check(*, request: HttpRequest | Request | None, email: str, pass
 
 def _sign_in_attempt_count(request, email: str) -> None:
     """Count one attempt against the per-email and per-address limits; SignInRefused past either."""
-    rates = settings.TESSERA_ACCOUNTS
-    limits = [Limit("login:email", f"email:{email}", rates["LOGIN_RATE_PER_EMAIL"]),
-              Limit("login:ip", f"ip:{client_ip(request)}", rates["LOGIN_RATE_PER_IP"])]
+    limits = [Limit("login:email", f"email:{email}", accounts_settings.LOGIN_RATE_PER_EMAIL),
+              Limit("login:ip", f"ip:{client_ip(request)}", accounts_settings.LOGIN_RATE_PER_IP)]
     for limit in limits:
         if not limit.rate:
             continue
@@ -412,7 +329,7 @@ def socket_ticket_issue(*, user: User, auth: ApiKey | Token | None) -> str:
     """
     ticket = secrets.token_urlsafe(32)
     claim = SocketTicket(user_id=user.pk, api_key_id=auth.pk if isinstance(auth, ApiKey) else None)
-    cache.set(_socket_ticket_cache_key(ticket), claim, timeout=settings.TESSERA_ACCOUNTS["SOCKET_TICKET_SECONDS"])
+    cache.set(_socket_ticket_cache_key(ticket), claim, timeout=accounts_settings.SOCKET_TICKET_SECONDS)
     return ticket
 
 

@@ -1,14 +1,88 @@
-"""`api_settings`: the TESSERA_API settings dict, with defaults in code and per-resource overrides."""
+"""Namespaced settings (`TESSERA_API`, `TESSERA_JOBS`, ...), the way DRF's `api_settings` reads `REST_FRAMEWORK`.
+
+Each namespace is one `AppSettings` in its owning app's `conf.py`, with every default written there once:
+`config/settings.py` sets only what the deployment's environment says. Values are read on first use and read
+again after `override_settings` (tests), and a key the defaults do not know is a system check error, so a typo
+in a deployment fails `manage.py check` instead of being silently ignored.
+"""
+from collections.abc import Callable, Mapping
+from functools import partial
 from typing import Any
 
 from django.conf import settings
+from django.core import checks
 from django.core.signals import setting_changed
 
-DEFAULTS = {
+
+class AppSettings:
+    """One settings dict, read as attributes: `jobs_settings.STALE_AFTER_SECONDS`.
+
+    A default may be a function of no arguments, for a value derived from another deployment setting
+    (the migration roots under DATA_DIR); it is called when the settings are read.
+    """
+
+    def __init__(self, setting_name: str, *, defaults: Mapping[str, Any], check_id: str) -> None:
+        self.setting_name = setting_name
+        self.defaults = dict(defaults)
+        #: The id of the unknown-key error, stable so deployments can silence it knowingly (SILENCED_SYSTEM_CHECKS).
+        self.check_id = check_id
+        self._cache: dict[str, Any] | None = None
+        setting_changed.connect(self._reload_when_settings_change)
+        checks.register(partial(self.check))  # a partial, because the registry tags what it registers
+
+    def __repr__(self) -> str:
+        return f"<AppSettings {self.setting_name}>"
+
+    @property
+    def _merged(self) -> dict[str, Any]:
+        if self._cache is None:
+            defaults = {name: value() if isinstance(value, Callable) else value
+                        for name, value in self.defaults.items()}
+            self._cache = {**defaults, **self._overrides()}
+        return self._cache
+
+    def _overrides(self) -> dict[str, Any]:
+        return dict(getattr(settings, self.setting_name, None) or {})
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_") or name not in self.defaults:
+            raise AttributeError(f"Unknown {self.setting_name} setting {name!r}.")
+        return self._merged[name]
+
+    def reload(self) -> None:
+        self._cache = None
+
+    def _reload_when_settings_change(self, **kwargs: Any) -> None:
+        """Whichever setting changed: a derived default may read another one (DATA_DIR)."""
+        self.reload()
+
+    def check(self, app_configs=None, **kwargs: Any) -> list[checks.Error]:
+        """A key the defaults do not name is a typo or a leftover: an error naming the keys that exist."""
+        unknown = sorted(set(self._overrides()) - set(self.defaults))
+        if not unknown:
+            return []
+        return [checks.Error(f"{self.setting_name} has unknown keys {unknown}.",
+                             hint=f"Known keys: {', '.join(sorted(self.defaults))}.", id=self.check_id)]
+
+
+class ApiSettings(AppSettings):
+    """TESSERA_API, plus the per-resource overrides the generator applies when it builds a resource."""
+
+    def resource_options(self, resource_name: str) -> dict:
+        """The overrides the deployment set for one resource (may be empty)."""
+        return dict(self.RESOURCES.get(resource_name, {}))
+
+
+#: Keys a per-resource entry of RESOURCES may set; anything else fails check api.E012.
+RESOURCE_OPTIONS = {"page_size", "enabled", "throttle", "throttles"}
+
+api_settings = ApiSettings("TESSERA_API", check_id="api.E021", defaults={
     "PAGE_SIZE": 50,
     "MAX_PAGE_SIZE": 100,
+    # Requests per minute per user or API key, and per address for anonymous callers (""/None turns one off).
     "DEFAULT_THROTTLE": "1000/m",
     "ANON_THROTTLE": "100/m",
+    # Per-resource knobs, e.g. {"tasks": {"page_size": 25, "throttle": "200/m", "enabled": true}}.
     "RESOURCES": {},
     # Dotted paths of `fn(context) -> (tenant, role)` and `fn(context, tenant_role=role) -> scopes`, each
     # reading a `scoping.AccessContext` (see scoping.resolve_access).
@@ -16,43 +90,4 @@ DEFAULTS = {
     "SCOPE_RESOLVER": None,
     # Arrays and objects in a JSON body may nest this deep; deeper is a 400 before parsing (parsers.py).
     "MAX_JSON_DEPTH": 64,
-}
-
-#: Keys a per-resource entry of RESOURCES may set; anything else fails check api.E012.
-RESOURCE_OPTIONS = {"page_size", "enabled", "throttle", "throttles"}
-
-
-class ApiSettings:
-    """Reads TESSERA_API lazily, so tests can override it and the generator sees the change."""
-
-    def __init__(self) -> None:
-        self._cache: dict[str, Any] | None = None
-
-    @property
-    def _merged(self) -> dict:
-        if self._cache is None:
-            self._cache = {**DEFAULTS, **getattr(settings, "TESSERA_API", {})}
-        return self._cache
-
-    def __getattr__(self, name: str) -> Any:
-        if name not in DEFAULTS:
-            raise AttributeError(f"Unknown TESSERA_API setting {name!r}.")
-        return self._merged[name]
-
-    def resource_options(self, resource_name: str) -> dict:
-        """The overrides the deployment set for one resource (may be empty)."""
-        return dict(self.RESOURCES.get(resource_name, {}))
-
-    def reload(self) -> None:
-        self._cache = None
-
-
-api_settings = ApiSettings()
-
-
-def _reload_api_settings(*, setting, **kwargs):
-    if setting == "TESSERA_API":
-        api_settings.reload()
-
-
-setting_changed.connect(_reload_api_settings)
+})

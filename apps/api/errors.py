@@ -28,12 +28,14 @@ class DomainError(APIException):
     default_message = "The request could not be completed."
 
     def __init__(self, message: str | None = None, *, details: dict[str, Any] | None = None,
-                 reported: bool = False) -> None:
+                 security_event: str | None = None, security_details: dict[str, Any] | None = None) -> None:
         self.message = message or self.default_message
         self.details = details or {}
-        #: The raiser already recorded a more specific security event (a cross-tenant attempt), so the
-        #: exception handler does not report this refusal a second time as a generic one.
-        self.reported = reported
+        #: A security event more specific than a plain refusal (a cross-tenant attempt), named by the code that
+        #: refused (a selector, which only reads) for the access chokepoint to report once with
+        #: `security_details` (scoping.resolve_access); the exception handler then leaves this refusal alone.
+        self.security_event = security_event
+        self.security_details = security_details or {}
         super().__init__(self.message, code=self.code)
 
 

@@ -49,7 +49,7 @@ def envelope_exception_handler(exc: Exception, context: dict[str, Any]) -> Respo
         # Django raises it when DRF first reads request.body; DRF has no exception of its own for 413.
         exc = errors.PayloadTooLarge()
     if isinstance(exc, errors.DomainError):
-        if not exc.reported:
+        if exc.security_event is None:
             _report_refusal(exc.code, exc.message, context)
         return envelope(exc.code, exc.message, status_code=exc.status_code, details=exc.details)
     exc = _as_drf_exception(exc)

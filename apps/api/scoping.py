@@ -13,9 +13,10 @@ from django.db.models import Model, QuerySet
 from django.utils.module_loading import import_string
 
 from apps.platform.client_ip import client_ip
+from apps.platform.security_events import report_security_event
 
 from .conf import api_settings
-from .errors import PermissionDenied
+from .errors import DomainError, PermissionDenied
 
 
 class CallerRequest(Protocol):
@@ -92,9 +93,16 @@ def resolve_access(context: AccessContext) -> TenantResolution:
     (TESSERA_API["TENANT_RESOLVER"] as `fn(context)`, ["SCOPE_RESOLVER"] as `fn(context, tenant_role=role)`).
 
     A tenant the caller may not enter raises the resolver's `DomainError` (a 403; sockets close with 4403).
+    When that refusal names a security event (a cross-tenant attempt), it is reported here, once for every
+    surface: the resolver only reads.
     """
     tenant_resolver, scope_resolver = _resolvers(api_settings.TENANT_RESOLVER, api_settings.SCOPE_RESOLVER)
-    tenant, role = tenant_resolver(context) if tenant_resolver else (None, None)
+    try:
+        tenant, role = tenant_resolver(context) if tenant_resolver else (None, None)
+    except DomainError as refusal:
+        if refusal.security_event is not None:
+            report_security_event(refusal.security_event, context, refusal.security_details)
+        raise
     scopes = scope_resolver(context, tenant_role=role) if scope_resolver else frozenset()
     return TenantResolution(tenant, role, scopes)
 

@@ -1,6 +1,18 @@
-"""Jobs: a unit of background work, its log lines, and the file it produced."""
+"""Jobs: a unit of background work, its log lines, the file it produced, and how many a tenant may run."""
 from django.conf import settings
 from django.db import models
+
+from apps.tenants.models import TenantPolicy
+
+
+class TenantJobLimits(TenantPolicy):
+    """How much of the job engine one tenant may use at once; platform admins set it on the tenant."""
+
+    max_concurrent_jobs = models.PositiveIntegerField(default=5, help_text="Jobs running at once.")
+
+    class Meta:
+        verbose_name = "job limits"
+        verbose_name_plural = "job limits"
 
 
 class Job(models.Model):

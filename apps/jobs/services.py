@@ -8,7 +8,6 @@ from collections.abc import Collection
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django_q.models import Schedule
@@ -18,14 +17,15 @@ from rest_framework.utils.encoders import JSONEncoder
 from apps.api.errors import Conflict, PermissionDenied, Unavailable, ValidationFailed
 from apps.api.serializers import NULL_CHARACTER_MESSAGE, null_character_paths
 from apps.platform.request_context import current_request_id
-from apps.tenants.models import Tenant
 
 from . import events
-from .models import Job, JobFile, JobLog
+from .conf import jobs_settings
+from .models import Job, JobFile, JobLog, TenantJobLimits
 from .registry import JobType, registry
 
 if TYPE_CHECKING:
     from apps.accounts.models import User
+    from apps.tenants.models import Tenant
 
 RUNNER = "apps.jobs.runner.run_job"
 
@@ -81,18 +81,18 @@ def job_enqueue(type_name: str, params: dict[str, Any], *, tenant: Tenant, creat
     """Create a job and queue it. Raises 409 when the tenant already runs as many jobs as its limit allows,
     and 503 once committed when the queue cannot take it (the job is then recorded as failed).
 
-    The tenant row is locked so concurrent requests count each other's jobs: the limit cannot be overshot.
+    The tenant's job limits row is locked so concurrent requests count each other's jobs: the limit cannot be
+    overshot.
     """
     job_type = registry.get(type_name)
     if job_type is None:
         raise ValidationFailed(details={"type": [f'"{type_name}" is not a job type.']})
     clean = validated_params(job_type, params)
-    tenant = Tenant.objects.select_for_update().get(pk=tenant.pk)
+    limit = TenantJobLimits.locked_for(tenant.pk).max_concurrent_jobs
     active = Job.objects.filter(tenant=tenant, status__in=Job.ACTIVE).count()
-    if active >= tenant.max_concurrent_jobs:
+    if active >= limit:
         raise Conflict(f"This tenant already has {active} jobs queued or running, its limit. "
-                       "Wait for one to finish or cancel one.",
-                       details={"limit": [str(tenant.max_concurrent_jobs)]})
+                       "Wait for one to finish or cancel one.", details={"limit": [str(limit)]})
     job = Job.objects.create(
         tenant=tenant, created_by=created_by, type=type_name, params=_json_safe(clean), priority=priority,
         max_attempts=job_type.max_attempts, timeout_seconds=job_type.timeout, queued_at=timezone.now(),
@@ -139,8 +139,8 @@ def job_retry(job: Job, *, requested_by: User | None = None) -> Job:
     job = Job.objects.select_for_update().get(pk=job.pk)
     if not job.can_retry():
         raise Conflict(f"A {job.status} job cannot be retried; only failed or cancelled ones.")
-    tenant = Tenant.objects.select_for_update().get(pk=job.tenant_id)
-    if Job.objects.filter(tenant=tenant, status__in=Job.ACTIVE).count() >= tenant.max_concurrent_jobs:
+    limit = TenantJobLimits.locked_for(job.tenant_id).max_concurrent_jobs
+    if Job.objects.filter(tenant_id=job.tenant_id, status__in=Job.ACTIVE).count() >= limit:
         raise Conflict("This tenant already runs as many jobs as its limit allows.")
     job.status, job.progress, job.step, job.message, job.error = Job.Status.QUEUED, 0, "", "", ""
     job.result, job.attempts, job.cancel_requested, job.worker_pid = None, 0, False, None
@@ -230,7 +230,7 @@ def job_store_file(job: Job, *, name: str, content_type: str, content: bytes) ->
 
 
 def _rehand_unclaimed() -> int:
-    cutoff = timezone.now() - timedelta(seconds=settings.TESSERA_JOBS["REHAND_AFTER_SECONDS"])
+    cutoff = timezone.now() - timedelta(seconds=jobs_settings.REHAND_AFTER_SECONDS)
     with transaction.atomic():
         waiting = list(Job.objects.select_for_update(skip_locked=True)
                        .filter(status=Job.Status.QUEUED, queued_at__lt=cutoff, cancel_requested=False))
@@ -241,7 +241,7 @@ def _rehand_unclaimed() -> int:
 
 
 def stale_after() -> timedelta:
-    return timedelta(seconds=settings.TESSERA_JOBS["STALE_AFTER_SECONDS"])
+    return timedelta(seconds=jobs_settings.STALE_AFTER_SECONDS)
 
 
 def jobs_reap_stale() -> dict[str, int]:

@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from django.conf import settings
 from rest_framework import serializers
 
 from apps.api.errors import ValidationFailed
@@ -18,7 +17,9 @@ from apps.api.serializers import NULL_CHARACTER, NULL_CHARACTER_MESSAGE, null_ch
 from .adapters.base import Adapter, StrictSerializer, Transfer
 from .adapters.confinement import Confinement
 from .adapters.registry import ADAPTERS, SITE_KINDS, TRANSFERS, adapter_types
+from .conf import migrations_settings
 from .protected import platform_stores
+from .selectors import tenant_migration_limits
 
 if TYPE_CHECKING:
     from apps.tenants.models import Tenant
@@ -56,14 +57,15 @@ class Part:
 def deployment_confinement(tenant: Tenant | None = None) -> Confinement:
     """The deployment's allow-lists (TESSERA_MIGRATIONS), narrowed by the tenant's when it sets any, and the
     platform's own stores, which no list opens."""
-    conf = settings.TESSERA_MIGRATIONS
-    deployment = Confinement(allowed_roots=tuple(Path(root) for root in conf["ALLOWED_ROOTS"]),
-                             allowed_db_hosts=tuple(conf["ALLOWED_DB_HOSTS"]),
-                             passwordless_hosts=tuple(conf.get("ALLOW_PASSWORDLESS", ())),
+    conf = migrations_settings
+    deployment = Confinement(allowed_roots=tuple(Path(root) for root in conf.ALLOWED_ROOTS),
+                             allowed_db_hosts=tuple(conf.ALLOWED_DB_HOSTS),
+                             passwordless_hosts=tuple(conf.ALLOW_PASSWORDLESS),
                              protected=platform_stores())
     if tenant is None:
         return deployment
-    return deployment.narrowed(roots=tenant.migration_roots or None, hosts=tenant.migration_db_hosts or None)
+    limits = tenant_migration_limits(tenant)
+    return deployment.narrowed(roots=limits.migration_roots or None, hosts=limits.migration_db_hosts or None)
 
 
 def flatten_errors(errors: object, prefix: str = "") -> dict[str, list[str]]:

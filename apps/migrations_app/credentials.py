@@ -7,13 +7,15 @@ from typing import Any
 from cryptography.fernet import Fernet
 from django.conf import settings
 
+from .conf import migrations_settings
+
 REDACTED = "[redacted]"
 #: Config keys that are credentials in any adapter's config.
 SECRET_KEYS = ("password", "secret", "token", "api_key")
 
 
 def _fernet() -> Fernet:
-    configured = settings.TESSERA_MIGRATIONS["SECRETS_KEY"]
+    configured = migrations_settings.SECRETS_KEY
     if configured:
         return Fernet(configured.encode())
     digest = hashlib.sha256(f"tessera-migration-secrets:{settings.SECRET_KEY}".encode()).digest()

@@ -1,6 +1,32 @@
-"""Migration runs, their log entries, and presets (built-in ones shipped as data, custom ones per tenant)."""
+"""Migration runs, their log entries, presets (built-in ones shipped as data, custom ones per tenant), and how
+far each tenant's migrations may go."""
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
+
+from apps.tenants.models import TenantPolicy
+
+
+def validate_string_list(value) -> None:
+    if not isinstance(value, list) or not all(isinstance(item, str) and item for item in value):
+        raise ValidationError("Must be a list of non-empty strings.")
+
+
+class TenantMigrationLimits(TenantPolicy):
+    """How many migrations one tenant may run at once, and where they may go within the deployment's
+    allow-lists (TESSERA_MIGRATIONS); platform admins set it on the tenant."""
+
+    max_concurrent_migrations = models.PositiveIntegerField(default=2, help_text="Migrations running at once.")
+    migration_roots = models.JSONField(default=list, blank=True, validators=[validate_string_list],
+                                       help_text="Directories this tenant's migrations may use, inside the "
+                                                 "deployment's MIGRATION_ALLOWED_ROOTS; empty: all of those.")
+    migration_db_hosts = models.JSONField(default=list, blank=True, validators=[validate_string_list],
+                                          help_text="Database hosts this tenant's migrations may reach, among "
+                                                    "MIGRATION_ALLOWED_DB_HOSTS; empty: all of those.")
+
+    class Meta:
+        verbose_name = "migration limits"
+        verbose_name_plural = "migration limits"
 
 
 class MigrationRun(models.Model):

@@ -13,8 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from django.conf import settings
-
+from .conf import migrations_settings
 from .config import Part, parts, transfer_for, transfer_options
 
 if TYPE_CHECKING:
@@ -80,7 +79,7 @@ def execute(config: dict[str, Any], *, report: Report, log: Log, backup_id: str,
         for run in runs:
             if safety.get("backup_before", True) and run.part.name not in backup:
                 log("info", f"{run.part.name}: backing up what the migration will overwrite")
-                backup_dir = Path(settings.TESSERA_MIGRATIONS["BACKUP_ROOT"]) / backup_id / run.part.name
+                backup_dir = Path(migrations_settings.BACKUP_ROOT) / backup_id / run.part.name
                 backup[run.part.name] = run.transfer.backup(backup_dir)
             log("info", f"{run.part.name}: transferring")
             transferred = run.transfer.copy(run.progress)

@@ -7,13 +7,14 @@ from urllib.parse import urlsplit
 from django.conf import settings
 
 from .adapters.confinement import ProtectedStores, address_keys
+from .conf import migrations_settings
 
 #: The port a database server listens on when its settings leave it out.
 DEFAULT_PORTS = {"postgresql": 5432, "postgis": 5432, "mysql": 3306}
 
 
 def platform_stores() -> ProtectedStores:
-    databases, paths = [], [Path(settings.BASE_DIR), Path(settings.TESSERA_MIGRATIONS["BACKUP_ROOT"])]
+    databases, paths = [], [Path(settings.BASE_DIR), Path(migrations_settings.BACKUP_ROOT)]
     for entry in settings.DATABASES.values():
         engine = entry.get("ENGINE", "").rsplit(".", 1)[-1]
         test_name = (entry.get("TEST") or {}).get("NAME")

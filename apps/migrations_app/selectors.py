@@ -1,11 +1,16 @@
-"""Reads about migration runs: filtered logs and metrics."""
+"""Reads about migration runs: filtered logs and metrics, and how far a tenant's migrations may go."""
+from __future__ import annotations
+
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import QuerySet
 from rest_framework.request import Request
 
-from .models import MigrationLog, MigrationRun, Preset
+from .models import MigrationLog, MigrationRun, Preset, TenantMigrationLimits
+
+if TYPE_CHECKING:
+    from apps.tenants.models import Tenant
 
 LEVELS = ["debug", "info", "warning", "error"]
 
@@ -41,3 +46,8 @@ def presets_visible_to(queryset: QuerySet[Preset], *, request: Request) -> Query
     from django.db.models import Q
 
     return queryset.filter(Q(tenant__isnull=True) | Q(tenant=getattr(request, "tenant", None)))
+
+
+def tenant_migration_limits(tenant: Tenant) -> TenantMigrationLimits:
+    """The tenant's migration limits and allow-lists; the defaults (no narrowing) when none were set."""
+    return TenantMigrationLimits.for_tenant(tenant)

@@ -11,15 +11,15 @@ from django_q.models import Schedule
 
 from apps.api.errors import Conflict, PermissionDenied, ValidationFailed
 from apps.jobs.services import job_enqueue, job_request_cancel
-from apps.tenants.models import Tenant
 
 from . import credentials
 from .adapters.base import Check
 from .config import SECTIONS, parts, printable, transfer_for, transfer_options, validate_config
-from .models import MigrationLog, MigrationRun, Preset
+from .models import MigrationLog, MigrationRun, Preset, TenantMigrationLimits
 
 if TYPE_CHECKING:
     from apps.accounts.models import User
+    from apps.tenants.models import Tenant
 
 
 def _seal_config(config: dict) -> tuple[dict, dict, str]:
@@ -83,9 +83,10 @@ def _lock(run: MigrationRun) -> MigrationRun:
 
 
 def _require_capacity(run: MigrationRun) -> None:
-    tenant = Tenant.objects.select_for_update().get(pk=run.tenant_id)
-    busy = MigrationRun.objects.filter(tenant=tenant, status__in=MigrationRun.BUSY).exclude(pk=run.pk).count()
-    if busy >= tenant.max_concurrent_migrations:
+    limit = TenantMigrationLimits.locked_for(run.tenant_id).max_concurrent_migrations
+    busy = (MigrationRun.objects.filter(tenant_id=run.tenant_id, status__in=MigrationRun.BUSY)
+            .exclude(pk=run.pk).count())
+    if busy >= limit:
         raise Conflict(f"This tenant already runs {busy} migrations, its limit. Wait for one to finish.")
 
 

@@ -17,6 +17,7 @@ logger = logging.getLogger("tessera.security")
 
 PERMISSION_DENIED = "permission_denied"
 THROTTLED = "throttled"
+CROSS_TENANT_ATTEMPT = "cross_tenant_attempt"
 
 
 def report_security_event(event: str, request: HttpRequest | Request, details: dict[str, Any]) -> None:

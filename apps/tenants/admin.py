@@ -1,6 +1,10 @@
 """Operator console for tenants: limits, memberships inline, and the invitations sent."""
+from functools import cache
+
+from django import forms
 from django.contrib import admin
 
+from . import selectors, services
 from .models import Invitation, Membership, Tenant
 
 
@@ -12,13 +16,54 @@ class MembershipInline(admin.TabularInline):
     readonly_fields = ["created_at"]
 
 
+class TenantForm(forms.ModelForm):
+    """The tenant's fields, and each app's per-tenant settings as fields of the same form (tenant_form())."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is not None:
+            for name, value in selectors.tenant_policy_values(self.instance).items():
+                self.initial.setdefault(name, value)
+
+    def policy_changes(self) -> dict:
+        """The per-tenant settings the operator changed; one the form did not send keeps its value."""
+        return {name: self.cleaned_data[name] for name in self.policy_names
+                if name in self.changed_data
+                and not self[name].field.widget.value_omitted_from_data(self.data, self.files, self.add_prefix(name))}
+
+
+@cache
+def tenant_form() -> type[TenantForm]:
+    """TenantForm with the form field of every TenantPolicy setting, built once all apps are loaded.
+
+    A form field does not carry its model field's validators (a model form runs those on its own instance,
+    and these belong to other models), so they are added here: the page refuses what the API refuses.
+    """
+    declared = {}
+    for policy in selectors.tenant_policies():
+        for name, field in forms.fields_for_model(policy, fields=policy.setting_names()).items():
+            field.validators = [*field.validators, *policy._meta.get_field(name).validators]
+            declared[name] = field
+    return type("TenantForm", (TenantForm,), {**declared, "policy_names": list(declared)})
+
+
 @admin.register(Tenant)
 class TenantAdmin(admin.ModelAdmin):
-    list_display = ["name", "slug", "is_active", "max_concurrent_jobs", "max_concurrent_migrations", "created_at"]
+    """Tenants with their limits on one page: the other apps' limits are saved into their own tables."""
+
+    list_display = ["name", "slug", "is_active", "rate_limit", "created_at"]
     list_filter = ["is_active"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
     inlines = [MembershipInline]
+
+    @property
+    def form(self) -> type[TenantForm]:
+        return tenant_form()
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        services.tenant_policies_set(tenant=obj, **form.policy_changes())
 
 
 @admin.register(Invitation)

@@ -1,14 +1,10 @@
-"""Tenants, their limits, and who belongs to them with which role."""
+"""Tenants, who belongs to them with which role, and the base of the per-tenant settings other apps keep."""
+from typing import Self
+
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.db import models
 
 from apps.api.rates import validate_rate
-
-
-def validate_string_list(value) -> None:
-    if not isinstance(value, list) or not all(isinstance(item, str) and item for item in value):
-        raise ValidationError("Must be a list of non-empty strings.")
 
 
 class Tenant(models.Model):
@@ -18,16 +14,8 @@ class Tenant(models.Model):
     slug = models.SlugField(max_length=60, unique=True, blank=True,
                             help_text="Used in X-Tenant-ID and URLs; derived from the name when left blank.")
     is_active = models.BooleanField(default=True)
-    max_concurrent_jobs = models.PositiveIntegerField(default=5, help_text="Jobs running at once.")
-    max_concurrent_migrations = models.PositiveIntegerField(default=2, help_text="Migrations running at once.")
     rate_limit = models.CharField(max_length=20, blank=True, validators=[validate_rate],
                                   help_text='Requests allowed for the whole tenant, e.g. "5000/m"; blank for none.')
-    migration_roots = models.JSONField(default=list, blank=True, validators=[validate_string_list],
-                                       help_text="Directories this tenant's migrations may use, inside the "
-                                                 "deployment's MIGRATION_ALLOWED_ROOTS; empty: all of those.")
-    migration_db_hosts = models.JSONField(default=list, blank=True, validators=[validate_string_list],
-                                          help_text="Database hosts this tenant's migrations may reach, among "
-                                                    "MIGRATION_ALLOWED_DB_HOSTS; empty: all of those.")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -36,6 +24,54 @@ class Tenant(models.Model):
 
     def __str__(self):
         return self.name
+
+
+class TenantPolicy(models.Model):
+    """Base of one app's settings for each tenant (its limits), kept in that app's own table.
+
+    The app that enforces a limit owns it: `jobs.TenantJobLimits` holds how many jobs a tenant may run, and a
+    new domain adds its own subclass without touching tenants. Every subclass's fields appear on the tenants
+    resource and the tenant admin page beside the tenant's own, for platform admins to set. A tenant without
+    a row has the fields' defaults; the row is written the first time one is set or locked.
+    """
+
+    tenant = models.OneToOneField(Tenant, primary_key=True, on_delete=models.CASCADE,
+                                  related_name="%(app_label)s_policy")
+
+    class Meta:
+        abstract = True
+
+    def __str__(self):
+        return f"{self._meta.verbose_name} of {self.tenant}"
+
+    @classmethod
+    def accessor(cls) -> str:
+        """The attribute on Tenant that reaches this policy (`tenant.jobs_policy`)."""
+        return cls._meta.get_field("tenant").remote_field.get_accessor_name()
+
+    @classmethod
+    def setting_names(cls) -> list[str]:
+        return [field.name for field in cls._meta.concrete_fields if not field.primary_key]
+
+    @classmethod
+    def for_tenant(cls, tenant: Tenant) -> Self:
+        """The tenant's row, or an unsaved one holding the defaults (cached on the tenant either way)."""
+        try:
+            return getattr(tenant, cls.accessor())
+        except cls.DoesNotExist:
+            policy = cls(tenant=tenant)
+            setattr(tenant, cls.accessor(), policy)
+            return policy
+
+    @classmethod
+    def locked_for(cls, tenant_id: int) -> Self:
+        """The tenant's row under a row lock (written with the defaults first if missing), for a service that
+        checks a limit: concurrent callers serialize on it, so none of them can overshoot the limit."""
+        locked = cls.objects.select_for_update().filter(tenant_id=tenant_id).first()
+        if locked is None:
+            cls.objects.bulk_create([cls(tenant_id=tenant_id)], ignore_conflicts=True)
+            locked = cls.objects.select_for_update().get(tenant_id=tenant_id)
+        return locked
 
 
 class Membership(models.Model):

@@ -1,17 +1,17 @@
 """Reads about tenants: which one a request acts in, and which ones a user can see."""
 from typing import Any
 
+from django.apps import apps as django_apps
 from django.db.models import QuerySet
 from rest_framework.request import Request
 
 from apps.accounts import auth_cache
-from apps.accounts.models import AuditLog
-from apps.accounts.services import audit_record
 from apps.api.errors import PermissionDenied
 from apps.api.scoping import AccessContext, requested_tenant
 from apps.api.serializers import NULL_CHARACTER
+from apps.platform.security_events import CROSS_TENANT_ATTEMPT
 
-from .models import Invitation, Membership, Tenant
+from .models import Invitation, Membership, Tenant, TenantPolicy
 
 NOT_A_MEMBER = "You are not a member of this tenant."
 
@@ -22,7 +22,8 @@ def tenant_for_access(access: AccessContext) -> tuple[Tenant | None, str | None]
     `X-Tenant-ID` (id or slug; `access.tenant_wanted`) chooses it; without one, the user's first tenant. A
     tenant the caller may not enter is a 403 whose message is the same whether the tenant exists or not, so
     the header cannot be used to discover tenants. Platform admins may enter any active tenant.
-    Naming a tenant one is not a member of is audited as a cross-tenant attempt.
+    Naming a tenant one is not a member of is refused as a cross-tenant attempt, which the caller records
+    (scoping.resolve_access): this only reads.
 
     A membership found is cached with the caller's authentication state (`membership_field`), which every
     change to the user's memberships or to the tenant clears (tenants.signals); refusals are not cached.
@@ -63,17 +64,16 @@ def requested_membership_field(request) -> str:
 
 
 def _refusal(access: AccessContext, wanted: str) -> PermissionDenied:
-    """The 403 for a tenant the caller may not enter, audited as a cross-tenant attempt unless it is their own.
+    """The 403 for a tenant the caller may not enter, naming a cross-tenant attempt unless it is their own.
 
-    The audit row names the tenant when it exists, so its owners learn who knocked; a member of a
-    deactivated tenant is only refused (the exception handler records that as a plain permission_denied).
+    The event names the tenant when it exists, so its owners learn who knocked; a member of a deactivated
+    tenant is only refused (the exception handler records that as a plain permission_denied).
     """
     target = Tenant.objects.filter(**tenant_lookup(wanted)).first()
     if target is not None and target.memberships.filter(user=access.user).exists():
         return PermissionDenied(NOT_A_MEMBER)
-    audit_record(AuditLog.Event.CROSS_TENANT_ATTEMPT, request=access, tenant=target,
-                 tenant_header=wanted[:64], tenant_exists=target is not None)
-    return PermissionDenied(NOT_A_MEMBER, reported=True)
+    return PermissionDenied(NOT_A_MEMBER, security_event=CROSS_TENANT_ATTEMPT, security_details={
+        "tenant": target, "tenant_header": wanted[:64], "tenant_exists": target is not None})
 
 
 def tenant_lookup(wanted: str, *, prefix: str = "") -> dict[str, Any]:
@@ -98,3 +98,14 @@ def invitations_visible_to(queryset: QuerySet[Invitation], *, request: Request) 
     """Visibility policy of auth/invitations: the pending invitations addressed to the caller's email (for
     platform admins too: an invitation is the invitee's to answer)."""
     return queryset.filter(email__iexact=request.user.email, status=Invitation.Status.PENDING)
+
+
+def tenant_policies() -> list[type[TenantPolicy]]:
+    """Every app's per-tenant settings model (a TenantPolicy subclass), in INSTALLED_APPS order."""
+    return [model for model in django_apps.get_models() if issubclass(model, TenantPolicy)]
+
+
+def tenant_policy_values(tenant: Tenant) -> dict[str, Any]:
+    """Every per-tenant setting of `tenant` by name, defaults included (the admin page's initial values)."""
+    return {name: getattr(policy.for_tenant(tenant), name)
+            for policy in tenant_policies() for name in policy.setting_names()}

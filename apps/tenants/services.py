@@ -1,7 +1,7 @@
 """State changes of tenants and memberships. Who may manage members is decided here."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -10,13 +10,22 @@ from django.utils.text import slugify
 from apps.api.errors import Conflict, NotFound, PermissionDenied
 
 from .models import Invitation, Membership, Tenant
+from .selectors import tenant_policies
 
-if TYPE_CHECKING:
-    from apps.accounts.models import User
 
-#: Fields only platform admins may change; tenant owners may rename their tenant but not raise its limits.
-LIMIT_FIELDS = {"max_concurrent_jobs", "max_concurrent_migrations", "rate_limit", "is_active", "migration_roots",
-                "migration_db_hosts"}
+class User(Protocol):
+    """The user model (AUTH_USER_MODEL, accounts.User) as these services read it: accounts builds on tenants
+    (a registration creates a personal tenant), so tenants names only what it needs instead of importing it."""
+
+    pk: Any
+    email: str
+    full_name: str
+    is_platform_admin: bool
+
+
+#: Tenant fields only platform admins may change, as are every app's per-tenant settings (TenantPolicy):
+#: tenant owners may rename their tenant but not raise its limits.
+ADMIN_ONLY_FIELDS = {"rate_limit", "is_active"}
 
 
 def unique_slug(base: str) -> str:
@@ -36,7 +45,9 @@ def tenant_create(*, created_by: User, owner: User | None = None, **fields: Any)
     if fields.get("slug") and Tenant.objects.filter(slug=fields["slug"]).exists():
         raise Conflict("A tenant with this slug already exists.", details={"slug": ["This slug is taken."]})
     fields["slug"] = fields.get("slug") or unique_slug(fields["name"])
+    policy_values = _take_policy_values(fields)
     tenant = Tenant.objects.create(**fields)
+    tenant_policies_set(tenant=tenant, **policy_values)
     Membership.objects.create(tenant=tenant, user=owner or created_by, role=Membership.Role.OWNER)
     return tenant
 
@@ -55,7 +66,8 @@ def tenant_update(*, tenant: Tenant, changed_by: User, **fields: Any) -> Tenant:
     """Tenant owners and admins may rename; limits and activation are for platform admins."""
     tenant = Tenant.objects.select_for_update().get(pk=tenant.pk)
     require_manager(tenant, changed_by)
-    if LIMIT_FIELDS & set(fields) and not changed_by.is_platform_admin:
+    policy_values = _take_policy_values(fields)
+    if (policy_values or ADMIN_ONLY_FIELDS & set(fields)) and not changed_by.is_platform_admin:
         raise PermissionDenied("Only platform admins can change a tenant's limits or activation.")
     if "slug" in fields and not fields["slug"]:
         fields["slug"] = unique_slug(fields.get("name", tenant.name))
@@ -64,7 +76,25 @@ def tenant_update(*, tenant: Tenant, changed_by: User, **fields: Any) -> Tenant:
     for name, value in fields.items():
         setattr(tenant, name, value)
     tenant.save(update_fields=[*fields, "updated_at"])
+    tenant_policies_set(tenant=tenant, **policy_values)
     return tenant
+
+
+def _take_policy_values(fields: dict[str, Any]) -> dict[str, Any]:
+    """Remove the per-tenant settings of other apps from `fields` and return them."""
+    names = {name for policy in tenant_policies() for name in policy.setting_names()}
+    return {name: fields.pop(name) for name in list(fields) if name in names}
+
+
+@transaction.atomic
+def tenant_policies_set(*, tenant: Tenant, **values: Any) -> None:
+    """Write per-tenant settings by name into the table of the app that owns each (rows created as needed);
+    callers have checked that a platform admin asked (the tenants resource, the admin page)."""
+    for policy in tenant_policies():
+        changes = {name: values[name] for name in policy.setting_names() if name in values}
+        if changes:
+            row, _created = policy.objects.update_or_create(tenant=tenant, defaults=changes)
+            setattr(tenant, policy.accessor(), row)
 
 
 def require_manager(tenant: Tenant, user: User) -> None:

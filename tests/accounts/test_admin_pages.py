@@ -6,7 +6,10 @@ from apps.accounts.models import User
 from apps.accounts.scopes import role_scopes
 from apps.accounts.services import api_key_create
 from apps.api.testing import TenantAPIClient
+from apps.jobs.models import TenantJobLimits
+from apps.migrations_app.models import TenantMigrationLimits
 from apps.tenants.models import Membership
+from apps.tenants.services import tenant_policies_set
 from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.django_db
@@ -153,6 +156,35 @@ def test_a_membership_role_can_be_changed_inline(console, tenant, user, second_u
 
     assert response.status_code == 302
     assert Membership.objects.get(tenant=tenant, user=second_user).role == "admin"
+
+
+def test_the_tenant_change_page_edits_the_limits_each_app_keeps(console, tenant):
+    """The limits are fields of the tenant's page as before; saving writes them into the jobs and migrations apps'
+    own tables, and a limit the form did not send keeps its value."""
+    tenant_policies_set(tenant=tenant, migration_roots=["/srv/acme"])
+    page = console.get(f"/admin/tenants/tenant/{tenant.pk}/change/").content.decode()
+    assert 'name="max_concurrent_jobs"' in page and 'name="migration_db_hosts"' in page
+    form = {"name": tenant.name, "slug": tenant.slug, "is_active": "on", "max_concurrent_jobs": 9,
+            "max_concurrent_migrations": 2, "rate_limit": "", "memberships-TOTAL_FORMS": 0,
+            "memberships-INITIAL_FORMS": 0, "memberships-MIN_NUM_FORMS": 0, "memberships-MAX_NUM_FORMS": 1000}
+
+    response = console.post(f"/admin/tenants/tenant/{tenant.pk}/change/", form)
+
+    assert response.status_code == 302
+    assert TenantJobLimits.objects.get(tenant=tenant).max_concurrent_jobs == 9
+    assert TenantMigrationLimits.objects.get(tenant=tenant).migration_roots == ["/srv/acme"]
+
+
+def test_the_tenant_change_page_refuses_a_limit_the_api_refuses(console, tenant):
+    form = {"name": tenant.name, "slug": tenant.slug, "is_active": "on", "max_concurrent_jobs": 5,
+            "max_concurrent_migrations": 2, "rate_limit": "", "migration_roots": '"/srv"',
+            "memberships-TOTAL_FORMS": 0, "memberships-INITIAL_FORMS": 0, "memberships-MIN_NUM_FORMS": 0,
+            "memberships-MAX_NUM_FORMS": 1000}
+
+    response = console.post(f"/admin/tenants/tenant/{tenant.pk}/change/", form)
+
+    assert response.status_code == 200 and b"Must be a list of non-empty strings." in response.content
+    assert not TenantMigrationLimits.objects.filter(tenant=tenant).exists()
 
 
 @pytest.mark.parametrize("path", [

@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from apps.accounts.models import AuditLog
+from apps.audit.models import AuditLog
 from tests.conftest import PASSWORD
 
 LIMIT = 5

@@ -5,7 +5,7 @@ treat our own refusals as refusals (not crash the page) and must not record a se
 """
 import pytest
 
-from apps.accounts.models import AuditLog
+from apps.audit.models import AuditLog
 from apps.tenants.selectors import tenant_for_access
 from tests.conftest import client_for
 

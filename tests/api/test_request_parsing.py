@@ -5,6 +5,8 @@ and sign-in parses the body (to count attempts per email) before anyone is authe
 """
 import pytest
 
+from apps.api.conf import api_settings
+
 pytestmark = pytest.mark.django_db
 
 JSON = "application/json"
@@ -42,7 +44,7 @@ def test_deeply_nested_json_to_a_generated_endpoint_is_a_400(user_client, path):
 
 
 def test_nesting_just_past_the_limit_is_refused_and_says_why(user_client, settings):
-    depth = settings.TESSERA_API.get("MAX_JSON_DEPTH", 64)
+    depth = api_settings.MAX_JSON_DEPTH
 
     response = user_client.generic("POST", "/api/v1/tasks/", '{"title": "x", "extra": %s}' % nested(depth),
                                    content_type=JSON)

@@ -6,6 +6,7 @@ from django.db import connection
 
 from apps.api.testing import TenantAPIClient
 from apps.jobs.models import Job
+from apps.tenants.services import tenant_policies_set
 
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -35,8 +36,7 @@ def create_at_once(clients) -> list[int]:
 
 
 def test_two_concurrent_creates_cannot_both_pass_a_limit_of_one(user, second_user, tenant):
-    tenant.max_concurrent_jobs = 1
-    tenant.save(update_fields=["max_concurrent_jobs"])
+    tenant_policies_set(tenant=tenant, max_concurrent_jobs=1)
     clients = [TenantAPIClient(tenant=tenant).as_user(user), TenantAPIClient(tenant=tenant).as_user(second_user)]
 
     outcomes = []

@@ -9,6 +9,7 @@ import pytest
 from apps.accounts.scopes import role_scopes
 from apps.accounts.services import api_key_create
 from apps.api.testing import TenantAPIClient
+from apps.audit.models import AuditLog
 from apps.jobs import events
 from apps.jobs.models import Job
 from apps.tenants.models import Membership
@@ -91,6 +92,14 @@ def test_naming_a_tenant_the_caller_is_not_a_member_of_is_refused(user, job, oth
         code = socket.close_code()
 
     assert code == NOT_A_MEMBER
+
+
+def test_a_socket_naming_another_tenant_is_audited_as_the_api_audits_it(user, job, other_tenant):
+    with Socket(f"/ws/jobs/{job.pk}/", token=access_token(user), query=f"tenant={other_tenant.pk}") as socket:
+        assert socket.close_code() == NOT_A_MEMBER
+
+    attempt = AuditLog.objects.get(event=AuditLog.Event.CROSS_TENANT_ATTEMPT)
+    assert (attempt.actor, attempt.tenant, attempt.path) == (user, other_tenant, f"/ws/jobs/{job.pk}/")
 
 
 def test_a_job_of_another_tenant_of_the_same_user_is_not_found_in_the_active_tenant(user, other_tenant):

@@ -11,6 +11,7 @@ from django_q.conf import Conf
 
 from apps.jobs import services
 from apps.jobs.models import Job
+from apps.tenants.services import tenant_policies_set
 
 pytestmark = pytest.mark.django_db(transaction=True)  # the hand-off happens on a real commit
 
@@ -73,8 +74,7 @@ def test_retrying_a_job_while_the_queue_is_down_is_a_503_and_the_job_stays_faile
 
 
 def test_a_job_the_queue_could_not_take_does_not_hold_a_slot_of_the_tenants_limit(broker_down, user_client, tenant):
-    tenant.max_concurrent_jobs = 1
-    tenant.save(update_fields=["max_concurrent_jobs"])
+    tenant_policies_set(tenant=tenant, max_concurrent_jobs=1)
     user_client.post("/api/v1/jobs/", PROBE, format="json")
     redis_is_back = broker_down
     redis_is_back()

@@ -4,7 +4,6 @@ password-less logins, the server's own error text, unknown and NUL-laden config 
 The platform's own stores (its databases, its Redis, its files) are refused whatever the allow-lists say, at
 validation, at creation and again where the connection is made.
 """
-import os
 import stat
 from pathlib import Path
 
@@ -18,8 +17,10 @@ from apps.api.testing import TenantAPIClient
 from apps.migrations_app import pipeline
 from apps.migrations_app.adapters.confinement import Endpoint
 from apps.migrations_app.adapters.databases import DatabaseError
+from apps.migrations_app.conf import default_backup_root, default_roots, migrations_settings
 from apps.migrations_app.config import adapter_for
 from apps.migrations_app.models import MigrationRun, Preset
+from apps.tenants.services import tenant_policies_set
 
 from .conftest import HOST, LOCAL_SERVERS, build_tree, mysql_config, postgresql_config, wait_until
 
@@ -134,8 +135,8 @@ def test_the_platforms_redis_is_refused_even_when_its_port_is_allowed(user_clien
 @pytest.mark.parametrize("make_path", [
     lambda: Path(django_settings.BASE_DIR) / "apps",
     lambda: Path(django_settings.BASE_DIR),
-    lambda: Path(django_settings.TESSERA_MIGRATIONS["BACKUP_ROOT"]),
-    lambda: Path(django_settings.TESSERA_MIGRATIONS["BACKUP_ROOT"]).parent,   # a tree holding the backups
+    lambda: Path(migrations_settings.BACKUP_ROOT),
+    lambda: Path(migrations_settings.BACKUP_ROOT).parent,   # a tree holding the backups
 ])
 def test_the_code_tree_and_the_backups_are_refused_even_inside_an_allowed_root(user_client, allowed, settings,
                                                                                make_path):
@@ -174,8 +175,7 @@ def test_an_entry_naming_a_database_allows_that_database_only(user_client, allow
 
 
 def test_a_tenant_list_cannot_widen_the_deployments(user_client, tenant, allowed):
-    tenant.migration_db_hosts = [f"{HOST}:5432", "db.example.com:5432", f"{HOST}:6543"]
-    tenant.save()
+    tenant_policies_set(tenant=tenant, migration_db_hosts=[f"{HOST}:5432", "db.example.com:5432", f"{HOST}:6543"])
     plan = {"name": "Widen", "source": {"type": "sqlite", "path": "app.sqlite3"}}
 
     outside = user_client.post("/api/v1/migrations/", {**plan, "destination": {
@@ -307,14 +307,11 @@ def test_a_preset_with_an_unknown_key_or_a_nul_is_400_naming_the_field(user_clie
 # --- Backups -------------------------------------------------------------------------------------------------------
 
 def test_backups_default_outside_the_code_tree():
-    from config import settings as shipped
-
-    if os.environ.get("MIGRATION_BACKUP_ROOT"):
-        pytest.skip("MIGRATION_BACKUP_ROOT is set in this environment")
-    backup_root = Path(shipped.TESSERA_MIGRATIONS["BACKUP_ROOT"]).resolve()
-    base_dir = Path(shipped.BASE_DIR).resolve()
+    """The defaults apply whatever this environment sets (apps/migrations_app/conf.py derives them from DATA_DIR)."""
+    backup_root = Path(default_backup_root()).resolve()
+    base_dir = Path(django_settings.BASE_DIR).resolve()
     assert base_dir not in backup_root.parents and backup_root != base_dir
-    assert all(base_dir not in Path(root).resolve().parents for root in shipped.TESSERA_MIGRATIONS["ALLOWED_ROOTS"])
+    assert all(base_dir not in Path(root).resolve().parents for root in default_roots())
 
 
 def test_a_backup_is_kept_in_directories_only_the_platform_user_can_open(allowed, tmp_path, settings):

@@ -12,7 +12,9 @@ from django.utils import timezone
 from django_q.models import Schedule
 
 from apps.jobs.models import Job
+from apps.migrations_app.conf import migrations_settings
 from apps.migrations_app.models import MigrationLog, MigrationRun
+from apps.tenants.services import tenant_policies_set
 from tests.conftest import CANARY, client_for
 
 from .conftest import HOST, build_tree, create_run, postgresql_config
@@ -90,8 +92,7 @@ def test_a_database_host_outside_the_allow_list_is_400_on_destination_host(user_
 
 
 def test_a_tenant_narrower_allow_list_refuses_hosts_the_deployment_allows(user_client, tenant, allowed):
-    tenant.migration_db_hosts = ["localhost"]
-    tenant.save()
+    tenant_policies_set(tenant=tenant, migration_db_hosts=["localhost"])
 
     response = user_client.post("/api/v1/migrations/", {
         "name": "Narrowed", "source": {"type": "sqlite", "path": "app.sqlite3"},
@@ -191,8 +192,7 @@ def test_cancelling_a_queued_migration_cancels_it_and_its_job(user_client, run):
 
 
 def test_the_tenants_concurrent_migration_limit_holds(user_client, user, tenant, plan, run):
-    tenant.max_concurrent_migrations = 1
-    tenant.save()
+    tenant_policies_set(tenant=tenant, max_concurrent_migrations=1)
     second = create_run(user_client, name="Second", **plan)
     assert user_client.post(f"/api/v1/migrations/{run.pk}/start").status_code == 202
 
@@ -231,8 +231,7 @@ def test_two_concurrent_starts_of_different_runs_cannot_pass_a_limit_of_one(tran
                                                                            plan):
     from apps.migrations_app.services import migration_create
 
-    tenant.max_concurrent_migrations = 1
-    tenant.save()
+    tenant_policies_set(tenant=tenant, max_concurrent_migrations=1)
     runs = [migration_create(tenant=tenant, created_by=user, name=f"Race {n}", **plan) for n in range(2)]
     barrier, statuses = threading.Barrier(2), []
 
@@ -295,7 +294,7 @@ def test_validate_reports_the_checks_without_moving_anything(user_client, plan, 
 
 def test_validate_reports_an_unreachable_database_as_an_error(user_client, allowed, settings):
     # Reachability is reported only for allow-listed servers: this one is listed, and nothing listens there.
-    servers = [*settings.TESSERA_MIGRATIONS["ALLOWED_DB_HOSTS"], "127.0.0.1:1"]
+    servers = [*migrations_settings.ALLOWED_DB_HOSTS, "127.0.0.1:1"]
     settings.TESSERA_MIGRATIONS = {**settings.TESSERA_MIGRATIONS, "ALLOWED_DB_HOSTS": servers,
                                    "ALLOW_PASSWORDLESS": servers}
     response = user_client.post("/api/v1/migrations/validate", {
@@ -370,8 +369,7 @@ def test_a_batch_with_start_queues_every_migration(user_client, plan, handed_ove
 
 
 def test_a_batch_that_would_pass_the_limit_creates_nothing(user_client, tenant, plan):
-    tenant.max_concurrent_migrations = 1
-    tenant.save()
+    tenant_policies_set(tenant=tenant, max_concurrent_migrations=1)
 
     response = user_client.post("/api/v1/migrations/batch", {"items": [{"name": "One", **plan},
                                                                        {"name": "Two", **plan}], "start": True},

@@ -12,7 +12,7 @@ import re
 import pytest
 from django.conf import settings
 
-from apps.accounts.models import AuditLog
+from apps.audit.models import AuditLog
 from tests.servers import ROOT
 
 ANONYMOUS_LIMIT = 100  # TESSERA_API["ANON_THROTTLE"] = "100/m"

@@ -1,7 +1,10 @@
 """Knocking on another tenant's door: every attempt is a 403, but a flood of them is one audit row a minute."""
 import pytest
 
-from apps.accounts.models import AuditLog
+from apps.api.errors import PermissionDenied
+from apps.api.scoping import AccessContext
+from apps.audit.models import AuditLog
+from apps.tenants.selectors import tenant_for_access
 from tests.conftest import client_for
 
 pytestmark = pytest.mark.django_db
@@ -42,3 +45,16 @@ def test_each_caller_and_each_knocked_on_tenant_gets_its_own_row(user, second_us
     assert rows == {("second@example.com", None), ("second@example.com", other_tenant.pk),
                     ("user@example.com", other_tenant.pk)}
     assert cross_tenant_rows().count() == 3
+
+
+def test_the_tenant_resolver_only_names_the_attempt_and_writes_nothing(user, other_tenant):
+    """The resolver is a selector: the access chokepoint that called it records the attempt, for every surface."""
+    context = AccessContext(user=user, auth=None, tenant_wanted=other_tenant.slug, client_ip="203.0.113.7",
+                            path="/api/v1/tasks/")
+
+    with pytest.raises(PermissionDenied) as refusal:
+        tenant_for_access(context)
+
+    assert refusal.value.security_event == AuditLog.Event.CROSS_TENANT_ATTEMPT
+    assert refusal.value.security_details["tenant"] == other_tenant
+    assert not AuditLog.objects.exists()

@@ -1,7 +1,12 @@
 """The tenants resource at /api/v1/tenants/: mine to see, admins' to create, owners' to rename."""
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
+from apps.jobs.models import TenantJobLimits
+from apps.migrations_app.models import TenantMigrationLimits
 from apps.tenants.models import Membership, Tenant
+from apps.tenants.services import tenant_policies_set
 from tests.conftest import client_for, make_user
 
 pytestmark = pytest.mark.django_db
@@ -164,11 +169,13 @@ def test_another_tenants_owner_cannot_rename_this_tenant(other_tenant_client, te
 @pytest.mark.parametrize("field, value", [("max_concurrent_jobs", 500), ("max_concurrent_migrations", 50),
                                           ("rate_limit", "100000/m"), ("is_active", False)])
 def test_the_owner_cannot_change_limits_or_activation(user_client, tenant, field, value):
+    before = user_client.get(f"{URL}{tenant.pk}/").json()[field]
+
     response = user_client.patch(f"{URL}{tenant.pk}/", {field: value})
 
     assert response.status_code == 403
     assert response.json()["error"]["code"] == "permission_denied"
-    assert Tenant.objects.filter(pk=tenant.pk, **{field: getattr(tenant, field)}).exists()
+    assert user_client.get(f"{URL}{tenant.pk}/").json()[field] == before
 
 
 def test_a_platform_admin_changes_the_limits(admin_client, tenant):
@@ -176,7 +183,43 @@ def test_a_platform_admin_changes_the_limits(admin_client, tenant):
 
     assert response.status_code == 200
     tenant.refresh_from_db()
-    assert (tenant.max_concurrent_jobs, tenant.rate_limit) == (20, "600/m")
+    assert (TenantJobLimits.objects.get(tenant=tenant).max_concurrent_jobs, tenant.rate_limit) == (20, "600/m")
+
+
+def test_the_limits_are_kept_by_the_apps_that_enforce_them(admin_client, tenant):
+    """Job limits live in the jobs app's table, migration limits in the migrations app's; a change to one
+    leaves the other app's defaults alone."""
+    response = admin_client.patch(f"{URL}{tenant.pk}/", {"max_concurrent_migrations": 7,
+                                                         "migration_roots": ["/srv/acme"]})
+
+    assert response.status_code == 200
+    limits = TenantMigrationLimits.objects.get(tenant=tenant)
+    assert (limits.max_concurrent_migrations, limits.migration_roots) == (7, ["/srv/acme"])
+    assert not TenantJobLimits.objects.filter(tenant=tenant).exists()
+    assert response.json()["max_concurrent_jobs"] == 5
+
+
+def test_a_platform_admin_creates_a_tenant_with_its_limits(admin_client):
+    response = admin_client.post(URL, {"name": "Initech", "max_concurrent_jobs": 3, "migration_db_hosts": ["db:5432"]})
+
+    assert response.status_code == 201
+    body = admin_client.get(f"{URL}{response.json()['id']}/").json()
+    assert (body["max_concurrent_jobs"], body["max_concurrent_migrations"], body["migration_db_hosts"]) == (
+        3, 2, ["db:5432"])
+
+
+def test_listing_tenants_costs_the_same_queries_for_one_tenant_or_many(admin_client, django_assert_num_queries):
+    for number in range(5):
+        tenant = Tenant.objects.create(name=f"Tenant {number}", slug=f"tenant-{number}")
+        tenant_policies_set(tenant=tenant, max_concurrent_jobs=number, max_concurrent_migrations=number)
+    admin_client.get(f"{URL}?page_size=1")  # the first request caches who the caller is
+    with CaptureQueriesContext(connection) as one_page_of_one:
+        admin_client.get(f"{URL}?page_size=1")
+
+    with django_assert_num_queries(len(one_page_of_one)):
+        response = admin_client.get(f"{URL}?page_size=50")
+
+    assert len(response.json()["results"]) == 6
 
 
 def test_a_platform_admin_changes_limits_of_a_tenant_they_do_not_belong_to(admin_client, other_tenant):

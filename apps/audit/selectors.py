@@ -1,4 +1,4 @@
-"""Reads about accounts beyond CRUD: whose security events a request may see."""
+"""Reads of the audit trail: whose security events a request may see."""
 from django.db.models import QuerySet
 from rest_framework.request import Request
 
@@ -9,7 +9,8 @@ from .models import AuditLog
 
 def audit_logs_visible_to(queryset: QuerySet[AuditLog], *, request: Request) -> QuerySet[AuditLog]:
     """Visibility policy of the audit resource: every event for platform admins; the active tenant's events for
-    its owners; nothing for anyone else (who is refused with a 403 before this runs, see scopes.OWNER_SCOPES)."""
+    its owners; nothing for anyone else (who is refused with a 403 before this runs, see
+    accounts.scopes.OWNER_SCOPES)."""
     if request.user.is_platform_admin:
         return queryset
     if request.tenant is not None and request.tenant_role == Membership.Role.OWNER:

@@ -9,12 +9,13 @@ from django.test import Client, RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from apps.accounts.models import AuditLog
 from apps.accounts.scopes import role_scopes
-from apps.accounts.selectors import audit_logs_visible_to
-from apps.accounts.services import api_key_create, audit_record, security_event_record
-from apps.platform.request_log import JsonFormatter
+from apps.accounts.services import api_key_create
 from apps.api.testing import TenantAPIClient
+from apps.audit.models import AuditLog
+from apps.audit.selectors import audit_logs_visible_to
+from apps.audit.services import audit_record, security_event_record
+from apps.platform.request_log import JsonFormatter
 from tests.conftest import PASSWORD, client_for
 
 pytestmark = pytest.mark.django_db
@@ -198,7 +199,7 @@ def test_throttles_are_audited_even_when_the_cache_is_down(monkeypatch, rf, user
     def down(*args, **kwargs):
         raise ConnectionError("redis is down")
 
-    monkeypatch.setattr("apps.accounts.services.cache.add", down)
+    monkeypatch.setattr("apps.audit.services.cache.add", down)
     request = rf.get("/api/v1/tasks/")
     request.user = user
 
@@ -437,33 +438,33 @@ def test_listing_the_trail_costs_the_same_queries_for_one_row_or_fifty(admin_cli
 
 # --- the admin ------------------------------------------------------------------------------------
 def test_the_admin_lists_and_searches_the_trail(console, trail, second_user):
-    listed = console.get("/admin/accounts/auditlog/")
-    searched = console.get("/admin/accounts/auditlog/", {"q": second_user.email})
+    listed = console.get("/admin/audit/auditlog/")
+    searched = console.get("/admin/audit/auditlog/", {"q": second_user.email})
 
     assert listed.status_code == 200
     assert searched.status_code == 200
-    assert f"/admin/accounts/auditlog/{trail['mine'].id}/change/" in searched.content.decode()
-    assert f"/admin/accounts/auditlog/{trail['login'].id}/change/" not in searched.content.decode()
+    assert f"/admin/audit/auditlog/{trail['mine'].id}/change/" in searched.content.decode()
+    assert f"/admin/audit/auditlog/{trail['login'].id}/change/" not in searched.content.decode()
 
 
 def test_the_admin_filters_the_trail_by_event(console, trail):
-    response = console.get("/admin/accounts/auditlog/", {"event__exact": "login_succeeded"})
+    response = console.get("/admin/audit/auditlog/", {"event__exact": "login_succeeded"})
 
-    assert f"/admin/accounts/auditlog/{trail['login'].id}/change/" in response.content.decode()
-    assert f"/admin/accounts/auditlog/{trail['mine'].id}/change/" not in response.content.decode()
+    assert f"/admin/audit/auditlog/{trail['login'].id}/change/" in response.content.decode()
+    assert f"/admin/audit/auditlog/{trail['mine'].id}/change/" not in response.content.decode()
 
 
 def test_the_admin_cannot_add_change_or_delete_audit_rows(console, trail):
     row = trail["mine"]
 
-    assert console.get("/admin/accounts/auditlog/add/").status_code == 403
-    assert console.post(f"/admin/accounts/auditlog/{row.id}/change/", {"event": "logout"}).status_code == 403
-    assert console.post(f"/admin/accounts/auditlog/{row.id}/delete/", {"post": "yes"}).status_code == 403
+    assert console.get("/admin/audit/auditlog/add/").status_code == 403
+    assert console.post(f"/admin/audit/auditlog/{row.id}/change/", {"event": "logout"}).status_code == 403
+    assert console.post(f"/admin/audit/auditlog/{row.id}/delete/", {"post": "yes"}).status_code == 403
     assert AuditLog.objects.get(pk=row.id).event == AuditLog.Event.PERMISSION_DENIED
 
 
 def test_the_admin_shows_one_event_read_only(console, trail):
-    response = console.get(f"/admin/accounts/auditlog/{trail['mine'].id}/change/")
+    response = console.get(f"/admin/audit/auditlog/{trail['mine'].id}/change/")
 
     assert response.status_code == 200
     assert "Permission denied at" in response.content.decode()
