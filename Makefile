@@ -1,15 +1,19 @@
-# Tessera: `make run` serves the app on the embedded default; `make test` runs the suite.
+# Tessera: `make run` serves the app on the embedded default; `make serve` serves it for production; `make test`
+# runs the suite.
 SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
-# How every serving target starts the app: uvicorn with the options in config/serve.py (no proxy headers, no
-# uvicorn access log), which client addresses and clean logs depend on.
+# How every serving target starts the app: through config/serve/ (no proxy headers believed by a server, no access
+# log of a server's own), which client addresses and clean logs depend on. `make run`: uvicorn alone.
 SERVE := $(BIN)/python -m config.serve
+# Debian's nginx, installed when missing: `make serve` (and so `make bench-race`) puts it in front of the app servers.
+INSTALL_NGINX := command -v nginx >/dev/null || test -x /usr/sbin/nginx || { echo "Installing nginx (Debian's package)."; \
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx; }
 
-.PHONY: run test fuzz bench bench-jobs bench-migrations bench-race check schema clean
+.PHONY: run serve test fuzz bench bench-jobs bench-migrations bench-race check schema clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +46,14 @@ run: $(RUNTIME) .env
 	$(BIN)/python manage.py qcluster & \
 	$(SERVE) --host $(HOST) --port $(PORT) & \
 	wait -n
+
+# Production serving (README, "Production serving"): migrate and collectstatic, then nginx on PORT in front of
+# granian (HTTP, WSGI, WEB_CONCURRENCY workers) and uvicorn (WebSockets), and a django-q2 cluster; DEBUG off, no
+# demo data. SECRET_KEY comes from the environment or .env; without one it refuses to start. nginx is Debian's
+# package, installed when missing; its config is written from config/serve/nginx.conf.template at each start.
+serve: $(RUNTIME)
+	@$(INSTALL_NGINX)
+	$(BIN)/python -m config.serve.production --port $(PORT)
 
 test: $(DEV)
 	$(BIN)/pytest --cov=apps --cov=config --cov-report=term-missing:skip-covered --cov-fail-under=90 $(PYTEST_ARGS)
@@ -80,20 +92,19 @@ bench-migrations: $(RUNTIME)
 
 # Tessera's Task endpoints against hand-written peers (bare DRF, FastAPI, a raw-SQL floor), one server at a time,
 # 2 workers each, with wrk (BENCH_SECONDS per run, BENCH_ROUNDS interleaved rounds, BENCH_SERVERS=tessera,floor
-# to pick). The peers get a venv of their own from bench/requirements.txt, so the product's requirements stay clean;
-# Tessera's gunicorn row takes gunicorn alone from it (tessera-gunicorn) and everything else from the product's venv.
+# to pick). Tessera runs as `make serve` runs it, from the product's venv; the peers get a venv of their own from
+# bench/requirements.txt, so the product's requirements stay clean.
 RACE_VENV := bench/.venv-race
 $(RACE_VENV)/.installed: bench/requirements.txt
 	$(PYTHON) -m venv $(RACE_VENV)
 	$(RACE_VENV)/bin/python -m pip install --quiet --upgrade pip
 	$(RACE_VENV)/bin/pip install --quiet -r bench/requirements.txt
-	$(RACE_VENV)/bin/pip install --quiet --no-deps --target $(RACE_VENV)/tessera-gunicorn \
-		"$$(grep -m1 '^gunicorn' bench/requirements.txt)"
 	touch $@
 
 bench-race: $(RUNTIME) $(RACE_VENV)/.installed
 	@command -v wrk >/dev/null || { echo "Installing wrk (Debian's package)."; \
 		apt-get update -qq && apt-get install -y -qq wrk; }
+	@$(INSTALL_NGINX)
 	$(BIN)/python bench/race.py
 
 clean:

@@ -3,19 +3,26 @@
 Every server runs 2 worker processes over the same PostgreSQL data (one tenant, one user, BENCH_TASKS tasks)
 and accepts the same access token (HS256, same secret, same claims, the user looked up on every request):
 
-  tessera (uvicorn)   the product as the README's production section serves it, every feature on: JWT,
-                      tenant and scopes, rate limits counted in Redis (set too high to trigger), request ids,
-                      JSON request logs, metrics; wrk plays the TLS proxy (X-Forwarded-Proto/-For).
-  tessera (gunicorn)  the same settings under gunicorn config.wsgi (HTTP only), to inform how to serve it.
-  drf (gunicorn)      bench/peers/drf_peer: a bare ModelViewSet with simplejwt and PageNumberPagination.
-  fastapi (uvicorn)   bench/peers/fastapi_peer: FastAPI + SQLAlchemy 2 async + asyncpg + pydantic.
-  floor (granian)     bench/peers/floor: a plain Django view, raw SQL and orjson: the floor.
+  tessera (make serve)     the product exactly as `make serve` serves it (`python -m config.serve.production`:
+                           migrate and collectstatic, nginx in front of granian for HTTP and uvicorn for
+                           WebSockets, a django-q2 cluster beside them), every feature on: JWT, tenant and scopes,
+                           rate limits counted in Redis (set too high to trigger), request ids, JSON request logs,
+                           metrics. wrk plays the TLS-terminating load balancer in front of nginx
+                           (X-Forwarded-Proto/-For, TRUSTED_PROXY_COUNT=2).
+  tessera (granian alone)  the same app server without nginx (`python -m config.serve.wsgi`), wrk playing nginx
+                           (TRUSTED_PROXY_COUNT=1): the difference between the two rows is the proxy's cost.
+  tessera (uvicorn alone)  only when BENCH_SERVERS names tessera-uvicorn: the same settings under uvicorn
+                           (`python -m config.serve`, ASGI), `make run`'s server, to weigh the server lever again.
+  drf (gunicorn)           bench/peers/drf_peer: a bare ModelViewSet with simplejwt and PageNumberPagination.
+  fastapi (uvicorn)        bench/peers/fastapi_peer: FastAPI + SQLAlchemy 2 async + asyncpg + pydantic.
+  floor (granian)          bench/peers/floor: a plain Django view, raw SQL and orjson: the floor.
 
 wrk (Debian's package) drives list (a 50-row page with its COUNT), detail and create at BENCH_CONNECTIONS
 connections for BENCH_SECONDS each. Rounds are interleaved (every server in turn, BENCH_ROUNDS times), each
 server is checked for correct answers (status and body) before it is timed and warmed up after, and the rows
 a create run adds are deleted before the next run. Prints medians over rounds of req/s, p50 and p99, then
-the req/s ratios Tessera / each peer. The peers run from bench/.venv-race (bench/requirements.txt).
+the req/s ratios Tessera / each peer. The peers run from bench/.venv-race (bench/requirements.txt); BENCH_SERVERS
+picks rows by key (tessera, tessera-granian, tessera-uvicorn, drf, fastapi, floor).
 """
 import http.client
 import json
@@ -46,9 +53,8 @@ ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "64"))
 WORKERS = int(os.environ.get("BENCH_WORKERS", "2"))
 TASKS = int(os.environ.get("BENCH_TASKS", "10000"))
+PYTHON = ROOT / ".venv" / "bin" / "python"
 PEERS_BIN = ROOT / "bench" / ".venv-race" / "bin"
-# gunicorn alone (no dependencies), for running Tessera's WSGI row with the product's own venv.
-TESSERA_GUNICORN_PATH = ROOT / "bench" / ".venv-race" / "tessera-gunicorn"
 SIGNING_KEY = "bench-race-only-secret-key-long-enough-for-hs256-signing"
 # Far above what 64 connections on this machine can send, so every limit is counted and none refuses.
 UNREACHABLE_RATE = "100000000/m"
@@ -59,23 +65,24 @@ PATH = "/api/v1/tasks/"
 
 
 def tessera_command(port: int) -> list[str]:
-    """How Tessera is served: the README's production command. Switch this to `make serve`'s when it exists."""
-    return [str(ROOT / ".venv" / "bin" / "python"), "-m", "config.serve", "--host", "127.0.0.1",
-            "--port", str(port), "--workers", str(WORKERS)]
+    """`make serve`'s command (Makefile), on the benchmark's port; WEB_CONCURRENCY is in its environment."""
+    return [str(PYTHON), "-m", "config.serve.production", "--host", "127.0.0.1", "--port", str(port)]
 
 
-def tessera_wsgi_command(port: int) -> list[str]:
-    return [str(ROOT / ".venv" / "bin" / "python"), "-m", "gunicorn", "config.wsgi", "--workers", str(WORKERS),
-            "--bind", f"127.0.0.1:{port}"]
+def tessera_alone_command(module: str) -> Callable[[int], list[str]]:
+    """One of the app servers `make serve` runs (or `make run`'s uvicorn), alone on the benchmark's port."""
+    return lambda port: [str(PYTHON), "-m", module, "--host", "127.0.0.1", "--port", str(port),
+                         "--workers", str(WORKERS), "--log-level", "warning"]
 
 
-def tessera_environment() -> dict:
-    """Production settings (README), on the benchmark's database and Redis, with limits set out of reach."""
+def tessera_environment(proxies: int = 1) -> dict:
+    """Production settings (README), on the benchmark's database and Redis, with limits set out of reach, behind
+    `proxies` proxies of our own (wrk plays the outermost, the TLS-terminating one)."""
     return {"DJANGO_SETTINGS_MODULE": "config.settings", "DEBUG": "false", "SECRET_KEY": SIGNING_KEY,
             "ALLOWED_HOSTS": "127.0.0.1,localhost", "DATABASE_URL": DATABASE_URL, "REDIS_URL": REDIS_URL,
             "CACHE_KEY_PREFIX": "tessera-race", "SECURE_SSL_REDIRECT": "true", "SECURE_HSTS_PRELOAD": "true",
-            "TRUSTED_PROXY_COUNT": "1", "METRICS_TOKEN": "bench-race-metrics-token", "LOG_LEVEL": "INFO",
-            "API_DEFAULT_THROTTLE": UNREACHABLE_RATE, "ACCESS_TOKEN_MINUTES": "600"}
+            "TRUSTED_PROXY_COUNT": str(proxies), "METRICS_TOKEN": "bench-race-metrics-token", "LOG_LEVEL": "INFO",
+            "API_DEFAULT_THROTTLE": UNREACHABLE_RATE, "ACCESS_TOKEN_MINUTES": "600", "WEB_CONCURRENCY": str(WORKERS)}
 
 
 def peer_environment(settings_module: str | None = None) -> dict:
@@ -87,28 +94,32 @@ def peer_environment(settings_module: str | None = None) -> dict:
 
 @dataclass(frozen=True)
 class Server:
+    key: str  # what BENCH_SERVERS names it by
     name: str
     command: Callable[[int], list[str]]
     environment: dict
+    default: bool = True  # run when BENCH_SERVERS is not set
 
 
 SERVERS = [
-    Server("tessera (uvicorn)", tessera_command, tessera_environment()),
-    Server("tessera (gunicorn)", tessera_wsgi_command,
-           {**tessera_environment(), "PYTHONPATH": str(TESSERA_GUNICORN_PATH)}),
-    Server("drf (gunicorn)", lambda port: [str(PEERS_BIN / "gunicorn"), "bench.peers.drf_peer.wsgi", "--workers",
-                                            str(WORKERS), "--bind", f"127.0.0.1:{port}"],
+    Server("tessera", "tessera (make serve)", tessera_command, tessera_environment(proxies=2)),
+    Server("tessera-granian", "tessera (granian alone)", tessera_alone_command("config.serve.wsgi"),
+           tessera_environment()),
+    Server("tessera-uvicorn", "tessera (uvicorn alone)", tessera_alone_command("config.serve"), tessera_environment(),
+           default=False),
+    Server("drf", "drf (gunicorn)", lambda port: [str(PEERS_BIN / "gunicorn"), "bench.peers.drf_peer.wsgi",
+                                                  "--workers", str(WORKERS), "--bind", f"127.0.0.1:{port}"],
            peer_environment("bench.peers.drf_peer.settings")),
-    Server("fastapi (uvicorn)", lambda port: [str(PEERS_BIN / "uvicorn"), "bench.peers.fastapi_peer.main:app",
-                                               "--host", "127.0.0.1", "--port", str(port), "--workers",
-                                               str(WORKERS), "--no-access-log", "--log-level", "warning"],
+    Server("fastapi", "fastapi (uvicorn)", lambda port: [str(PEERS_BIN / "uvicorn"), "bench.peers.fastapi_peer.main:app",
+                                                         "--host", "127.0.0.1", "--port", str(port), "--workers",
+                                                         str(WORKERS), "--no-access-log", "--log-level", "warning"],
            peer_environment()),
-    Server("floor (granian)", lambda port: [str(PEERS_BIN / "granian"), "--interface", "wsgi", "--host",
-                                             "127.0.0.1", "--port", str(port), "--workers", str(WORKERS),
-                                             "--log-level", "warning",
-                                             # Granian's own advice for WSGI: cap the Python threads (each
-                                             # holds a persistent connection) instead of its default of 256.
-                                             "--backpressure", "16", "bench.peers.floor.wsgi:application"],
+    Server("floor", "floor (granian)", lambda port: [str(PEERS_BIN / "granian"), "--interface", "wsgi", "--host",
+                                                     "127.0.0.1", "--port", str(port), "--workers", str(WORKERS),
+                                                     "--log-level", "warning",
+                                                     # Granian's own advice for WSGI: cap the Python threads (each
+                                                     # holds a persistent connection) instead of its default of 256.
+                                                     "--backpressure", "16", "bench.peers.floor.wsgi:application"],
            peer_environment("bench.peers.floor.settings")),
 ]
 ENDPOINTS = ["list", "detail", "create"]
@@ -215,13 +226,19 @@ class ServerProcess:
         self.fail("did not answer")
 
     def stop(self) -> None:
+        """SIGTERM to the server's first process, which stops its own workers (and `make serve`'s supervisor its
+        processes, in order, removing its run directory); SIGKILL to the whole session if that takes too long."""
         if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
+            self.process.terminate()
             try:
-                self.process.wait(timeout=20)
+                self.process.wait(timeout=40)
             except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait()
+                pass
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)  # whatever the session still holds
+        except ProcessLookupError:
+            pass
+        self.process.wait()
         wait_for_port_free()
 
     def fail(self, why: str):
@@ -313,9 +330,8 @@ def milliseconds(value: str) -> float:
 
 
 def main():
-    wanted = [name.strip() for name in os.environ.get("BENCH_SERVERS", "").split(",") if name.strip()]
-    servers = [server for server in SERVERS if not wanted or server.name.split()[0] in wanted
-               or server.name in wanted]
+    wanted = [key.strip() for key in os.environ.get("BENCH_SERVERS", "").split(",") if key.strip()]
+    servers = [server for server in SERVERS if server.key in wanted or not wanted and server.default]
     create_database(DATABASE_URL)
     fixture = seed()
     wait_for_port_free()
@@ -340,11 +356,11 @@ def main():
 def report(results: dict, names: list[str]) -> None:
     print(f"\nTask API on PostgreSQL, {WORKERS} worker processes per server, wrk at {CONNECTIONS} connections, "
           f"{TASKS} tasks, medians of {ROUNDS} round(s) of {SECONDS} s per endpoint\n")
-    print(f"{'':<20}" + "".join(f"{endpoint:^27}" for endpoint in ENDPOINTS))
-    print(f"{'server':<20}" + f"{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}" * len(ENDPOINTS))
+    print(f"{'':<26}" + "".join(f"{endpoint:^27}" for endpoint in ENDPOINTS))
+    print(f"{'server':<26}" + f"{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}" * len(ENDPOINTS))
     medians = {}
     for name in names:
-        line = f"{name:<20}"
+        line = f"{name:<26}"
         for endpoint in ENDPOINTS:
             runs = results[(name, endpoint)]
             medians[(name, endpoint)] = {key: statistics.median(run[key] for run in runs) for key in runs[0]}
@@ -353,13 +369,14 @@ def report(results: dict, names: list[str]) -> None:
         print(line)
     tesseras = [name for name in names if name.startswith("tessera")]
     peers = [name for name in names if not name.startswith("tessera")]
-    if tesseras and peers:
-        print(f"\n{'req/s ratio':<40}" + "".join(f"{endpoint:>9}" for endpoint in ENDPOINTS))
-        for tessera in tesseras:
-            for peer in peers:
-                print(f"{tessera + ' / ' + peer:<40}" + "".join(
-                    f"{medians[(tessera, endpoint)]['req/s'] / medians[(peer, endpoint)]['req/s']:>9.2f}"
-                    for endpoint in ENDPOINTS))
+    # Each Tessera row against each peer, and `make serve` against its app servers alone (the proxy's cost).
+    pairs = [(tessera, peer) for tessera in tesseras for peer in peers] + [(tesseras[0], alone) for alone in tesseras[1:]]
+    if pairs:
+        print(f"\n{'req/s ratio':<48}" + "".join(f"{endpoint:>9}" for endpoint in ENDPOINTS))
+        for tessera, other in pairs:
+            print(f"{tessera + ' / ' + other:<48}" + "".join(
+                f"{medians[(tessera, endpoint)]['req/s'] / medians[(other, endpoint)]['req/s']:>9.2f}"
+                for endpoint in ENDPOINTS))
 
 
 if __name__ == "__main__":

@@ -19,7 +19,7 @@ if not SECRET_KEY:
     SECRET_KEY = "insecure-development-key-only-used-with-debug-on"
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
-# Reverse proxies of ours in front of the app; X-Forwarded-For is believed only that far (apps/api/client_ip.py).
+# Reverse proxies of ours in front of the app; X-Forwarded-For is believed only that far (apps/platform/client_ip.py).
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 VERSION = "0.1.0"
 
@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "channels",
     "django_q",
+    "apps.platform",
     "apps.accounts",
     "apps.tenants",
     "apps.tasks",
@@ -49,10 +50,10 @@ INSTALLED_APPS = [
 INSTALLED_APPS += env.list("EXTRA_INSTALLED_APPS", default=[])
 
 MIDDLEWARE = [
-    "apps.api.metrics.MetricsMiddleware",
-    "apps.api.middleware.RequestIDMiddleware",
+    "apps.platform.metrics.MetricsMiddleware",
+    "apps.platform.request_context.RequestIDMiddleware",
     # Inside RequestIDMiddleware so its line carries the id; outside the rest so the duration covers them.
-    "apps.api.request_log.RequestLogMiddleware",
+    "apps.platform.request_log.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -260,10 +261,11 @@ TESSERA_API = {
     "ANON_THROTTLE": env.str("API_ANON_THROTTLE", default="100/m"),
     # Per-resource knobs, e.g. {"tasks": {"page_size": 25, "throttle": "200/m", "enabled": true}}.
     "RESOURCES": env.json("API_RESOURCES", default={}),
-    "TENANT_RESOLVER": "apps.tenants.selectors.tenant_for_request",
-    "SCOPE_RESOLVER": "apps.accounts.scopes.scopes_for_request",
-    "SECURITY_EVENT_HANDLER": "apps.accounts.services.security_event_record",
+    "TENANT_RESOLVER": "apps.tenants.selectors.tenant_for_access",
+    "SCOPE_RESOLVER": "apps.accounts.scopes.scopes_for_access",
 }
+# Told about every 403 and 429 as `fn(event, request, details)` (apps/platform/security_events.py): the audit trail.
+SECURITY_EVENT_HANDLER = "apps.accounts.services.security_event_record"
 
 TESSERA_ACCOUNTS = {
     # Sign-in attempts allowed per email and per client address, whatever the outcome.
@@ -297,7 +299,7 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums",
-                             "apps.jobs.schema.add_job_params_components"],
+                             "apps.jobs.params_schema.add_job_params_components"],
 }
 
 # --- Static files, i18n ------------------------------------------------------------
@@ -315,8 +317,8 @@ USE_TZ = True
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "apps.api.request_log.RequestIDFilter"}},
-    "formatters": {"json": {"()": "apps.api.request_log.JsonFormatter"}},
+    "filters": {"request_id": {"()": "apps.platform.request_log.RequestIDFilter"}},
+    "formatters": {"json": {"()": "apps.platform.request_log.JsonFormatter"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json", "filters": ["request_id"]}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.request": {"level": "ERROR"}, "tessera.requests": {"level": "INFO"},

@@ -9,7 +9,7 @@ from drf_spectacular.views import (
 )
 
 from apps import api
-from apps.api import meta_views
+from apps.platform import meta_views
 from apps.jobs.views import job_watch
 
 # The operator console's name, on every admin page and in its browser title.

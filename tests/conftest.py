@@ -178,8 +178,8 @@ def start_server(transactional_db, settings):
     base = {"DATABASE_URL": subprocess_database_url(), "SECRET_KEY": settings.SECRET_KEY}
     servers = []
 
-    def start(*, options: tuple[str, ...] = ("--log-level", "warning"), **environment):
-        server = ServerProcess({**base, **environment}, options=options)
+    def start(*, options: tuple[str, ...] = ("--log-level", "warning"), module: str = "config.serve", **environment):
+        server = ServerProcess({**base, **environment}, options=options, module=module)
         servers.append(server)
         return server
 

@@ -21,29 +21,32 @@ def free_port() -> int:
 
 
 class ServerProcess:
-    """The app served by `python -m config.serve` (the command every server of the project runs) in its own
-    process, on the test database, with extra environment and uvicorn `options` (`--log-level info`).
+    """The app served by `python -m <module>` in its own process, on the test database, with extra environment and
+    `options` (`--log-level info`). `module` is one of the project's serving commands (config/serve/): uvicorn by
+    default, `config.serve.wsgi` (granian), or `config.serve.production` (`make serve`'s nginx in front of both).
 
-    Everything the server writes (its logs: the app's on stderr, uvicorn's access lines on stdout) goes to
+    Everything the server writes (its logs: the app's on stderr, the servers' own lines on stdout) goes to
     `log_path`; `log()` reads it, also after `stop()`.
     """
 
-    def __init__(self, environment: dict, *, options: tuple[str, ...] = ("--log-level", "warning")):
+    def __init__(self, environment: dict, *, options: tuple[str, ...] = ("--log-level", "warning"),
+                 module: str = "config.serve", start_timeout: float = 30, stop_timeout: float = 10):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        self.stop_timeout = stop_timeout
         env = {**os.environ, "DEBUG": "false", "PYTHONPATH": str(ROOT), **environment}
         descriptor, self.log_path = tempfile.mkstemp(prefix="tessera-server-", suffix=".log")
         with os.fdopen(descriptor, "wb") as log_file:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "config.serve", "--port", str(self.port), *options], cwd=ROOT, env=env,
+                [sys.executable, "-m", module, "--port", str(self.port), *options], cwd=ROOT, env=env,
                 stdout=log_file, stderr=subprocess.STDOUT)
-        self._wait_until_up()
+        self._wait_until_up(start_timeout)
 
     def log(self) -> str:
         return Path(self.log_path).read_text(errors="replace")
 
-    def _wait_until_up(self):
-        deadline = time.monotonic() + 30
+    def _wait_until_up(self, timeout: float):
+        deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"server exited: {self.log()[-2000:]}")
@@ -52,7 +55,8 @@ class ServerProcess:
                 return
             except OSError:
                 time.sleep(0.1)
-        raise RuntimeError("server did not start within 30 s")
+        self.stop()
+        raise RuntimeError(f"server did not start within {timeout:.0f} s: {self.log()[-2000:]}")
 
     def request(self, method: str, path: str, *, body: bytes | None = None, headers: dict | None = None):
         """(status, headers, body) without raising on error statuses."""
@@ -66,7 +70,7 @@ class ServerProcess:
     def stop(self):
         self.process.terminate()
         try:
-            self.process.wait(timeout=10)
+            self.process.wait(timeout=self.stop_timeout)
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()

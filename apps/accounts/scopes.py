@@ -2,6 +2,7 @@
 narrowed by an API key. The scopes of personal resources (your API keys, your invitations) follow the platform
 role only: they act on your account, whichever tenant you act in."""
 from apps.api import site
+from apps.api.scoping import AccessContext
 
 from .models import ApiKey, User
 
@@ -30,16 +31,16 @@ def role_scopes(role: str) -> frozenset[str]:
     return read_only(tenant_scopes) if role == User.Role.VIEWER else tenant_scopes
 
 
-def scopes_for_request(request) -> frozenset[str]:
-    """The scopes this request holds in its active tenant (TESSERA_API["SCOPE_RESOLVER"])."""
-    user = request.user
+def scopes_for_access(access: AccessContext, *, tenant_role: str | None) -> frozenset[str]:
+    """The scopes the caller holds in the active tenant, where their membership role is `tenant_role`
+    (TESSERA_API["SCOPE_RESOLVER"])."""
+    user = access.user
     scopes = role_scopes(user.role)
-    tenant_role = getattr(request, "tenant_role", None)
     if not user.is_platform_admin and tenant_role in VIEWER_ROLES:
         # A viewer membership limits what you do in that tenant, not your own account (keys, invitations).
         scopes = read_only(scopes) | (scopes & site.personal_scopes())
     if tenant_role == "owner":
         scopes |= OWNER_SCOPES & site.scopes()
-    if isinstance(request.auth, ApiKey):
-        scopes &= frozenset(request.auth.scopes)
+    if isinstance(access.auth, ApiKey):
+        scopes &= frozenset(access.auth.scopes)
     return scopes

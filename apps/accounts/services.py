@@ -26,10 +26,11 @@ from rest_framework_simplejwt.tokens import AccessToken, RefreshToken, Token
 from rest_framework_simplejwt.utils import datetime_from_epoch, get_md5_hash_password
 
 from apps.api import throttling
-from apps.api.client_ip import client_ip
 from apps.api.errors import Conflict, Unavailable, ValidationFailed
-from apps.api.middleware import current_request_id
+from apps.api.scoping import AccessContext
 from apps.api.throttling import Limit
+from apps.platform.client_ip import client_ip
+from apps.platform.request_context import current_request_id
 from apps.tenants.services import tenant_create_personal
 
 from .authentication import FAMILY_CLAIM, key_digest, token_family_id
@@ -49,11 +50,12 @@ _SECRET_WORDS = ("password", "secret", "token", "digest", "signature")
 _MAX_DETAIL_TEXT = 254
 
 
-def audit_record(event: str, *, request: HttpRequest | Request | None = None, actor: User | None = None,
-                 tenant: Tenant | None = None, **details: Any) -> AuditLog | None:
+def audit_record(event: str, *, request: HttpRequest | Request | AccessContext | None = None,
+                 actor: User | None = None, tenant: Tenant | None = None, **details: Any) -> AuditLog | None:
     """Write one security event to AuditLog and to the `tessera.audit` log; never fail the caller.
 
-    `request` supplies the client address, the path and (unless given) the actor; the request id comes
+    `request` (or the `AccessContext` a tenant was resolved for, from an HTTP request, a socket or a page)
+    supplies the client address, the path and (unless given) the actor; the request id comes
     from the request being served. `tenant` is set only for events inside a tenant (refusals, cross-tenant
     attempts), because its owners can read the row: account events (logins, keys, platform roles) are no
     one tenant's business, so they are left to platform admins. `details` are ids, key prefixes, attempted
@@ -69,7 +71,7 @@ def audit_record(event: str, *, request: HttpRequest | Request | None = None, ac
             actor = user if user is not None and user.is_authenticated else None
         details = {name: _safe_detail(name, value) for name, value in details.items()}
         row = AuditLog(event=event, actor=actor, tenant=tenant, details=details, request_id=current_request_id(),
-                       ip=(client_ip(request) or None) if request is not None else None,
+                       ip=(_caller_address(request) or None) if request is not None else None,
                        path=request.path[:255] if request is not None else "")
         audit_logger.info("audit %s", event, extra={
             "event": event, "actor_id": row.actor_id, "tenant_id": row.tenant_id, "client_ip": row.ip,
@@ -95,7 +97,7 @@ REPEATABLE_AUDIT_INTERVAL = 60
 
 
 def security_event_record(event: str, request: HttpRequest | Request, details: dict[str, Any]) -> None:
-    """TESSERA_API["SECURITY_EVENT_HANDLER"]: the generator's 403s and 429s, into the audit trail."""
+    """settings.SECURITY_EVENT_HANDLER: the 403s and 429s of the API, into the audit trail."""
     audit_record(event, request=request, tenant=getattr(request, "tenant", None), **details)
 
 
@@ -105,12 +107,17 @@ def _first_in_interval(event: str, request, tenant) -> bool:
     Per tenant too, so every tenant's owners learn who knocked on their door, not only the first one's.
     """
     user = getattr(request, "user", None)
-    who = f"user:{user.pk}" if user is not None and user.is_authenticated else f"ip:{client_ip(request)}"
+    who = f"user:{user.pk}" if user is not None and user.is_authenticated else f"ip:{_caller_address(request)}"
     where = tenant.pk if tenant is not None else "-"
     try:
         return cache.add(f"audit:{event}:{who}:{where}", 1, REPEATABLE_AUDIT_INTERVAL)
     except Exception:  # the cache is down: record every one rather than none
         return True
+
+
+def _caller_address(request: HttpRequest | Request | AccessContext) -> str:
+    """The client address of a request, or the one its access context was built with."""
+    return request.client_ip if isinstance(request, AccessContext) else client_ip(request)
 
 
 def _validate_password(password: str, *, user=None, field: str = "password") -> None:

@@ -27,10 +27,11 @@ def action(*, detail: bool, methods: Sequence[str] = ("get",), url_path: str | N
     """Mark a Resource method as an extra endpoint.
 
     `detail`, `methods` (default GET) and `url_path` mean what they mean in DRF. `scope` is required
-    (check api.E008); `input` is the serializer that validates the body (the query string for GET);
-    `output` renders the result (default: the resource's serializer; `Serializer(many=True)` for lists; another
-    registered model for its generated serializer; `many=True` when it returns a list; an
-    action may also return a ready HttpResponse, such as a file, and name its OpenAPI type here); `status` is the success status.
+    (check api.E008); `input` is the serializer class that validates the body (the query string for GET);
+    `output` is the serializer class that renders the result (default: the resource's own), or a registered model
+    for that model's generated serializer; `many=True` says the result is a list of them, and is the only way to
+    say so (check api.E020). An action may also return a ready HttpResponse, such as a file, and name its
+    OpenAPI type (an `OpenApiTypes` value) as `output`. `status` is the success status.
     The method's signature says what it receives: `(request, obj)` for detail actions, `(request, data)`
     when there is input, `(request, obj, data)` for both, plus any named groups of `url_path`. A list action
     that names a `queryset` parameter receives the rows the caller can see, narrowed by the list filters.

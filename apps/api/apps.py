@@ -2,8 +2,7 @@ from django.apps import AppConfig
 
 
 class ApiConfig(AppConfig):
-    """Discovers every app's api.py, checks the declarations, registers generated admin pages, and keeps
-    query strings (and the tokens clients put there) out of the server's own log lines."""
+    """Discovers every app's api.py, checks the declarations and registers generated admin pages."""
 
     name = "apps.api"
     label = "api"
@@ -12,10 +11,8 @@ class ApiConfig(AppConfig):
         from django.core import checks
 
         from .checks import check_resources
-        from .request_log import QueryStringFilter
         from .sites import autodiscover, site
 
         autodiscover()
         checks.register(check_resources)
         site.register_admin()
-        QueryStringFilter.install_on_server_loggers()

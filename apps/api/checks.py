@@ -5,6 +5,7 @@ from collections.abc import Mapping
 from django.conf import settings
 from django.core.checks import Error
 from django.db.models import ForeignKey
+from rest_framework import serializers
 
 from .conf import RESOURCE_OPTIONS, api_settings
 from .factories import resolve_field, split_lookup
@@ -26,7 +27,8 @@ def check_resources(app_configs=None, site=None, **kwargs):
     for resource in site.resources():
         errors += check_resource(resource)
         if resource.name in names:
-            errors.append(_error(resource, "name", f"is also used by {names[resource.name]!r}.", "E016"))
+            errors.append(_error(resource, "name", f"is also used by {names[resource.name]!r}.", "E016",
+                                 hint="Set `name` to a URL prefix no other resource uses."))
         names[resource.name] = resource
     return errors
 
@@ -36,32 +38,41 @@ def check_resource(resource) -> list[Error]:
     errors = []
     for attribute in ("fields", "read_only", "filters", "search", "ordering", "operations"):
         if getattr(resource, attribute) == "__all__":
-            errors.append(_error(resource, attribute, 'is "__all__"; list the names explicitly.', "E013"))
+            errors.append(_error(resource, attribute, 'is "__all__"; list the names explicitly.', "E013",
+                                 hint="Allow-lists only: a field added to the model later must not appear by itself."))
             return errors
+    not_a_field = f"Use a field of {model.__name__} (or a path through its relations, like 'tenant__name')."
     for name in resource.fields:
         # A read-only name may also be a model property (DRF renders it as a ReadOnlyField).
         is_property = name in resource.read_only and isinstance(getattr(model, name, None), property)
         if resolve_field(model, name) is None and not is_property:
-            errors.append(_error(resource, "fields", f"names {name!r}, which is not a field of {model.__name__}.", "E001"))
+            errors.append(_error(resource, "fields", f"names {name!r}, which is not a field of {model.__name__}.", "E001",
+                                 hint=f"Use a field of {model.__name__}, or a property listed in read_only too."))
     for name in resource.read_only:
         if name not in resource.fields:
-            errors.append(_error(resource, "read_only", f"names {name!r}, which is not in fields.", "E002"))
+            errors.append(_error(resource, "read_only", f"names {name!r}, which is not in fields.", "E002",
+                                 hint="Add it to fields, or drop it from read_only."))
     for name in resource.search:
         if resolve_field(model, name) is None:
-            errors.append(_error(resource, "search", f"names {name!r}, which is not a field of {model.__name__}.", "E003"))
+            errors.append(_error(resource, "search", f"names {name!r}, which is not a field of {model.__name__}.", "E003",
+                                 hint=not_a_field))
     for name in resource.ordering:
         if name != "pk" and (resolve_field(model, name) is None or "__" in name):
-            errors.append(_error(resource, "ordering", f"names {name!r}, which is not a field of {model.__name__}.", "E004"))
+            errors.append(_error(resource, "ordering", f"names {name!r}, which is not a field of {model.__name__}.", "E004",
+                                 hint=f"Use a field of {model.__name__} itself (no relation paths), or 'pk'."))
     for parameter, lookup in resource.filters.items():
         try:
             split_lookup(model, lookup)
-        except LookupError:
-            errors.append(_error(resource, "filters", f"maps {parameter!r} to {lookup!r}, which does not resolve.", "E005"))
+        except LookupError as error:
+            errors.append(_error(resource, "filters", f"maps {parameter!r} to {lookup!r}, which does not resolve.", "E005",
+                                 hint=f"{error} Write a field path and a lookup it supports, like 'due_date__lte'."))
     errors += _check_stamped_fields(resource)
     unknown_operations = set(resource.operations) - set(ALL_OPERATIONS)
     if unknown_operations:
-        errors.append(_error(resource, "operations", f"has unknown operations {sorted(unknown_operations)}.", "E014"))
+        errors.append(_error(resource, "operations", f"has unknown operations {sorted(unknown_operations)}.", "E014",
+                             hint=f"Choose among: {', '.join(ALL_OPERATIONS)}."))
     errors += _check_scopes(resource)
+    errors += _check_outputs(resource)
     errors += _check_rates(resource)
     return errors
 
@@ -69,7 +80,8 @@ def check_resource(resource) -> list[Error]:
 def _check_rates(resource) -> list[Error]:
     rates = {"throttle": resource.throttle} if resource.throttle else {}
     rates.update({f"throttles[{action!r}]": rate for action, rate in (resource.throttles or {}).items()})
-    return [_error(resource, attribute, f"{rate!r} is not a rate; write it like '100/m'.", "E017")
+    return [_error(resource, attribute, f"{rate!r} is not a rate; write it like '100/m'.", "E017",
+                   hint="A count, a slash and a period: s, m, h or d ('100/m', '5000/h').")
             for attribute, rate in rates.items() if not is_rate(rate)]
 
 
@@ -81,9 +93,11 @@ def _check_stamped_fields(resource) -> list[Error]:
             continue
         field = resolve_field(resource.model, name)
         if not isinstance(field, ForeignKey):
-            errors.append(_error(resource, attribute, f"{name!r} must be a ForeignKey of {resource.model.__name__}.", "E006"))
+            errors.append(_error(resource, attribute, f"{name!r} must be a ForeignKey of {resource.model.__name__}.", "E006",
+                                 hint=f"Name the ForeignKey to the {attribute.split('_')[0]}, or set it to None."))
         elif name in resource.fields and name not in resource.read_only:
-            errors.append(_error(resource, attribute, f"{name!r} is writable; stamped fields must be read-only.", "E007"))
+            errors.append(_error(resource, attribute, f"{name!r} is writable; stamped fields must be read-only.", "E007",
+                                 hint=f"Add {name!r} to read_only: the server stamps it, a client never sets it."))
     return errors
 
 
@@ -91,16 +105,31 @@ def _check_scopes(resource) -> list[Error]:
     errors = []
     for verb in ("read", "write", "delete"):
         if not SCOPE_PATTERN.match(f"{resource.scope}:{verb}"):
-            errors.append(_error(resource, "scope", f"{resource.scope!r} must be lower-case letters and underscores.", "E010"))
+            errors.append(_error(resource, "scope", f"{resource.scope!r} must be lower-case letters and underscores.", "E010",
+                                 hint="Usually the resource's name: 'tasks' gives tasks:read, :write and :delete."))
             break
     for name, spec in resource.actions.items():
         if not spec.scope:
-            errors.append(_error(resource, name, "is an action without a scope.", "E008"))
+            errors.append(_error(resource, name, "is an action without a scope.", "E008",
+                                 hint="Pass scope='things:read' (or :write, :delete) to @api.action."))
         elif not SCOPE_PATTERN.match(spec.scope):
-            errors.append(_error(resource, name, f"scope {spec.scope!r} must look like 'things:read'.", "E010"))
+            errors.append(_error(resource, name, f"scope {spec.scope!r} must look like 'things:read'.", "E010",
+                                 hint="A resource scope followed by :read, :write or :delete."))
         if not (getattr(type(resource), name).__doc__ or "").strip():
-            errors.append(_error(resource, name, "is an action without a docstring (it is the OpenAPI text).", "E009"))
+            errors.append(_error(resource, name, "is an action without a docstring (it is the OpenAPI text).", "E009",
+                                 hint="Say what it does for API users and which statuses come back."))
     return errors
+
+
+def _check_outputs(resource) -> list[Error]:
+    """An action says "a list" one way only, `many=True`; a serializer instance as its output is another way."""
+    return [_error(resource, name, f"output is a serializer instance, {spec.output!r}.", "E020",
+                   hint=f"Pass the class, and many=True for a list: output={_class_name(spec.output)}, many=True.")
+            for name, spec in resource.actions.items() if isinstance(spec.output, serializers.BaseSerializer)]
+
+
+def _class_name(serializer: serializers.BaseSerializer) -> str:
+    return type(getattr(serializer, "child", serializer)).__name__
 
 
 def _check_resource_settings(site) -> list[Error]:
@@ -156,5 +185,5 @@ def _check_installed_apps() -> list[Error]:
     return []
 
 
-def _error(resource, attribute: str, message: str, code: str) -> Error:
-    return Error(f"{type(resource).__name__}.{attribute} {message}", obj=type(resource), id=f"api.{code}")
+def _error(resource, attribute: str, message: str, code: str, *, hint: str) -> Error:
+    return Error(f"{type(resource).__name__}.{attribute} {message}", hint=hint, obj=type(resource), id=f"api.{code}")

@@ -10,10 +10,10 @@ DEFAULTS = {
     "DEFAULT_THROTTLE": "1000/m",
     "ANON_THROTTLE": "100/m",
     "RESOURCES": {},
+    # Dotted paths of `fn(context) -> (tenant, role)` and `fn(context, tenant_role=role) -> scopes`, each
+    # reading a `scoping.AccessContext` (see scoping.resolve_access).
     "TENANT_RESOLVER": None,
     "SCOPE_RESOLVER": None,
-    # Dotted path of `fn(event, request, details)` told about 403s and 429s (see security_events.py).
-    "SECURITY_EVENT_HANDLER": None,
     # Arrays and objects in a JSON body may nest this deep; deeper is a 400 before parsing (parsers.py).
     "MAX_JSON_DEPTH": 64,
 }

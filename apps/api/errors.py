@@ -1,25 +1,18 @@
-"""Domain errors that services raise, each carrying its API.md envelope code and HTTP status."""
+"""Domain errors that services raise, each carrying its API.md envelope code (apps/platform/error_envelope.py)
+and HTTP status."""
 from typing import Any
 
 from rest_framework import status
 from rest_framework.exceptions import APIException
 
-#: The envelope codes of API.md, in one place.
-VALIDATION_ERROR = "validation_error"
-NOT_AUTHENTICATED = "not_authenticated"
-AUTHENTICATION_FAILED = "authentication_failed"
-TOKEN_INVALID = "token_invalid"
-PERMISSION_DENIED = "permission_denied"
-NOT_FOUND = "not_found"
-METHOD_NOT_ALLOWED = "method_not_allowed"
-NOT_ACCEPTABLE = "not_acceptable"
-CONFLICT = "conflict"
-PAYLOAD_TOO_LARGE = "payload_too_large"
-UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"
-UNPROCESSABLE = "unprocessable"
-THROTTLED = "throttled"
-SERVER_ERROR = "server_error"
-UNAVAILABLE = "unavailable"
+from apps.platform.error_envelope import (
+    CONFLICT,
+    NOT_FOUND,
+    PAYLOAD_TOO_LARGE,
+    PERMISSION_DENIED,
+    UNAVAILABLE,
+    VALIDATION_ERROR,
+)
 
 
 class DomainError(APIException):

@@ -5,54 +5,42 @@ from typing import Any
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404, JsonResponse
+from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.settings import api_settings as drf_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 
+from apps.platform import error_envelope as codes
+from apps.platform.error_envelope import envelope
+from apps.platform.security_events import PERMISSION_DENIED, THROTTLED, report_security_event
+
 from . import errors
-from .middleware import current_request_id
-from .security_events import PERMISSION_DENIED, THROTTLED, report_security_event
 
 logger = logging.getLogger("tessera.errors")
 
 _CODES_BY_EXCEPTION = [
-    (InvalidToken, errors.TOKEN_INVALID),
-    (exceptions.ValidationError, errors.VALIDATION_ERROR),
-    (exceptions.ParseError, errors.VALIDATION_ERROR),
-    (exceptions.NotAuthenticated, errors.NOT_AUTHENTICATED),
-    (exceptions.AuthenticationFailed, errors.AUTHENTICATION_FAILED),
-    (exceptions.PermissionDenied, errors.PERMISSION_DENIED),
-    (exceptions.NotFound, errors.NOT_FOUND),
-    (exceptions.MethodNotAllowed, errors.METHOD_NOT_ALLOWED),
-    (exceptions.NotAcceptable, errors.NOT_ACCEPTABLE),
-    (exceptions.UnsupportedMediaType, errors.UNSUPPORTED_MEDIA_TYPE),
-    (exceptions.Throttled, errors.THROTTLED),
+    (InvalidToken, codes.TOKEN_INVALID),
+    (exceptions.ValidationError, codes.VALIDATION_ERROR),
+    (exceptions.ParseError, codes.VALIDATION_ERROR),
+    (exceptions.NotAuthenticated, codes.NOT_AUTHENTICATED),
+    (exceptions.AuthenticationFailed, codes.AUTHENTICATION_FAILED),
+    (exceptions.PermissionDenied, codes.PERMISSION_DENIED),
+    (exceptions.NotFound, codes.NOT_FOUND),
+    (exceptions.MethodNotAllowed, codes.METHOD_NOT_ALLOWED),
+    (exceptions.NotAcceptable, codes.NOT_ACCEPTABLE),
+    (exceptions.UnsupportedMediaType, codes.UNSUPPORTED_MEDIA_TYPE),
+    (exceptions.Throttled, codes.THROTTLED),
 ]
 
-#: Refusals the audit trail hears about (TESSERA_API["SECURITY_EVENT_HANDLER"]), by envelope code.
-_SECURITY_EVENTS_BY_CODE = {errors.PERMISSION_DENIED: PERMISSION_DENIED, errors.THROTTLED: THROTTLED}
+#: Refusals the audit trail hears about (settings.SECURITY_EVENT_HANDLER), by envelope code.
+_SECURITY_EVENTS_BY_CODE = {codes.PERMISSION_DENIED: PERMISSION_DENIED, codes.THROTTLED: THROTTLED}
 
 _MESSAGES_BY_CODE = {
-    errors.VALIDATION_ERROR: "Invalid input.",
-    errors.SERVER_ERROR: "An unexpected error occurred. It has been logged; quote the request id when reporting it.",
+    codes.VALIDATION_ERROR: "Invalid input.",
+    codes.SERVER_ERROR: "An unexpected error occurred. It has been logged; quote the request id when reporting it.",
 }
-
-
-def envelope(code: str, message: str, *, status_code: int, details: dict[str, Any] | None = None,
-             headers: dict[str, str] | None = None) -> Response:
-    """A DRF response in the API.md error envelope."""
-    body = {"error": {"code": code, "message": message, "details": details or {},
-                      "request_id": current_request_id()}}
-    return Response(body, status=status_code, headers=headers)
-
-
-def envelope_json(code: str, message: str, *, status_code: int) -> JsonResponse:
-    """The same envelope outside DRF (Django's 404/500 handlers, middleware)."""
-    body = {"error": {"code": code, "message": message, "details": {}, "request_id": current_request_id()}}
-    return JsonResponse(body, status=status_code)
 
 
 def envelope_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
@@ -68,7 +56,7 @@ def envelope_exception_handler(exc: Exception, context: dict[str, Any]) -> Respo
     response = drf_exception_handler(exc, context)
     if response is None:
         logger.exception("Unhandled error in %s", context["view"].__class__.__name__, exc_info=exc)
-        return envelope(errors.SERVER_ERROR, _MESSAGES_BY_CODE[errors.SERVER_ERROR],
+        return envelope(codes.SERVER_ERROR, _MESSAGES_BY_CODE[codes.SERVER_ERROR],
                         status_code=status.HTTP_500_INTERNAL_SERVER_ERROR)
     code = _code_for(exc)
     details = _details_for(exc)
@@ -76,7 +64,7 @@ def envelope_exception_handler(exc: Exception, context: dict[str, Any]) -> Respo
     if _only_uniqueness_failed(exc):
         # A value someone else already holds is a conflict with the current state, not malformed input (API.md:
         # a duplicate email is a 409), whichever resource's unique field it is.
-        return envelope(errors.CONFLICT, "A row with this value already exists.",
+        return envelope(codes.CONFLICT, "A row with this value already exists.",
                         status_code=status.HTTP_409_CONFLICT, details=details)
     message = _MESSAGES_BY_CODE.get(code) if details else None
     return envelope(code, message or _flatten_message(exc.detail), status_code=response.status_code,
@@ -127,7 +115,7 @@ def _code_for(exc) -> str:
     for exception_class, code in _CODES_BY_EXCEPTION:
         if isinstance(exc, exception_class):
             return code
-    return getattr(exc, "default_code", errors.SERVER_ERROR)
+    return getattr(exc, "default_code", codes.SERVER_ERROR)
 
 
 def _details_for(exc) -> dict:

@@ -88,9 +88,7 @@ def build_action(resource: Resource, name: str, spec: ActionSpec,
     method = getattr(resource, name)
     wants = set(inspect.signature(method).parameters)
     input_class = spec.input
-    output = _output_for(resource, spec.output, serializer_class)
-    many = spec.many or isinstance(output, serializers.ListSerializer)
-    output_class = type(output.child) if isinstance(output, serializers.ListSerializer) else output
+    output_class = _output_for(resource, spec.output, serializer_class)
 
     def handler(self, request, **kwargs):
         arguments = {}
@@ -111,7 +109,7 @@ def build_action(resource: Resource, name: str, spec: ActionSpec,
             return Response(status=spec.status)
         if isinstance(result, HttpResponseBase):  # a ready response, such as a file download
             return result
-        rendered = output_class(result, many=many, context=self.get_serializer_context())
+        rendered = output_class(result, many=spec.many, context=self.get_serializer_context())
         return Response(rendered.data, status=spec.status)
 
     handler.__name__ = name
@@ -130,6 +128,8 @@ def _output_for(resource, output, serializer_class):
 def action_schema(resource: Resource, name: str, spec: ActionSpec, output: object) -> Callable[[Any], Any]:
     """drf-spectacular's view of a declared verb: its docstring, input and output."""
     has_body = spec.methods != ("get",) and spec.input is not None
+    if spec.many:
+        output = output(many=True)
     return extend_schema(
         description=getattr(resource, name).__doc__, operation_id=f"{resource.basename}_{name}".replace("-", "_"),
         request=spec.input if has_body else None,
@@ -187,8 +187,6 @@ def _declared_actions(resource, serializer_class) -> dict:
             for http_method in spec.methods:
                 primary.mapping[http_method] = name
         output = _output_for(resource, spec.output, serializer_class)
-        if spec.many and isinstance(output, type):
-            output = output(many=True)
         built[name] = action_schema(resource, name, spec, output)(handler)
     return built
 

@@ -1,10 +1,9 @@
 """drf-spectacular glue: tags and texts from declarations, the tenant header, and documented error envelopes."""
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiParameter
-from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 
-from . import errors
+from apps.platform.error_envelope import ErrorEnvelope
 
 OPERATION_TEXT = {
     "list": "Returns one page of the rows you can see, narrowed by the filter, search and ordering parameters.",
@@ -14,23 +13,6 @@ OPERATION_TEXT = {
     "partial_update": "Changes some writable fields of one row.",
     "destroy": "Deletes one row (204).",
 }
-
-
-class ErrorDetail(serializers.Serializer):
-    code = serializers.ChoiceField(choices=[
-        errors.VALIDATION_ERROR, errors.NOT_AUTHENTICATED, errors.AUTHENTICATION_FAILED, errors.TOKEN_INVALID,
-        errors.PERMISSION_DENIED, errors.NOT_FOUND, errors.METHOD_NOT_ALLOWED, errors.NOT_ACCEPTABLE,
-        errors.CONFLICT, errors.PAYLOAD_TOO_LARGE, errors.UNSUPPORTED_MEDIA_TYPE, errors.UNPROCESSABLE,
-        errors.THROTTLED, errors.SERVER_ERROR, errors.UNAVAILABLE])
-    message = serializers.CharField()
-    details = serializers.DictField(help_text="Field name -> list of messages, for validation errors.")
-    request_id = serializers.CharField()
-
-
-class ErrorEnvelope(serializers.Serializer):
-    """Every error response has this shape (API.md)."""
-
-    error = ErrorDetail()
 
 
 TENANT_HEADER = OpenApiParameter(

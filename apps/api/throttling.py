@@ -17,7 +17,8 @@ from rest_framework.request import Request
 from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView
 
-from .client_ip import client_ip
+from apps.platform.client_ip import client_ip
+
 from .conf import api_settings
 from .errors import Unavailable
 

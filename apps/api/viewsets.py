@@ -1,29 +1,26 @@
 """`ResourceViewSet`, the one hand-written base every generated viewset subclasses, and `ApiView` for hand-written routes."""
 from collections.abc import Mapping
-from functools import lru_cache
-from typing import NamedTuple
 
-from django.utils.module_loading import import_string
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import filters, mixins
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.generics import get_object_or_404
 from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.request import Request
 from rest_framework.views import APIView
 from rest_framework.viewsets import GenericViewSet
 
-from .conf import api_settings
 from .errors import DomainError
 from .ordering import ResourceOrderingFilter
 from .pagination import ResourcePagination
 from .permissions import Access, HasScope
 from .rendering import RowRenderer, RowsResponse
-from .scoping import require_tenant, scope_queryset
+from .scoping import AccessContext, require_tenant, resolve_access, scope_queryset
 from .serializers import refuse_null_characters
 from .throttling import RateLimitThrottle
 
 
-def bind_tenant_and_scopes(request):
+def bind_tenant_and_scopes(request: Request) -> None:
     """Attach the active tenant, the membership role and the effective scopes to an authenticated request.
 
     Runs after authentication and before permission checks: with JWT and API keys the user is only
@@ -35,34 +32,16 @@ def bind_tenant_and_scopes(request):
     """
     outcome = getattr(request._request, "tenant_resolution", None)
     if outcome is None:
-        outcome = request._request.tenant_resolution = _resolve_tenant_and_scopes(request)
+        try:
+            outcome = resolve_access(AccessContext.of(request))
+        except DomainError as refusal:
+            outcome = refusal
+        request._request.tenant_resolution = outcome
     if isinstance(outcome, Exception):
         raise outcome
     request.tenant = request._request.tenant = outcome.tenant
     request.tenant_role = outcome.role
     request.scopes = outcome.scopes
-
-
-class TenantResolution(NamedTuple):
-    tenant: object
-    role: str | None
-    scopes: frozenset[str]
-
-
-def _resolve_tenant_and_scopes(request) -> TenantResolution | DomainError:
-    tenant_resolver, scope_resolver = _resolvers(api_settings.TENANT_RESOLVER, api_settings.SCOPE_RESOLVER)
-    try:
-        tenant, role = tenant_resolver(request) if tenant_resolver else (None, None)
-    except DomainError as refusal:
-        return refusal
-    # The scope resolver reads the role the tenant resolver found.
-    request.tenant, request.tenant_role = tenant, role
-    return TenantResolution(tenant, role, scope_resolver(request) if scope_resolver else frozenset())
-
-
-@lru_cache(maxsize=8)
-def _resolvers(tenant_path: str | None, scope_path: str | None):
-    return (import_string(tenant_path) if tenant_path else None, import_string(scope_path) if scope_path else None)
 
 
 class TenantContextMixin:

@@ -13,7 +13,7 @@ from apps.api.errors import NotFound
 from . import selectors, services
 from .models import Job, JobLog
 from .registry import registry
-from .schema import params_json_schema
+from .params_schema import params_json_schema
 
 
 class JobTypeSerializer(serializers.Serializer):
@@ -72,7 +72,7 @@ class JobResource(api.Resource):
     def perform_destroy(self, request: Request, instance: Job) -> None:
         services.job_delete(instance)
 
-    @api.action(detail=False, url_path="types", scope="jobs:read", output=JobTypeSerializer(many=True))
+    @api.action(detail=False, url_path="types", scope="jobs:read", output=JobTypeSerializer, many=True)
     def types(self, request: Request) -> list[dict[str, Any]]:
         """The job types you can start with POST /jobs/, each with the JSON schema of its params."""
         return [{"name": t.name, "description": t.description, "scope": t.scope,

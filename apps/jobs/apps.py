@@ -21,22 +21,26 @@ def forget_inherited_database_connections() -> None:
 
 
 class JobsConfig(AppConfig):
-    """Discovers every app's jobs.py, keeps the stale-job reaper scheduled, and adds the queue to readiness and
-    the job gauges to /metrics."""
+    """Discovers every app's jobs.py and checks its declarations, keeps the stale-job reaper scheduled, and adds the
+    queue to readiness and the job gauges to /metrics."""
 
     name = "apps.jobs"
     label = "jobs"
     verbose_name = "Jobs"
 
     def ready(self) -> None:
-        from apps.api.metrics import register_collector
-        from apps.api.readiness import register_check
+        from django.core import checks
 
-        from .operations import JobsCollector, queue_answers
+        from apps.platform.metrics import register_collector
+        from apps.platform.readiness import register_check
+
+        from .checks import check_job_types
+        from .monitoring import JobsCollector, queue_answers
         from .registry import autodiscover
         from .schedules import ensure_reaper_schedule
 
         autodiscover()
+        checks.register(check_job_types)
         post_migrate.connect(ensure_reaper_schedule, sender=self)
         os.register_at_fork(after_in_child=forget_inherited_database_connections)
         register_check("queue", queue_answers)

@@ -20,12 +20,12 @@ from django.utils import timezone
 
 from apps import api
 from apps.api.errors import PermissionDenied
-from apps.api.metrics import record_socket_failure
-from apps.api.scoping import scope_queryset
-from apps.api.viewsets import bind_tenant_and_scopes
+from apps.api.scoping import AccessContext, resolve_access, scope_queryset
+from apps.platform.metrics import record_socket_failure
 
 from . import events
 from .models import Job
+from .socket_auth import SocketRequest
 
 NOT_AUTHENTICATED, NOT_A_MEMBER, NOT_FOUND, LAYER_UNAVAILABLE = 4401, 4403, 4404, 4503
 POLL_INTERVAL = 0.5
@@ -36,12 +36,13 @@ logger = logging.getLogger(__name__)
 
 
 @database_sync_to_async
-def _enter(request) -> int | None:
-    """Bind tenant and scopes like an HTTP request; the close code when the caller may not go on."""
+def _enter(request: SocketRequest) -> int | None:
+    """Resolve tenant and scopes as for an HTTP request, onto `request`; the close code when the caller may
+    not go on."""
     if not request.user.is_authenticated:
         return NOT_AUTHENTICATED
     try:
-        bind_tenant_and_scopes(request)
+        request.tenant, request.tenant_role, request.scopes = resolve_access(AccessContext.of(request))
     except PermissionDenied:
         return NOT_A_MEMBER
     if request.tenant is None or "jobs:read" not in request.scopes:
@@ -50,7 +51,7 @@ def _enter(request) -> int | None:
 
 
 @database_sync_to_async
-def _visible_job(request, job_id: int) -> Job | None:
+def _visible_job(request: SocketRequest, job_id: int) -> Job | None:
     """The job, if the jobs resource's scoping (the same chokepoint as GET /jobs/{id}/) shows it."""
     resource = api.site.get_resource(Job)
     return scope_queryset(Job.objects.filter(pk=job_id), request=request, resource=resource).first()

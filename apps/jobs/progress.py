@@ -3,11 +3,17 @@ from __future__ import annotations
 
 import threading
 import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.utils import timezone
 
 from . import events
 from .models import Job, JobLog
+
+if TYPE_CHECKING:
+    from apps.accounts.models import User
+    from apps.tenants.models import Tenant
 
 #: How often the heartbeat thread proves the worker alive and looks for a cancel request (seconds).
 HEARTBEAT_INTERVAL = 1.0
@@ -23,6 +29,16 @@ class JobTimedOut(Exception):
 
 class RetryableError(Exception):
     """Raise it from a job for a failure worth another attempt (a network blip), not a bug."""
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who a job acts for: the user who started it, in the job's tenant. It carries what the access chokepoint
+    reads (`scope_queryset(queryset, request=caller, resource=...)`), so a job sees exactly the rows its
+    starter could see through the API."""
+
+    user: User | None
+    tenant: Tenant
 
 
 class Progress:
@@ -59,6 +75,10 @@ class Progress:
             raise JobCancelled("Cancelled on request.")
         if self._stop_reason == "timeout":
             raise JobTimedOut(f"Timed out after {self.job.timeout_seconds} s.")
+
+    @property
+    def caller(self) -> Caller:
+        return Caller(user=self.job.created_by, tenant=self.job.tenant)
 
     @property
     def cancel_requested(self) -> bool:

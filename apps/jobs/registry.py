@@ -18,7 +18,7 @@ class JobType:
     name: str
     params: type[serializers.Serializer]
     scope: str | None
-    function: object
+    function: JobFunction
     public: bool = True
     timeout: int = 600
     max_attempts: int = 1
@@ -28,6 +28,8 @@ class JobType:
 class JobRegistry:
     def __init__(self) -> None:
         self._registry: dict[str, JobType] = {}
+        #: Declarations whose name was taken already; the first one stands, and check jobs.E002 reports these.
+        self.duplicates: list[JobType] = []
 
     def register(self, name: str, *, params: type[serializers.Serializer], scope: str | None = None,
                  public: bool = True, timeout: int = 600, max_attempts: int = 1
@@ -39,11 +41,13 @@ class JobRegistry:
         """
 
         def decorator(function: JobFunction) -> JobFunction:
+            job_type = JobType(name=name, params=params, scope=scope, function=function, public=public,
+                               timeout=timeout, max_attempts=max_attempts,
+                               description=(getattr(function, "__doc__", None) or "").strip())
             if name in self._registry:
-                raise ValueError(f"Job type {name!r} is already registered.")
-            self._registry[name] = JobType(
-                name=name, params=params, scope=scope, function=function, public=public, timeout=timeout,
-                max_attempts=max_attempts, description=(function.__doc__ or "").strip())
+                self.duplicates.append(job_type)
+            else:
+                self._registry[name] = job_type
             return function
 
         return decorator

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from collections.abc import Collection
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -10,12 +11,13 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django_q.models import Schedule
 from django_q.tasks import async_task
 from rest_framework.utils.encoders import JSONEncoder
 
 from apps.api.errors import Conflict, PermissionDenied, Unavailable, ValidationFailed
-from apps.api.middleware import current_request_id
 from apps.api.serializers import NULL_CHARACTER_MESSAGE, null_character_paths
+from apps.platform.request_context import current_request_id
 from apps.tenants.models import Tenant
 
 from . import events
@@ -26,6 +28,9 @@ if TYPE_CHECKING:
     from apps.accounts.models import User
 
 RUNNER = "apps.jobs.runner.run_job"
+
+#: Seconds before attempt n+1 of a retryable failure: 30 s, 60 s, 120 s, ... (the scheduler ticks every 30 s).
+RETRY_BASE_DELAY = 30
 
 logger = logging.getLogger("tessera.jobs")
 
@@ -157,6 +162,7 @@ def job_delete(job: Job) -> None:
 
 
 def _finish(job: Job, status: str, *, error: str = "", result=None) -> None:
+    """Record the end of a job whose row the caller holds locked, and tell its watchers once committed."""
     job.status, job.error, job.finished_at = status, error, timezone.now()
     if result is not None:
         job.result = result
@@ -164,6 +170,57 @@ def _finish(job: Job, status: str, *, error: str = "", result=None) -> None:
         job.progress = 100
     job.save(update_fields=["status", "error", "result", "progress", "finished_at", "updated_at"])
     transaction.on_commit(lambda: events.publish(job))
+
+
+@transaction.atomic
+def job_claim(job_id: int) -> Job | None:
+    """Move the job to running, once, for this worker process; None when there is nothing to run.
+
+    A duplicate delivery finds it running (with a live heartbeat) or finished and leaves it alone; a delivery
+    that finds it running with a stale heartbeat takes over from a dead worker. A job cancelled while queued
+    ends here without running.
+    """
+    job = Job.objects.select_for_update().filter(pk=job_id).first()
+    if job is None:
+        return None
+    taking_over = job.status == Job.Status.RUNNING and (
+        job.heartbeat_at is None or job.heartbeat_at < timezone.now() - stale_after())
+    if job.status != Job.Status.QUEUED and not taking_over:
+        return None
+    if job.cancel_requested:
+        _finish(job, Job.Status.CANCELLED, error="Cancelled before it started.")
+        return None
+    now = timezone.now()
+    job.status, job.attempts, job.worker_pid, job.heartbeat_at = Job.Status.RUNNING, job.attempts + 1, os.getpid(), now
+    job.started_at = job.started_at or now
+    job.save(update_fields=["status", "attempts", "worker_pid", "heartbeat_at", "started_at", "updated_at"])
+    transaction.on_commit(lambda: events.publish(job))
+    return job
+
+
+@transaction.atomic
+def job_finish(job: Job, *, status: str, error: str = "", result: Any = None) -> None:
+    """Record how a running job ended. `job` is the worker's copy: its last progress, step and message (which
+    the progress reports wrote without a lock) are kept with the outcome."""
+    locked = Job.objects.select_for_update().get(pk=job.pk)
+    locked.progress, locked.step, locked.message = job.progress, job.step, job.message
+    _finish(locked, status, error=error, result=result)
+
+
+def job_fail_or_retry(job: Job, *, error: Exception) -> None:
+    """A retryable failure: queue the job again after a backoff while it has attempts left, else fail it."""
+    if job.attempts >= job.max_attempts:
+        job_finish(job, status=Job.Status.FAILED, error=f"{error} (gave up after {job.attempts} attempts)")
+        return
+    delay = RETRY_BASE_DELAY * 2 ** (job.attempts - 1)
+    with transaction.atomic():
+        Job.objects.filter(pk=job.pk).update(status=Job.Status.QUEUED, queued_at=timezone.now(), worker_pid=None,
+                                             message=f"Retrying in {delay} s: {error}", updated_at=timezone.now())
+        JobLog.objects.create(job=job, level=JobLog.Level.WARNING, progress=job.progress, step=job.step,
+                              message=f"Attempt {job.attempts} failed ({error}); retrying in {delay} s.")
+        transaction.on_commit(lambda: Schedule.objects.create(
+            name=f"job-{job.pk}-retry-{job.attempts}", func=RUNNER, args=str(job.pk), schedule_type=Schedule.ONCE,
+            next_run=timezone.now() + timedelta(seconds=delay), repeats=1))
 
 
 def job_store_file(job: Job, *, name: str, content_type: str, content: bytes) -> None:

@@ -4,8 +4,8 @@ A JWT comes in the `tessera.bearer` subprotocol (`new WebSocket(url, ["tessera.b
 browser can send), an `Authorization: Bearer` header, or `?token=` (kept for older clients; no log line
 carries a query string). A ticket from POST /api/v1/auth/ws-ticket comes as `?ticket=` and works once.
 
-The result is a request-like object that the tenant resolver and the scoping chokepoint accept, so a
-socket sees exactly the jobs the same caller sees over HTTP.
+The result is a `SocketRequest`, from which the consumers build the same `AccessContext` an HTTP request gives
+the scoping chokepoint, so a socket sees exactly the jobs the same caller sees over HTTP.
 """
 from urllib.parse import parse_qs, urlsplit
 
@@ -27,16 +27,19 @@ BEARER_SUBPROTOCOL = "tessera.bearer"
 
 
 class SocketRequest:
-    """The parts of an HTTP request that tenant resolution, scopes and scoping read."""
+    """Who a socket is (an `apps.api.scoping.CallerRequest`: user, auth, headers, path, the client's address),
+    and the tenant and scopes the consumer resolves for it (a `ScopedRequest` for the scoping chokepoint)."""
 
-    def __init__(self, *, user, auth, headers: dict, client: str, path: str, subprotocol: str | None = None):
+    def __init__(self, *, user, auth, headers: dict[str, str], client: str, path: str,
+                 subprotocol: str | None = None) -> None:
         self.user, self.auth, self.headers, self.path = user, auth, headers, path
         #: The subprotocol the socket must be accepted with, if the client offered ours.
         self.subprotocol = subprotocol
-        self.META = {"REMOTE_ADDR": client}
-        self._request = self
+        #: Where `apps.platform.client_ip` reads a caller's address; X-Forwarded-For too, so that behind our own
+        #: proxies (make serve's nginx) a socket's caller is the address it picks, as for an HTTP request.
+        self.META = {"REMOTE_ADDR": client, "HTTP_X_FORWARDED_FOR": headers.get("X-Forwarded-For", "")}
         self.tenant = self.tenant_role = None
-        self.scopes = frozenset()
+        self.scopes: frozenset[str] = frozenset()
 
 
 def _headers(scope) -> dict:

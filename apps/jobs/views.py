@@ -11,45 +11,32 @@ from django.urls import reverse_lazy
 
 from apps import api
 from apps.api.errors import PermissionDenied
-from apps.api.scoping import scope_queryset
-from apps.api.viewsets import bind_tenant_and_scopes
+from apps.api.scoping import AccessContext, resolve_access, scope_queryset
 
 from . import selectors
 from .models import Job
 
 
-def _request_in_tenant(request, tenant_id: int) -> HttpRequest:
-    """`request` as if it had sent `X-Tenant-ID: tenant_id`, which is how the tenant resolver is told.
-
-    A page load cannot send that header, and the incoming request's headers are read-only, so the
-    resolver gets a copy. It carries no token or key (`auth` is None): scopes come from the session user.
-    """
-    in_tenant = HttpRequest()
-    in_tenant.method, in_tenant.path, in_tenant.user, in_tenant.auth = request.method, request.path, request.user, None
-    in_tenant.META = {**request.META, "HTTP_X_TENANT_ID": str(tenant_id)}
-    in_tenant._request = in_tenant  # bind_tenant_and_scopes also writes the tenant through a DRF request's _request
-    return in_tenant
-
-
 def visible_job(request: HttpRequest, job_id: int) -> Job | None:
     """The job if the API would show it to this user (GET /jobs/{id}/ in the job's tenant), else None.
 
-    The tenant is the job's own: the resolver lets in its members (and platform admins) and refuses the
-    rest, auditing the attempt as it does for the API. The jobs resource's scoping then applies as for
-    every list, detail and socket, so a member sees only the jobs they started.
+    The tenant is the job's own (a page load cannot send X-Tenant-ID): the resolver lets in its members (and
+    platform admins) and refuses the rest, auditing the attempt as it does for the API. Scopes come from the
+    session user, as no token or key comes with a page. The jobs resource's scoping then applies as for every
+    list, detail and socket, so a member sees only the jobs they started; `request` acts in that tenant.
     """
     tenant_id = Job.objects.filter(pk=job_id).values_list("tenant_id", flat=True).first()
     if tenant_id is None:
         return None
-    in_tenant = _request_in_tenant(request, tenant_id)
     try:
-        bind_tenant_and_scopes(in_tenant)
+        request.tenant, request.tenant_role, request.scopes = resolve_access(
+            AccessContext.of(request, tenant_wanted=str(tenant_id)))
     except PermissionDenied:
         return None
-    if "jobs:read" not in in_tenant.scopes:
+    if "jobs:read" not in request.scopes:
         return None
     resource = api.site.get_resource(Job)
-    return scope_queryset(Job.objects.filter(pk=job_id), request=in_tenant, resource=resource).first()
+    return scope_queryset(Job.objects.filter(pk=job_id), request=request, resource=resource).first()
 
 
 #: Django's own session login (served for the browsable API), not the admin's: the admin login form turns away

@@ -1,4 +1,4 @@
-"""HTTP surface of the migration engine: runs and presets through the generator, plus the verbs that drive them."""
+"""HTTP surface of the migrations app: runs and presets through the generator, plus the verbs that drive them."""
 from typing import Any
 
 from django.db.models import QuerySet
@@ -11,7 +11,7 @@ from apps import api
 from apps.api.viewsets import ApiView
 
 from . import selectors, services
-from .adapters.registry import ADAPTERS, SITE_KINDS
+from .adapters.registry import ADAPTERS, SITE_KINDS, TRANSFERS
 from .models import MigrationLog, MigrationRun, Preset
 from .selectors import LEVELS
 
@@ -125,7 +125,7 @@ class MigrationResource(api.Resource):
         """Where the migration is: status, progress, step, its job and any error."""
         return migration
 
-    @api.action(detail=True, scope="migrations:read", input=LogQuery, output=MigrationLogSerializer(many=True))
+    @api.action(detail=True, scope="migrations:read", input=LogQuery, output=MigrationLogSerializer, many=True)
     def logs(self, request: Request, migration: MigrationRun, data: dict[str, Any]) -> QuerySet[MigrationLog]:
         """The run's log, filtered by minimum `level`, entries after `since`, at most `limit` (default 100)."""
         return selectors.migration_logs(migration, **data)
@@ -194,7 +194,7 @@ class SourceTypeSerializer(serializers.Serializer):
                                   help_text="Site kinds: part name -> the adapter kind it takes.")
 
 
-class EngineModuleSerializer(serializers.Serializer):
+class TransferModuleSerializer(serializers.Serializer):
     module = serializers.CharField()
     types = serializers.ListField(child=serializers.CharField())
     features = serializers.ListField(child=serializers.CharField())
@@ -212,14 +212,14 @@ class ValidateView(ApiView):
 
 
 class SystemTypesView(ApiView):
-    """The source and destination types the engine supports, with the config each takes and its secret fields."""
+    """The source and destination types a migration moves between, with the config each takes and its secrets."""
 
     scope = "migrations:read"
     schema_tag = "migrations"
 
     @extend_schema(responses={200: SourceTypeSerializer(many=True)})
     def get(self, request: Request) -> Response:
-        from apps.jobs.schema import params_json_schema
+        from apps.jobs.params_schema import params_json_schema
 
         adapters = [{"type": adapter.type, "kind": adapter.kind, "description": adapter.description,
                      "secret_fields": list(adapter.secret_fields),
@@ -230,23 +230,16 @@ class SystemTypesView(ApiView):
 
 
 class SystemModulesView(ApiView):
-    """The engine's transfer modules and what each does."""
+    """The transfer modules (one per adapter kind, plus sites composed of them) and what each does."""
 
     scope = "migrations:read"
     schema_tag = "migrations"
 
-    @extend_schema(responses={200: EngineModuleSerializer(many=True)})
+    @extend_schema(responses={200: TransferModuleSerializer(many=True)})
     def get(self, request: Request) -> Response:
-        by_kind = {}
-        for adapter in ADAPTERS.values():
-            by_kind.setdefault(adapter.kind, []).append(adapter.type)
         return Response([
-            {"module": "files", "types": by_kind.get("files", []), "features": [
-                "sha256 checksums", "skips identical files (resumable)", "parallel transfers", "verify after",
-                "backup and exact rollback"]},
-            {"module": "database", "types": by_kind.get("database", []), "features": [
-                "schema and data table by table", "type mapping across engines", "COPY into PostgreSQL",
-                "streaming (flat memory)", "row counts and per-table checksums", "backup and exact rollback"]},
+            *({"module": kind, "types": [adapter.type for adapter in ADAPTERS.values() if adapter.kind == kind],
+               "features": list(transfer.features)} for kind, transfer in TRANSFERS.items()),
             {"module": "sites", "types": sorted(SITE_KINDS), "features": ["files plus a database, in one run"]},
         ])
 

@@ -2,15 +2,15 @@ from django.apps import AppConfig
 
 
 class MigrationsAppConfig(AppConfig):
-    """The migration engine: adapters that really move files and databases, and the runs that drive them."""
+    """Migrations: adapters that really move files and databases, and the runs that drive them."""
 
     name = "apps.migrations_app"
     label = "migrations_app"
     verbose_name = "Migrations"
 
     def ready(self) -> None:
-        from apps.api.metrics import register_collector
+        from apps.platform.metrics import register_collector
 
-        from .operations import MigrationsCollector
+        from .metrics import MigrationsCollector
 
         register_collector(MigrationsCollector)

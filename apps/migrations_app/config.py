@@ -15,9 +15,9 @@ from rest_framework import serializers
 from apps.api.errors import ValidationFailed
 from apps.api.serializers import NULL_CHARACTER, NULL_CHARACTER_MESSAGE, null_character_paths
 
-from .adapters.base import Adapter, StrictSerializer
+from .adapters.base import Adapter, StrictSerializer, Transfer
 from .adapters.confinement import Confinement
-from .adapters.registry import ADAPTERS, SITE_KINDS, adapter_types
+from .adapters.registry import ADAPTERS, SITE_KINDS, TRANSFERS, adapter_types
 from .protected import platform_stores
 
 if TYPE_CHECKING:
@@ -163,3 +163,14 @@ def parts(config: dict[str, Any]) -> list[Part]:
 
 def adapter_for(config: dict[str, Any], tenant: Tenant | None = None) -> Adapter:
     return ADAPTERS[config["type"]](config, confinement=deployment_confinement(tenant))
+
+
+def transfer_options(config: dict[str, Any]) -> dict[str, Any]:
+    """A validated config's transfer options, with the defaults of those it leaves out."""
+    return validate_options((config.get("transfer") or {}).get("options"), TransferOptions, "transfer.options")
+
+
+def transfer_for(part: Part, *, options: dict[str, Any], tenant: Tenant | None = None) -> Transfer:
+    """The move of one part: its two adapters, confined for `tenant`, driven by their kind's transfer."""
+    return TRANSFERS[part.kind](adapter_for(part.source, tenant), adapter_for(part.destination, tenant),
+                                options=options)

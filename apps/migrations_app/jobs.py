@@ -1,16 +1,20 @@
-"""Background work contributed by the migrations app: running and rolling back a migration."""
+"""Background work contributed by the migrations app: running and rolling back a migration.
+
+Each job loads its run, hands it to the pipeline and records the outcome through the services; a cancel request
+reaches the pipeline as its `Stop`, and comes back out as the job's `JobCancelled`.
+"""
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from django.db import transaction
-from django.utils import timezone
 from rest_framework import serializers
 
 from apps import jobs
 from apps.jobs.progress import JobCancelled
 
-from . import engine, services
+from . import pipeline, services
 from .models import MigrationRun
 
 if TYPE_CHECKING:
@@ -22,50 +26,57 @@ class RunParams(serializers.Serializer):
 
 
 class RunReporter:
-    """Bridges the engine's reports to the job (percent, step, live events) and the run's own log and progress."""
+    """Bridges the pipeline's reports to the job (percent, step, live events) and the run's own log and progress."""
 
     def __init__(self, run: MigrationRun, progress: Progress) -> None:
         self.run, self.job_progress, self.step = run, progress, ""
 
     def report(self, percent: float, step: str, message: str | None = None) -> None:
-        self.job_progress(percent, step=step, message=message)
+        try:
+            self.job_progress(percent, step=step, message=message)
+        except JobCancelled as cancel:
+            raise pipeline.Stop(str(cancel)) from cancel
         self.step = step
-        MigrationRun.objects.filter(pk=self.run.pk).update(progress=int(percent), step=step[:200])
+        services.migration_report_progress(self.run, percent=percent, step=step)
 
     def log(self, level: str, message: str) -> None:
         services.migration_log(self.run, level, message, step=self.step)
 
 
-def _finish(run: MigrationRun, status: str, **fields) -> None:
-    with transaction.atomic():
-        locked = MigrationRun.objects.select_for_update().get(pk=run.pk)
-        for name, value in {"status": status, "finished_at": timezone.now(), **fields}.items():
-            setattr(locked, name, value)
-        locked.save()
+@contextmanager
+def stop_as_cancel() -> Iterator[None]:
+    """The pipeline's `Stop` leaves the job as `JobCancelled`, which the runner records as a cancelled job."""
+    try:
+        yield
+    except pipeline.Stop as stop:
+        raise JobCancelled(str(stop)) from stop
 
 
 @jobs.register("migrations.run", params=RunParams, public=False, timeout=6 * 3600)
 def run_migration(params: dict[str, Any], progress: Progress) -> dict[str, Any]:
-    """Load the run and hand it to the engine; progress and cancellation travel through `progress`."""
-    run = MigrationRun.objects.get(pk=params["migration_id"])
-    MigrationRun.objects.filter(pk=run.pk).update(status=MigrationRun.Status.RUNNING, started_at=timezone.now())
+    """Load the run and hand it to the pipeline; progress and cancellation travel through `progress`."""
+    run = services.migration_begin(MigrationRun.objects.get(pk=params["migration_id"]))
     reporter = RunReporter(run, progress)
-    try:
-        outcome = engine.execute(services.run_config(run), report=reporter.report, log=reporter.log,
-                                 backup_id=f"run-{run.pk}-{progress.job.pk}", tenant=run.tenant,
-                                 earlier_backup=run.backup)
-    except JobCancelled as cancel:
-        reporter.log("warning", "Cancelled; the destination holds what was copied so far (roll back to undo it).")
-        _finish(run, MigrationRun.Status.CANCELLED, backup=getattr(cancel, "backup", None) or run.backup)
-        raise
-    except Exception as error:
-        rolled_back = getattr(error, "rolled_back", False)
-        reporter.log("error", f"Failed: {error}" + (" The destination was restored from the backup." if rolled_back
-                                                    else ""))
-        _finish(run, MigrationRun.Status.ROLLED_BACK if rolled_back else MigrationRun.Status.FAILED,
-                error=str(error), backup=None if rolled_back else getattr(error, "backup", None))
-        raise
-    _finish(run, MigrationRun.Status.SUCCEEDED, progress=100, metrics=outcome["metrics"], backup=outcome["backup"])
+    with stop_as_cancel():
+        try:
+            outcome = pipeline.execute(services.run_config(run), report=reporter.report, log=reporter.log,
+                                       backup_id=f"run-{run.pk}-{progress.job.pk}", tenant=run.tenant,
+                                       earlier_backup=run.backup)
+        except pipeline.Stop as stop:
+            reporter.log("warning", "Cancelled; the destination holds what was copied so far (roll back to undo it).")
+            services.migration_finish(run, status=MigrationRun.Status.CANCELLED,
+                                      backup=getattr(stop, "backup", None) or run.backup)
+            raise
+        except Exception as error:
+            rolled_back = getattr(error, "rolled_back", False)
+            reporter.log("error", f"Failed: {error}" + (" The destination was restored from the backup."
+                                                        if rolled_back else ""))
+            services.migration_finish(run, status=MigrationRun.Status.ROLLED_BACK if rolled_back
+                                      else MigrationRun.Status.FAILED,
+                                      error=str(error), backup=None if rolled_back else getattr(error, "backup", None))
+            raise
+    services.migration_finish(run, status=MigrationRun.Status.SUCCEEDED, metrics=outcome["metrics"],
+                              backup=outcome["backup"])
     return outcome["metrics"]
 
 
@@ -74,13 +85,14 @@ def roll_back_migration(params: dict[str, Any], progress: Progress) -> dict[str,
     """Restore the destination from the run's backup, exactly as it was before the migration."""
     run = MigrationRun.objects.get(pk=params["migration_id"])
     reporter = RunReporter(run, progress)
-    try:
-        engine.restore(services.run_config(run), run.backup, report=reporter.report, log=reporter.log,
-                       tenant=run.tenant)
-    except Exception as error:
-        reporter.log("error", f"Rollback failed: {error}")
-        _finish(run, MigrationRun.Status.FAILED, error=f"Rollback failed: {error}")
-        raise
+    with stop_as_cancel():
+        try:
+            pipeline.restore(services.run_config(run), run.backup, report=reporter.report, log=reporter.log,
+                             tenant=run.tenant)
+        except Exception as error:
+            reporter.log("error", f"Rollback failed: {error}")
+            services.migration_rollback_finish(run, error=f"Rollback failed: {error}")
+            raise
     reporter.log("info", "Rolled back: the destination is as it was before the migration.")
-    _finish(run, MigrationRun.Status.ROLLED_BACK, backup=None)
+    services.migration_rollback_finish(run)
     return {"rolled_back": True}

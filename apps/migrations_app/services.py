@@ -13,10 +13,9 @@ from apps.api.errors import Conflict, PermissionDenied, ValidationFailed
 from apps.jobs.services import job_enqueue, job_request_cancel
 from apps.tenants.models import Tenant
 
-from . import engine, secrets
-from .adapters import databases
+from . import credentials
 from .adapters.base import Check
-from .config import SECTIONS, adapter_for, parts, printable, validate_config
+from .config import SECTIONS, parts, printable, transfer_for, transfer_options, validate_config
 from .models import MigrationLog, MigrationRun, Preset
 
 if TYPE_CHECKING:
@@ -25,16 +24,16 @@ if TYPE_CHECKING:
 
 def _seal_config(config: dict) -> tuple[dict, dict, str]:
     """(stored source, stored destination, encrypted credentials) of a validated config."""
-    source, source_secrets = secrets.split_secrets(config["source"])
-    destination, destination_secrets = secrets.split_secrets(config["destination"])
-    return source, destination, secrets.seal({"source": source_secrets, "destination": destination_secrets})
+    source, source_secrets = credentials.split_secrets(config["source"])
+    destination, destination_secrets = credentials.split_secrets(config["destination"])
+    return source, destination, credentials.seal({"source": source_secrets, "destination": destination_secrets})
 
 
 def run_config(run: MigrationRun) -> dict[str, Any]:
-    """The run's config with its credentials decrypted: for the engine, never for a response or a log."""
-    sealed = secrets.unseal(run.secrets)
-    return {"source": secrets.merge_secrets(run.source, sealed.get("source", {})),
-            "destination": secrets.merge_secrets(run.destination, sealed.get("destination", {})),
+    """The run's config with its credentials decrypted: for the pipeline, never for a response or a log."""
+    sealed = credentials.unseal(run.secrets)
+    return {"source": credentials.merge_secrets(run.source, sealed.get("source", {})),
+            "destination": credentials.merge_secrets(run.destination, sealed.get("destination", {})),
             "transfer": run.transfer, "safety": run.safety}
 
 
@@ -54,26 +53,25 @@ def migration_validate(config: dict[str, Any], *, tenant: Tenant | None = None) 
     """Check a plan against the real systems without moving anything: reachability, permissions, confinement,
     free space against the measured size, schema compatibility and conflicts, and a duration estimate."""
     validated = validate_config(**config, tenant=tenant)
+    options = transfer_options(validated)
     checks, total_bytes, kinds = [], 0, set()
     for part in parts(validated):
-        source, destination = adapter_for(part.source, tenant), adapter_for(part.destination, tenant)
-        checks += source.checks(role="source") + destination.checks(role="destination")
+        transfer = transfer_for(part, options=options, tenant=tenant)
+        checks += transfer.checks()
         if not all(check.passed for check in checks if check.severity == "error"):
             continue
-        if part.kind == "database":  # tables missing at the source, destination tables the copy would replace
-            checks += databases.plan_checks(source, destination,
-                                            tables=(validated["transfer"].get("options") or {}).get("tables"))
-        measured = source.measure()
+        checks += transfer.plan_checks()
+        measured = transfer.source.measure()
         total_bytes += measured.bytes
-        kinds.add(part.kind)
-        free = destination.free_bytes()
+        kinds.add(type(transfer))
+        free = transfer.destination.free_bytes()
         if free is not None:
             checks.append(Check(f"{part.name}: free space", free >= measured.bytes,
                                 f"{free} bytes free for {measured.bytes} bytes to move."))
     failed = [check for check in checks if not check.passed]
     errors = [check.message for check in failed if check.severity == "error"]
     warnings = [check.message for check in failed if check.severity != "error"]
-    estimate = sum(engine.estimate_seconds(total_bytes / len(kinds), kind) for kind in kinds) if kinds else None
+    estimate = sum(kind.estimate_seconds(total_bytes / len(kinds)) for kind in kinds) if kinds else None
     return {"valid": not errors, "checks_performed": [check.name for check in checks],
             "checks_passed": len(checks) - len(failed), "checks_failed": len(failed), "warnings": warnings,
             "errors": errors, "can_proceed": not errors, "estimated_duration": estimate,
@@ -195,6 +193,51 @@ def migration_batch(*, tenant: Tenant, created_by: User, items: list[dict[str, A
     return [migration_start(run, started_by=created_by) for run in runs] if start else runs
 
 
+@transaction.atomic
+def migration_begin(run: MigrationRun) -> MigrationRun:
+    """The worker took the run: RUNNING from now."""
+    run = _lock(run)
+    run.status, run.started_at = MigrationRun.Status.RUNNING, timezone.now()
+    run.save(update_fields=["status", "started_at", "updated_at"])
+    return run
+
+
+def migration_report_progress(run: MigrationRun, *, percent: float, step: str) -> None:
+    """The run's own progress and step, as the pipeline reports them (several times a second at most). A plain
+    UPDATE of the two columns: no lock, so a report never waits behind a cancel holding the row."""
+    MigrationRun.objects.filter(pk=run.pk).update(progress=int(percent), step=step[:200])
+
+
+@transaction.atomic
+def migration_finish(run: MigrationRun, *, status: str, error: str = "", backup: dict[str, Any] | None = None,
+                     metrics: dict[str, Any] | None = None) -> MigrationRun:
+    """Record how a run ended: SUCCEEDED (with its metrics, progress 100), CANCELLED, FAILED or ROLLED_BACK after
+    a failure. `backup` is what a rollback would restore from now on (None: nothing)."""
+    run = _lock(run)
+    run.status, run.error, run.backup, run.finished_at = status, error, backup, timezone.now()
+    fields = ["status", "error", "backup", "finished_at", "updated_at"]
+    if status == MigrationRun.Status.SUCCEEDED:
+        run.progress, run.metrics = 100, metrics
+        fields += ["progress", "metrics"]
+    run.save(update_fields=fields)
+    return run
+
+
+@transaction.atomic
+def migration_rollback_finish(run: MigrationRun, *, error: str = "") -> MigrationRun:
+    """Record how a rollback ended: ROLLED_BACK with its backup spent, or, with an `error`, FAILED with the backup
+    kept so the rollback can be tried again."""
+    run = _lock(run)
+    run.finished_at = timezone.now()
+    if error:
+        run.status, run.error = MigrationRun.Status.FAILED, error
+        run.save(update_fields=["status", "error", "finished_at", "updated_at"])
+    else:
+        run.status, run.backup = MigrationRun.Status.ROLLED_BACK, None
+        run.save(update_fields=["status", "backup", "finished_at", "updated_at"])
+    return run
+
+
 def migration_log(run: MigrationRun, level: str, message: str, step: str = "") -> None:
     MigrationLog.objects.create(run=run, level=level, message=message[:2000], step=step[:200])
 
@@ -234,14 +277,14 @@ def preset_save(*, tenant: Tenant, created_by: User, instance: Preset | None = N
         unknown = sorted(str(key) for key in fields["config"] if key not in SECTIONS)
         if unknown:
             raise ValidationFailed(details={f"config.{printable(key)}": ["Unknown field."] for key in unknown})
-        config = fields["config"] = secrets.without_secrets(fields["config"])
+        config = fields["config"] = credentials.without_secrets(fields["config"])
         validate_config(source=config.get("source"), destination=config.get("destination"),
                         transfer=config.get("transfer"), safety=config.get("safety"), tenant=tenant)
     if instance is None:
         return Preset.objects.create(tenant=tenant, created_by=created_by, **fields)
     for name, value in fields.items():
         setattr(instance, name, value)
-    instance.save()
+    instance.save(update_fields=[*fields, "updated_at"])
     return instance
 
 

@@ -66,7 +66,7 @@ class TenantResource(api.Resource):
     def perform_update(self, request, instance, data):
         return services.tenant_update(tenant=instance, changed_by=request.user, **data)
 
-    @api.action(detail=True, url_path="members", scope="tenants:read", output=MemberSerializer(many=True))
+    @api.action(detail=True, url_path="members", scope="tenants:read", output=MemberSerializer, many=True)
     def members(self, request, tenant):
         """List the tenant's members with their roles. Owners, admins and platform admins only (else 403)."""
         services.require_manager(tenant, request.user)

@@ -7,6 +7,7 @@ from rest_framework.request import Request
 from apps.accounts.models import AuditLog
 from apps.accounts.services import audit_record
 from apps.api.errors import PermissionDenied
+from apps.api.scoping import AccessContext
 from apps.api.serializers import NULL_CHARACTER
 
 from .models import Invitation, Membership, Tenant
@@ -14,16 +15,16 @@ from .models import Invitation, Membership, Tenant
 NOT_A_MEMBER = "You are not a member of this tenant."
 
 
-def tenant_for_request(request: Request) -> tuple[Tenant | None, str | None]:
+def tenant_for_access(access: AccessContext) -> tuple[Tenant | None, str | None]:
     """The active tenant and the caller's role in it (TESSERA_API["TENANT_RESOLVER"]).
 
-    `X-Tenant-ID` (id or slug) chooses it; without the header, the user's first tenant. A tenant the
-    caller may not enter is a 403 whose message is the same whether the tenant exists or not, so the
-    header cannot be used to discover tenants. Platform admins may enter any active tenant.
+    `X-Tenant-ID` (id or slug; `access.tenant_wanted`) chooses it; without one, the user's first tenant. A
+    tenant the caller may not enter is a 403 whose message is the same whether the tenant exists or not, so
+    the header cannot be used to discover tenants. Platform admins may enter any active tenant.
     Naming a tenant one is not a member of is audited as a cross-tenant attempt.
     """
-    user = request.user
-    wanted = request.headers.get("X-Tenant-ID", "").strip()
+    user = access.user
+    wanted = access.tenant_wanted.strip()
     if NULL_CHARACTER in wanted:  # no tenant is named so, and PostgreSQL refuses NUL in a query
         raise PermissionDenied(NOT_A_MEMBER)
     memberships = Membership.objects.select_related("tenant").filter(user=user, tenant__is_active=True)
@@ -37,19 +38,19 @@ def tenant_for_request(request: Request) -> tuple[Tenant | None, str | None]:
         tenant = Tenant.objects.filter(is_active=True, **tenant_lookup(wanted)).first()
         if tenant is not None:
             return tenant, None
-    raise _refusal(request, wanted)
+    raise _refusal(access, wanted)
 
 
-def _refusal(request, wanted: str) -> PermissionDenied:
+def _refusal(access: AccessContext, wanted: str) -> PermissionDenied:
     """The 403 for a tenant the caller may not enter, audited as a cross-tenant attempt unless it is their own.
 
     The audit row names the tenant when it exists, so its owners learn who knocked; a member of a
     deactivated tenant is only refused (the exception handler records that as a plain permission_denied).
     """
     target = Tenant.objects.filter(**tenant_lookup(wanted)).first()
-    if target is not None and target.memberships.filter(user=request.user).exists():
+    if target is not None and target.memberships.filter(user=access.user).exists():
         return PermissionDenied(NOT_A_MEMBER)
-    audit_record(AuditLog.Event.CROSS_TENANT_ATTEMPT, request=request, tenant=target,
+    audit_record(AuditLog.Event.CROSS_TENANT_ATTEMPT, request=access, tenant=target,
                  tenant_header=wanted[:64], tenant_exists=target is not None)
     return PermissionDenied(NOT_A_MEMBER, reported=True)
 

@@ -13,7 +13,7 @@ from apps.accounts.models import AuditLog
 from apps.accounts.scopes import role_scopes
 from apps.accounts.selectors import audit_logs_visible_to
 from apps.accounts.services import api_key_create, audit_record, security_event_record
-from apps.api.request_log import JsonFormatter
+from apps.platform.request_log import JsonFormatter
 from apps.api.testing import TenantAPIClient
 from tests.conftest import PASSWORD, client_for
 
@@ -299,7 +299,7 @@ def test_a_failed_audit_write_is_logged_and_the_login_still_succeeds(monkeypatch
 
 
 def test_a_failing_security_event_handler_leaves_the_403_a_403(settings, caplog, viewer_client):
-    settings.TESSERA_API = {**settings.TESSERA_API, "SECURITY_EVENT_HANDLER": "builtins.len"}  # wrong signature
+    settings.SECURITY_EVENT_HANDLER = "builtins.len"  # wrong signature
 
     response = viewer_client.post("/api/v1/tasks/", {"title": "Not allowed"})
 
@@ -308,7 +308,7 @@ def test_a_failing_security_event_handler_leaves_the_403_a_403(settings, caplog,
 
 
 def test_without_a_security_event_handler_refusals_are_not_audited(settings, viewer_client):
-    settings.TESSERA_API = {**settings.TESSERA_API, "SECURITY_EVENT_HANDLER": None}
+    settings.SECURITY_EVENT_HANDLER = None
 
     viewer_client.post("/api/v1/tasks/", {"title": "Not allowed"})
 

@@ -4,7 +4,7 @@ import types
 import pytest
 from django.urls import include, path
 
-from apps.api import meta_views
+from apps.platform import meta_views
 from tests.conftest import CANARY
 from tests.testapp.models import Note
 

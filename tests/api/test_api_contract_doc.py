@@ -10,7 +10,7 @@ import pytest
 from django.urls import Resolver404, resolve
 from drf_spectacular.generators import SchemaGenerator
 
-from apps.api.meta_views import ApiNotFoundView
+from apps.platform.meta_views import ApiNotFoundView
 
 API_MD = Path(__file__).resolve().parents[2] / "docs" / "API.md"
 PLANNED_HEADING = "## Planned (not built yet)"

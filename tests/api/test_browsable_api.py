@@ -6,7 +6,7 @@ treat our own refusals as refusals (not crash the page) and must not record a se
 import pytest
 
 from apps.accounts.models import AuditLog
-from apps.tenants.selectors import tenant_for_request
+from apps.tenants.selectors import tenant_for_access
 from tests.conftest import client_for
 
 pytestmark = pytest.mark.django_db
@@ -21,10 +21,10 @@ def cross_tenant_attempts():
 resolutions = []
 
 
-def counting_tenant_resolver(request):
+def counting_tenant_resolver(access):
     """The project's tenant resolver, counting its calls (installed through TESSERA_API["TENANT_RESOLVER"])."""
-    resolutions.append(request.path)
-    return tenant_for_request(request)
+    resolutions.append(access.path)
+    return tenant_for_access(access)
 
 
 @pytest.fixture

@@ -12,7 +12,8 @@ from rest_framework.permissions import AllowAny
 from rest_framework.views import APIView
 from rest_framework_simplejwt.exceptions import TokenError
 
-from apps.api import errors, meta_views
+from apps.api import errors
+from apps.platform import error_envelope, meta_views
 from apps.api.testing import fresh_site
 from apps.tasks.models import Task
 
@@ -220,7 +221,7 @@ class Unprocessable(exceptions.APIException):
     """A DRF exception of someone else's, with its own code."""
 
     status_code = 422
-    default_code = errors.UNPROCESSABLE
+    default_code = error_envelope.UNPROCESSABLE
     default_detail = "The request is well-formed but cannot be processed."
 
 

@@ -332,7 +332,7 @@ class VerbNoteResource(NoteResource):
         """Remove the note's label."""
 
     @api.action(detail=False, url_path=r"colour/(?P<colour>[a-z]+)", scope="notes:read",
-                output=NoteBodySerializer(many=True))
+                output=NoteBodySerializer, many=True)
     def by_colour(self, request, colour):
         """Notes of one colour."""
         return Note.objects.filter(tenant=request.tenant, colour=colour)

@@ -1,6 +1,7 @@
 """System checks api.E0xx: a bad declaration fails `manage.py check`, naming the resource and the attribute."""
 import pytest
 from django.core.management import call_command
+from rest_framework import serializers
 
 from apps import api
 from apps.api.checks import check_resource, check_resources
@@ -177,6 +178,59 @@ def test_an_unknown_operation_is_e014():
         operations = ("list", "upsert")
 
     assert ids(check(Upserting)) == ["api.E014"]
+
+
+class NoteTitleSerializer(serializers.Serializer):
+    title = serializers.CharField()
+
+
+def test_a_list_output_said_with_many_true_passes():
+    class Listed(NoteResource):
+        @api.action(detail=False, scope="notes:read", output=NoteTitleSerializer, many=True)
+        def recent(self, request):
+            """The latest notes."""
+
+    assert check(Listed, Note) == []
+
+
+@pytest.mark.parametrize("output", [NoteTitleSerializer(), NoteTitleSerializer(many=True)])
+def test_an_action_output_given_as_a_serializer_instance_is_e020(output):
+    class Listed(NoteResource):
+        @api.action(detail=False, scope="notes:read", output=output)
+        def recent(self, request):
+            """The latest notes."""
+
+    errors = check(Listed, Note)
+
+    assert ids(errors) == ["api.E020"]
+    assert "output=NoteTitleSerializer, many=True" in errors[0].hint
+
+
+def test_every_resource_check_says_how_to_mend_it():
+    class Wrong(TaskResource):
+        fields = ["id", "titel", "tenant"]
+        read_only = ["id", "created"]
+        search = ["nothing"]
+        ordering = ["user__email"]
+        filters = {"due": "due_date__bogus"}
+        owner_field = "title"
+        operations = ("list", "upsert")
+        scope = "Tasks"
+        throttle = "often"
+
+        @api.action(detail=True, methods=["post"])
+        def archive(self, request, task):
+            return task
+
+        @api.action(detail=False, scope="tasks:read", output=NoteTitleSerializer(many=True))
+        def recent(self, request):
+            """The latest tasks."""
+
+    errors = check(Wrong)
+
+    assert set(ids(errors)) >= {"api.E001", "api.E002", "api.E003", "api.E004", "api.E005", "api.E006", "api.E007",
+                                "api.E008", "api.E009", "api.E010", "api.E014", "api.E017", "api.E020"}
+    assert [error.id for error in errors if not error.hint] == []
 
 
 # --- site-wide checks ------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 
-from apps.api.metrics import metrics_store, record_request
+from apps.platform.metrics import metrics_store, record_request
 from apps.api.testing import clear_cache
 
 from config.test_environment import RUN

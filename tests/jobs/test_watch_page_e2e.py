@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from apps.jobs import runner
+from apps.jobs import services
 from apps.jobs.models import Job
 from tests.browsers import chromium_page, require_browser
 from tests.conftest import PASSWORD
@@ -148,7 +148,7 @@ def test_the_admin_job_page_drawn_while_queued_follows_the_job_into_running(star
         expect(heading).to_contain_text("(queued)")
         expect(page.locator("#job-connection")).to_have_text("live", timeout=10_000)
 
-        in_another_thread(runner._claim, job.pk)
+        in_another_thread(services.job_claim, job.pk)
 
         expect(heading).to_contain_text("(running)", timeout=10_000)
         expect(page.locator(".field-status .readonly")).to_have_text(re.compile("^running$", re.IGNORECASE))

@@ -15,7 +15,7 @@ from django.db import connection
 from apps.accounts.scopes import role_scopes
 from apps.accounts.services import api_key_create
 from apps.api.testing import TenantAPIClient
-from apps.migrations_app import engine
+from apps.migrations_app import pipeline
 from apps.migrations_app.adapters.confinement import Endpoint
 from apps.migrations_app.adapters.databases import DatabaseError
 from apps.migrations_app.config import adapter_for
@@ -94,8 +94,8 @@ def test_a_stored_run_aimed_at_the_platforms_database_is_refused_where_the_conne
 
     with pytest.raises(DatabaseError, match="platform's own database"):
         destination.open(role="destination")
-    with pytest.raises(engine.ChecksFailed, match="platform's own database"):
-        engine.execute({"source": postgresql_config("postgres"), "destination": postgresql_config(platform_database()),
+    with pytest.raises(pipeline.ChecksFailed, match="platform's own database"):
+        pipeline.execute({"source": postgresql_config("postgres"), "destination": postgresql_config(platform_database()),
                         "safety": {"backup_before": True}}, report=lambda *a: None, log=lambda *a: None,
                        backup_id="attack")
 
@@ -323,7 +323,7 @@ def test_a_backup_is_kept_in_directories_only_the_platform_user_can_open(allowed
     build_tree(allowed / "in", files=3)
     build_tree(allowed / "out", files=3)
 
-    engine.execute({"source": {"type": "directory", "path": str(allowed / "in")},
+    pipeline.execute({"source": {"type": "directory", "path": str(allowed / "in")},
                     "destination": {"type": "directory", "path": str(allowed / "out")},
                     "safety": {"backup_before": True}}, report=lambda *a: None, log=lambda *a: None,
                    backup_id="private")

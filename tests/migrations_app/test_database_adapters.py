@@ -338,9 +338,9 @@ def _existing_tables(destination):
            "mysql": ["CREATE TABLE events (id INT PRIMARY KEY, kind TEXT, at DATETIME)",
                      "CREATE TABLE keep (id INT AUTO_INCREMENT PRIMARY KEY, v TEXT)"],
            "sqlite": ["CREATE TABLE events (id INTEGER PRIMARY KEY, kind TEXT, at DATETIME)",
-                      "CREATE TABLE keep (id INTEGER PRIMARY KEY AUTOINCREMENT, v TEXT)"]}[destination.engine]
-    mark = "%s" if destination.engine != "sqlite" else "?"
-    connect = _pg if destination.engine == "postgresql" else (lambda side: side.connect(role="destination"))
+                      "CREATE TABLE keep (id INTEGER PRIMARY KEY AUTOINCREMENT, v TEXT)"]}[destination.dialect]
+    mark = "%s" if destination.dialect != "sqlite" else "?"
+    connect = _pg if destination.dialect == "postgresql" else (lambda side: side.connect(role="destination"))
     with closing(connect(destination)) as conn:
         cursor = conn.cursor()
         for statement in ddl:
@@ -348,7 +348,7 @@ def _existing_tables(destination):
         cursor.executemany(f"INSERT INTO events VALUES ({mark}, {mark}, {mark})",
                            [(i, f"old {i}", "2020-01-01 00:00:00") for i in (1, 2, 3)])
         cursor.executemany(f"INSERT INTO keep (v) VALUES ({mark})", [("x",), ("y",)])
-        if destination.engine == "mysql":
+        if destination.dialect == "mysql":
             conn.commit()
 
 

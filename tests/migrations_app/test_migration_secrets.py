@@ -7,7 +7,7 @@ from contextlib import closing
 import pytest
 
 from apps.jobs.models import Job, JobLog
-from apps.migrations_app import secrets
+from apps.migrations_app import credentials
 from apps.migrations_app.models import MigrationLog, MigrationRun, Preset
 from apps.migrations_app.services import run_config
 
@@ -39,9 +39,9 @@ def test_the_secret_is_sealed_at_rest_and_only_the_engine_sees_it(user_client, a
     body = create_run(user_client, **config_with_password(allowed))
 
     run = MigrationRun.objects.get(pk=body["id"])
-    assert run.destination["password"] == secrets.REDACTED
+    assert run.destination["password"] == credentials.REDACTED
     assert run.secrets and SECRET not in run.secrets
-    assert secrets.unseal(run.secrets) == {"source": {}, "destination": {"password": SECRET}}
+    assert credentials.unseal(run.secrets) == {"source": {}, "destination": {"password": SECRET}}
     assert run_config(run)["destination"]["password"] == SECRET
 
 
@@ -81,7 +81,7 @@ def test_no_response_or_web_log_line_carries_the_secret(user_client, user, tenan
                                                                  201, 201, 200, 400, 200, 200, 200, 200, 200]
     for response in responses:
         assert SECRET not in response.content.decode(), response.request["PATH_INFO"]
-    assert secrets.REDACTED in responses[0].content.decode()
+    assert credentials.REDACTED in responses[0].content.decode()
     assert SECRET not in caplog.text
     for run in MigrationRun.objects.all():
         assert SECRET not in stored_text(run)

@@ -44,7 +44,8 @@ class NoteResource(api.Resource):
         """Pin a note; pinning a pinned note is 409."""
         return services.note_pin(note=note)
 
-    @api.action(detail=False, scope="notes:read", input=SearchInput, output=NoteBodySerializer(many=True))
+    @api.action(detail=False, scope="notes:read", input=SearchInput, output=NoteBodySerializer,
+                many=True)
     def bodies(self, request, data):
         """Only the bodies of the notes that contain `text`."""
         return services.note_search(tenant=request.tenant, text=data["text"])

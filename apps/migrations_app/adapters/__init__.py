@@ -1,1 +1,1 @@
-"""Adapters: the kinds of source and destination the engine moves data between, behind one contract (base.py)."""
+"""Adapters: the kinds of source and destination a migration moves data between, behind one contract (base.py)."""

@@ -1,15 +1,20 @@
-"""The adapter contract. Every adapter is a class registered by `type`; the engine drives it through these
-methods only, so files and databases (and sites composed of both) move through one lifecycle.
+"""The adapter contract. Every adapter is a class registered by `type`, and every kind of adapter ("files",
+"database") has one `Transfer` that moves data between two adapters of that kind. The pipeline drives both through
+these methods only, so files and databases (and sites composed of both) move through one lifecycle without the
+pipeline ever asking which kind it holds.
 
-A transfer reports through a `progress` callable and must call it at least every second or so, because
-that is where a cancel request lands (it raises apps.jobs.JobCancelled) and how the watcher sees motion:
+A transfer reports through a `progress` callable and must call it at least every second or so, because that is
+where a stop lands (whatever the caller's callable raises unwinds through the transfer, which leaves the
+destination consistent) and how the watcher sees motion:
 
     progress(done_items=..., total_items=..., done_bytes=..., total_bytes=..., step="copying users",
              message=None)
 """
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import ClassVar
+from pathlib import Path
+from typing import Any, ClassVar
 
 from rest_framework import serializers
 
@@ -66,7 +71,7 @@ class Adapter(ABC):
 
     #: The config's `type` value ("directory", "sqlite", "postgresql", "mysql").
     type: ClassVar[str]
-    #: "files" or "database": which transfer engine moves data between two adapters.
+    #: "files" or "database": whose `Transfer` moves data between two adapters (only two of one kind pair up).
     kind: ClassVar[str]
     #: Validates this adapter's config; secret fields are write-only.
     config_serializer: ClassVar[type[serializers.Serializer]]
@@ -90,3 +95,52 @@ class Adapter(ABC):
     def free_bytes(self) -> int | None:
         """Space left where a destination writes; None when it cannot be known."""
         return None
+
+
+#: `progress(done_items=..., total_items=..., done_bytes=..., total_bytes=..., step=..., message=None)`.
+Progress = Callable[..., None]
+
+
+class Transfer(ABC):
+    """How data moves between a source and a destination adapter of one kind: back up what the copy will
+    overwrite, copy, verify, and restore the backup. One subclass per kind (adapters/transfers.py)."""
+
+    #: The adapter kind it moves.
+    kind: ClassVar[str]
+    #: A conservative throughput for this class of machine, for a first duration estimate.
+    bytes_per_second: ClassVar[float]
+    #: What it does, for GET /system/modules.
+    features: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, source: Adapter, destination: Adapter, *, options: dict[str, Any]) -> None:
+        self.source, self.destination, self.options = source, destination, options
+
+    @classmethod
+    def estimate_seconds(cls, total_bytes: float) -> float:
+        return round(total_bytes / cls.bytes_per_second + 1, 1)
+
+    def checks(self) -> list[Check]:
+        """Each side's own checks, in its role."""
+        return [*self.source.checks(role="source"), *self.destination.checks(role="destination")]
+
+    def plan_checks(self) -> list[Check]:
+        """What only the pair can tell (a conflict between what is copied and what is there); run once both sides
+        pass their own checks."""
+        return []
+
+    @abstractmethod
+    def backup(self, backup_dir: Path) -> dict[str, Any]:
+        """Snapshot what the copy will overwrite at the destination, as a JSON-serializable dict for `restore`.
+        `backup_dir` is this part's own directory under the deployment's backup root, for kinds that need one."""
+
+    @abstractmethod
+    def restore(self, backup: dict[str, Any]) -> None:
+        """Put the destination back exactly as `backup` found it."""
+
+    @abstractmethod
+    def copy(self, progress: Progress) -> TransferReport:
+        """Move everything from the source to the destination."""
+
+    @abstractmethod
+    def verify(self, copied: TransferReport, progress: Progress) -> VerificationReport:
+        """Compare the destination with the source after `copy` (whose report may spare work)."""

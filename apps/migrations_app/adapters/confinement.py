@@ -6,7 +6,7 @@ spelling of a path, and no link inside an allowed tree, reaches outside it.
 
 Database allow-list entries name a server, `host:port`, and may pin one database, `host:port/database`
 (IPv6 in brackets: `[::1]:5432`). An entry without a port, the shape of older settings, allows only the
-engine's standard port (5432 for PostgreSQL, 3306 for MySQL). A tenant's list can only narrow the
+server's standard port (5432 for PostgreSQL, 3306 for MySQL). A tenant's list can only narrow the
 deployment's: an endpoint must be allowed by both. A malformed entry allows nothing.
 """
 import ipaddress

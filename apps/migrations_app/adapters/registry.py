@@ -1,11 +1,16 @@
-"""The adapter registry: every type a source or destination may have, including sites composed of two parts.
+"""The adapter registry: every type a source or destination may have, including sites composed of two parts, and
+the transfer that moves each kind.
 
 GET /system/types and /system/modules are generated from it.
 """
 from .databases import MySQLAdapter, PostgreSQLAdapter, SQLiteAdapter
 from .directory import DirectoryAdapter
+from .transfers import TableTransfer, TreeTransfer
 
 ADAPTERS = {adapter.type: adapter for adapter in (DirectoryAdapter, SQLiteAdapter, PostgreSQLAdapter, MySQLAdapter)}
+
+#: Adapter kind -> the transfer that moves data between two adapters of that kind.
+TRANSFERS = {transfer.kind: transfer for transfer in (TreeTransfer, TableTransfer)}
 
 #: Site kinds: compositions of a files part and, for dynamic sites, a database part (part -> adapter kind).
 SITE_KINDS = {

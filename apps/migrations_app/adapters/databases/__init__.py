@@ -1,5 +1,6 @@
-"""Database adapters (SQLite, PostgreSQL, MySQL/MariaDB) and the engine that copies, verifies, backs up and
-restores tables between any two of them. A library: no models, no settings; the migration engine calls it.
+"""Database adapters (SQLite, PostgreSQL, MySQL/MariaDB) and the functions that copy, verify, back up and restore
+tables between any two of them. A library: no models, no settings; the database transfer (adapters/transfers.py)
+calls it.
 
     copy_database(source, destination, *, tables=None, batch_size=5000, progress) -> TransferReport
     verify_database(source, destination, *, tables=None) -> VerificationReport

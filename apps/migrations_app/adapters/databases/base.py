@@ -1,4 +1,4 @@
-"""What the three database adapters share: the checks and measurement built on a handful of engine primitives
+"""What the three database adapters share: the checks and measurement built on a handful of dialect primitives
 (list, describe, count and stream tables; create and fill one), and keeping credentials out of every message."""
 import uuid
 from contextlib import closing
@@ -8,7 +8,7 @@ from rest_framework import serializers
 
 from ..base import Adapter, Check, Measurement, StrictSerializer
 from ..confinement import Confinement, ConfinementError
-from .schema import Column, Table
+from .column_types import Column, Table
 
 
 class DatabaseError(Exception):
@@ -58,18 +58,19 @@ class ServerConfig(StrictSerializer):
         return attrs
 
 
-#: Tables the engine itself creates at a destination (staging and backups); never listed, copied or measured.
+#: Tables Tessera itself creates at a destination (staging and backups); never listed, copied or measured.
 INTERNAL_PREFIX = "tessera_"
 
 
 class DatabaseAdapter(Adapter):
     kind = "database"
-    #: Whether stream() returns rows that need no conversion for another adapter of the same engine.
-    engine: str
+    #: The SQL dialect spoken ("sqlite", "postgresql", "mysql"): rows and declarations cross unconverted between
+    #: two adapters of the same dialect.
+    dialect: str
     #: The port the server listens on when the config leaves it out (servers only).
     default_port: ClassVar[int | None] = None
 
-    # --- engine primitives (each engine module implements these) ------------------------------------------------
+    # --- dialect primitives (each dialect module implements these) ----------------------------------------------
 
     def connect(self, *, role: str = "source"):
         """A new DB-API connection; callers close it."""
@@ -103,7 +104,7 @@ class DatabaseAdapter(Adapter):
         raise NotImplementedError
 
     def declaration(self, column: Column, *, in_primary_key: bool) -> str:
-        """This engine's type for a neutral column type."""
+        """This dialect's type for a neutral column type."""
         raise NotImplementedError
 
     def replace_table(self, conn, table: Table, batches) -> None:

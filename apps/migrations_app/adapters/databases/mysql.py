@@ -10,7 +10,7 @@ from rest_framework import serializers
 
 from .base import (AUTHENTICATION_FAILED, COULD_NOT_CONNECT, INTERNAL_PREFIX, NO_SUCH_DATABASE, TIMED_OUT,
                    DatabaseAdapter, DatabaseError, HostField, ServerConfig, new_backup_id)
-from .schema import Column, Table, mysql_declaration, neutral_from_mysql
+from .column_types import Column, Table, mysql_declaration, neutral_from_mysql
 
 #: MySQL/MariaDB client and server error codes of a refused login: access denied (to the server, to the
 #: database, to a socket-authenticated account) and an authentication plugin the client cannot speak.
@@ -36,7 +36,7 @@ def _q(name: str) -> str:
 class MySQLAdapter(DatabaseAdapter):
     """A MySQL or MariaDB database."""
 
-    type = engine = "mysql"
+    type = dialect = "mysql"
     default_port = 3306
     config_serializer = MySQLConfig
     secret_fields = ("password",)
@@ -174,7 +174,7 @@ class MySQLAdapter(DatabaseAdapter):
                 cursor.execute(f"CREATE TABLE {_q(name)} LIKE {_q(aside)}")
                 cursor.execute(f"INSERT INTO {_q(name)} SELECT * FROM {_q(aside)}")
                 saved[name] = aside
-        return {"engine": self.engine, "tables": saved, "snapshot": sorted(existing) if tables is None else None}
+        return {"engine": self.dialect, "tables": saved, "snapshot": sorted(existing) if tables is None else None}
 
     def restore(self, backup: dict) -> None:
         with closing(self.open(role="destination")) as conn, closing(conn.cursor()) as cursor:

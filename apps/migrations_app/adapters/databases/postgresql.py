@@ -10,7 +10,7 @@ from rest_framework import serializers
 
 from .base import (AUTHENTICATION_FAILED, COULD_NOT_CONNECT, INTERNAL_PREFIX, NO_SUCH_DATABASE, TIMED_OUT,
                    DatabaseAdapter, DatabaseError, HostField, ServerConfig)
-from .schema import Column, Table, neutral_from_postgresql, postgresql_declaration
+from .column_types import Column, Table, neutral_from_postgresql, postgresql_declaration
 
 NO_PASSWORD_FILE = os.path.join(os.devnull, "none")
 #: libpq's connection failures carry no SQLSTATE, only text: these fragments tell the fixed reasons apart.
@@ -39,7 +39,7 @@ def _ident(*names) -> sql.Identifier:
 class PostgreSQLAdapter(DatabaseAdapter):
     """A PostgreSQL database (one schema of it)."""
 
-    type = engine = "postgresql"
+    type = dialect = "postgresql"
     default_port = 5432
     config_serializer = PostgreSQLConfig
     secret_fields = ("password",)
@@ -198,7 +198,7 @@ class PostgreSQLAdapter(DatabaseAdapter):
                     _ident(self.schema, name), _ident(backup_schema, name)))
                 conn.execute(sql.SQL("INSERT INTO {} ({}) OVERRIDING SYSTEM VALUE SELECT {} FROM {}").format(
                     _ident(self.schema, name), columns, columns, _ident(backup_schema, name)))
-        return {"engine": self.engine, "backup_schema": backup_schema, "schema": self.schema,
+        return {"engine": self.dialect, "backup_schema": backup_schema, "schema": self.schema,
                 "schema_existed": schema_existed, "tables": {name: name in existing for name in names},
                 "snapshot": sorted(existing) if tables is None else None}
 

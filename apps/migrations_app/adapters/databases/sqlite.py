@@ -10,7 +10,7 @@ from rest_framework import serializers
 from ..base import StrictSerializer
 from ..confinement import ConfinementError
 from .base import INTERNAL_PREFIX, DatabaseAdapter, DatabaseError
-from .schema import Column, Table, neutral_from_sqlite, sqlite_declaration
+from .column_types import Column, Table, neutral_from_sqlite, sqlite_declaration
 
 
 class SQLiteConfig(StrictSerializer):
@@ -30,7 +30,7 @@ def _q(name: str) -> str:
 class SQLiteAdapter(DatabaseAdapter):
     """A SQLite database file."""
 
-    type = engine = "sqlite"
+    type = dialect = "sqlite"
     config_serializer = SQLiteConfig
     description = "A SQLite database file inside an allowed directory."
 
@@ -131,11 +131,11 @@ class SQLiteAdapter(DatabaseAdapter):
     def backup(self, tables, backup_id: str) -> dict:
         path = self.path
         if not path.exists():
-            return {"engine": self.engine, "existed": False, "file": None, "tables": tables}
+            return {"engine": self.dialect, "existed": False, "file": None, "tables": tables}
         copy = path.with_name(f"{path.name}.{INTERNAL_PREFIX}backup-{backup_id}")
         with closing(sqlite3.connect(path)) as live, closing(sqlite3.connect(copy)) as saved:
             live.backup(saved)
-        return {"engine": self.engine, "existed": True, "file": str(copy), "tables": tables}
+        return {"engine": self.dialect, "existed": True, "file": str(copy), "tables": tables}
 
     def restore(self, backup: dict) -> None:
         path = self.path

@@ -1,5 +1,5 @@
-"""The database transfer engine: copy tables between any two database adapters, verify them, back up and
-restore the destination. Library functions, called by the migration engine with open adapters."""
+"""Moving tables: copy them between any two database adapters, verify them, back up and restore the destination.
+Library functions, called by the database transfer (adapters/transfers.py) with open adapters."""
 import hashlib
 import logging
 import time
@@ -7,7 +7,7 @@ from contextlib import closing
 
 from ..base import Check, TransferReport, VerificationReport
 from .base import DatabaseAdapter, DatabaseError, new_backup_id
-from .schema import Column, Table, column_normaliser, convert_rows, read_converter, write_converter
+from .column_types import Column, Table, column_normaliser, convert_rows, read_converter, write_converter
 
 logger = logging.getLogger(__name__)
 
@@ -26,9 +26,9 @@ def _selected(source: DatabaseAdapter, conn, tables) -> list[str]:
 
 
 def destination_table(source: DatabaseAdapter, destination: DatabaseAdapter, table: Table) -> Table:
-    """The shape `table` takes at the destination: its own declarations between engines of one kind, mapped
+    """The shape `table` takes at the destination: its own declarations between databases of one dialect, mapped
     neutral types otherwise (an untyped column becomes text)."""
-    same = source.engine == destination.engine
+    same = source.dialect == destination.dialect
     columns = [Column(c.name, c.type or "text",
                       c.native if same else destination.declaration(
                           Column(c.name, c.type or "text", ""), in_primary_key=c.name in table.primary_key),
@@ -91,7 +91,7 @@ def copy_database(source: DatabaseAdapter, destination: DatabaseAdapter, *, tabl
             reporter.start(name, counts[name])
             before = reporter.done
             target = destination_table(source, destination, shapes[name])
-            if source.engine == destination.engine == "postgresql":
+            if source.dialect == destination.dialect == "postgresql":
                 bytes_copied += destination.pipe_table(src, source, dst, target, reporter.rows)
             else:
                 _copy_rows(source, src, destination, dst, shapes[name], target, batch_size, reporter)
@@ -105,10 +105,10 @@ def copy_database(source: DatabaseAdapter, destination: DatabaseAdapter, *, tabl
 
 
 def _copy_rows(source, src, destination, dst, shape: Table, target: Table, batch_size: int, reporter):
-    if source.engine == destination.engine:
+    if source.dialect == destination.dialect:
         converters = [None] * len(shape.columns)
     else:
-        converters = [_compose(read_converter(source.engine, c.type), write_converter(destination.engine, t.type))
+        converters = [_compose(read_converter(source.dialect, c.type), write_converter(destination.dialect, t.type))
                       for c, t in zip(shape.columns, target.columns)]
     as_text = frozenset(c.name for c in shape.columns if c.type is None)
 
@@ -134,7 +134,7 @@ def _table_checksum(adapter: DatabaseAdapter, conn, table: Table, *, like: Table
     """(rows, checksum) of a table: every row's values normalised (so a boolean equals a TINYINT(1) true, 12.50
     equals 12.5, an aware datetime its naive UTC), hashed, and the hashes added modulo 2**128.
 
-    The sum makes the checksum independent of row order, which no ORDER BY could guarantee across engines:
+    The sum makes the checksum independent of row order, which no ORDER BY could guarantee across dialects:
     collations differ (MariaDB's case-insensitive default, PostgreSQL's locale, SQLite's bytes), so ordering by a
     text key would put the same rows in different orders on the two sides. Duplicate rows still count, since a
     sum (unlike XOR) does not cancel them. It also needs no sort on the server, so it streams in flat memory.
@@ -142,7 +142,7 @@ def _table_checksum(adapter: DatabaseAdapter, conn, table: Table, *, like: Table
     Values are normalised as the columns of `like` (the source's table, when checking a destination): a MySQL
     FLOAT that became a SQLite REAL still compares as single precision, a JSON document stored as text as JSON.
     """
-    converters = [read_converter(adapter.engine, c.type) for c in table.columns]
+    converters = [read_converter(adapter.dialect, c.type) for c in table.columns]
     normalisers = [column_normaliser(c.type) for c in (like or table).columns]
     as_text = frozenset(c.name for c in table.columns if c.type is None)
     pairs = list(zip(converters, normalisers))
@@ -229,7 +229,7 @@ def backup_database(destination: DatabaseAdapter, tables=None, *, source: Databa
 def restore_database(destination: DatabaseAdapter, backup: dict) -> None:
     """Put the destination back exactly as backup_database() found it (same tables, schema and rows) and
     release the backup. Tables the copy created that did not exist then are dropped."""
-    if backup.get("engine") != destination.engine:
+    if backup.get("engine") != destination.dialect:
         raise DatabaseError(f"This backup was taken from a {backup.get('engine')} database.")
     destination.restore(backup)
     logger.info("Restored %s from its backup", destination.label)

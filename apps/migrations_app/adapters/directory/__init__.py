@@ -1,7 +1,7 @@
-"""The `directory` adapter and the files transfer engine: copy a tree with SHA-256 checksums, verify, back up, roll
-back.
+"""The `directory` adapter and the functions that move files between two of them: copy a tree with SHA-256
+checksums, verify, back up, roll back.
 
-A library the migration lifecycle calls; it reads no settings and touches no models. Its rules:
+A library the files transfer (adapters/transfers.py) calls; it reads no settings and touches no models. Its rules:
 
 - Confinement. Both roots are resolved through the deployment's `Confinement` every time a transfer starts. The walk
   never leaves the source tree: a symlink to a file is copied as that file's content only when its target resolves
@@ -18,8 +18,8 @@ A library the migration lifecycle calls; it reads no settings and touches no mod
   most every REPORT_INTERVAL seconds and always once at the end. Workers only add to counters.
 """
 from .adapter import DirectoryAdapter, DirectoryConfigSerializer, FileEntry, Skipped, relative_files
-from .backup import backup_tree, restore_tree
+from .backup import backup_tree, private_directory, restore_tree
 from .transfer import copy_tree, verify_tree
 
 __all__ = ["DirectoryAdapter", "DirectoryConfigSerializer", "FileEntry", "Skipped", "backup_tree", "copy_tree",
-           "relative_files", "restore_tree", "verify_tree"]
+           "private_directory", "relative_files", "restore_tree", "verify_tree"]

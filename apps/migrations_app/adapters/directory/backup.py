@@ -14,6 +14,19 @@ from .adapter import DirectoryAdapter
 from .paths import TEMP_PREFIX, clean_relative, inside
 
 
+def private_directory(path: Path) -> Path:
+    """`path`, created if missing with every new directory on the way 0700: backups hold copies of whatever a
+    migration overwrote, for the platform's user only. Existing directories are left as the operator made them."""
+    missing = []
+    while not path.exists() and path != path.parent:
+        missing.append(path)
+        path = path.parent
+    for directory in reversed(missing):
+        directory.mkdir(mode=0o700, exist_ok=True)
+        os.chmod(directory, 0o700)  # mkdir's mode is filtered by the umask
+    return missing[0] if missing else path
+
+
 def backup_tree(destination: DirectoryAdapter, relative_paths: Iterable[str], backup_dir: str | Path) -> dict:
     """Snapshot what a copy of `relative_paths` (`relative_files(source)`) will replace or create at `destination`.
 

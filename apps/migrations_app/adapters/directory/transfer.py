@@ -1,4 +1,4 @@
-"""The files transfer engine: copy a tree with SHA-256 checksums on a thread pool, then verify it."""
+"""Copying a tree of files with SHA-256 checksums on a thread pool, then verifying it."""
 import errno
 import hashlib
 import itertools
@@ -18,7 +18,7 @@ from .paths import TEMP_PREFIX, inside, overlaps
 
 #: Bytes read, hashed and written per step. hashlib releases the GIL on buffers this size, so workers hash in parallel.
 CHUNK_SIZE = 1 << 20
-#: Seconds between two progress reports; the engine promises at least one per second.
+#: Seconds between two progress reports; the adapter contract asks for at least one per second.
 REPORT_INTERVAL = 0.5
 #: Small files go to a worker in batches of up to this many files or bytes: a thread hand-off per file costs about
 #: as much as copying a small file, and batching made a tree of 2,000 small files copy markedly faster.
@@ -45,7 +45,7 @@ class _Abandoned(Exception):
     """A worker noticed the stop flag between two chunks."""
 
 
-class _Engine:
+class _WorkerPool:
     """Drives `work` over a stream of files on a thread pool, reporting throttled progress from this thread."""
 
     def __init__(self, *, parallel: int, progress: Callable, step: str, totals: tuple[int, int]):
@@ -56,7 +56,7 @@ class _Engine:
         self.stop = threading.Event()
         self.last_report = 0.0
         self._buffers = threading.local()
-        # Temporary names: unique per engine without a getrandom() call per file; O_EXCL guards the rest.
+        # Temporary names: unique per pool without a getrandom() call per file; O_EXCL guards the rest.
         self.token, self.serials = uuid.uuid4().hex[:12], itertools.count()
 
     def buffer(self) -> memoryview:
@@ -76,7 +76,7 @@ class _Engine:
             should_stop: Callable[[], bool] | None = None) -> bool:
         """True when every entry was processed; False when `should_stop` ended it early at a clean point.
 
-        Whatever `progress` raises (JobCancelled) stops the workers between two chunks, discards the files
+        Whatever `progress` raises (a stop, a cancel) stops the workers between two chunks, discards the files
         in flight and propagates once they are gone.
         """
         in_flight, window = set(), self.parallel * 4  # bounded: the walk streams, it is never listed
@@ -146,13 +146,13 @@ def copy_tree(source: DirectoryAdapter, destination: DirectoryAdapter, *, parall
     if overlaps(source_root, destination_root):
         raise ConfinementError("The source and the destination directories overlap.")
 
-    scan = _Engine(parallel=1, progress=progress, step="scanning source", totals=(0, 0))
+    scan = _WorkerPool(parallel=1, progress=progress, step="scanning source", totals=(0, 0))
     for found in source.walk():
         if isinstance(found, FileEntry):
             scan.total_items, scan.total_bytes = scan.total_items + 1, scan.total_bytes + found.size
             scan.report()
-    engine = _Engine(parallel=parallel, progress=progress, step="copying files",
-                     totals=(scan.total_items, scan.total_bytes))
+    pool = _WorkerPool(parallel=parallel, progress=progress, step="copying files",
+                       totals=(scan.total_items, scan.total_bytes))
     report = TransferReport()
     manifest, errors, skipped = {}, [], []
     directories = _DestinationDirectories(destination_root)
@@ -165,19 +165,19 @@ def copy_tree(source: DirectoryAdapter, destination: DirectoryAdapter, *, parall
                 directories.ensure(found)  # refuses it for the files below, or raises when the disk is unusable
             elif (problem := directories.problem(found.path)) is not None:
                 errors.append(f"{found.path}: {problem}")
-                engine.counters.add(items=1, nbytes=found.size)
+                pool.counters.add(items=1, nbytes=found.size)
             else:
                 yield found
 
     def work(entry: FileEntry):
         try:
-            return entry, *_copy_file(engine, entry, destination_root / entry.path), None
+            return entry, *_copy_file(pool, entry, destination_root / entry.path), None
         except _Abandoned:
             raise
         except OSError as exc:
             if exc.errno in FATAL_ERRNOS:
                 raise
-            engine.counters.add(items=1)
+            pool.counters.add(items=1)
             return entry, None, False, f"{entry.path}: {exc.strerror or exc}"
 
     def on_result(result):
@@ -192,35 +192,35 @@ def copy_tree(source: DirectoryAdapter, destination: DirectoryAdapter, *, parall
         else:
             report.items_skipped += 1
 
-    complete = engine.run(entries(), work, on_result, should_stop)
+    complete = pool.run(entries(), work, on_result, should_stop)
     report.seconds = time.monotonic() - started
     rate = report.bytes_copied / report.seconds if report.seconds > 0 else 0.0
     report.details = {
-        "files_total": engine.total_items, "bytes_total": engine.total_bytes, "parallel": engine.parallel,
+        "files_total": pool.total_items, "bytes_total": pool.total_bytes, "parallel": pool.parallel,
         "rate_bytes_per_second": round(rate), "stopped": not complete,
         "errors_count": len(errors), "errors": errors[:MAX_LISTED],
         "skipped_count": len(skipped), "skipped": skipped[:MAX_LISTED], "manifest": manifest}
-    engine.report(force=True, message=(
+    pool.report(force=True, message=(
         f"Copied {report.items_copied} files ({report.bytes_copied / 1e6:.1f} MB at {rate / 1e6:.1f} MB/s), "
         f"{report.items_skipped} already identical, {len(errors)} errors, {len(skipped)} skipped."))
     return report
 
 
-def _copy_file(engine: _Engine, entry: FileEntry, target: Path) -> tuple[str, bool]:
+def _copy_file(pool: _WorkerPool, entry: FileEntry, target: Path) -> tuple[str, bool]:
     """(SHA-256, copied?) of one file: skipped when the target already holds the same bytes."""
     flags = os.O_RDONLY | (0 if entry.via_link else os.O_NOFOLLOW)
     with open(os.open(entry.source, flags), "rb", buffering=0) as reader:
         status = os.fstat(reader.fileno())
         if _same_size_file(target, status.st_size):
-            digest = _hash_if_identical(engine, reader, target)
+            digest = _hash_if_identical(pool, reader, target)
             if digest is not None:
                 return digest, False
             reader.seek(0)
-        temporary = target.parent / f"{TEMP_PREFIX}{engine.token}-{next(engine.serials)}"
+        temporary = target.parent / f"{TEMP_PREFIX}{pool.token}-{next(pool.serials)}"
         try:
             with open(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600), "wb",
                       buffering=0) as writer:
-                digest = _hash_and_write(engine, reader, writer, status.st_size)
+                digest = _hash_and_write(pool, reader, writer, status.st_size)
                 os.fchmod(writer.fileno(), stat.S_IMODE(status.st_mode))
                 os.utime(writer.fileno(), ns=(status.st_atime_ns, status.st_mtime_ns))
             os.replace(temporary, target)
@@ -230,10 +230,10 @@ def _copy_file(engine: _Engine, entry: FileEntry, target: Path) -> tuple[str, bo
     return digest, True
 
 
-def _hash_and_write(engine: _Engine, reader, writer, size: int) -> str:
-    digest, view, done = hashlib.sha256(), engine.buffer(), 0
+def _hash_and_write(pool: _WorkerPool, reader, writer, size: int) -> str:
+    digest, view, done = hashlib.sha256(), pool.buffer(), 0
     while count := reader.readinto(view):
-        if engine.stop.is_set():
+        if pool.stop.is_set():
             raise _Abandoned
         chunk = view[:count]
         digest.update(chunk)
@@ -242,32 +242,32 @@ def _hash_and_write(engine: _Engine, reader, writer, size: int) -> str:
         done += count
         if count < len(view) and done == size:
             break  # a short read at the size fstat gave is the end: spare the read that would return nothing
-        engine.counters.add(nbytes=count)
-    engine.counters.add(items=1, nbytes=count)
+        pool.counters.add(nbytes=count)
+    pool.counters.add(items=1, nbytes=count)
     return digest.hexdigest()
 
 
-def _hash_if_identical(engine: _Engine, reader, target: Path) -> str | None:
+def _hash_if_identical(pool: _WorkerPool, reader, target: Path) -> str | None:
     """The source's SHA-256 when `target` holds exactly its bytes, else None (progress is then rolled back)."""
-    digest, view, seen = hashlib.sha256(), engine.buffer(), 0
+    digest, view, seen = hashlib.sha256(), pool.buffer(), 0
     try:
         other = open(os.open(target, os.O_RDONLY | os.O_NOFOLLOW), "rb", buffering=0)
     except OSError:
         return None
     with other:
         while count := reader.readinto(view):
-            if engine.stop.is_set():
+            if pool.stop.is_set():
                 raise _Abandoned
             digest.update(view[:count])
             if other.read(count) != view[:count]:
-                engine.counters.add(nbytes=-seen)
+                pool.counters.add(nbytes=-seen)
                 return None
             seen += count
-            engine.counters.add(nbytes=count)
+            pool.counters.add(nbytes=count)
         if other.read(1):
-            engine.counters.add(nbytes=-seen)
+            pool.counters.add(nbytes=-seen)
             return None
-    engine.counters.add(items=1)
+    pool.counters.add(items=1)
     return digest.hexdigest()
 
 
@@ -280,23 +280,23 @@ def verify_tree(source: DirectoryAdapter, destination: DirectoryAdapter, *, prog
     manifest = manifest or {}
     destination_root = destination.root
     measurement = source.measure()
-    engine = _Engine(parallel=parallel, progress=progress, step="verifying checksums",
-                     totals=(measurement.items, measurement.bytes))
+    pool = _WorkerPool(parallel=parallel, progress=progress, step="verifying checksums",
+                       totals=(measurement.items, measurement.bytes))
     mismatches, checked = [], 0
 
     def work(entry: FileEntry):
         try:
-            expected = manifest.get(entry.path) or _file_sha256(engine, entry.source, follow=entry.via_link)
+            expected = manifest.get(entry.path) or _file_sha256(pool, entry.source, follow=entry.via_link)
         except OSError as exc:
             return f"{entry.path}: cannot be read at the source ({exc.strerror})"
         try:
-            actual = _file_sha256(engine, str(destination_root / entry.path), follow=False)
+            actual = _file_sha256(pool, str(destination_root / entry.path), follow=False)
         except FileNotFoundError:
             return f"{entry.path}: missing at the destination"
         except OSError as exc:  # a link planted in its place (ELOOP) lands here too
             return f"{entry.path}: cannot be read at the destination ({exc.strerror})"
         finally:
-            engine.counters.add(items=1, nbytes=entry.size)
+            pool.counters.add(items=1, nbytes=entry.size)
         return None if actual == expected else f"{entry.path}: checksum differs"
 
     def on_result(mismatch):
@@ -306,19 +306,19 @@ def verify_tree(source: DirectoryAdapter, destination: DirectoryAdapter, *, prog
             mismatches.append(mismatch)
 
     entries = (found for found in source.walk() if isinstance(found, FileEntry))
-    engine.run(entries, work, on_result)
-    engine.report(force=True, message=f"Verified {checked} files: {len(mismatches)} mismatches.")
+    pool.run(entries, work, on_result)
+    pool.report(force=True, message=f"Verified {checked} files: {len(mismatches)} mismatches.")
     listed = sorted(mismatches)[:MAX_LISTED]
     if len(mismatches) > MAX_LISTED:
         listed.append(f"… and {len(mismatches) - MAX_LISTED} more")
     return VerificationReport(passed=not mismatches, checked=checked, mismatches=listed)
 
 
-def _file_sha256(engine: _Engine, path: str, *, follow: bool) -> str:
-    digest, view = hashlib.sha256(), engine.buffer()
+def _file_sha256(pool: _WorkerPool, path: str, *, follow: bool) -> str:
+    digest, view = hashlib.sha256(), pool.buffer()
     with open(os.open(path, os.O_RDONLY | (0 if follow else os.O_NOFOLLOW)), "rb", buffering=0) as reader:
         while size := reader.readinto(view):
-            if engine.stop.is_set():
+            if pool.stop.is_set():
                 raise _Abandoned
             digest.update(view[:size])
     return digest.hexdigest()

@@ -1,6 +1,6 @@
 """`manage.py run_migration plan.json`: run a migration from a JSON config with a progress bar in the terminal.
 
-For operators who work without the API. The same validation, confinement and engine as the API run it;
+For operators who work without the API. The same validation, confinement and pipeline as the API run it;
 only the progress goes to the terminal instead of a job.
 """
 import json
@@ -10,7 +10,7 @@ import uuid
 from django.core.management.base import BaseCommand, CommandError
 
 from apps.api.errors import ValidationFailed
-from apps.migrations_app import engine
+from apps.migrations_app import pipeline
 from apps.migrations_app.config import validate_config
 
 BAR_WIDTH = 40
@@ -31,8 +31,8 @@ class Command(BaseCommand):
             raise CommandError("Invalid config: " + "; ".join(f"{field}: {' '.join(messages)}"
                                                               for field, messages in error.details.items()))
         try:
-            outcome = engine.execute(validated, report=self._report, log=self._log,
-                                     backup_id=f"cli-{uuid.uuid4().hex[:12]}")
+            outcome = pipeline.execute(validated, report=self._report, log=self._log,
+                                       backup_id=f"cli-{uuid.uuid4().hex[:12]}")
         except Exception as error:
             self.stdout.write("")
             raise CommandError(f"Migration failed: {error}") from error

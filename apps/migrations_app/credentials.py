@@ -39,7 +39,7 @@ def split_secrets(config: dict) -> tuple[dict, dict]:
 
 
 def merge_secrets(config: dict, secrets: dict) -> dict:
-    """The config with its credentials put back (for the engine only; never stored or returned)."""
+    """The config with its credentials put back (for the pipeline only; never stored or returned)."""
     merged = json.loads(json.dumps(config))
     for path, value in secrets.items():
         *parents, key = path.split(".")

@@ -17,20 +17,22 @@ from tests.servers import ROOT
 
 ANONYMOUS_LIMIT = 100  # TESSERA_API["ANON_THROTTLE"] = "100/m"
 SIGN_IN_LIMIT_PER_ADDRESS = 50  # TESSERA_ACCOUNTS["LOGIN_RATE_PER_IP"] = "50/h"
-#: Where the project starts a server; each must go through config/serve.py, whose options the tests below prove.
+#: Where the project starts a server; each must go through config/serve/, whose options the tests below prove.
 SERVING_COMMANDS = ["Makefile", "README.md", "Procfile", "tests/servers.py", "tests/test_readme.py", "bench/api.py",
-                    "bench/jobs.py", "bench/race.py"]
-BARE_UVICORN = re.compile(r"""uvicorn["',\s]+\w+\.asgi:application""")
+                    "bench/jobs.py", "bench/race.py", "config/serve/production.py"]
+#: A server started on one of the project's apps directly, without config/serve/ and its options.
+BARE_SERVER = re.compile(r"""\b(?:uvicorn|granian|gunicorn|daphne|hypercorn)["', \t]+(?:[-\w]+["', \t]+)*\w+\.[aw]sgi\b""")
 
 
 def made_up_address() -> str:
     return str(ipaddress.IPv4Address(random.randrange(1 << 24, 223 << 24)))
 
 
-@pytest.fixture
-def server(start_server):
-    """One server process counting in the tests' Redis, with the embedded default's trust: no proxy."""
-    return start_server(REDIS_URL=settings.REDIS_URL, TRUSTED_PROXY_COUNT="0")
+@pytest.fixture(params=["config.serve", "config.serve.wsgi"])
+def server(request, start_server):
+    """One server process counting in the tests' Redis, with the embedded default's trust: no proxy. Each way the
+    project serves HTTP: uvicorn (`make run`, and WebSockets behind `make serve`) and granian (`make serve`)."""
+    return start_server(module=request.param, REDIS_URL=settings.REDIS_URL, TRUSTED_PROXY_COUNT="0")
 
 
 def sign_in(server, email: str, forwarded_for: str) -> int:
@@ -91,4 +93,4 @@ def test_every_serving_command_the_project_ships_runs_config_serve(path):
     text = (ROOT / path).read_text()
 
     assert "config.serve" in text
-    assert not BARE_UVICORN.search(text)
+    assert not BARE_SERVER.search(text)

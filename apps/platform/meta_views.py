@@ -18,11 +18,10 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from . import errors
-from .exception_handler import envelope, envelope_json
+from . import error_envelope as codes
+from .error_envelope import ErrorEnvelope, envelope, envelope_json
 from .metrics import render_metrics
 from .readiness import readiness_report
-from .schema import ErrorEnvelope
 
 
 class IndexView(APIView):
@@ -68,7 +67,7 @@ class ReadinessView(APIView):
         report = readiness_report()
         failed = {name: [reason] for name, reason in report.items() if reason != "ok"}
         if failed:
-            return envelope(errors.UNAVAILABLE, f"Not ready: {', '.join(failed)} failed.", status_code=503,
+            return envelope(codes.UNAVAILABLE, f"Not ready: {', '.join(failed)} failed.", status_code=503,
                             details=failed)
         return Response({"status": "ok", "checks": report})
 
@@ -141,12 +140,12 @@ def _is_api(request) -> bool:
 def not_found(request, exception=None):
     """Django's 404, as the JSON envelope under /api/ (unmatched API paths never return HTML)."""
     if _is_api(request):
-        return envelope_json(errors.NOT_FOUND, "Not found.", status_code=404)
+        return envelope_json(codes.NOT_FOUND, "Not found.", status_code=404)
     return page_not_found(request, exception)
 
 
 def server_failure(request):
     """Django's 500, as the JSON envelope under /api/, without any detail of what failed."""
     if _is_api(request):
-        return envelope_json(errors.SERVER_ERROR, "An unexpected error occurred.", status_code=500)
+        return envelope_json(codes.SERVER_ERROR, "An unexpected error occurred.", status_code=500)
     return server_error(request)

@@ -1,9 +1,9 @@
-"""Table shapes read from any engine, in one engine-neutral vocabulary of column types, and the value conversions
-that let a row read from one engine be written into another and compared with it afterwards.
+"""SQL column types: table shapes read from any dialect, in one neutral vocabulary of column types, and the value
+conversions that let a row read from one dialect be written into another and compared with it afterwards.
 
-A column carries two types: `native`, exactly as its engine declares it (used when source and destination run the
-same engine, so a PostgreSQL→PostgreSQL copy keeps `timestamp(3) with time zone` or `integer[]` as they are), and
-`type`, the neutral one that crosses engines. The neutral vocabulary:
+A column carries two types: `native`, exactly as its dialect declares it (used when source and destination speak the
+same dialect, so a PostgreSQL→PostgreSQL copy keeps `timestamp(3) with time zone` or `integer[]` as they are), and
+`type`, the neutral one that crosses dialects. The neutral vocabulary:
 
     boolean  smallint  integer  bigint  numeric(p,s)|numeric  real  double  varchar(n)  text
     date  time  timestamp  timestamptz  bytes  json  uuid
@@ -23,7 +23,7 @@ _TYPE = re.compile(r"^(?P<base>[a-z ]+?)\s*(?:\((?P<args>[^)]*)\))?$")
 class Column:
     name: str
     type: str          # neutral type, see the module docstring
-    native: str        # the engine's own declaration, for same-engine copies
+    native: str        # the dialect's own declaration, for same-dialect copies
     nullable: bool = True
 
 
@@ -52,7 +52,7 @@ def split_type(neutral: str) -> tuple[str, list[int]]:
     return match["base"], args
 
 
-# --- Reading: engine declarations -> neutral types --------------------------------------------------------------
+# --- Reading: dialect declarations -> neutral types --------------------------------------------------------------
 
 def neutral_from_sqlite(declared: str) -> str:
     """SQLite's dynamic typing by affinity (https://sqlite.org/datatype3.html §3.1), refined by what the declaration
@@ -105,7 +105,7 @@ _PG_SIMPLE = {
 def neutral_from_postgresql(data_type: str, *, length: int | None, precision: int | None,
                             scale: int | None) -> str | None:
     """information_schema.columns.data_type (+ its length/precision) -> neutral; None when it has no neutral
-    equivalent (arrays, ranges, enums, network types…), which crosses engines as its text form."""
+    equivalent (arrays, ranges, enums, network types…), which crosses dialects as its text form."""
     if data_type in ("character varying", "character") and length:
         return f"varchar({length})"
     if data_type == "numeric" and precision is not None:
@@ -152,7 +152,7 @@ def neutral_from_mysql(column_type: str) -> str | None:
     return None
 
 
-# --- Writing: neutral types -> engine declarations ---------------------------------------------------------------
+# --- Writing: neutral types -> dialect declarations ---------------------------------------------------------------
 
 def postgresql_declaration(neutral: str | None) -> str:
     base, args = split_type(neutral or "text")
@@ -234,17 +234,17 @@ def _bit(value):
     return bool(int.from_bytes(value, "big")) if isinstance(value, bytes) else bool(value)
 
 
-def read_converter(engine: str, neutral: str | None):
-    """A function turning what `engine`'s driver returns for a column into the Python value of its neutral type,
+def read_converter(dialect: str, neutral: str | None):
+    """A function turning what `dialect`'s driver returns for a column into the Python value of its neutral type,
     or None when the driver's value is already that. Only SQLite and MySQL need help: SQLite stores dates as text
     and booleans as integers, MySQL returns TINYINT(1) as int and TIME as timedelta."""
     base, _ = split_type(neutral or "text")
-    if engine == "sqlite":
+    if dialect == "sqlite":
         return {"boolean": bool, "smallint": int, "integer": int, "bigint": int, "numeric": _decimal,
                 "real": float, "double": float, "varchar": _text, "text": _text,
                 "date": _parse(dt.date), "time": _parse(dt.time), "timestamp": _parse_datetime,
                 "timestamptz": _parse_datetime, "bytes": bytes, "uuid": str}.get(base)
-    if engine == "mysql":
+    if dialect == "mysql":
         return {"boolean": _bit, "time": _mysql_time}.get(base)
     return None
 
@@ -253,19 +253,19 @@ def _json_text(value):
     return value if isinstance(value, str) else json.dumps(value)
 
 
-def write_converter(engine: str, neutral: str | None):
-    """The inverse: neutral Python values into what `engine`'s driver accepts for that column."""
+def write_converter(dialect: str, neutral: str | None):
+    """The inverse: neutral Python values into what `dialect`'s driver accepts for that column."""
     base, _ = split_type(neutral or "text")
     if base == "json":
         return _json_text
-    if engine == "sqlite":
+    if dialect == "sqlite":
         return {"boolean": int, "numeric": str, "date": dt.date.isoformat, "time": dt.time.isoformat,
                 "timestamp": lambda v: v.isoformat(" "), "timestamptz": lambda v: v.isoformat(" "),
                 "uuid": str, "bytes": bytes}.get(base)
-    if engine == "mysql":
+    if dialect == "mysql":
         return {"timestamp": utc_naive, "timestamptz": utc_naive, "uuid": str, "bytes": bytes,
                 "time": lambda v: v.replace(tzinfo=None)}.get(base)
-    if engine == "postgresql":
+    if dialect == "postgresql":
         return {"bytes": bytes}.get(base)
     return None
 
@@ -312,7 +312,7 @@ _NORMALISE = {
 
 
 def normalise(value) -> str:
-    """One token per value, equal across engines for values that mean the same: 1 == True is not conflated,
+    """One token per value, equal across dialects for values that mean the same: 1 == True is not conflated,
     but 12.50 (numeric) == 12.5 (SQLite REAL read as Decimal), naive UTC == aware, uuid == its text."""
     kind = type(value)
     if kind in _NORMALISE:

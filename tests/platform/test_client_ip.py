@@ -2,7 +2,7 @@
 import pytest
 from django.test import RequestFactory
 
-from apps.api.client_ip import client_ip
+from apps.platform.client_ip import client_ip
 
 
 def request_from(remote="10.0.0.9", forwarded=None):

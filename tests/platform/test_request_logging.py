@@ -8,7 +8,7 @@ import pytest
 from django.http import HttpResponse
 from django.test import RequestFactory
 
-from apps.api.request_log import JsonFormatter, RequestLogMiddleware
+from apps.platform.request_log import JsonFormatter, RequestLogMiddleware
 from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.django_db

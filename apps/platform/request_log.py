@@ -10,7 +10,7 @@ from django.http import HttpRequest, HttpResponseBase
 from django.utils.functional import SimpleLazyObject, empty
 
 from .client_ip import client_ip
-from .middleware import current_request_id
+from .request_context import current_request_id
 
 logger = logging.getLogger("tessera.requests")
 
@@ -29,8 +29,15 @@ class RequestIDFilter(logging.Filter):
         return True
 
 
-#: A path and its query string, as uvicorn writes them into its access and WebSocket handshake lines.
+#: A path and its query string, as servers write them into their lines (`"GET /ws/jobs/1/?ticket=… HTTP/1.1"`).
 _PATH_AND_QUERY = re.compile(r"""(/[^\s?"']*)\?[^\s"']*""")
+
+
+def without_query_strings(text: str) -> str:
+    """`text` with the query string cut off every path in it: clients put tokens there (`?token=`, `?ticket=`).
+    The server loggers below go through it, and so do nginx's lines behind `make serve` (config/serve/production.py)."""
+    return _PATH_AND_QUERY.sub(r"\1", text)
+
 #: The server's own loggers: "uvicorn.error" also carries the `"WebSocket /ws/jobs/?token=…" [accepted]` lines.
 SERVER_LOGGERS = ("uvicorn.error", "uvicorn.access")
 
@@ -45,10 +52,9 @@ class QueryStringFilter(logging.Filter):
 
     def filter(self, record):
         if isinstance(record.msg, str):
-            record.msg = _PATH_AND_QUERY.sub(r"\1", record.msg)
+            record.msg = without_query_strings(record.msg)
         if isinstance(record.args, tuple):
-            record.args = tuple(_PATH_AND_QUERY.sub(r"\1", arg) if isinstance(arg, str) else arg
-                                for arg in record.args)
+            record.args = tuple(without_query_strings(arg) if isinstance(arg, str) else arg for arg in record.args)
         return True
 
     @classmethod

@@ -1,17 +1,17 @@
-"""`report_security_event()`: hands refusals the generator makes (403, 429) to the project's audit trail.
+"""`report_security_event()`: hands refusals (403, 429) to the project's audit trail.
 
-The generator must not import the apps built on it, so the receiver is a dotted path in
-`TESSERA_API["SECURITY_EVENT_HANDLER"]`, called as `handler(event, request, details)`.
+The platform must not import the apps built on it, so the receiver is a dotted path in the flat setting
+`SECURITY_EVENT_HANDLER`, called as `handler(event, request, details)`. Flat like `TRUSTED_PROXY_COUNT`: it
+wires the deployment together rather than configuring the generator.
 """
 import logging
 from functools import lru_cache
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest
 from django.utils.module_loading import import_string
 from rest_framework.request import Request
-
-from .conf import api_settings
 
 logger = logging.getLogger("tessera.security")
 
@@ -21,7 +21,7 @@ THROTTLED = "throttled"
 
 def report_security_event(event: str, request: HttpRequest | Request, details: dict[str, Any]) -> None:
     """Pass `event` to the configured handler; a failing handler is logged, never turned into a 500."""
-    path = api_settings.SECURITY_EVENT_HANDLER
+    path = getattr(settings, "SECURITY_EVENT_HANDLER", None)
     if not path:
         return
     try:

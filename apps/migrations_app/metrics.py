@@ -1,4 +1,4 @@
-"""What the migration engine adds to /metrics: gauges of its runs, read from the database at scrape time."""
+"""What the migrations app adds to /metrics: gauges of its runs, read from the database at scrape time."""
 from collections.abc import Iterator
 
 from django.db.models import Count
