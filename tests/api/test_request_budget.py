@@ -82,18 +82,25 @@ def cost(redis_round_trips, send, *, expected_status):
     return [query["sql"] for query in queries], redis_round_trips.count
 
 
+def row_query(statement: str) -> str:
+    """"count" or "row" for a SELECT of tasks, else the statement itself (so an assertion shows it)."""
+    if not (statement.startswith("SELECT ") and 'FROM "tasks_task"' in statement):
+        return statement
+    return "count" if statement.startswith("SELECT COUNT(*)") else "row"
+
+
 def test_a_detail_read_costs_one_query_and_one_round_trip(caller, task, redis_round_trips):
     statements, round_trips = cost(redis_round_trips, lambda: caller.get(f"/api/v1/tasks/{task.pk}/"),
                                    expected_status=200)
 
-    assert len(statements) == 1 and statements[0].startswith('SELECT "tasks_task"."id"')
+    assert [row_query(statement) for statement in statements] == ["row"]
     assert round_trips == 1
 
 
 def test_a_list_costs_its_count_and_its_page_and_one_round_trip(caller, task, redis_round_trips):
     statements, round_trips = cost(redis_round_trips, lambda: caller.get("/api/v1/tasks/"), expected_status=200)
 
-    assert [statement.split(" ", 2)[1] for statement in statements] == ["COUNT(*)", '"tasks_task"."id",']
+    assert [row_query(statement) for statement in statements] == ["count", "row"]
     assert round_trips == 1
 
 
