@@ -17,7 +17,7 @@ from .permissions import Access, HasScope
 from .rendering import RowRenderer, RowsResponse
 from .scoping import AccessContext, require_tenant, resolve_access, scope_queryset
 from .serializers import refuse_null_characters
-from .throttling import RateLimitThrottle
+from .throttling import RateLimitThrottle, RequestRoundTrip
 
 
 def bind_tenant_and_scopes(request: Request) -> None:
@@ -61,6 +61,8 @@ class TenantContextMixin:
         return []
 
     def perform_authentication(self, request):
+        # Authenticators read the caller's cached state through it, with this request's counters (throttling.py).
+        request.round_trip = RequestRoundTrip(request, self)
         try:
             super().perform_authentication(request)
         except AuthenticationFailed:
