@@ -15,14 +15,15 @@ from rest_framework import serializers
 from rest_framework.response import Response
 
 from apps import api
-from apps.accounts.models import ApiKey, AuditLog, User
+from apps.accounts.models import ApiKey, User
 from apps.accounts.scopes import role_scopes
 from apps.accounts.services import api_key_create
 from apps.api.rendering import RowRenderer, RowsResponse
 from apps.api.testing import fresh_site
-from apps.jobs.models import Job
+from apps.audit.models import AuditLog
+from apps.jobs.models import Job, TenantJobLimits
 from apps.migrations_app.adapters.databases.base import HostField
-from apps.migrations_app.models import MigrationRun, Preset
+from apps.migrations_app.models import MigrationRun, Preset, TenantMigrationLimits
 from apps.tasks.models import Task
 from apps.tenants.models import Invitation, Tenant
 from tests.conftest import make_user
@@ -187,11 +188,16 @@ def audit(ctx):
 
 def tenants(ctx):
     rows = Tenant.objects.bulk_create([
-        Tenant(name=text[:100] or "unnamed", slug=f"edge-{n}", is_active=True, max_concurrent_jobs=n,
-               max_concurrent_migrations=2147483647, rate_limit="10/m" if n % 2 else "",
-               migration_roots=[text, "/srv/ünï"], migration_db_hosts=[] if n % 2 else ["db.example.com"])
+        Tenant(name=text[:100] or "unnamed", slug=f"edge-{n}", is_active=True, rate_limit="10/m" if n % 2 else "")
         for n, text in enumerate(TEXTS)
     ])
+    # The limits live in their apps' own tables; a tenant without a row reads the defaults, so half have none.
+    TenantJobLimits.objects.bulk_create([TenantJobLimits(tenant=row, max_concurrent_jobs=n)
+                                         for n, row in enumerate(rows) if n % 2])
+    TenantMigrationLimits.objects.bulk_create([
+        TenantMigrationLimits(tenant=row, max_concurrent_migrations=2147483647, migration_roots=[text, "/srv/ünï"],
+                              migration_db_hosts=["db.example.com"])
+        for n, (row, text) in enumerate(zip(rows, TEXTS)) if n % 2 == 0])
     stamp(Tenant, rows, created_at=cycle(MOMENTS, len(rows)), updated_at=cycle(MOMENTS[::-1], len(rows)))
     for row in rows[:3]:  # the member sees these through a join (DISTINCT), the admin sees them all
         row.memberships.create(user=ctx["user"], role="member")
@@ -288,9 +294,10 @@ def test_every_resource_renders_the_serializers_bytes_for_lists_and_details(
 def test_resources_whose_fields_are_all_columns_render_from_rows():
     from_rows = {resource.name for resource in api.site.resources() if renders_from_rows(resource)}
 
-    assert {"tasks", "jobs", "migrations", "tenants", "users", "audit", "notes", "specimens"} <= from_rows
-    # A hand-written serializer (api-keys, invitations) and a property among the fields (presets: is_builtin).
-    assert not from_rows & {"auth/api-keys", "auth/invitations", "presets"}
+    assert {"tasks", "jobs", "migrations", "users", "audit", "notes", "specimens"} <= from_rows
+    # A hand-written serializer (api-keys, invitations; tenants, whose limits come from other apps' tables) and a
+    # property among the fields (presets: is_builtin).
+    assert not from_rows & {"auth/api-keys", "auth/invitations", "tenants", "presets"}
 
 
 class SpecimenOptedOut(SpecimenResource):
