@@ -16,7 +16,7 @@ from django.db import connection
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
-from apps.accounts.models import AuditLog
+from apps.audit.models import AuditLog
 from apps.jobs.models import Job
 from apps.tasks.models import Task
 from config.serve.production import Ended, Processes, nginx_executable, production_environment
