@@ -12,6 +12,8 @@ from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.utils import get_md5_hash_password
 
+from apps.platform import caller_cache
+
 from . import auth_cache
 from .models import ApiKey, TokenFamily, User
 
@@ -55,8 +57,8 @@ class BearerTokenAuthentication(JWTAuthentication):
         except (KeyError, TypeError, ValueError):
             raise exceptions.AuthenticationFailed("User not found.", code="user_not_found") from None
         family = token_family_id(validated_token)
-        state = auth_cache.state_read(request, name=auth_cache.user_hash(user_id), presumed=f"user:{user_id}",
-                                      fields=["user", auth_cache.family_field(family)])
+        state = caller_cache.state_read(request, name=auth_cache.user_hash(user_id), presumed=f"user:{user_id}",
+                                        fields=["user", auth_cache.family_field(family)])
         user, password_claim, signed_in = _signed_in_user(state, user_id, family)
         if not user.is_active:
             raise exceptions.AuthenticationFailed("User is inactive.", code="user_inactive")
@@ -67,13 +69,13 @@ class BearerTokenAuthentication(JWTAuthentication):
         return user
 
 
-def _signed_in_user(state: auth_cache.CachedState, user_id: int, family) -> tuple[User, str, bool]:
+def _signed_in_user(state: caller_cache.CachedState, user_id: int, family) -> tuple[User, str, bool]:
     """(user, the password claim its tokens must carry, whether sign-in `family` is live): cached, else read in
     one query and cached (only a live sign-in is: an ended one never comes back, and the cache holds only what
     lets a request in)."""
     cached_user, live = state.get("user"), state.get(auth_cache.family_field(family))
     if cached_user is not None and live is not None:
-        user, password_claim = auth_cache.from_snapshot(User, cached_user)
+        user, password_claim = caller_cache.from_snapshot(User, cached_user)
         return user, password_claim, True
     live_family = TokenFamily.objects.filter(pk=family, user=OuterRef("pk"), revoked_at__isnull=True)
     try:
@@ -81,7 +83,7 @@ def _signed_in_user(state: auth_cache.CachedState, user_id: int, family) -> tupl
     except User.DoesNotExist:
         raise exceptions.AuthenticationFailed("User not found.", code="user_not_found") from None
     password_claim = get_md5_hash_password(user.password)
-    fields = {"user": auth_cache.snapshot(user, exclude=auth_cache.USER_DEFERRED, extra=password_claim)}
+    fields = {"user": caller_cache.snapshot(user, exclude=auth_cache.USER_DEFERRED, extra=password_claim)}
     if user.signed_in:
         fields[auth_cache.family_field(family)] = b"1"
     state.store(fields)
@@ -126,8 +128,8 @@ def authenticate_api_key(secret: str, *, request=None) -> ApiKey:
     if prefix is None:
         raise exceptions.AuthenticationFailed(INVALID_KEY_MESSAGE)
     digest = key_digest(secret)
-    state = auth_cache.state_read(request, name=auth_cache.key_hash(digest), fields=["key", "user"],
-                                  presumed=f"key:{prefix}")
+    state = caller_cache.state_read(request, name=auth_cache.key_hash(digest), fields=["key", "user"],
+                                    presumed=f"key:{prefix}")
     key = _key_with_owner(state, prefix, digest)
     if key is None or key.revoked_at is not None:
         raise exceptions.AuthenticationFailed(INVALID_KEY_MESSAGE)
@@ -139,26 +141,26 @@ def authenticate_api_key(secret: str, *, request=None) -> ApiKey:
     return key
 
 
-def _key_with_owner(state: auth_cache.CachedState, prefix: str, digest: str) -> ApiKey | None:
+def _key_with_owner(state: caller_cache.CachedState, prefix: str, digest: str) -> ApiKey | None:
     """The key whose secret has `digest`, with its owner: cached, else read in one query and cached."""
     cached_key, cached_user = state.get("key"), state.get("user")
     if cached_key is not None and cached_user is not None:
-        key, _ = auth_cache.from_snapshot(ApiKey, cached_key)
-        key.user, _ = auth_cache.from_snapshot(User, cached_user)
+        key, _ = caller_cache.from_snapshot(ApiKey, cached_key)
+        key.user, _ = caller_cache.from_snapshot(User, cached_user)
         return key
     key = ApiKey.objects.select_related("user").filter(prefix=prefix).first()
     if key is None or not hmac.compare_digest(key.digest, digest):
         return None
     state.store({"key": _key_snapshot(key),
-                 "user": auth_cache.snapshot(key.user, exclude=auth_cache.USER_DEFERRED)})
+                 "user": caller_cache.snapshot(key.user, exclude=auth_cache.USER_DEFERRED)})
     return key
 
 
 def _key_snapshot(key: ApiKey) -> bytes:
-    return auth_cache.snapshot(key, exclude=["digest"])
+    return caller_cache.snapshot(key, exclude=["digest"])
 
 
-def _touch(key: ApiKey, state: auth_cache.CachedState) -> None:
+def _touch(key: ApiKey, state: caller_cache.CachedState) -> None:
     """Record the key's use when the last record is older than LAST_USED_RESOLUTION, in the cache too (a change of
     `last_used_at` alone sends no invalidation: it decides nothing)."""
     now = timezone.now()

@@ -58,7 +58,7 @@ class AccessContext:
     #: The path asked for, for the same audit row.
     path: str
     #: What the authenticator read about the caller from the shared cache, left on the request as
-    #: `cached_state` (apps.accounts.auth_cache), or None: resolvers read it, and fill it, before the database.
+    #: `cached_state` (apps.platform.caller_cache), or None: resolvers read it, and fill it, before the database.
     cached: Any = None
 
     @classmethod

@@ -1,7 +1,7 @@
 """The shared cache as the request path uses it: fixed-window counters and cached hashes, many in one round trip.
 
 Every process of every server shares one cache (Redis in production), so whatever is kept here holds for all of
-them at once: rate-limit counters, and the authentication and tenant state that `apps.accounts.auth_cache` keeps
+them at once: rate-limit counters, and the authentication and tenant state that `apps.platform.caller_cache` keeps
 so a request need not ask the database who its caller is. A request needs several of these at a time; on Redis
 `exchange` sends them as one pipeline, one network round trip, instead of one round trip per command.
 
@@ -128,7 +128,7 @@ class SharedCache:
     def invalidate(self, names: Sequence[str], *, committed: bool) -> None:
         """Drop hashes `names` and start new generations of them, so no reader can store what it read before.
 
-        Called twice per change (see apps.accounts.auth_cache): when the change is made, with `committed` False,
+        Called twice per change (see apps.platform.caller_cache): when the change is made, with `committed` False,
         which also marks it pending so nobody refills from the database until it commits; and once it has
         committed, which clears the mark and drops whatever a reader stored in between.
         """

@@ -9,7 +9,7 @@ class TenantsConfig(AppConfig):
     def ready(self) -> None:
         from django.core import checks
 
-        from apps.accounts import auth_cache
+        from apps.platform import caller_cache
 
         from . import signals  # noqa: F401 (connects the receivers)
         from .checks import check_policy_names
@@ -17,4 +17,4 @@ class TenantsConfig(AppConfig):
 
         checks.register(check_policy_names)
         # The tenant a request names is read with its caller's cached state, in the same round trip.
-        auth_cache.register_field(requested_membership_field)
+        caller_cache.register_field(requested_membership_field)

@@ -5,10 +5,10 @@ from django.apps import apps as django_apps
 from django.db.models import QuerySet
 from rest_framework.request import Request
 
-from apps.accounts import auth_cache
 from apps.api.errors import PermissionDenied
 from apps.api.scoping import AccessContext, requested_tenant
 from apps.api.serializers import NULL_CHARACTER
+from apps.platform import caller_cache
 from apps.platform.security_events import CROSS_TENANT_ATTEMPT
 
 from .models import Invitation, Membership, Tenant, TenantPolicy
@@ -35,14 +35,14 @@ def tenant_for_access(access: AccessContext) -> tuple[Tenant | None, str | None]
     state = access.cached
     cached = state.get(membership_field(wanted)) if state is not None else None
     if cached is not None:
-        return auth_cache.from_snapshot(Tenant, cached)
+        return caller_cache.from_snapshot(Tenant, cached)
     memberships = Membership.objects.select_related("tenant").filter(user=user, tenant__is_active=True)
     if wanted:
         memberships = memberships.filter(**tenant_lookup(wanted, prefix="tenant__"))
     membership = memberships.first()
     if membership is not None:
         if state is not None:
-            state.store({membership_field(wanted): auth_cache.snapshot(membership.tenant, extra=membership.role)})
+            state.store({membership_field(wanted): caller_cache.snapshot(membership.tenant, extra=membership.role)})
         return membership.tenant, membership.role
     if not wanted:
         return None, None
