@@ -310,13 +310,15 @@ USE_TZ = True
 
 # --- Logging -------------------------------------------------------------------------
 # One JSON object per line on stderr, each with the request id; "tessera.requests" is the access log and
-# "tessera.audit" the security events (also stored in AuditLog).
+# "tessera.audit" the security events (also stored in AuditLog). Lines are formatted and written by a thread of
+# their own (BackgroundStreamHandler), so no request waits on its log line.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {"request_id": {"()": "apps.platform.request_log.RequestIDFilter"}},
     "formatters": {"json": {"()": "apps.platform.request_log.JsonFormatter"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json", "filters": ["request_id"]}},
+    "handlers": {"console": {"()": "apps.platform.request_log.BackgroundStreamHandler", "formatter": "json",
+                             "filters": ["request_id"]}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.request": {"level": "ERROR"}, "tessera.requests": {"level": "INFO"},
                 "tessera.audit": {"level": "INFO"}},

@@ -9,6 +9,8 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -77,6 +79,20 @@ class ServerProcess:
 
     def remove_log(self):
         Path(self.log_path).unlink(missing_ok=True)
+
+
+@contextmanager
+def running_servers(environment: dict, *, count: int = 2) -> Iterator[list[ServerProcess]]:
+    """`count` servers started with `environment`, stopped (and their logs removed) when the block ends."""
+    started = []
+    try:
+        for _ in range(count):
+            started.append(ServerProcess(environment))
+        yield started
+    finally:
+        for server in started:
+            server.stop()
+            server.remove_log()
 
 
 class TcpRelay:

@@ -9,16 +9,14 @@ environment, competing for the same queue), and show that clients cannot tell th
 import json
 
 import pytest
-from django.conf import settings
-from django.db import connection
 from prometheus_client.parser import text_string_to_metric_families
 from websockets.sync.client import connect
 
 from apps.accounts.services import token_pair_issue
 from apps.jobs.models import Job, JobLog
 from apps.tenants.services import tenant_policies_set
-from tests.servers import ServerProcess
-from tests.workers import WorkerCluster, cluster_environment, subprocess_database_url, wait_for
+from tests.servers import running_servers
+from tests.workers import WorkerCluster, cluster_environment, scaled_out_environment, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -31,22 +29,9 @@ JOBS = 20
 @pytest.fixture(scope="module")
 def servers(django_db_setup):
     """Web servers A and B, started once for the module, on the test database and the tests' Redis."""
-    if connection.vendor != "postgresql":
-        pytest.skip("Server processes share the database only on PostgreSQL (set DATABASE_URL).")
-    if not settings.REDIS_URL:
-        pytest.skip("Server processes share counters and channel groups only through Redis (set REDIS_URL).")
-    environment = {"DATABASE_URL": subprocess_database_url(), "REDIS_URL": settings.REDIS_URL,
-                   "SECRET_KEY": settings.SECRET_KEY, "API_ANON_THROTTLE": f"{ANONYMOUS_LIMIT}/d",
-                   "METRICS_TOKEN": METRICS_TOKEN}
-    started = []
-    try:
-        for _ in range(2):
-            started.append(ServerProcess(environment))
+    environment = scaled_out_environment(API_ANON_THROTTLE=f"{ANONYMOUS_LIMIT}/d", METRICS_TOKEN=METRICS_TOKEN)
+    with running_servers(environment) as started:
         yield started
-    finally:
-        for server in started:
-            server.stop()
-            server.remove_log()
 
 
 @pytest.fixture(scope="module")
@@ -142,5 +127,7 @@ def test_metrics_read_from_one_server_count_the_requests_of_both(servers, bearer
     for server, times in ((a, 3), (b, 4)):
         for _ in range(times):
             assert server.request("GET", "/api/v1/auth/me", headers=bearer)[0] == 200
+    # Each server adds its counts to Redis every metrics.FLUSH_SECONDS, off the request path.
+    wait_for(lambda: requests_counted(a, "auth-me") - before >= 3 + 4, timeout=10, what="B's counts to reach Redis")
 
     assert requests_counted(a, "auth-me") - before == 3 + 4

@@ -92,6 +92,17 @@ def subprocess_database_url() -> str:
     return f"postgres://{credentials}@{database['HOST']}:{database['PORT']}/{database['NAME']}"
 
 
+def scaled_out_environment(**extra: str) -> dict:
+    """The environment of servers that act as one deployment with this run (its test database and its Redis),
+    with `extra`; the test is skipped where either is missing, as processes share state only through them."""
+    if connection.vendor != "postgresql":
+        pytest.skip("Server processes share the database only on PostgreSQL (set DATABASE_URL).")
+    if not settings.REDIS_URL:
+        pytest.skip("Server processes share counters, caches and channel groups only through Redis (set REDIS_URL).")
+    return {"DATABASE_URL": subprocess_database_url(), "REDIS_URL": settings.REDIS_URL,
+            "SECRET_KEY": settings.SECRET_KEY, **extra}
+
+
 def cluster_environment(migration_root) -> dict:
     """What a worker cluster of the tests runs with: the test database, the tests' Redis, and migrations confined
     to `migration_root`."""

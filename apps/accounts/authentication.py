@@ -12,6 +12,9 @@ from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.utils import get_md5_hash_password
 
+from apps.platform import caller_cache
+
+from . import auth_cache
 from .models import ApiKey, TokenFamily, User
 
 API_KEY_HEADER = "X-API-Key"
@@ -36,26 +39,55 @@ class BearerTokenAuthentication(JWTAuthentication):
     """`Authorization: Bearer <access>`. Tokens of inactive users, tokens older than a password change and tokens
     of a sign-in that has ended (logout, refresh reuse, password change, deactivation) fail.
 
-    Whether the sign-in is live is read with the user, in the one query the request makes anyway, from the
-    database, so a revocation holds in every process at once.
+    The user and whether the sign-in is live are read from the shared cache (auth_cache), which every change to
+    them clears in every process at once; on a miss, from the database in one query, which fills the cache.
     """
 
-    def get_user(self, validated_token):
-        family = token_family_id(validated_token)
-        live_family = TokenFamily.objects.filter(pk=family, user=OuterRef("pk"), revoked_at__isnull=True)
+    def authenticate(self, request):
+        header = self.get_header(request)
+        raw_token = self.get_raw_token(header) if header is not None else None
+        if raw_token is None:
+            return None
+        validated_token = self.get_validated_token(raw_token)
+        return self.get_user(validated_token, request=request), validated_token
+
+    def get_user(self, validated_token, request=None):
         try:
-            user = User.objects.annotate(signed_in=Exists(live_family)).get(
-                pk=int(validated_token[jwt_settings.USER_ID_CLAIM]))
-        except (KeyError, TypeError, ValueError, User.DoesNotExist):
+            user_id = int(validated_token[jwt_settings.USER_ID_CLAIM])
+        except (KeyError, TypeError, ValueError):
             raise exceptions.AuthenticationFailed("User not found.", code="user_not_found") from None
+        family = token_family_id(validated_token)
+        state = caller_cache.state_read(request, name=auth_cache.user_hash(user_id), presumed=f"user:{user_id}",
+                                        fields=["user", auth_cache.family_field(family)])
+        user, password_claim, signed_in = _signed_in_user(state, user_id, family)
         if not user.is_active:
             raise exceptions.AuthenticationFailed("User is inactive.", code="user_inactive")
-        if jwt_settings.CHECK_REVOKE_TOKEN and (
-                validated_token.get(jwt_settings.REVOKE_TOKEN_CLAIM) != get_md5_hash_password(user.password)):
+        if jwt_settings.CHECK_REVOKE_TOKEN and validated_token.get(jwt_settings.REVOKE_TOKEN_CLAIM) != password_claim:
             raise exceptions.AuthenticationFailed("The user's password has been changed.", code="password_changed")
-        if family is None or not user.signed_in:
+        if family is None or not signed_in:
             raise exceptions.AuthenticationFailed("This session has ended; sign in again.", code="session_ended")
         return user
+
+
+def _signed_in_user(state: caller_cache.CachedState, user_id: int, family) -> tuple[User, str, bool]:
+    """(user, the password claim its tokens must carry, whether sign-in `family` is live): cached, else read in
+    one query and cached (only a live sign-in is: an ended one never comes back, and the cache holds only what
+    lets a request in)."""
+    cached_user, live = state.get("user"), state.get(auth_cache.family_field(family))
+    if cached_user is not None and live is not None:
+        user, password_claim = caller_cache.from_snapshot(User, cached_user)
+        return user, password_claim, True
+    live_family = TokenFamily.objects.filter(pk=family, user=OuterRef("pk"), revoked_at__isnull=True)
+    try:
+        user = User.objects.annotate(signed_in=Exists(live_family)).get(pk=user_id)
+    except User.DoesNotExist:
+        raise exceptions.AuthenticationFailed("User not found.", code="user_not_found") from None
+    password_claim = get_md5_hash_password(user.password)
+    fields = {"user": caller_cache.snapshot(user, exclude=auth_cache.USER_DEFERRED, extra=password_claim)}
+    if user.signed_in:
+        fields[auth_cache.family_field(family)] = b"1"
+    state.store(fields)
+    return user, password_claim, user.signed_in
 
 
 def key_digest(secret: str) -> str:
@@ -79,32 +111,63 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         secret = request.headers.get(API_KEY_HEADER)
         if not secret:
             return None
-        key = authenticate_api_key(secret)
+        key = authenticate_api_key(secret, request=request)
         return key.user, key
 
     def authenticate_header(self, request):
         return API_KEY_HEADER
 
 
-def authenticate_api_key(secret: str) -> ApiKey:
-    """The usable key behind `secret`, or AuthenticationFailed. Shared by HTTP and WebSocket authentication."""
+def authenticate_api_key(secret: str, *, request=None) -> ApiKey:
+    """The usable key behind `secret`, or AuthenticationFailed. Shared by HTTP and WebSocket authentication.
+
+    The key and its owner are read from the shared cache under the secret's digest (auth_cache), else from the
+    database, which fills it. Its last use is written at most once a minute (LAST_USED_RESOLUTION).
+    """
     prefix = key_prefix(secret)
-    key = ApiKey.objects.select_related("user").filter(prefix=prefix).first() if prefix else None
-    if key is None or not hmac.compare_digest(key.digest, key_digest(secret)) or key.revoked_at is not None:
+    if prefix is None:
+        raise exceptions.AuthenticationFailed(INVALID_KEY_MESSAGE)
+    digest = key_digest(secret)
+    state = caller_cache.state_read(request, name=auth_cache.key_hash(digest), fields=["key", "user"],
+                                    presumed=f"key:{prefix}")
+    key = _key_with_owner(state, prefix, digest)
+    if key is None or key.revoked_at is not None:
         raise exceptions.AuthenticationFailed(INVALID_KEY_MESSAGE)
     if not key.is_usable():
         raise exceptions.AuthenticationFailed("This API key has expired.")
     if not key.user.is_active:
         raise exceptions.AuthenticationFailed("User is inactive.")
-    _touch(key)
+    _touch(key, state)
     return key
 
 
-def _touch(key: ApiKey):
+def _key_with_owner(state: caller_cache.CachedState, prefix: str, digest: str) -> ApiKey | None:
+    """The key whose secret has `digest`, with its owner: cached, else read in one query and cached."""
+    cached_key, cached_user = state.get("key"), state.get("user")
+    if cached_key is not None and cached_user is not None:
+        key, _ = caller_cache.from_snapshot(ApiKey, cached_key)
+        key.user, _ = caller_cache.from_snapshot(User, cached_user)
+        return key
+    key = ApiKey.objects.select_related("user").filter(prefix=prefix).first()
+    if key is None or not hmac.compare_digest(key.digest, digest):
+        return None
+    state.store({"key": _key_snapshot(key),
+                 "user": caller_cache.snapshot(key.user, exclude=auth_cache.USER_DEFERRED)})
+    return key
+
+
+def _key_snapshot(key: ApiKey) -> bytes:
+    return caller_cache.snapshot(key, exclude=["digest"])
+
+
+def _touch(key: ApiKey, state: caller_cache.CachedState) -> None:
+    """Record the key's use when the last record is older than LAST_USED_RESOLUTION, in the cache too (a change of
+    `last_used_at` alone sends no invalidation: it decides nothing)."""
     now = timezone.now()
     if key.last_used_at is None or now - key.last_used_at > LAST_USED_RESOLUTION:
         ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
         key.last_used_at = now
+        state.store({"key": _key_snapshot(key)})
 
 
 class BearerTokenScheme(OpenApiAuthenticationExtension):

@@ -12,6 +12,7 @@ from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 from rest_framework.exceptions import APIException, AuthenticationFailed, Throttled
@@ -31,6 +32,7 @@ from apps.audit.services import audit_record, security_event_record
 from apps.platform.client_ip import client_ip
 from apps.tenants.services import tenant_create_personal
 
+from . import auth_cache
 from .authentication import FAMILY_CLAIM, key_digest, token_family_id
 from .conf import accounts_settings
 from .models import ApiKey, TokenFamily, User
@@ -185,7 +187,7 @@ def token_revoke(refresh: str, *, request: Request | None = None) -> None:
     families = {token_family_id(token)}
     if request is not None and isinstance(request.auth, AccessToken):
         families.add(token_family_id(request.auth))
-    TokenFamily.objects.filter(pk__in=families - {None}, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    _sign_ins_end(TokenFamily.objects.filter(pk__in=families - {None}))
     user_id = token.payload.get(jwt_settings.USER_ID_CLAIM)
     audit_record(AuditLog.Event.LOGOUT, request=request, actor=User.objects.filter(pk=user_id).first())
 
@@ -200,9 +202,17 @@ def _revoke_if_reused(refresh: str, *, request) -> None:
     blacklisted = BlacklistedToken.objects.select_related("token__user").filter(
         token__jti=payload.get(jwt_settings.JTI_CLAIM)).first()
     if blacklisted is not None:
-        TokenFamily.objects.filter(pk=token_family_id(payload), revoked_at__isnull=True).update(
-            revoked_at=timezone.now())
+        _sign_ins_end(TokenFamily.objects.filter(pk=token_family_id(payload)))
         audit_record(AuditLog.Event.REFRESH_REUSED, request=request, actor=blacklisted.token.user)
+
+
+def _sign_ins_end(families: QuerySet[TokenFamily]) -> None:
+    """Revoke the live ones of `families` in one UPDATE. An UPDATE sends no signal, so the cached state of their
+    users, which says which sign-ins are live, is cleared here (auth_cache)."""
+    families = families.filter(revoked_at__isnull=True)
+    user_ids = set(families.values_list("user_id", flat=True))
+    families.update(revoked_at=timezone.now())
+    auth_cache.user_changed(*user_ids)
 
 
 def credentials_revoke_all(user: User, *, revoked_by: User | None = None,
@@ -212,7 +222,7 @@ def credentials_revoke_all(user: User, *, revoked_by: User | None = None,
     Nothing here is undone by reactivating the user: the families, blacklist entries and keys stay revoked,
     so only credentials issued afterwards work.
     """
-    TokenFamily.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    _sign_ins_end(TokenFamily.objects.filter(user=user))
     outstanding = OutstandingToken.objects.filter(user=user, blacklistedtoken__isnull=True)
     BlacklistedToken.objects.bulk_create([BlacklistedToken(token=token) for token in outstanding],
                                          ignore_conflicts=True)

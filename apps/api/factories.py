@@ -17,6 +17,7 @@ from rest_framework.response import Response
 
 from .actions import ActionSpec
 from .filtering import ResourceFilterSet
+from .rendering import RowRenderer
 from .resources import Admin, Resource
 from .serializers import ResourceSerializer, refuse_null_characters
 from .viewsets import OPERATION_MIXINS, ResourceViewSet
@@ -142,6 +143,14 @@ def _object_parameter(method) -> str:
     return list(inspect.signature(method).parameters)[1]
 
 
+def build_row_renderer(resource: Resource, serializer_class: type[serializers.ModelSerializer]) -> RowRenderer | None:
+    """What renders the resource's list and detail without its serializer, or None where the serializer stays: a
+    resource that opts out, a hand-written serializer, or a field whose output rows cannot reproduce exactly."""
+    if not resource.fast_render or resource.serializer_class is not None:
+        return None
+    return RowRenderer.for_serializer(serializer_class)
+
+
 def build_viewset(resource: Resource, serializer_class: type[serializers.ModelSerializer],
                   filterset_class: type[FilterSet]) -> type[ResourceViewSet]:
     """`<Model>ViewSet`: ResourceViewSet plus the mixins of the declared operations and the declared actions."""
@@ -149,6 +158,7 @@ def build_viewset(resource: Resource, serializer_class: type[serializers.ModelSe
     attrs = {
         "resource": resource,
         "serializer_class": serializer_class,
+        "row_renderer": build_row_renderer(resource, serializer_class),
         "filterset_class": filterset_class,
         "search_fields": list(resource.search),
         "ordering_fields": list(resource.ordering),

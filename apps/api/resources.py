@@ -76,6 +76,9 @@ class Resource:
     lookup_value_regex: str = "[0-9]+"
     #: Escape hatch: a hand-written serializer class to use instead of the generated one.
     serializer_class = None
+    #: Render list and detail GETs from rows with orjson wherever that is byte for byte the serializer's JSON
+    #: (apps/api/rendering.py says when); False keeps the serializer for every read.
+    fast_render: bool = True
     #: Options for the generated admin page; `False` skips the admin registration.
     admin: Admin | bool = Admin()
     #: Rows per page unless `TESSERA_API["RESOURCES"][name]["page_size"]` says otherwise.

@@ -57,15 +57,25 @@ class AccessContext:
     client_ip: str
     #: The path asked for, for the same audit row.
     path: str
+    #: What the authenticator read about the caller from the shared cache, left on the request as
+    #: `cached_state` (apps.platform.caller_cache), or None: resolvers read it, and fill it, before the database.
+    cached: Any = None
 
     @classmethod
     def of(cls, request: CallerRequest, *, tenant_wanted: str | None = None) -> "AccessContext":
         """The context of `request`; `tenant_wanted` stands in for its X-Tenant-ID when the tenant comes
         from somewhere else (the watch page acts in the watched job's tenant)."""
         if tenant_wanted is None:
-            tenant_wanted = request.headers.get("X-Tenant-ID", "")
+            tenant_wanted = requested_tenant(request)
         return cls(user=request.user, auth=getattr(request, "auth", None), tenant_wanted=tenant_wanted,
-                   client_ip=client_ip(request), path=request.path)
+                   client_ip=client_ip(request), path=request.path, cached=getattr(request, "cached_state", None))
+
+
+def requested_tenant(request: CallerRequest) -> str:
+    """The tenant a request names in X-Tenant-ID (an id or a slug, as sent); "" for the caller's first tenant.
+
+    Readable before authentication, so the caller's cached membership can be read with their credentials."""
+    return request.headers.get("X-Tenant-ID", "")
 
 
 class TenantResolution(NamedTuple):

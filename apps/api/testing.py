@@ -8,6 +8,8 @@ from django.http import HttpResponse
 from django.core.cache.backends.redis import RedisCache
 from rest_framework.test import APIClient
 
+from apps.platform.metrics import metrics_store
+
 from .sites import ResourceSite
 
 
@@ -46,7 +48,9 @@ def clear_cache(alias: str = "default") -> None:
 
     Django's `RedisCache.clear()` flushes the whole Redis database, which would take the job queue, channel groups
     and rate-limit counters of any other run sharing that database with it. Other backends are cleared as usual.
+    The metrics this process gathered but has not written yet are written first, so none lands after the reset.
     """
+    metrics_store().flush()
     backend = caches[alias]
     if not isinstance(backend, RedisCache) or not backend.key_prefix:
         backend.clear()

@@ -14,9 +14,10 @@ from .errors import DomainError
 from .ordering import ResourceOrderingFilter
 from .pagination import ResourcePagination
 from .permissions import Access, HasScope
+from .rendering import RowRenderer, RowsResponse
 from .scoping import AccessContext, require_tenant, resolve_access, scope_queryset
 from .serializers import refuse_null_characters
-from .throttling import RateLimitThrottle
+from .throttling import RateLimitThrottle, RequestRoundTrip
 
 
 def bind_tenant_and_scopes(request: Request) -> None:
@@ -60,6 +61,8 @@ class TenantContextMixin:
         return []
 
     def perform_authentication(self, request):
+        # Authenticators read the caller's cached state through it, with this request's counters (throttling.py).
+        request.round_trip = RequestRoundTrip(request, self)
         try:
             super().perform_authentication(request)
         except AuthenticationFailed:
@@ -137,6 +140,8 @@ class ResourceViewSet(TenantContextMixin, GenericViewSet):
     """
 
     resource = None
+    #: Renders list and retrieve from rows where that gives the serializer's bytes exactly (rendering.py), or None.
+    row_renderer: RowRenderer | None = None
     permission_classes = [IsAuthenticated, HasScope]
     filter_backends = [DjangoFilterBackend, filters.SearchFilter, ResourceOrderingFilter]
     pagination_class = ResourcePagination
@@ -159,6 +164,9 @@ class ResourceViewSet(TenantContextMixin, GenericViewSet):
 
     def required_scope(self):
         return self.resource.scope_for(self.action)
+
+    def renders_rows(self, request) -> bool:
+        return self.row_renderer is not None and self.row_renderer.accepts(request)
 
     def refuses_keys(self) -> bool:
         """Keys are refused on a personal resource, and wherever no scope is needed (OPTIONS)."""
@@ -203,11 +211,35 @@ class ResourceViewSet(TenantContextMixin, GenericViewSet):
         self.resource.perform_destroy(self.request, instance)
 
 
+class ListMixin(mixins.ListModelMixin):
+    """DRF's list; the page is read as rows of the needed columns and rendered without the serializer when the
+    viewset `renders_rows` (same filters, scoping, ordering, pagination and queries, only no instances)."""
+
+    def list(self, request, *args, **kwargs):
+        if not self.renders_rows(request):
+            return super().list(request, *args, **kwargs)
+        queryset = self.row_renderer.select(self.filter_queryset(self.get_queryset()))
+        page = self.paginate_queryset(queryset)
+        if page is None:
+            return RowsResponse(self.row_renderer.rows(queryset))
+        return RowsResponse(self.get_paginated_response(self.row_renderer.rows(page)).data)
+
+
+class RetrieveMixin(mixins.RetrieveModelMixin):
+    """DRF's retrieve; the object is fetched as DRF does (lookup, object permissions) and rendered without the
+    serializer when the viewset `renders_rows`."""
+
+    def retrieve(self, request, *args, **kwargs):
+        if not self.renders_rows(request):
+            return super().retrieve(request, *args, **kwargs)
+        return RowsResponse(self.row_renderer.instance(self.get_object()))
+
+
 #: The DRF mixin that provides each generated operation.
 OPERATION_MIXINS = {
-    "list": mixins.ListModelMixin,
+    "list": ListMixin,
     "create": mixins.CreateModelMixin,
-    "retrieve": mixins.RetrieveModelMixin,
+    "retrieve": RetrieveMixin,
     "update": mixins.UpdateModelMixin,
     "destroy": mixins.DestroyModelMixin,
 }

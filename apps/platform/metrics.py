@@ -1,12 +1,21 @@
 """Request metrics for Prometheus, kept in Redis so every web process adds to, and reports, the same numbers.
 
-Each request adds one to its (method, route, status) count and to one latency bucket, in a single Redis
-round trip. `/metrics` renders the totals in Prometheus text format. On the embedded default (no Redis)
-the numbers live in the process, which is then the only one.
+Each request adds one to its (method, route, status) count and to one latency bucket in the memory of its
+process, and a background thread of each process adds what gathered there to Redis every FLUSH_SECONDS (and
+at exit): the request itself writes nothing to Redis. `/metrics` renders the totals in Prometheus text format,
+so a scrape sees the requests of other processes up to FLUSH_SECONDS late (its own process's at once). On the
+embedded default (no Redis) the numbers live in the process, which is then the only one.
+
+Why not prometheus_client's multiprocess mode: its files are shared by the workers of one host only, and
+Tessera keeps every shared number in Redis so that `/metrics` of any server adds up every server of the
+deployment (tests/test_scale_out.py). Both keep the request path free of writes to a shared store.
 """
+import atexit
 import logging
+import os
 import threading
 import time
+from collections import defaultdict
 from collections.abc import Callable
 from functools import lru_cache
 
@@ -22,6 +31,8 @@ BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 REQUESTS_KEY = "metrics:requests"
 LATENCY_KEY = "metrics:latency"
 SOCKET_FAILURES_KEY = "metrics:socket_failures"
+#: How often each process adds the counts it gathered to Redis.
+FLUSH_SECONDS = 1.0
 logger = logging.getLogger("tessera.metrics")
 
 
@@ -45,6 +56,9 @@ class MemoryStore:
         with self._lock:
             return dict(self._hashes[key])
 
+    def flush(self) -> None:
+        """Nothing waits: the counts are already where `/metrics` reads them."""
+
 
 class RedisStore:
     """Counts in Redis hashes shared by every process, under `<REDIS_KEY_PREFIX>:` like the cache's keys."""
@@ -64,17 +78,68 @@ class RedisStore:
         return {field.decode(): float(value) for field, value in stored.items()}
 
 
+class BufferedStore:
+    """Gathers increments in this process and adds them to `store` (Redis) from a background thread.
+
+    One thread per process, started by the first increment (so also in each worker a server forks), adds the
+    sums every FLUSH_SECONDS in one round trip, and once more at exit. Increments that cannot be written while
+    Redis is down are kept and written with the next flush that succeeds. Reads flush first, so what this
+    process counted shows at once.
+    """
+
+    def __init__(self, store: RedisStore) -> None:
+        self.store = store
+        self._lock = threading.Lock()
+        self._pending: dict[tuple[str, str], float] = defaultdict(float)
+        self._flusher_pid: int | None = None
+
+    def record(self, increments: list[tuple[str, str, float]]):
+        with self._lock:
+            for key, field, amount in increments:
+                self._pending[key, field] += amount
+            if self._flusher_pid != os.getpid():
+                self._start_flusher()
+
+    def _start_flusher(self) -> None:
+        self._flusher_pid = os.getpid()
+        threading.Thread(target=self._flush_forever, name="metrics-flush", daemon=True).start()
+        atexit.register(self.flush)
+
+    def _flush_forever(self) -> None:
+        while True:
+            time.sleep(FLUSH_SECONDS)
+            self.flush()
+
+    def flush(self) -> None:
+        """Add what gathered to the store; on failure keep it for the next flush (logged, never raised)."""
+        with self._lock:
+            pending, self._pending = self._pending, defaultdict(float)
+        if not pending:
+            return
+        try:
+            self.store.record([(key, field, amount) for (key, field), amount in pending.items()])
+        except redis.RedisError:
+            logger.error("Metrics store unreachable; %d counts wait for the next flush", len(pending), exc_info=True)
+            with self._lock:
+                for item, amount in pending.items():
+                    self._pending[item] += amount
+
+    def read(self, key: str) -> dict[str, float]:
+        self.flush()
+        return self.store.read(key)
+
+
 @lru_cache(maxsize=4)
 def _store_for(redis_url: str, prefix: str):
-    return RedisStore(redis_url, prefix=prefix) if redis_url else MemoryStore()
+    return BufferedStore(RedisStore(redis_url, prefix=prefix)) if redis_url else MemoryStore()
 
 
-def metrics_store() -> RedisStore | MemoryStore:
+def metrics_store() -> BufferedStore | MemoryStore:
     return _store_for(settings.REDIS_URL, settings.REDIS_KEY_PREFIX)
 
 
 def record_request(*, method: str, route: str, status: int, seconds: float) -> None:
-    """Count one served request; a metrics outage never fails the request (the caller logs it)."""
+    """Count one served request, in this process's memory (never fails the request)."""
     labels = f"{method}|{route}"
     metrics_store().record([
         (REQUESTS_KEY, f"{labels}|{status}", 1),
@@ -85,10 +150,7 @@ def record_request(*, method: str, route: str, status: int, seconds: float) -> N
 
 def record_socket_failure(reason: str) -> None:
     """Count a WebSocket the server closed because a dependency failed (`reason`: which one); never raises."""
-    try:
-        metrics_store().record([(SOCKET_FAILURES_KEY, reason, 1)])
-    except redis.RedisError:
-        logger.error("Metrics store unreachable; this socket failure is not counted", exc_info=True)
+    metrics_store().record([(SOCKET_FAILURES_KEY, reason, 1)])
 
 
 class StoredRequestsCollector:
@@ -156,9 +218,6 @@ class MetricsMiddleware:
         response = self.get_response(request)
         match = getattr(request, "resolver_match", None)
         route = (match.view_name or match.route) if match else "unmatched"
-        try:
-            record_request(method=request.method, route=route, status=response.status_code,
-                           seconds=time.perf_counter() - started)
-        except redis.RedisError:
-            logger.error("Metrics store unreachable; this request is not counted", exc_info=True)
+        record_request(method=request.method, route=route, status=response.status_code,
+                       seconds=time.perf_counter() - started)
         return response

@@ -1,8 +1,11 @@
 """Structured logs: one JSON line per request, and the request id on every line written while serving it."""
+import atexit
 import json
 import logging
+import queue
 import re
 import time
+from logging.handlers import QueueHandler, QueueListener
 from collections.abc import Callable
 from datetime import datetime, timezone
 
@@ -85,6 +88,44 @@ class JsonFormatter(logging.Formatter):
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
         return json.dumps(entry, default=str, ensure_ascii=False)
+
+
+class BackgroundStreamHandler(QueueHandler):
+    """A StreamHandler (stderr by default) whose formatting and writing happen in a thread of their own, so a
+    request never waits on its log lines: the request's thread only stamps the record (this handler's filters,
+    such as RequestIDFilter, run there, where the request id is known) and queues it.
+
+    LOGGING names it as the console handler; Python 3.11's dictConfig cannot yet wire a QueueListener itself.
+    The listener stops, writing whatever is queued, at exit. `flush()` waits until every queued line is written.
+    """
+
+    def __init__(self, stream=None) -> None:
+        super().__init__(queue.Queue())
+        self.target = logging.StreamHandler(stream)
+        self.listener = QueueListener(self.queue, self.target)
+        self.listener.start()
+        atexit.register(self.listener.stop)
+
+    def setFormatter(self, fmt: logging.Formatter | None) -> None:
+        super().setFormatter(fmt)
+        self.target.setFormatter(fmt)
+
+    @property
+    def stream(self):
+        return self.target.stream
+
+    @stream.setter
+    def stream(self, stream) -> None:
+        self.target.stream = stream
+
+    def prepare(self, record: logging.LogRecord) -> logging.LogRecord:
+        """The record as it is: the listener is a thread of this process, which formats it (QueueHandler's own
+        `prepare` would format it here, in the request's thread)."""
+        return record
+
+    def flush(self) -> None:
+        self.queue.join()
+        self.target.flush()
 
 
 class RequestLogMiddleware:

@@ -6,8 +6,9 @@ from django.db.models import QuerySet
 from rest_framework.request import Request
 
 from apps.api.errors import PermissionDenied
-from apps.api.scoping import AccessContext
+from apps.api.scoping import AccessContext, requested_tenant
 from apps.api.serializers import NULL_CHARACTER
+from apps.platform import caller_cache
 from apps.platform.security_events import CROSS_TENANT_ATTEMPT
 
 from .models import Invitation, Membership, Tenant, TenantPolicy
@@ -23,23 +24,43 @@ def tenant_for_access(access: AccessContext) -> tuple[Tenant | None, str | None]
     the header cannot be used to discover tenants. Platform admins may enter any active tenant.
     Naming a tenant one is not a member of is refused as a cross-tenant attempt, which the caller records
     (scoping.resolve_access): this only reads.
+
+    A membership found is cached with the caller's authentication state (`membership_field`), which every
+    change to the user's memberships or to the tenant clears (tenants.signals); refusals are not cached.
     """
     user = access.user
     wanted = access.tenant_wanted.strip()
     if NULL_CHARACTER in wanted:  # no tenant is named so, and PostgreSQL refuses NUL in a query
         raise PermissionDenied(NOT_A_MEMBER)
+    state = access.cached
+    cached = state.get(membership_field(wanted)) if state is not None else None
+    if cached is not None:
+        return caller_cache.from_snapshot(Tenant, cached)
     memberships = Membership.objects.select_related("tenant").filter(user=user, tenant__is_active=True)
-    if not wanted:
-        membership = memberships.first()
-        return (membership.tenant, membership.role) if membership else (None, None)
-    membership = memberships.filter(**tenant_lookup(wanted, prefix="tenant__")).first()
+    if wanted:
+        memberships = memberships.filter(**tenant_lookup(wanted, prefix="tenant__"))
+    membership = memberships.first()
     if membership is not None:
+        if state is not None:
+            state.store({membership_field(wanted): caller_cache.snapshot(membership.tenant, extra=membership.role)})
         return membership.tenant, membership.role
+    if not wanted:
+        return None, None
     if user.is_platform_admin:
         tenant = Tenant.objects.filter(is_active=True, **tenant_lookup(wanted)).first()
         if tenant is not None:
             return tenant, None
     raise _refusal(access, wanted)
+
+
+def membership_field(wanted: str) -> str:
+    """The field of the caller's cached state that holds the tenant `wanted` names and their role in it."""
+    return f"tenant:{wanted.strip()}"
+
+
+def requested_membership_field(request) -> str:
+    """The membership field a request will need, read with the caller's credentials in the same round trip."""
+    return membership_field(requested_tenant(request))
 
 
 def _refusal(access: AccessContext, wanted: str) -> PermissionDenied:

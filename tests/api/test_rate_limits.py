@@ -4,6 +4,7 @@ import logging
 import pytest
 from django.conf import settings as django_settings
 
+from apps.accounts.services import token_pair_issue
 from apps.api.testing import clear_cache, fresh_site
 from apps.tasks.api import TaskResource
 from apps.tasks.models import Task
@@ -176,3 +177,18 @@ def test_limits_are_shared_by_two_server_processes_through_redis(start_server):
     answers = [server.request("GET", "/api/v1/tasks/")[0] for server in (first, second, first, second, first)]
 
     assert answers == [401, 401, 401, 401, 429]
+
+
+@needs_redis
+def test_a_users_and_a_keys_limits_are_shared_by_two_server_processes(start_server, user, tenant, read_only_key):
+    """Counted in the pipeline that also reads the caller's cached credentials (throttling.RequestRoundTrip)."""
+    environment = {"REDIS_URL": django_settings.REDIS_URL, "API_DEFAULT_THROTTLE": "3/h"}
+    first, second = start_server(**environment), start_server(**environment)
+    token = {"Authorization": f"Bearer {token_pair_issue(user)['access']}", "X-Tenant-ID": str(tenant.pk)}
+    key = {"X-API-Key": read_only_key.secret, "X-Tenant-ID": str(tenant.pk)}
+
+    answers = {name: [server.request("GET", "/api/v1/tasks/", headers=headers)[0]
+                      for server in (first, second, first, second)]
+               for name, headers in (("token", token), ("key", key))}
+
+    assert answers == {"token": [200, 200, 200, 429], "key": [200, 200, 200, 429]}

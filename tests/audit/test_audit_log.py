@@ -423,6 +423,7 @@ def test_the_trail_is_newest_first_and_orders_by_created_at(admin_client, trail)
 
 def test_listing_the_trail_costs_the_same_queries_for_one_row_or_fifty(admin_client, admin_user):
     audit_record(AuditLog.Event.LOGOUT, actor=admin_user)
+    admin_client.get(AUDIT_URL)  # the first request caches who the caller is
     with CaptureQueriesContext(connection) as one:
         admin_client.get(AUDIT_URL)
     for _ in range(49):

@@ -210,6 +210,7 @@ def test_stats_are_narrowed_by_the_list_filters(user_client, mixed_jobs):
 def test_a_page_of_fifty_jobs_costs_the_same_queries_as_a_page_of_one(user_client, user, tenant,
                                                                        django_assert_num_queries):
     Job.objects.bulk_create([Job(tenant=tenant, created_by=user, type="jobs.probe") for _ in range(60)])
+    user_client.get("/api/v1/jobs/?page_size=1")  # the first request caches who the caller is
     with CaptureQueriesContext(connection) as one_row:
         user_client.get("/api/v1/jobs/?page_size=1")
 

@@ -5,8 +5,10 @@ import pytest
 from django.conf import settings as django_settings
 
 from apps.accounts.services import token_pair_issue
+from apps.platform.metrics import FLUSH_SECONDS
 from apps.api.testing import clear_cache
 from tests.servers import TcpRelay
+from tests.workers import wait_for
 
 pytestmark = pytest.mark.django_db
 
@@ -119,13 +121,18 @@ def test_metrics_count_requests_by_route_and_status_with_latency_histograms(metr
 def test_metrics_add_up_across_server_processes(start_server, admin_user):
     environment = {"REDIS_URL": django_settings.REDIS_URL, "METRICS_TOKEN": METRICS_TOKEN}
     first, second = start_server(**environment), start_server(**environment)
+    time.sleep(2 * FLUSH_SECONDS)  # the servers' start-up probes of /health reach Redis before the reset
     clear_cache()
     for server in (first, second, second):
         server.request("GET", "/health")
 
-    _, _, body = first.request("GET", "/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"})
+    def scraped():  # each server adds its counts to Redis every FLUSH_SECONDS
+        _, _, body = first.request("GET", "/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"})
+        return body.decode() if 'route="health",status="200"} 3.0' in body.decode() else None
 
-    assert 'tessera_http_requests_total{method="GET",route="health",status="200"} 3.0' in body.decode()
+    body = wait_for(scraped, timeout=10, what="both servers' counts in /metrics")
+
+    assert 'tessera_http_requests_total{method="GET",route="health",status="200"} 3.0' in body
 
 
 def test_a_platform_admin_token_reads_metrics_too(admin_user, anon_client):

@@ -22,7 +22,12 @@ def log_lines():
     # Swapped without setStream(), which flushes the stream it replaces: the handler was made while pytest
     # captured an earlier test's stderr, a file that is closed by now when this test runs late in a shuffled run.
     previous, handler.stream = handler.stream, stream
-    yield lambda: [json.loads(line) for line in stream.getvalue().splitlines()]
+
+    def lines():
+        handler.flush()  # written by a thread of its own (request_log.BackgroundStreamHandler): wait for it
+        return [json.loads(line) for line in stream.getvalue().splitlines()]
+
+    yield lines
     handler.stream = previous
 
 

@@ -212,6 +212,7 @@ def test_listing_tenants_costs_the_same_queries_for_one_tenant_or_many(admin_cli
     for number in range(5):
         tenant = Tenant.objects.create(name=f"Tenant {number}", slug=f"tenant-{number}")
         tenant_policies_set(tenant=tenant, max_concurrent_jobs=number, max_concurrent_migrations=number)
+    admin_client.get(f"{URL}?page_size=1")  # the first request caches who the caller is
     with CaptureQueriesContext(connection) as one_page_of_one:
         admin_client.get(f"{URL}?page_size=1")
 

@@ -4,7 +4,7 @@ from rest_framework import serializers
 from apps import api
 
 from . import services
-from .models import Note
+from .models import Note, Specimen
 
 
 class SearchInput(serializers.Serializer):
@@ -60,3 +60,17 @@ class NoteResource(api.Resource):
     def pinned(self, request, queryset):
         """The pinned notes among those you can see (a list action over the caller's queryset)."""
         return queryset.filter(pinned=True)
+
+
+@api.register(Specimen)
+class SpecimenResource(api.Resource):
+    """One column of every type rendered from rows, read-only (tests/api/test_row_rendering.py)."""
+
+    name = "specimens"
+    scope = "notes"
+    tenant_field = "tenant"
+    fields = ["id", "note", "text", "long_text", "slug", "email", "url", "shade", "rank", "small", "count", "big",
+              "flag", "ratio", "amount", "day", "moment", "clock", "span", "token", "address", "data"]
+    operations = ("list", "retrieve")
+    default_ordering = ["pk"]
+    admin = False
