@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "apps.tasks",
     "apps.jobs",
     "apps.migrations_app",
+    "apps.demo",
     # After django.contrib.admin, so explicit admin.py registrations are known before generated ones.
     "apps.api",
 ]

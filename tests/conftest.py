@@ -9,7 +9,8 @@ from django.test import Client
 from apps.accounts.models import User
 from apps.accounts.services import api_key_create
 from apps.accounts.scopes import role_scopes
-from apps.api.testing import TenantAPIClient, clear_cache
+from apps.accounts.testing import TenantAPIClient
+from apps.api.testing import clear_cache
 from apps.tasks.models import Task
 from apps.tenants.models import Membership, Tenant
 from tests.workers import handed_over, migration_root, worker_cluster, workers  # noqa: F401 (fixtures)

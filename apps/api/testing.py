@@ -1,40 +1,11 @@
-"""Test helpers: an API client that acts as a user in a tenant, a fresh ResourceSite for generator tests, and a
-cache reset that leaves other runs sharing the Redis database alone."""
-from typing import Any
-
-from django.contrib.auth.base_user import AbstractBaseUser
+"""Test helpers of the generator: a fresh ResourceSite for generator tests, and a cache reset that leaves other runs
+sharing the Redis database alone. (The API client that signs in like a real client is `apps.accounts.testing`.)"""
 from django.core.cache import caches
-from django.http import HttpResponse
 from django.core.cache.backends.redis import RedisCache
-from rest_framework.test import APIClient
 
 from apps.platform.metrics import metrics_store
 
 from .sites import ResourceSite
-
-
-class TenantAPIClient(APIClient):
-    """An APIClient that authenticates like a real client (a JWT or an API key) and can pin a tenant."""
-
-    def __init__(self, *args, tenant=None, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.tenant_header = str(tenant.pk) if tenant is not None else None
-
-    def as_user(self, user: AbstractBaseUser) -> "TenantAPIClient":
-        from apps.accounts.services import token_pair_issue  # a real sign-in, so its token family is live
-
-        self.credentials(HTTP_AUTHORIZATION=f"Bearer {token_pair_issue(user)['access']}")
-        return self
-
-    def with_api_key(self, secret: str) -> "TenantAPIClient":
-        self.credentials(HTTP_X_API_KEY=secret)
-        return self
-
-    def request(self, **kwargs: Any) -> HttpResponse:
-
-        if self.tenant_header is not None:
-            kwargs.setdefault("HTTP_X_TENANT_ID", self.tenant_header)
-        return super().request(**kwargs)
 
 
 def fresh_site() -> ResourceSite:

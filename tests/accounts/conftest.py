@@ -1,7 +1,7 @@
 """Fixtures of the accounts tests: token pairs obtained through the real login endpoint."""
 import pytest
 
-from apps.api.testing import TenantAPIClient
+from apps.accounts.testing import TenantAPIClient
 from tests.conftest import PASSWORD
 
 TOKEN_URL = "/api/v1/auth/token"

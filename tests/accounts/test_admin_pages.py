@@ -5,7 +5,7 @@ from django.test import Client
 from apps.accounts.models import User
 from apps.accounts.scopes import role_scopes
 from apps.accounts.services import api_key_create
-from apps.api.testing import TenantAPIClient
+from apps.accounts.testing import TenantAPIClient
 from apps.jobs.models import TenantJobLimits
 from apps.migrations_app.models import TenantMigrationLimits
 from apps.tenants.models import Membership

@@ -7,7 +7,7 @@ from django.utils import timezone
 from apps.accounts.models import ApiKey
 from apps.accounts.scopes import role_scopes
 from apps.accounts.services import api_key_create
-from apps.api.testing import TenantAPIClient
+from apps.accounts.testing import TenantAPIClient
 
 pytestmark = pytest.mark.django_db
 

@@ -5,7 +5,7 @@ import pytest
 from apps.accounts.models import ApiKey
 from apps.accounts.scopes import role_scopes
 from apps.accounts.services import api_key_create
-from apps.api.testing import TenantAPIClient
+from apps.accounts.testing import TenantAPIClient
 from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.django_db

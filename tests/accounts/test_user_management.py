@@ -2,7 +2,7 @@
 import pytest
 
 from apps.accounts.models import User
-from apps.api.testing import TenantAPIClient
+from apps.accounts.testing import TenantAPIClient
 from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.django_db

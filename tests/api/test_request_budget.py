@@ -19,7 +19,7 @@ from django.test.utils import CaptureQueriesContext
 
 from apps.accounts.scopes import role_scopes
 from apps.accounts.services import api_key_create, api_key_revoke
-from apps.api.testing import TenantAPIClient
+from apps.accounts.testing import TenantAPIClient
 from apps.tasks.models import Task
 from tests.conftest import PASSWORD
 

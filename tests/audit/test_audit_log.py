@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from apps.accounts.scopes import role_scopes
 from apps.accounts.services import api_key_create
-from apps.api.testing import TenantAPIClient
+from apps.accounts.testing import TenantAPIClient
 from apps.audit.models import AuditLog
 from apps.audit.selectors import audit_logs_visible_to
 from apps.audit.services import audit_record, security_event_record

@@ -4,7 +4,7 @@ import threading
 import pytest
 from django.db import connection
 
-from apps.api.testing import TenantAPIClient
+from apps.accounts.testing import TenantAPIClient
 from apps.jobs.models import Job
 from apps.tenants.services import tenant_policies_set
 

@@ -8,7 +8,7 @@ import pytest
 
 from apps.accounts.scopes import role_scopes
 from apps.accounts.services import api_key_create
-from apps.api.testing import TenantAPIClient
+from apps.accounts.testing import TenantAPIClient
 from apps.audit.models import AuditLog
 from apps.jobs import events
 from apps.jobs.models import Job

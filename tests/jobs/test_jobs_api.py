@@ -7,7 +7,7 @@ from django_q.models import Schedule
 
 from apps.accounts.scopes import role_scopes
 from apps.accounts.services import api_key_create
-from apps.api.testing import TenantAPIClient
+from apps.accounts.testing import TenantAPIClient
 from apps.jobs.models import Job, JobFile
 from apps.jobs.schedules import REAPER_NAME
 from apps.tenants.services import tenant_policies_set

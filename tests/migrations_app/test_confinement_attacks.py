@@ -13,7 +13,7 @@ from django.db import connection
 
 from apps.accounts.scopes import role_scopes
 from apps.accounts.services import api_key_create
-from apps.api.testing import TenantAPIClient
+from apps.accounts.testing import TenantAPIClient
 from apps.migrations_app import pipeline
 from apps.migrations_app.adapters.confinement import Endpoint
 from apps.migrations_app.adapters.databases import DatabaseError

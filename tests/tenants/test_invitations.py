@@ -6,7 +6,7 @@ from django.test import Client
 
 from apps.accounts.scopes import role_scopes
 from apps.accounts.services import api_key_create
-from apps.api.testing import TenantAPIClient
+from apps.accounts.testing import TenantAPIClient
 from apps.tenants.models import Invitation, Membership
 from tests.conftest import PASSWORD, client_for, make_user
 

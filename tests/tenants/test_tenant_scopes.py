@@ -1,7 +1,7 @@
 """Who may do what with tenant resources: one permission matrix over the personas."""
 import pytest
 
-from apps.api.testing import TenantAPIClient
+from apps.accounts.testing import TenantAPIClient
 from apps.tasks.models import Task
 from tests.conftest import client_for
 
