@@ -20,6 +20,28 @@ PASSWORD = "a-long-enough-test-password"
 CANARY = "CANARY-7f3a"
 
 
+def _flushes_the_database(item: pytest.Item) -> bool:
+    marker = item.get_closest_marker("django_db")
+    return bool(marker and marker.kwargs.get("transaction")) or "transactional_db" in item.fixturenames
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Refuse an order that runs a rolled-back (`db`) test after a transactional one.
+
+    A transactional test ends by flushing every table, the rows data migrations load included (the built-in
+    presets of migration 0002), so Django and pytest-django run every `db` test first. pytest-randomly shuffles
+    before that grouping and keeps it; an ordering plugin that shuffles after it (pytest-random-order's global
+    bucket) does not, and the preset tests then fail for no fault of their own."""
+    first_flush = next((index for index, item in enumerate(items) if _flushes_the_database(item)), len(items))
+    late = [item.nodeid for item in items[first_flush:] if not _flushes_the_database(item)
+            and (item.get_closest_marker("django_db") is not None or "db" in item.fixturenames)]
+    if late:
+        raise pytest.UsageError(f"{late[0]} (and {len(late) - 1} more) would run after {items[first_flush].nodeid},"
+                                " whose flush empties the rows data migrations load: keep pytest-django's grouping"
+                                " (pytest-randomly does; pytest-random-order's global bucket does not).")
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _release_the_test_database(django_db_setup, django_db_blocker):
     """Server, worker and socket-thread connections can outlive their tests; PostgreSQL will not drop a database

@@ -2,6 +2,9 @@
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.db.models import QuerySet
+from django.forms import ModelForm
+from django.http import HttpRequest, HttpResponse
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
 from apps.audit.models import AuditLog
@@ -48,7 +51,7 @@ class UserAdmin(DjangoUserAdmin):
     add_fieldsets = [(None, {"classes": ["wide"], "fields": ["email", "password1", "password2"]})]
     filter_horizontal = []
 
-    def user_change_password(self, request, id, form_url=""):
+    def user_change_password(self, request: HttpRequest, id: str, form_url: str = "") -> HttpResponse:
         """An operator setting a user's password ends every credential the user held, as the user changing it
         does: Django's view answers a successful set with a redirect, and only then is anything revoked."""
         response = super().user_change_password(request, id, form_url)
@@ -58,7 +61,7 @@ class UserAdmin(DjangoUserAdmin):
             audit_record(AuditLog.Event.PASSWORD_CHANGED, request=request, actor=request.user, user_id=user.pk)
         return response
 
-    def save_model(self, request, obj, form, change):
+    def save_model(self, request: HttpRequest, obj: User, form: ModelForm, change: bool) -> None:
         super().save_model(request, obj, form, change)
         if change and "is_active" in form.changed_data and not obj.is_active:
             services.credentials_revoke_all(obj, revoked_by=request.user, request=request)
@@ -80,11 +83,11 @@ class ApiKeyAdmin(admin.ModelAdmin):
     readonly_fields = fields
     actions = ["revoke"]
 
-    def has_add_permission(self, request):
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # a key's secret can only be shown by the API call that creates it
 
     @admin.action(description="Revoke selected API keys")
-    def revoke(self, request, queryset):
+    def revoke(self, request: HttpRequest, queryset: QuerySet[ApiKey]) -> None:
         for key in queryset:
             services.api_key_revoke(key, revoked_by=request.user, request=request)
         self.message_user(request, f"Revoked {queryset.count()} key(s).", messages.SUCCESS)

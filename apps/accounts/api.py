@@ -1,7 +1,10 @@
 """HTTP surface of accounts: auth flows (hand-written, they are not model CRUD), users and API keys."""
+from typing import Any
+
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.request import Request
 from rest_framework.response import Response
 
 from apps import api
@@ -43,7 +46,7 @@ class TokenInput(serializers.Serializer):
     username = serializers.CharField(required=False, max_length=254, help_text="OAuth2 form name for email.")
     password = serializers.CharField(write_only=True, max_length=128, style={"input_type": "password"})
 
-    def validate(self, attrs):
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         attrs["email"] = attrs.get("email") or attrs.pop("username", None)
         if not attrs["email"]:
             raise serializers.ValidationError({"email": ["This field is required."]})
@@ -64,10 +67,10 @@ class ProfileSerializer(AccountSerializer):
         fields = [*AccountSerializer.Meta.fields, "scopes", "tenants"]
         read_only_fields = fields
 
-    def get_scopes(self, user) -> list[str]:
+    def get_scopes(self, user: User) -> list[str]:
         return sorted(self.context["request"].scopes)
 
-    def get_tenants(self, user) -> list[dict]:
+    def get_tenants(self, user: User) -> list[dict]:
         return [{"id": m.tenant_id, "slug": m.tenant.slug, "name": m.tenant.name, "role": m.role}
                 for m in user.memberships.select_related("tenant")]
 
@@ -94,7 +97,7 @@ class RegisterView(PublicAuthView):
     """Create an account. You get the `user` role and a personal tenant you own; role fields in the body are ignored."""
 
     @extend_schema(request=RegisterInput, responses={201: AccountSerializer})
-    def post(self, request):
+    def post(self, request: Request) -> Response:
         user = services.user_register(**self.validated(RegisterInput))
         return Response(AccountSerializer(user).data, status=status.HTTP_201_CREATED)
 
@@ -108,7 +111,7 @@ class TokenView(PublicAuthView):
     parser_classes = [JSONParser, FormParser]
 
     @extend_schema(request=TokenInput, responses={200: TokenPairSerializer})
-    def post(self, request):
+    def post(self, request: Request) -> Response:
         data = self.validated(TokenInput)
         try:
             user = services.credentials_check(request=request, email=data["email"], password=data["password"])
@@ -128,7 +131,7 @@ class RefreshView(PublicAuthView):
     from (every refresh and access token descended from the same login): sign in again."""
 
     @extend_schema(request=RefreshInput, responses={200: TokenPairSerializer})
-    def post(self, request):
+    def post(self, request: Request) -> Response:
         data = self.validated(RefreshInput)
         return Response(services.token_refresh(data["refresh"], request=request))
 
@@ -139,7 +142,7 @@ class LogoutView(PublicAuthView):
     of the same user stay alive."""
 
     @extend_schema(request=RefreshInput, responses={204: None})
-    def post(self, request):
+    def post(self, request: Request) -> Response:
         data = self.validated(RefreshInput)
         services.token_revoke(data["refresh"], request=request)
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -153,11 +156,11 @@ class MeView(ApiView):
     schema_tag = "auth"
 
     @extend_schema(responses={200: ProfileSerializer})
-    def get(self, request):
+    def get(self, request: Request) -> Response:
         return Response(ProfileSerializer(request.user, context={"request": request}).data)
 
     @extend_schema(request=ProfileUpdateInput, responses={200: ProfileSerializer})
-    def patch(self, request):
+    def patch(self, request: Request) -> Response:
         data = self.validated(ProfileUpdateInput)
         services.user_update(user=request.user, changed_by=request.user, **data)
         return Response(ProfileSerializer(request.user, context={"request": request}).data)
@@ -169,10 +172,10 @@ class ActiveTenantView(ApiView):
     access = api.Access.CALLER
     schema_tag = "auth"
 
-    def get_serializer_class(self):
+    def get_serializer_class(self) -> type[serializers.Serializer]:
         return api.site.get_serializer(Tenant)
 
-    def get(self, request):
+    def get(self, request: Request) -> Response:
         return Response(self.get_serializer_class()(require_tenant(request)).data)
 
 
@@ -190,7 +193,7 @@ class SocketTicketView(ApiView):
     access = api.Access.CALLER  # a key's ticket carries no more than the key's own scopes
 
     @extend_schema(request=None, responses={201: SocketTicketSerializer})
-    def post(self, request):
+    def post(self, request: Request) -> Response:
         ticket = services.socket_ticket_issue(user=request.user, auth=request.auth)
         return Response({"ticket": ticket, "expires_in": accounts_settings.SOCKET_TICKET_SECONDS},
                         status=status.HTTP_201_CREATED)
@@ -205,7 +208,7 @@ class PasswordChangeView(ApiView):
     schema_tag = "auth"
 
     @extend_schema(request=PasswordChangeInput, responses={204: None})
-    def post(self, request):
+    def post(self, request: Request) -> Response:
         data = self.validated(PasswordChangeInput)
         services.password_change(user=request.user, request=request, **data)
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -239,7 +242,7 @@ class UserResource(api.Resource):
     operations = ("list", "retrieve", "update")
     admin = False  # accounts/admin.py registers a UserAdmin that handles passwords
 
-    def perform_update(self, request, instance, data):
+    def perform_update(self, request: Request, instance: User, data: dict[str, Any]) -> User:
         return services.user_update(user=instance, changed_by=request.user, request=request, **data)
 
 
@@ -254,7 +257,7 @@ class ApiKeySerializer(serializers.ModelSerializer):
         fields = ["id", "name", "prefix", "key", "scopes", "expires_at", "last_used_at", "revoked_at", "created_at"]
         read_only_fields = ["id", "prefix", "key", "last_used_at", "revoked_at", "created_at"]
 
-    def get_key(self, key) -> str | None:
+    def get_key(self, key: ApiKey) -> str | None:
         return getattr(key, "secret", None)
 
 
@@ -276,9 +279,9 @@ class ApiKeyResource(api.Resource):
     operations = ("list", "create", "retrieve", "destroy")
     admin = False  # accounts/admin.py shows keys without their digest and adds a revoke action
 
-    def perform_create(self, request, data):
+    def perform_create(self, request: Request, data: dict[str, Any]) -> ApiKey:
         return services.api_key_create(user=request.user, allowed=role_scopes(request.user.role), request=request,
                                        **data)
 
-    def perform_destroy(self, request, instance):
+    def perform_destroy(self, request: Request, instance: ApiKey) -> None:
         services.api_key_revoke(instance, revoked_by=request.user, request=request)

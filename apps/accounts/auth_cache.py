@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from uuid import UUID
 
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
@@ -51,7 +52,8 @@ def key_hash(digest: str) -> str:
     return f"auth:key:{digest}"
 
 
-def family_field(family_id) -> str:
+def family_field(family_id: UUID | str) -> str:
+
     return f"family:{family_id}"
 
 

@@ -1,7 +1,11 @@
 """The authentication backend of every password sign-in that goes through `django.contrib.auth.authenticate`."""
+from typing import Any
+
 from django.contrib.auth.backends import ModelBackend
+from django.http import HttpRequest
 
 from . import services
+from .models import User
 
 
 class SignInBackend(ModelBackend):
@@ -11,7 +15,9 @@ class SignInBackend(ModelBackend):
     PermissionDenied, which `authenticate()` turns into a failed login, so the right password is refused too.
     """
 
-    def authenticate(self, request, username=None, password=None, email=None, **kwargs):
+    def authenticate(self, request: HttpRequest | None, username: str | None = None, password: str | None = None,
+                     email: str | None = None, **kwargs: Any) -> User | None:
+
         email = email or username
         if email is None or password is None:
             return None

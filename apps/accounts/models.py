@@ -1,5 +1,7 @@
 """Users with email login and a platform role, their sign-ins (token families), and the API keys they hold."""
 import uuid
+from datetime import datetime
+from typing import Any
 
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
@@ -10,13 +12,13 @@ from django.utils import timezone
 class UserManager(BaseUserManager):
     use_in_migrations = True
 
-    def create_user(self, email, password=None, **extra):
+    def create_user(self, email: str, password: str | None = None, **extra: Any) -> "User":
         user = self.model(email=self.normalize_email(email).lower(), **extra)
         user.set_password(password)
         user.save(using=self._db)
         return user
 
-    def create_superuser(self, email, password=None, **extra):
+    def create_superuser(self, email: str, password: str | None = None, **extra: Any) -> "User":
         extra.update(is_staff=True, is_superuser=True, role=User.Role.ADMIN)
         return self.create_user(email, password, **extra)
 
@@ -47,7 +49,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     def __str__(self):
         return self.email
 
-    def clean(self):
+    def clean(self) -> None:
         super().clean()
         # Login lowercases the email it is given, so an email saved any other way (admin forms) must be too,
         # or that user could never log in and a case-variant duplicate would pass the unique check.
@@ -98,6 +100,7 @@ class ApiKey(models.Model):
     def __str__(self):
         return f"{self.name} ({self.prefix}…)"
 
-    def is_usable(self, now=None) -> bool:
+    def is_usable(self, now: datetime | None = None) -> bool:
+
         now = now or timezone.now()
         return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)

@@ -1,6 +1,8 @@
 """Effective scopes: the platform role, narrowed (viewer) or widened (owner) by the membership role, then
 narrowed by an API key. The scopes of personal resources (your API keys, your invitations) follow the platform
 role only: they act on your account, whichever tenant you act in."""
+from collections.abc import Iterable
+
 from apps.api import site
 from apps.api.scoping import AccessContext
 
@@ -19,7 +21,8 @@ VIEWER_ROLES = {"viewer"}
 OWNER_SCOPES = frozenset({"audit:read"})
 
 
-def read_only(scopes) -> frozenset[str]:
+def read_only(scopes: Iterable[str]) -> frozenset[str]:
+
     return frozenset(scope for scope in scopes if scope.endswith(":read"))
 
 

@@ -1,7 +1,9 @@
 """System checks (`api.E0xx`) that reject a bad declaration at start-up, naming the resource and the attribute."""
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
+from django.apps import AppConfig
 from django.conf import settings
 from django.core.checks import Error
 from django.db.models import ForeignKey
@@ -11,13 +13,17 @@ from .conf import RESOURCE_OPTIONS, api_settings
 from .factories import resolve_field, split_lookup
 from .permissions import Access
 from .rates import is_rate
-from .resources import ALL_OPERATIONS
+from .resources import ALL_OPERATIONS, Resource
 from .viewsets import ApiView
+
+if TYPE_CHECKING:
+    from .sites import ResourceSite
 
 SCOPE_PATTERN = re.compile(r"^[a-z_]+:(read|write|delete)$")
 
 
-def check_resources(app_configs=None, site=None, **kwargs):
+def check_resources(app_configs: Sequence[AppConfig] | None = None, site: "ResourceSite | None" = None,
+                    **kwargs: Any) -> list[Error]:
     """Run every check over every registered resource, plus the settings the generator depends on."""
     from .sites import site as default_site
 
@@ -33,7 +39,8 @@ def check_resources(app_configs=None, site=None, **kwargs):
     return errors
 
 
-def check_resource(resource) -> list[Error]:
+def check_resource(resource: Resource) -> list[Error]:
+
     model = resource.model
     errors = []
     for attribute in ("fields", "read_only", "filters", "search", "ordering", "operations"):

@@ -5,10 +5,11 @@ Each namespace is one `AppSettings` in its owning app's `conf.py`, with every de
 again after `override_settings` (tests), and a key the defaults do not know is a system check error, so a typo
 in a deployment fails `manage.py check` instead of being silently ignored.
 """
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from functools import partial
 from typing import Any
 
+from django.apps import AppConfig
 from django.conf import settings
 from django.core import checks
 from django.core.signals import setting_changed
@@ -56,7 +57,8 @@ class AppSettings:
         """Whichever setting changed: a derived default may read another one (DATA_DIR)."""
         self.reload()
 
-    def check(self, app_configs=None, **kwargs: Any) -> list[checks.Error]:
+    def check(self, app_configs: Sequence[AppConfig] | None = None, **kwargs: Any) -> list[checks.Error]:
+
         """A key the defaults do not name is a typo or a leftover: an error naming the keys that exist."""
         unknown = sorted(set(self._overrides()) - set(self.defaults))
         if not unknown:

@@ -1,5 +1,6 @@
 """`ResourceFilterSet`: the base of every generated FilterSet, so any value a client sends is either valid SQL or a 400."""
-from datetime import timezone
+from datetime import datetime, timezone
+from typing import Any
 
 from django import forms
 from django.db import models
@@ -13,7 +14,8 @@ class UTCDateTimeField(forms.DateTimeField):
     `?created_before=2025-01-01T00:00+17:09` passed through unchanged failed in the database (a 500).
     """
 
-    def to_python(self, value):
+    def to_python(self, value: Any) -> datetime | None:
+
         value = super().to_python(value)
         if value is None or value.tzinfo is None:
             return value

@@ -1,7 +1,11 @@
 """`?ordering=` over an allow-list, where choice fields sort in declared order and unknown fields are a 400."""
-from django.db.models import Case, F, IntegerField, Value, When
+from typing import Any
+
+from django.db.models import Case, F, IntegerField, Model, OrderBy, QuerySet, Value, When
 from rest_framework.exceptions import ValidationError
 from rest_framework.filters import OrderingFilter
+from rest_framework.request import Request
+from rest_framework.views import APIView
 
 
 class ResourceOrderingFilter(OrderingFilter):
@@ -12,7 +16,7 @@ class ResourceOrderingFilter(OrderingFilter):
     of nullable fields sort last either way, and the primary key breaks ties so paginated results are stable.
     """
 
-    def get_ordering(self, request, queryset, view):
+    def get_ordering(self, request: Request, queryset: QuerySet, view: APIView) -> list[str]:
         raw = request.query_params.get(self.ordering_param)
         if not raw:
             return list(self.get_default_ordering(view) or ())
@@ -24,14 +28,14 @@ class ResourceOrderingFilter(OrderingFilter):
                 f"Cannot order by {', '.join(unknown)}. Choose from: {', '.join(sorted(allowed))}."]})
         return terms
 
-    def filter_queryset(self, request, queryset, view):
+    def filter_queryset(self, request: Request, queryset: QuerySet, view: APIView) -> QuerySet:
         terms = self.get_ordering(request, queryset, view)
         expressions = [order_expression(queryset.model, term) for term in terms]
         if not any(term.lstrip("-") == "pk" for term in terms):
             expressions.append(F("pk").asc())
         return queryset.order_by(*expressions)
 
-    def get_schema_operation_parameters(self, view):
+    def get_schema_operation_parameters(self, view: APIView) -> list[dict[str, Any]]:
         choices = [prefix + name for name in view.ordering_fields for prefix in ("", "-")]
         return [{
             "name": self.ordering_param, "required": False, "in": "query",
@@ -40,7 +44,8 @@ class ResourceOrderingFilter(OrderingFilter):
         }]
 
 
-def order_expression(model, term: str):
+def order_expression(model: type[Model], term: str) -> OrderBy:
+
     """An ORDER BY expression for `term` (`name` or `-name`); choice fields map to their declared rank."""
     descending = term.startswith("-")
     name = term.lstrip("-")

@@ -8,9 +8,11 @@ just parses would still recurse through validation, copying, rendering and the j
 """
 import re
 from itertools import accumulate
-from typing import Any
+from typing import IO, Any
 
 from django.core.exceptions import SuspiciousOperation
+from django.http import QueryDict
+
 from rest_framework import parsers
 from rest_framework.exceptions import ParseError
 from rest_framework.utils import json
@@ -47,7 +49,8 @@ def bounded_json_loads(text: str, *, strict: bool = True) -> Any:
 class JSONParser(parsers.JSONParser):
     """DRF's JSON parser with a nesting limit checked before parsing; any failure is a 400."""
 
-    def parse(self, stream, media_type=None, parser_context=None):
+    def parse(self, stream: IO[bytes], media_type: str | None = None,
+              parser_context: dict[str, Any] | None = None) -> Any:
         encoding = parsers.get_encoding(parser_context or {})
         try:
             return bounded_json_loads(stream.read().decode(encoding), strict=self.strict)
@@ -58,8 +61,10 @@ class JSONParser(parsers.JSONParser):
 class FormParser(parsers.FormParser):
     """DRF's form parser; a form over DATA_UPLOAD_MAX_NUMBER_FIELDS (or otherwise refused by Django) is a 400."""
 
-    def parse(self, stream, media_type=None, parser_context=None):
+    def parse(self, stream: IO[bytes], media_type: str | None = None,
+              parser_context: dict[str, Any] | None = None) -> QueryDict:
         try:
+
             return super().parse(stream, media_type, parser_context)
         except SuspiciousOperation as error:
             raise ParseError(f"Form parse error - {error}") from None

@@ -6,6 +6,8 @@ key is refused there unless the view says otherwise (`ApiView.access`); forgetti
 from enum import Enum
 
 from rest_framework.permissions import BasePermission
+from rest_framework.request import Request
+from rest_framework.views import APIView
 
 KEYS_REFUSED = "API keys cannot call this endpoint: it is for the person signed in (a token or a session)."
 
@@ -21,7 +23,7 @@ class Access(Enum):
     CALLER = "caller"
 
 
-def signed_in_with_key(request) -> bool:
+def signed_in_with_key(request: Request) -> bool:
     """Whether the request acts with a key a person gave a program, not as the person.
 
     The authentication class says so with `api_key = True` (the generator cannot import the app that
@@ -36,7 +38,8 @@ class HasScope(BasePermission):
 
     message = "You do not have the scope this action needs."
 
-    def has_permission(self, request, view):
+    def has_permission(self, request: Request, view: APIView) -> bool:
+
         if signed_in_with_key(request) and view.refuses_keys():
             self.message = KEYS_REFUSED
             return False

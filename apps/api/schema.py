@@ -1,4 +1,6 @@
 """drf-spectacular glue: tags and texts from declarations, the tenant header, and documented error envelopes."""
+from typing import Any
+
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework.permissions import AllowAny
@@ -24,20 +26,20 @@ TENANT_HEADER = OpenApiParameter(
 class ResourceAutoSchema(AutoSchema):
     """Adds what every Tessera operation shares to drf-spectacular's defaults."""
 
-    def get_tags(self):
+    def get_tags(self) -> list[str]:
         resource = getattr(self.view, "resource", None)
         if resource is not None:
             return [resource.name]
         return [getattr(self.view, "schema_tag", None) or super().get_tags()[0]]
 
-    def get_description(self):
+    def get_description(self) -> str:
         resource = getattr(self.view, "resource", None)
         action = getattr(self.view, "action", None)
         if resource is None or action in resource.actions:
             return super().get_description()
         return f"{(type(resource).__doc__ or '').strip()}\n\n{OPERATION_TEXT.get(action, '')}".strip()
 
-    def get_override_parameters(self):
+    def get_override_parameters(self) -> list[OpenApiParameter | Any]:
         parameters = list(super().get_override_parameters())
         if self._requires_authentication():
             parameters.append(TENANT_HEADER)
@@ -50,7 +52,9 @@ class ResourceAutoSchema(AutoSchema):
                                                                               direction=direction))
         return responses
 
-    def get_filter_backends(self):
+    def get_filter_backends(self) -> list[Any]:
+
+
         # A declared action renders what its service returns (factories.build_action): no filter, search or
         # ordering applies to it, so none is documented even when its output is a list.
         return [] if self._is_declared_action() else super().get_filter_backends()

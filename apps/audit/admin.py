@@ -1,5 +1,6 @@
 """Operator console for the audit trail: read-only."""
 from django.contrib import admin
+from django.http import HttpRequest
 
 from .models import AuditLog
 
@@ -16,11 +17,12 @@ class AuditLogAdmin(admin.ModelAdmin):
     fields = ["created_at", "event", "actor", "tenant", "ip", "request_id", "path", "details"]
     readonly_fields = fields
 
-    def has_add_permission(self, request):
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None):
+    def has_change_permission(self, request: HttpRequest, obj: AuditLog | None = None) -> bool:
         return False
 
-    def has_delete_permission(self, request, obj=None):
+    def has_delete_permission(self, request: HttpRequest, obj: AuditLog | None = None) -> bool:
         return False
+

@@ -4,9 +4,14 @@ Written by hand instead of generated (JobResource sets `admin = False`) because 
 services: the change page is read-only, and the verbs are admin actions that call the same services as
 POST /jobs/{id}/cancel and /retry, so the admin cannot bypass a rule the API enforces.
 """
+from typing import Any
+
 from django.contrib import admin, messages
 from django.contrib.auth import get_permission_codename
+from django.db.models import QuerySet
 from django.db.models.functions import Length
+from django.http import HttpRequest, HttpResponse
+from django.utils.safestring import SafeString
 from django.utils.html import format_html
 from django.utils.text import Truncator
 
@@ -23,13 +28,13 @@ class ReadOnlyInline(admin.TabularInline):
     can_delete = False
     show_change_link = False
 
-    def has_add_permission(self, request, obj=None):
+    def has_add_permission(self, request: HttpRequest, obj: Job | None = None) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None):
+    def has_change_permission(self, request: HttpRequest, obj: Job | None = None) -> bool:
         return False
 
-    def has_delete_permission(self, request, obj=None):
+    def has_delete_permission(self, request: HttpRequest, obj: Job | None = None) -> bool:
         return False
 
 
@@ -45,11 +50,11 @@ class JobFileInline(ReadOnlyInline):
     model = JobFile
     fields = readonly_fields = ["name", "content_type", "size", "created_at"]
 
-    def get_queryset(self, request):
+    def get_queryset(self, request: HttpRequest) -> QuerySet[JobFile]:
         return super().get_queryset(request).defer("content").annotate(size_bytes=Length("content"))
 
     @admin.display(description="Size")
-    def size(self, file):
+    def size(self, file: JobFile) -> str:
         return f"{file.size_bytes:,} bytes"
 
 
@@ -80,30 +85,31 @@ class JobAdmin(admin.ModelAdmin):
     ]
     readonly_fields = ["progress_bar", "duration"]
 
-    def has_add_permission(self, request):
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # jobs are started through the API, where the job type's scope and params are checked
 
-    def has_change_permission(self, request, obj=None):
+    def has_change_permission(self, request: HttpRequest, obj: Job | None = None) -> bool:
         return False  # jobs change only through services: see the actions
 
-    def has_delete_permission(self, request, obj=None):
+    def has_delete_permission(self, request: HttpRequest, obj: Job | None = None) -> bool:
         return False  # DELETE /jobs/{id}/ refuses running jobs; a bulk delete here would not
 
-    def has_operate_permission(self, request):
+    def has_operate_permission(self, request: HttpRequest) -> bool:
         codename = get_permission_codename("change", self.opts)
         return request.user.has_perm(f"{self.opts.app_label}.{codename}")
 
-    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+    def render_change_form(self, request: HttpRequest, context: dict[str, Any], add: bool = False,
+                           change: bool = False, form_url: str = "", obj: Job | None = None) -> HttpResponse:
         if obj is not None and obj.status in Job.ACTIVE:  # a finished job has nothing left to follow
             context["job_socket_path"] = f"/ws/admin/jobs/{obj.pk}/"
         return super().render_change_form(request, context, add=add, change=change, form_url=form_url, obj=obj)
 
     @admin.display(description="Progress", ordering="progress")
-    def progress_display(self, job):
+    def progress_display(self, job: Job) -> SafeString:
         return format_html('<progress value="{}" max="100"></progress> {}%', job.progress, job.progress)
 
     @admin.display(description="Progress")
-    def progress_bar(self, job):
+    def progress_bar(self, job: Job) -> SafeString:
         """The bar the change page's script moves over /ws/admin/jobs/{id}/ (templates/admin/jobs/job/)."""
         return format_html(
             '<div class="job-bar" id="job-bar" data-status="{}" role="progressbar" aria-valuemin="0" '
@@ -113,20 +119,20 @@ class JobAdmin(admin.ModelAdmin):
             job.status, job.progress, job.progress, job.progress)
 
     @admin.display(description="Duration")
-    def duration(self, job):
+    def duration(self, job: Job) -> str | None:
         seconds = job.duration_seconds
         return None if seconds is None else f"{seconds:.1f} s"  # None: the admin's own empty-value mark
 
     @admin.display(description="Error")
-    def short_error(self, job):
+    def short_error(self, job: Job) -> str:
         return Truncator(job.error).chars(80)
 
     @admin.action(description="Cancel selected jobs", permissions=["operate"])
-    def cancel_selected(self, request, queryset):
+    def cancel_selected(self, request: HttpRequest, queryset: QuerySet[Job]) -> None:
         self._operate(request, queryset, services.job_request_cancel, done="cancelled or asked to stop")
 
     @admin.action(description="Retry selected jobs", permissions=["operate"])
-    def retry_selected(self, request, queryset):
+    def retry_selected(self, request: HttpRequest, queryset: QuerySet[Job]) -> None:
         self._operate(request, queryset, services.job_retry, done="queued again")
 
     def _operate(self, request, queryset, service, *, done: str):
@@ -147,7 +153,8 @@ class JobAdmin(admin.ModelAdmin):
             self.message_user(request, f"{succeeded} {noun} {done}.", messages.SUCCESS)
 
 
-def hide_queue_internals():
+def hide_queue_internals() -> None:
+
     """django-q2's own sections (successful, failed, queued and scheduled tasks) come off the console.
 
     Operators follow, cancel and retry background work under Jobs, where every row carries its tenant, owner,

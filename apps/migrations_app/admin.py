@@ -1,5 +1,7 @@
 """Operator console for migrations: runs with status, progress and their log inline, cancel and rollback; presets."""
 from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
 
 from apps.api.errors import DomainError
 
@@ -13,7 +15,7 @@ class MigrationLogInline(admin.TabularInline):
     can_delete = False
     fields = readonly_fields = ["created_at", "level", "step", "message"]
 
-    def has_add_permission(self, request, obj=None):
+    def has_add_permission(self, request: HttpRequest, obj: MigrationRun | None = None) -> bool:
         return False
 
 
@@ -29,10 +31,10 @@ class MigrationRunAdmin(admin.ModelAdmin):
     inlines = [MigrationLogInline]
     actions = ["cancel", "roll_back"]
 
-    def get_readonly_fields(self, request, obj=None):
+    def get_readonly_fields(self, request: HttpRequest, obj: MigrationRun | None = None) -> list[str]:
         return [field.name for field in MigrationRun._meta.fields if field.name != "secrets"]
 
-    def has_add_permission(self, request):
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
     def _each(self, request, queryset, operation, verb: str):
@@ -44,12 +46,13 @@ class MigrationRunAdmin(admin.ModelAdmin):
                 self.message_user(request, f"{run}: {refusal.message}", messages.WARNING)
 
     @admin.action(description="Cancel selected migrations")
-    def cancel(self, request, queryset):
+    def cancel(self, request: HttpRequest, queryset: QuerySet[MigrationRun]) -> None:
         self._each(request, queryset, lambda run, user: services.migration_cancel(run, cancelled_by=user),
                    "cancel requested")
 
     @admin.action(description="Roll back selected migrations")
-    def roll_back(self, request, queryset):
+    def roll_back(self, request: HttpRequest, queryset: QuerySet[MigrationRun]) -> None:
+
         self._each(request, queryset, lambda run, user: services.migration_rollback(run, requested_by=user),
                    "rollback queued")
 

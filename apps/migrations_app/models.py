@@ -1,5 +1,7 @@
 """Migration runs, their log entries, presets (built-in ones shipped as data, custom ones per tenant), and how
 far each tenant's migrations may go."""
+from typing import Any
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -7,7 +9,8 @@ from django.db import models
 from apps.tenants.models import TenantPolicy
 
 
-def validate_string_list(value) -> None:
+def validate_string_list(value: Any) -> None:
+
     if not isinstance(value, list) or not all(isinstance(item, str) and item for item in value):
         raise ValidationError("Must be a list of non-empty strings.")
 

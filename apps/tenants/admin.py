@@ -3,6 +3,7 @@ from functools import cache
 
 from django import forms
 from django.contrib import admin
+from django.http import HttpRequest
 
 from . import selectors, services
 from .models import Invitation, Membership, Tenant
@@ -61,7 +62,8 @@ class TenantAdmin(admin.ModelAdmin):
     def form(self) -> type[TenantForm]:
         return tenant_form()
 
-    def save_model(self, request, obj, form, change):
+    def save_model(self, request: HttpRequest, obj: Tenant, form: TenantForm, change: bool) -> None:
+
         super().save_model(request, obj, form, change)
         services.tenant_policies_set(tenant=obj, **form.policy_changes())
 
@@ -78,5 +80,6 @@ class InvitationAdmin(admin.ModelAdmin):
     fields = ["tenant", "email", "role", "status", "invited_by", "created_at", "responded_at"]
     readonly_fields = fields
 
-    def has_add_permission(self, request):
+    def has_add_permission(self, request: HttpRequest) -> bool:
+
         return False

@@ -107,21 +107,22 @@ class TenantResource(api.Resource):
         accessors = [policy.accessor() for policy in selectors.tenant_policies()]
         return super().get_queryset(request).select_related(*accessors)
 
-    def perform_create(self, request, data):
+    def perform_create(self, request: Request, data: dict[str, Any]) -> Tenant:
         return services.tenant_create(created_by=request.user, **data)
 
-    def perform_update(self, request, instance, data):
+    def perform_update(self, request: Request, instance: Tenant, data: dict[str, Any]) -> Tenant:
         return services.tenant_update(tenant=instance, changed_by=request.user, **data)
 
     @api.action(detail=True, url_path="members", scope="tenants:read", output=MemberSerializer, many=True)
-    def members(self, request, tenant):
+    def members(self, request: Request, tenant: Tenant) -> QuerySet[Membership]:
+
         """List the tenant's members with their roles. Owners, admins and platform admins only (else 403)."""
         services.require_manager(tenant, request.user)
         return selectors.tenant_members(tenant)
 
     @api.action(detail=True, methods=["post"], url_path="members", scope="tenants:write", input=MemberAddInput,
                 output=InvitationSerializer, status=202)
-    def add_member(self, request, tenant, data):
+    def add_member(self, request: Request, tenant: Tenant, data: dict[str, Any]) -> Invitation:
         """Invite someone, by email, with a role (202): they become a member when they accept it under
         `/auth/invitations`. The answer is the same whether the email has an account or not; 409 when the email
         is already a member's or already invited."""
@@ -130,14 +131,14 @@ class TenantResource(api.Resource):
 
     @api.action(detail=True, methods=["patch"], url_path=r"members/(?P<user_id>[0-9]+)", scope="tenants:write",
                 input=MemberRoleInput, output=MemberSerializer)
-    def change_member_role(self, request, tenant, data, user_id):
+    def change_member_role(self, request: Request, tenant: Tenant, data: dict[str, Any], user_id: str) -> Membership:
         """Change a member's role. A tenant keeps at least one owner (409); only owners grant ownership."""
         return services.membership_change_role(tenant=tenant, user_id=int(user_id), role=data["role"],
                                                changed_by=request.user)
 
     @api.action(detail=True, methods=["delete"], url_path=r"members/(?P<user_id>[0-9]+)", scope="tenants:write",
                 status=204)
-    def remove_member(self, request, tenant, user_id):
+    def remove_member(self, request: Request, tenant: Tenant, user_id: str) -> None:
         """Remove a member from the tenant (204). The last owner cannot be removed (409)."""
         services.membership_remove(tenant=tenant, user_id=int(user_id), removed_by=request.user)
 
@@ -161,11 +162,12 @@ class InvitationResource(api.Resource):
     admin = False  # tenants/admin.py registers one that shows who invited whom
 
     @api.action(detail=True, methods=["post"], scope="invitations:write", output=MemberSerializer)
-    def accept(self, request, invitation):
+    def accept(self, request: Request, invitation: Invitation) -> Membership:
         """Join the tenant with the invited role; the answer is your new membership."""
         return services.invitation_accept(invitation=invitation, user=request.user)
 
     @api.action(detail=True, methods=["post"], scope="invitations:write", status=204)
-    def decline(self, request, invitation):
+    def decline(self, request: Request, invitation: Invitation) -> None:
+
         """Refuse the invitation (204); the tenant gains no member."""
         services.invitation_decline(invitation=invitation, user=request.user)

@@ -6,6 +6,7 @@ the migration tests: one cluster per session, whichever folders ask for it.
 import asyncio
 import threading
 import time
+from functools import cache
 
 from channels.testing import WebsocketCommunicator
 
@@ -26,9 +27,23 @@ def access_token(user) -> str:
     return token_pair_issue(user)["access"]
 
 
+@cache
+def socket_loop() -> asyncio.AbstractEventLoop:
+    """The one event loop every socket of the run lives on, in a thread of its own, as a server process has one.
+
+    channels_redis shares state between all the event loops of a process: a lock per process-wide channel, which
+    binds to the loop that first waits on it and outlives a cancelled receive. With a loop per socket, a socket
+    closed while its last message was still being cleaned up left that lock to the next socket's loop, whose
+    receive then failed ("bound to a different event loop") or waited for ever, depending on which socket test
+    had run before (a shuffled run found it)."""
+    loop = asyncio.new_event_loop()
+    threading.Thread(target=loop.run_forever, name="sockets", daemon=True).start()
+    return loop
+
+
 class Socket:
     """A WebSocket client on the real ASGI application (channels' WebsocketCommunicator), driven from a sync
-    test: its event loop runs in a thread of its own, so the test can make HTTP calls while it listens.
+    test: it runs on `socket_loop()`, in a thread of its own, so the test can make HTTP calls while it listens.
 
     The consumers accept before they decide, because a browser sees the close code only of an accepted socket;
     a refusal therefore arrives as a close with a code.
@@ -42,9 +57,6 @@ class Socket:
         self.subprotocols = subprotocols
         #: The subprotocol the server accepted the socket with.
         self.subprotocol = None
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_forever, name=f"socket {path}", daemon=True)
-        self._thread.start()
         self._communicator = self._run(self._connect())
 
     async def _connect(self):
@@ -57,7 +69,7 @@ class Socket:
         return communicator
 
     def _run(self, coroutine):
-        return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result()
+        return asyncio.run_coroutine_threadsafe(coroutine, socket_loop()).result()
 
     def receive(self, timeout: float = 5) -> dict:
         """The next JSON message; fails the test if none arrives within `timeout` s."""
@@ -80,12 +92,8 @@ class Socket:
         return received
 
     def close(self):
-        try:
-            self._run(self._communicator.disconnect())
-        finally:
-            self._loop.call_soon_threadsafe(self._loop.stop)
-            self._thread.join(timeout=5)
-            self._loop.close()
+        self._run(self._communicator.disconnect())
+
 
     def __enter__(self):
         return self

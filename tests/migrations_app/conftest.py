@@ -5,7 +5,6 @@ Scratch databases are named tessera_mig_<random> and dropped afterwards. The wor
 is confined to the session's temporary directory, which holds every test's `tmp_path`.
 """
 import hashlib
-import importlib
 import os
 import socket
 import uuid
@@ -15,7 +14,6 @@ from pathlib import Path
 import psycopg
 import pymysql
 import pytest
-from django.apps import apps as installed_apps
 
 from apps.migrations_app.adapters.confinement import Confinement
 from apps.migrations_app.adapters.databases import MySQLAdapter, PostgreSQLAdapter, table_checksums
@@ -36,14 +34,6 @@ def _answers(port: int) -> bool:
     with socket.socket() as probe:
         probe.settimeout(0.5)
         return probe.connect_ex((HOST, port)) == 0
-
-
-@pytest.fixture
-def builtin_presets(db):
-    """The built-in presets as migration 0002 loads them. A transactional test (real workers) empties every table
-    when it ends, data migrations' rows included, so a test that reads them loads them again (idempotently)."""
-    loader = importlib.import_module("apps.migrations_app.migrations.0002_builtin_presets")
-    loader.load_builtin_presets(installed_apps, None)
 
 
 @pytest.fixture

@@ -45,8 +45,7 @@ def test_the_secret_is_sealed_at_rest_and_only_the_engine_sees_it(user_client, a
     assert run_config(run)["destination"]["password"] == SECRET
 
 
-def test_no_response_or_web_log_line_carries_the_secret(user_client, user, tenant, allowed, caplog, staff_client,
-                                                        builtin_presets):
+def test_no_response_or_web_log_line_carries_the_secret(user_client, user, tenant, allowed, caplog, staff_client):
     caplog.set_level(logging.DEBUG)
     preset = Preset.objects.get(tenant=None, slug="sqlite-to-postgresql")
     plan = config_with_password(allowed)

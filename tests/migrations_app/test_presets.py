@@ -6,8 +6,6 @@ from tests.conftest import CANARY
 
 from .conftest import SECRET, build_tree
 
-pytestmark = pytest.mark.usefixtures("builtin_presets")
-
 BUILTIN = {"directory-sync", "sqlite-to-postgresql", "mysql-to-postgresql", "postgresql-to-postgresql",
            "static-site", "django-site"}
 

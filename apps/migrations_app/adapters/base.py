@@ -14,6 +14,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+
 from typing import Any, ClassVar
 
 from rest_framework import serializers
@@ -25,7 +26,8 @@ class StrictSerializer(serializers.Serializer):
     """A config serializer that refuses keys it does not declare (an error on each), instead of dropping them: a
     typo is told, and nothing unvalidated is stored."""
 
-    def to_internal_value(self, data):
+    def to_internal_value(self, data: Any) -> dict[str, Any]:
+
         if isinstance(data, dict):
             unknown = sorted(str(key) for key in data if key not in self.fields)
             if unknown:

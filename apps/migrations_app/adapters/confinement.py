@@ -11,6 +11,7 @@ deployment's: an endpoint must be allowed by both. A malformed entry allows noth
 """
 import ipaddress
 import socket
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
@@ -184,7 +185,8 @@ class Confinement:
         return any(endpoint.allows(host, port, "", default_port=default_port)[1]
                    for endpoint in _endpoints(self.passwordless_hosts))
 
-    def narrowed(self, *, roots=None, hosts=None) -> "Confinement":
+    def narrowed(self, *, roots: Iterable[str] | None = None, hosts: Iterable[str] | None = None) -> "Confinement":
+
         """A tenant's narrower allow-list: only roots inside ours survive, and a server must be in both lists."""
         kept_roots = tuple(Path(r).resolve() for r in (roots or ()) if self._inside(Path(r)))
         return replace(self, allowed_roots=kept_roots if roots is not None else self.allowed_roots,

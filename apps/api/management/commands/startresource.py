@@ -9,7 +9,9 @@ config/settings.py, where every app the project runs is listed and reviewed.
 import os
 import subprocess
 import sys
+from argparse import ArgumentParser
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.core.management.base import CommandError
@@ -22,11 +24,12 @@ class Command(TemplateCommand):
     help = "Scaffold apps/<app>/ with a model, its api.py Resource, a migration and tests/<app>/ tests."
     missing_args_message = "Give an app name and a model name, e.g. startresource widgets Widget."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument("app", help="The app's name, a Python identifier: its URL is /api/v1/<app>/.")
         parser.add_argument("model", help="The model's class name, e.g. Widget.")
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
+
         app, model = options.pop("app"), options.pop("model")
         if not model.isidentifier() or not model[0].isupper():
             raise CommandError(f"{model!r} is not a model class name (a capitalised Python identifier).")

@@ -5,6 +5,7 @@ The job and the migration are written as their finished rows, not run: a demo mu
 the demo machine's files. Each row is found again by a fixed name, so seeding twice adds nothing.
 """
 from datetime import timedelta
+from typing import Any
 
 from django.core.management.base import BaseCommand
 from django.db import transaction
@@ -32,13 +33,13 @@ DEMO_JOB = {"type": "jobs.probe", "params": {"seconds": 1, "steps": 3}, "request
 DEMO_MIGRATION = "Demo: archive the 2025 reports"
 
 
-def seed_tasks(tenant, user):
+def seed_tasks(tenant: Tenant, user: User) -> None:
     for title, status, priority in DEMO_TASKS:
         Task.objects.get_or_create(tenant=tenant, user=user, title=title,
                                    defaults={"status": status, "priority": priority})
 
 
-def seed_finished_job(tenant, user):
+def seed_finished_job(tenant: Tenant, user: User) -> None:
     if Job.objects.filter(tenant=tenant, request_id=DEMO_JOB["request_id"]).exists():
         return
     finished = timezone.now()
@@ -50,7 +51,7 @@ def seed_finished_job(tenant, user):
                                       message=f"Finished step {n}") for n in range(1, 4))
 
 
-def seed_finished_migration(tenant, user):
+def seed_finished_migration(tenant: Tenant, user: User) -> None:
     if MigrationRun.objects.filter(tenant=tenant, name=DEMO_MIGRATION).exists():
         return
     finished = timezone.now()
@@ -71,7 +72,8 @@ class Command(BaseCommand):
     help = "Create (or reset) the demo admin, demo user and demo tenant, and print their credentials."
 
     @transaction.atomic
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
+
         tenant, _ = Tenant.objects.get_or_create(slug=DEMO_TENANT["slug"], defaults={"name": DEMO_TENANT["name"]})
         for email, password, role, membership_role, staff in DEMO_ACCOUNTS:
             user, _ = User.objects.get_or_create(email=email)

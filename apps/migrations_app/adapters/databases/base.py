@@ -1,14 +1,32 @@
 """What the three database adapters share: the checks and measurement built on a handful of dialect primitives
 (list, describe, count and stream tables; create and fill one), and keeping credentials out of every message."""
 import uuid
+from collections.abc import Generator, Iterable
 from contextlib import closing
-from typing import ClassVar
+from typing import Any, ClassVar, Protocol
 
 from rest_framework import serializers
 
 from ..base import Adapter, Check, Measurement, StrictSerializer
 from ..confinement import Confinement, ConfinementError
 from .column_types import Column, Table
+
+
+#: Rows of one table in column order, as many as a batch holds.
+Batch = list[tuple[Any, ...]]
+
+
+class Connection(Protocol):
+    """A DB-API 2.0 connection of an adapter's driver (sqlite3, psycopg, PyMySQL): what the shared code calls.
+    Each engine module uses its own driver's connection beyond this."""
+
+    def cursor(self, *args: Any, **kwargs: Any) -> Any: ...
+
+    def commit(self) -> None: ...
+
+    def rollback(self) -> None: ...
+
+    def close(self) -> None: ...
 
 
 class DatabaseError(Exception):
@@ -36,7 +54,7 @@ def confine_server(confinement: Confinement, config: dict, *, default_port: int)
 class HostField(serializers.CharField):
     """A database host, which must be one the deployment allows (field error on `host`)."""
 
-    def to_internal_value(self, data):
+    def to_internal_value(self, data: Any) -> str:
         host = super().to_internal_value(data)
         try:
             return self.context["confinement"].check_host(host)
@@ -50,7 +68,7 @@ class ServerConfig(StrictSerializer):
 
     default_port: ClassVar[int]
 
-    def validate(self, attrs):
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         try:
             confine_server(self.context["confinement"], attrs, default_port=self.default_port)
         except ConfinementError as error:
@@ -72,7 +90,7 @@ class DatabaseAdapter(Adapter):
 
     # --- dialect primitives (each dialect module implements these) ----------------------------------------------
 
-    def connect(self, *, role: str = "source"):
+    def connect(self, *, role: str = "source") -> Connection:
         """A new DB-API connection; callers close it."""
         raise NotImplementedError
 
@@ -80,25 +98,26 @@ class DatabaseAdapter(Adapter):
         """Which of the fixed reasons (COULD_NOT_CONNECT, ...) a driver's connection error means."""
         return COULD_NOT_CONNECT
 
-    def password_checked(self, conn) -> bool:
+    def password_checked(self, conn: Connection) -> bool:
         """Whether the server made this login prove a password (a trust or peer login does not)."""
         return True
 
-    def list_tables(self, conn) -> list[str]:
+    def list_tables(self, conn: Connection) -> list[str]:
         raise NotImplementedError
 
-    def read_table(self, conn, name: str) -> Table:
+    def read_table(self, conn: Connection, name: str) -> Table:
         raise NotImplementedError
 
-    def count_rows(self, conn, name: str) -> int:
+    def count_rows(self, conn: Connection, name: str) -> int:
         with closing(conn.cursor()) as cursor:
             cursor.execute(f"SELECT COUNT(*) FROM {self.qualified(name)}")
             return int(cursor.fetchone()[0])
 
-    def table_bytes(self, conn, name: str) -> int | None:
+    def table_bytes(self, conn: Connection, name: str) -> int | None:
         return None
 
-    def stream(self, conn, table: Table, *, batch_size: int, as_text: frozenset = frozenset()):
+    def stream(self, conn: Connection, table: Table, *, batch_size: int,
+               as_text: frozenset[str] = frozenset()) -> Generator[Batch, None, None]:
         """Batches (lists of tuples) of the table's rows in column order, memory bounded by batch_size.
         Columns named in `as_text` are read as their text form (types with no neutral equivalent)."""
         raise NotImplementedError
@@ -107,18 +126,18 @@ class DatabaseAdapter(Adapter):
         """This dialect's type for a neutral column type."""
         raise NotImplementedError
 
-    def replace_table(self, conn, table: Table, batches) -> None:
+    def replace_table(self, conn: Connection, table: Table, batches: Iterable[Batch]) -> None:
         """Create `table` (replacing one of that name) and fill it from `batches`, all or nothing: when anything
         raises midway (a cancel arrives through the batches iterator) the destination keeps what it had before."""
         raise NotImplementedError
 
-    def can_read(self, conn, name: str) -> bool:
+    def can_read(self, conn: Connection, name: str) -> bool:
         raise NotImplementedError
 
-    def can_create(self, conn) -> bool:
+    def can_create(self, conn: Connection) -> bool:
         raise NotImplementedError
 
-    def prepare_destination(self, conn) -> None:
+    def prepare_destination(self, conn: Connection) -> None:
         """Anything a copy needs before its first table (PostgreSQL creates the schema)."""
 
     # --- backup primitives -------------------------------------------------------------------------------------
@@ -150,7 +169,7 @@ class DatabaseAdapter(Adapter):
         or a setting changed since, must not reach the platform's own stores. Raises ConfinementError."""
         confine_server(self.confinement, self.config, default_port=self.default_port)
 
-    def open(self, *, role: str = "source"):
+    def open(self, *, role: str = "source") -> Connection:
         """connect() to a confined server, with driver errors turned into one of the fixed reasons (never the
         server's text), and a login the server let in without checking a password refused unless allowed."""
         try:
@@ -184,7 +203,7 @@ class DatabaseAdapter(Adapter):
                 results += self._destination_checks(conn, tables)
         return results
 
-    def _source_checks(self, conn, tables) -> list[Check]:
+    def _source_checks(self, conn: Connection, tables) -> list[Check]:
         if not tables:
             return [Check("tables", False, f"{self.label} has no tables to copy.", "warning")]
         unreadable = [name for name in tables if not self.can_read(conn, name)]
@@ -197,7 +216,7 @@ class DatabaseAdapter(Adapter):
                                  + ", ".join(untyped[:20]), "warning"))
         return results
 
-    def _destination_checks(self, conn, tables) -> list[Check]:
+    def _destination_checks(self, conn: Connection, tables) -> list[Check]:
         writable = self.can_create(conn)
         results = [Check("permissions", writable,
                          "Can create tables." if writable else f"Cannot create tables in {self.label}.")]

@@ -13,8 +13,10 @@ import json
 import re
 import struct
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 _TYPE = re.compile(r"^(?P<base>[a-z ]+?)\s*(?:\((?P<args>[^)]*)\))?$")
 
@@ -234,7 +236,7 @@ def _bit(value):
     return bool(int.from_bytes(value, "big")) if isinstance(value, bytes) else bool(value)
 
 
-def read_converter(dialect: str, neutral: str | None):
+def read_converter(dialect: str, neutral: str | None) -> Callable[[Any], Any] | None:
     """A function turning what `dialect`'s driver returns for a column into the Python value of its neutral type,
     or None when the driver's value is already that. Only SQLite and MySQL need help: SQLite stores dates as text
     and booleans as integers, MySQL returns TINYINT(1) as int and TIME as timedelta."""
@@ -253,7 +255,7 @@ def _json_text(value):
     return value if isinstance(value, str) else json.dumps(value)
 
 
-def write_converter(dialect: str, neutral: str | None):
+def write_converter(dialect: str, neutral: str | None) -> Callable[[Any], Any] | None:
     """The inverse: neutral Python values into what `dialect`'s driver accepts for that column."""
     base, _ = split_type(neutral or "text")
     if base == "json":
@@ -270,7 +272,7 @@ def write_converter(dialect: str, neutral: str | None):
     return None
 
 
-def convert_rows(rows, converters):
+def convert_rows(rows: list[tuple[Any, ...]], converters: list[Callable[[Any], Any] | None]) -> list[tuple[Any, ...]]:
     """Apply per-column converters (None = as is) to a batch of rows."""
     if not any(converters):
         return rows
@@ -311,7 +313,7 @@ _NORMALISE = {
 }
 
 
-def normalise(value) -> str:
+def normalise(value: Any) -> str:
     """One token per value, equal across dialects for values that mean the same: 1 == True is not conflated,
     but 12.50 (numeric) == 12.5 (SQLite REAL read as Decimal), naive UTC == aware, uuid == its text."""
     kind = type(value)
@@ -340,6 +342,6 @@ def _n_json(value):
     return "j" + json.dumps(value, sort_keys=True, separators=(",", ":"))
 
 
-def column_normaliser(neutral: str | None):
+def column_normaliser(neutral: str | None) -> Callable[[Any], str]:
     base, _ = split_type(neutral or "text")
     return {"real": _n_real, "json": _n_json}.get(base, normalise)

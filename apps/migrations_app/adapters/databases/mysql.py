@@ -2,6 +2,7 @@
 
 MySQL commits DDL implicitly, so a table is filled under a staging name and swapped in with one atomic
 RENAME TABLE: a cancel or failure midway drops the staging table and leaves the original untouched."""
+from collections.abc import Generator, Iterable
 from contextlib import closing
 
 import pymysql
@@ -9,7 +10,7 @@ import pymysql.cursors
 from rest_framework import serializers
 
 from .base import (AUTHENTICATION_FAILED, COULD_NOT_CONNECT, INTERNAL_PREFIX, NO_SUCH_DATABASE, TIMED_OUT,
-                   DatabaseAdapter, DatabaseError, HostField, ServerConfig, new_backup_id)
+                   Batch, Connection, DatabaseAdapter, DatabaseError, HostField, ServerConfig, new_backup_id)
 from .column_types import Column, Table, mysql_declaration, neutral_from_mysql
 
 #: MySQL/MariaDB client and server error codes of a refused login: access denied (to the server, to the
@@ -42,7 +43,7 @@ class MySQLAdapter(DatabaseAdapter):
     secret_fields = ("password",)
     description = "A MySQL or MariaDB database: tables copied in batches, verified by row counts and checksums."
 
-    def connect(self, *, role="source"):
+    def connect(self, *, role: str = "source") -> pymysql.connections.Connection:
         cfg = self.config
         # UTC sessions: TIMESTAMP columns come back, and DATETIME values go in, as UTC.
         return pymysql.connect(host=cfg["host"], port=cfg.get("port", 3306), user=cfg["user"],
@@ -60,13 +61,13 @@ class MySQLAdapter(DatabaseAdapter):
     def qualified(self, name: str) -> str:
         return _q(name)
 
-    def list_tables(self, conn) -> list[str]:
+    def list_tables(self, conn: Connection) -> list[str]:
         with closing(conn.cursor()) as cursor:
             cursor.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = DATABASE() "
                            "AND table_type = 'BASE TABLE' ORDER BY 1")
             return [name for (name,) in cursor.fetchall() if not name.startswith(INTERNAL_PREFIX)]
 
-    def read_table(self, conn, name: str) -> Table:
+    def read_table(self, conn: Connection, name: str) -> Table:
         with closing(conn.cursor()) as cursor:
             cursor.execute("SELECT column_name, column_type, is_nullable FROM information_schema.columns "
                            "WHERE table_schema = DATABASE() AND table_name = %s ORDER BY ordinal_position", [name])
@@ -76,14 +77,15 @@ class MySQLAdapter(DatabaseAdapter):
                            "AND table_name = %s AND index_name = 'PRIMARY' ORDER BY seq_in_index", [name])
             return Table(name, columns, [column for (column,) in cursor.fetchall()])
 
-    def table_bytes(self, conn, name: str) -> int | None:
+    def table_bytes(self, conn: Connection, name: str) -> int | None:
         with closing(conn.cursor()) as cursor:
             cursor.execute("SELECT data_length + index_length FROM information_schema.tables "
                            "WHERE table_schema = DATABASE() AND table_name = %s", [name])
             row = cursor.fetchone()
             return int(row[0]) if row and row[0] is not None else None
 
-    def stream(self, conn, table: Table, *, batch_size: int, as_text=frozenset()):
+    def stream(self, conn: Connection, table: Table, *, batch_size: int,
+               as_text: frozenset[str] = frozenset()) -> Generator[Batch, None, None]:
         columns = ", ".join(f"CAST({_q(c.name)} AS CHAR)" if c.name in as_text else _q(c.name)
                             for c in table.columns)
         # SSCursor is unbuffered: rows stay on the server until fetched, one batch at a time.
@@ -112,7 +114,7 @@ class MySQLAdapter(DatabaseAdapter):
         return (f"CREATE TABLE {_q(name)} ({', '.join(parts)}) "
                 "ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin")
 
-    def replace_table(self, conn, table: Table, batches) -> None:
+    def replace_table(self, conn: Connection, table: Table, batches: Iterable[Batch]) -> None:
         staging = f"{INTERNAL_PREFIX}tmp_{new_backup_id()}"
         insert = (f"INSERT INTO {_q(staging)} ({', '.join(map(_q, table.column_names))}) "
                   f"VALUES ({', '.join(['%s'] * len(table.columns))})")
@@ -139,7 +141,7 @@ class MySQLAdapter(DatabaseAdapter):
                         again.execute(f"DROP TABLE IF EXISTS {_q(staging)}")
                 raise
 
-    def can_read(self, conn, name: str) -> bool:
+    def can_read(self, conn: Connection, name: str) -> bool:
         try:
             with closing(conn.cursor()) as cursor:
                 cursor.execute(f"SELECT * FROM {_q(name)} LIMIT 0")
@@ -147,7 +149,7 @@ class MySQLAdapter(DatabaseAdapter):
         except pymysql.MySQLError:
             return False
 
-    def can_create(self, conn) -> bool:
+    def can_create(self, conn: Connection) -> bool:
         probe = f"{INTERNAL_PREFIX}probe_{new_backup_id()}"
         try:
             with closing(conn.cursor()) as cursor:
@@ -159,7 +161,7 @@ class MySQLAdapter(DatabaseAdapter):
 
     # --- backup: originals renamed aside in the same database, a copy left in their place --------------------
 
-    def backup(self, tables, backup_id: str) -> dict:
+    def backup(self, tables: list[str] | None, backup_id: str) -> dict:
         saved = {}
         with closing(self.open(role="destination")) as conn, closing(conn.cursor()) as cursor:
             existing = set(self.list_tables(conn))

@@ -2,6 +2,7 @@
 when both sides are PostgreSQL."""
 import os
 import uuid
+from collections.abc import Callable, Generator, Iterable
 from contextlib import closing
 
 import psycopg
@@ -9,7 +10,7 @@ from psycopg import sql
 from rest_framework import serializers
 
 from .base import (AUTHENTICATION_FAILED, COULD_NOT_CONNECT, INTERNAL_PREFIX, NO_SUCH_DATABASE, TIMED_OUT,
-                   DatabaseAdapter, DatabaseError, HostField, ServerConfig)
+                   Batch, Connection, DatabaseAdapter, DatabaseError, HostField, ServerConfig)
 from .column_types import Column, Table, neutral_from_postgresql, postgresql_declaration
 
 NO_PASSWORD_FILE = os.path.join(os.devnull, "none")
@@ -49,7 +50,7 @@ class PostgreSQLAdapter(DatabaseAdapter):
     def schema(self) -> str:
         return self.config.get("schema") or "public"
 
-    def connect(self, *, role="source"):
+    def connect(self, *, role: str = "source") -> psycopg.Connection:
         cfg = self.config
         # A password file that cannot exist: the platform user's own saved passwords (~/.pgpass) never log a
         # tenant's migration in.
@@ -65,20 +66,20 @@ class PostgreSQLAdapter(DatabaseAdapter):
         return next((reason for fragments, reason in _FAILURES if any(f in text for f in fragments)),
                     COULD_NOT_CONNECT)
 
-    def password_checked(self, conn) -> bool:
+    def password_checked(self, conn: Connection) -> bool:
         return bool(conn.pgconn.used_password)
 
     def qualified(self, name: str) -> str:
         return _ident(self.schema, name).as_string(None)
 
-    def list_tables(self, conn) -> list[str]:
+    def list_tables(self, conn: Connection) -> list[str]:
         rows = conn.execute(
             "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
             "WHERE n.nspname = %s AND c.relkind IN ('r', 'p') AND NOT c.relispartition ORDER BY 1",
             [self.schema]).fetchall()
         return [name for (name,) in rows if not name.startswith(INTERNAL_PREFIX)]
 
-    def read_table(self, conn, name: str) -> Table:
+    def read_table(self, conn: Connection, name: str) -> Table:
         relation = self.qualified(name)
         columns = [
             Column(column, neutral_from_postgresql(data_type, length=length, precision=precision, scale=scale),
@@ -96,7 +97,7 @@ class PostgreSQLAdapter(DatabaseAdapter):
             "ORDER BY array_position(i.indkey::int2[], a.attnum)", [relation])]
         return Table(name, columns, key)
 
-    def table_bytes(self, conn, name: str) -> int | None:
+    def table_bytes(self, conn: Connection, name: str) -> int | None:
         return int(conn.execute("SELECT pg_total_relation_size(%s::regclass)", [self.qualified(name)]).fetchone()[0])
 
     def _select(self, table: Table, as_text=frozenset()) -> sql.Composed:
@@ -105,7 +106,8 @@ class PostgreSQLAdapter(DatabaseAdapter):
             for c in table.columns)
         return sql.SQL("SELECT {} FROM {}").format(columns, _ident(self.schema, table.name))
 
-    def stream(self, conn, table: Table, *, batch_size: int, as_text=frozenset()):
+    def stream(self, conn: Connection, table: Table, *, batch_size: int,
+               as_text: frozenset[str] = frozenset()) -> Generator[Batch, None, None]:
         # A named cursor is server-side: the client holds one batch, whatever the table's size.
         with conn.transaction(), conn.cursor(name=f"tessera_{uuid.uuid4().hex[:8]}") as cursor:
             cursor.itersize = batch_size
@@ -131,10 +133,10 @@ class PostgreSQLAdapter(DatabaseAdapter):
         return sql.SQL("COPY {} ({}) FROM STDIN").format(
             _ident(self.schema, table.name), sql.SQL(", ").join(map(_ident, table.column_names)))
 
-    def prepare_destination(self, conn) -> None:
+    def prepare_destination(self, conn: Connection) -> None:
         conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(_ident(self.schema)))
 
-    def replace_table(self, conn, table: Table, batches) -> None:
+    def replace_table(self, conn: Connection, table: Table, batches: Iterable[Batch]) -> None:
         # DDL is transactional here: drop, create and COPY commit together or not at all.
         with conn.transaction(), conn.cursor() as cursor:
             cursor.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(_ident(self.schema, table.name)))
@@ -145,7 +147,8 @@ class PostgreSQLAdapter(DatabaseAdapter):
                         copy.write_row(row)
             self._add_primary_key(cursor, table)
 
-    def pipe_table(self, source_conn, source: "PostgreSQLAdapter", conn, table: Table, on_rows) -> int:
+    def pipe_table(self, source_conn: psycopg.Connection, source: "PostgreSQLAdapter", conn: psycopg.Connection,
+                   table: Table, on_rows: Callable[[int], None]) -> int:
         """PostgreSQL→PostgreSQL: the source's COPY TO output fed straight into COPY FROM (text format, which
         round-trips every type exactly), with no Python value in between. `on_rows(n)` is told the rows moved
         (one COPY data message is one row) and may raise to cancel. Returns the bytes moved."""
@@ -166,11 +169,11 @@ class PostgreSQLAdapter(DatabaseAdapter):
             self._add_primary_key(cursor, table)
         return moved
 
-    def can_read(self, conn, name: str) -> bool:
+    def can_read(self, conn: Connection, name: str) -> bool:
         return bool(conn.execute("SELECT has_table_privilege(%s::regclass, 'SELECT')",
                                  [self.qualified(name)]).fetchone()[0])
 
-    def can_create(self, conn) -> bool:
+    def can_create(self, conn: Connection) -> bool:
         schema_exists = conn.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s", [self.schema]).fetchone()
         if schema_exists:
             return bool(conn.execute("SELECT has_schema_privilege(%s, 'CREATE')", [self.schema]).fetchone()[0])
@@ -178,7 +181,7 @@ class PostgreSQLAdapter(DatabaseAdapter):
 
     # --- backup: the tables a copy will replace move into their own schema; a copy stays in their place -------
 
-    def backup(self, tables, backup_id: str) -> dict:
+    def backup(self, tables: list[str] | None, backup_id: str) -> dict:
         backup_schema = f"{INTERNAL_PREFIX}backup_{backup_id}"
         with closing(self.open(role="destination")) as conn, conn.transaction():
             schema_existed = bool(conn.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s",

@@ -2,6 +2,7 @@
 import os
 import shutil
 import sqlite3
+from collections.abc import Generator, Iterable
 from contextlib import closing
 from pathlib import Path
 
@@ -9,14 +10,14 @@ from rest_framework import serializers
 
 from ..base import StrictSerializer
 from ..confinement import ConfinementError
-from .base import INTERNAL_PREFIX, DatabaseAdapter, DatabaseError
+from .base import INTERNAL_PREFIX, Batch, Connection, DatabaseAdapter, DatabaseError
 from .column_types import Column, Table, neutral_from_sqlite, sqlite_declaration
 
 
 class SQLiteConfig(StrictSerializer):
     path = serializers.CharField(max_length=4096)
 
-    def validate_path(self, value):
+    def validate_path(self, value: str) -> str:
         try:
             return str(self.context["confinement"].resolve_path(value))
         except ConfinementError as error:
@@ -46,7 +47,7 @@ class SQLiteAdapter(DatabaseAdapter):
     def confine(self) -> None:
         """No server: the file is confined where its path is resolved, on every use."""
 
-    def connect(self, *, role="source"):
+    def connect(self, *, role: str = "source") -> sqlite3.Connection:
         path = self.path
         if role == "source":
             if not path.is_file():
@@ -61,19 +62,19 @@ class SQLiteAdapter(DatabaseAdapter):
     def qualified(self, name: str) -> str:
         return _q(name)
 
-    def list_tables(self, conn) -> list[str]:
+    def list_tables(self, conn: Connection) -> list[str]:
         rows = conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
                             "ORDER BY name").fetchall()
         return [name for (name,) in rows if not name.startswith(INTERNAL_PREFIX)]
 
-    def read_table(self, conn, name: str) -> Table:
+    def read_table(self, conn: Connection, name: str) -> Table:
         info = conn.execute(f"PRAGMA table_info({_q(name)})").fetchall()
         columns = [Column(column, neutral_from_sqlite(declared), declared or "", not notnull)
                    for _, column, declared, notnull, _, _ in info]
         key = [column for _, column, _, _, _, position in sorted(info, key=lambda row: row[5]) if position]
         return Table(name, columns, key)
 
-    def table_bytes(self, conn, name: str) -> int | None:
+    def table_bytes(self, conn: Connection, name: str) -> int | None:
         try:
             return int(conn.execute("SELECT SUM(pgsize) FROM dbstat WHERE name = ?", [name]).fetchone()[0] or 0)
         except sqlite3.Error:   # dbstat is an optional compile-time feature
@@ -85,7 +86,8 @@ class SQLiteAdapter(DatabaseAdapter):
         total_rows, file_size = sum(rows.values()) or 1, self.path.stat().st_size
         return {name: file_size * count // total_rows for name, count in rows.items()}
 
-    def stream(self, conn, table: Table, *, batch_size: int, as_text=frozenset()):
+    def stream(self, conn: Connection, table: Table, *, batch_size: int,
+               as_text: frozenset[str] = frozenset()) -> Generator[Batch, None, None]:
         columns = ", ".join(_q(c.name) for c in table.columns)
         with closing(conn.execute(f"SELECT {columns} FROM {_q(table.name)}")) as cursor:
             while batch := cursor.fetchmany(batch_size):
@@ -94,7 +96,7 @@ class SQLiteAdapter(DatabaseAdapter):
     def declaration(self, column: Column, *, in_primary_key: bool) -> str:
         return sqlite_declaration(column.type)
 
-    def replace_table(self, conn, table: Table, batches) -> None:
+    def replace_table(self, conn: Connection, table: Table, batches: Iterable[Batch]) -> None:
         parts = [f"{_q(c.name)} {c.native}{'' if c.nullable else ' NOT NULL'}" for c in table.columns]
         if table.primary_key:
             parts.append(f"PRIMARY KEY ({', '.join(map(_q, table.primary_key))})")
@@ -111,14 +113,14 @@ class SQLiteAdapter(DatabaseAdapter):
             conn.execute("ROLLBACK")
             raise
 
-    def can_read(self, conn, name: str) -> bool:
+    def can_read(self, conn: Connection, name: str) -> bool:
         try:
             conn.execute(f"SELECT * FROM {_q(name)} LIMIT 0").fetchall()
             return True
         except sqlite3.Error:
             return False
 
-    def can_create(self, conn) -> bool:
+    def can_create(self, conn: Connection) -> bool:
         path = self.path
         return os.access(path.parent, os.W_OK) and (not path.exists() or os.access(path, os.W_OK))
 
@@ -128,7 +130,7 @@ class SQLiteAdapter(DatabaseAdapter):
 
     # --- backup: the whole file, through SQLite's online backup API (consistent even while in use) -----------
 
-    def backup(self, tables, backup_id: str) -> dict:
+    def backup(self, tables: list[str] | None, backup_id: str) -> dict:
         path = self.path
         if not path.exists():
             return {"engine": self.dialect, "existed": False, "file": None, "tables": tables}

@@ -3,6 +3,7 @@ Library functions, called by the database transfer (adapters/transfers.py) with 
 import hashlib
 import logging
 import time
+from collections.abc import Callable
 from contextlib import closing
 
 from ..base import Check, TransferReport, VerificationReport
@@ -67,8 +68,8 @@ class _Reporter:
         self._call(message=f"Copied {self.table}: {self.table_done} rows in {seconds:.1f} s.")
 
 
-def copy_database(source: DatabaseAdapter, destination: DatabaseAdapter, *, tables=None, batch_size: int = 5000,
-                  progress) -> TransferReport:
+def copy_database(source: DatabaseAdapter, destination: DatabaseAdapter, *, tables: list[str] | None = None,
+                  batch_size: int = 5000, progress: Callable[..., None]) -> TransferReport:
     """Copy the schema (columns, types, nullability, primary key) and rows of each table from `source` to
     `destination`, one table at a time, replacing a destination table of the same name.
 
@@ -158,7 +159,7 @@ def _table_checksum(adapter: DatabaseAdapter, conn, table: Table, *, like: Table
     return rows, f"{total % (1 << 128):032x}"
 
 
-def table_checksums(adapter: DatabaseAdapter, *, tables=None) -> dict[str, dict]:
+def table_checksums(adapter: DatabaseAdapter, *, tables: list[str] | None = None) -> dict[str, dict]:
     """{table: {"rows": n, "checksum": hex}} for the adapter's tables (or `tables`)."""
     with closing(adapter.open()) as conn:
         result = {}
@@ -168,7 +169,8 @@ def table_checksums(adapter: DatabaseAdapter, *, tables=None) -> dict[str, dict]
         return result
 
 
-def verify_database(source: DatabaseAdapter, destination: DatabaseAdapter, *, tables=None) -> VerificationReport:
+def verify_database(source: DatabaseAdapter, destination: DatabaseAdapter, *,
+                    tables: list[str] | None = None) -> VerificationReport:
     """Row counts and checksums of each table, computed the same way on both sides; one mismatch line per
     table that differs (missing, a column missing, a different count or different contents)."""
     mismatches = []
@@ -198,7 +200,8 @@ def verify_database(source: DatabaseAdapter, destination: DatabaseAdapter, *, ta
 
 # --- Planning, backup and restore ----------------------------------------------------------------------------------
 
-def plan_checks(source: DatabaseAdapter, destination: DatabaseAdapter, *, tables=None) -> list[Check]:
+def plan_checks(source: DatabaseAdapter, destination: DatabaseAdapter, *,
+                tables: list[str] | None = None) -> list[Check]:
     """What only the pair can tell: requested tables missing at the source, and destination tables the copy
     would replace (a warning: backup_before keeps them for rollback)."""
     try:
@@ -213,7 +216,9 @@ def plan_checks(source: DatabaseAdapter, destination: DatabaseAdapter, *, tables
                   f"{', '.join(clashes[:20])}.", "warning")]
 
 
-def backup_database(destination: DatabaseAdapter, tables=None, *, source: DatabaseAdapter | None = None) -> dict:
+def backup_database(destination: DatabaseAdapter, tables: list[str] | None = None, *,
+                    source: DatabaseAdapter | None = None) -> dict:
+
     """Snapshot what a copy of `tables` will overwrite at `destination`, as a JSON-serializable dict for
     restore_database(). With no `tables`, the source's tables when `source` is given, else the whole destination
     (then a restore also drops tables created since). PostgreSQL keeps the originals in a schema

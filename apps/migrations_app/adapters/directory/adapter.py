@@ -21,7 +21,8 @@ class DirectoryConfigSerializer(StrictSerializer):
     path = serializers.CharField(max_length=4096, help_text="Path of the directory: absolute, or relative to the "
                                  "first allowed root (as the built-in presets give it).")
 
-    def validate_path(self, value):
+    def validate_path(self, value: str) -> str:
+
         if "\x00" in value:
             raise serializers.ValidationError("A path cannot contain a NUL character.")
         confinement = self.context.get("confinement")

@@ -6,6 +6,8 @@ only the progress goes to the terminal instead of a job.
 import json
 import sys
 import uuid
+from argparse import ArgumentParser
+from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
@@ -19,10 +21,11 @@ BAR_WIDTH = 40
 class Command(BaseCommand):
     help = "Run a migration from a JSON file ({source, destination, transfer?, safety?}) with a progress bar."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument("config", help="Path of the JSON config file, or - for standard input.")
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
+
         config = self._load(options["config"])
         try:
             validated = validate_config(**{key: config.get(key) for key in ("source", "destination", "transfer",
