@@ -1,6 +1,7 @@
 """Tessera settings: the one place that reads the environment (see .env.example for every variable)."""
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -11,7 +12,7 @@ env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 
-def set_in_environment(**values):
+def set_in_environment(**values: Any) -> dict[str, Any]:
     """The keys of a TESSERA_* namespace whose variable is set; the others keep the owning app's default."""
     return {key: value for key, value in values.items() if value is not None}
 

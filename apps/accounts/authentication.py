@@ -1,8 +1,12 @@
 """How a request proves who it is: a JWT bearer token or an X-API-Key header."""
+from __future__ import annotations
+
 import hashlib
 import hmac
 import uuid
+from collections.abc import Mapping
 from datetime import timedelta
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
@@ -17,6 +21,11 @@ from apps.platform import caller_cache
 from . import auth_cache
 from .models import ApiKey, TokenFamily, User
 
+if TYPE_CHECKING:
+    from drf_spectacular.openapi import AutoSchema
+    from rest_framework.request import Request
+    from rest_framework_simplejwt.tokens import Token
+
 API_KEY_HEADER = "X-API-Key"
 #: last_used_at is written at most this often per key, so a busy key does not turn every read into a write.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
@@ -27,7 +36,7 @@ INVALID_KEY_MESSAGE = "Invalid API key."
 FAMILY_CLAIM = "family"
 
 
-def token_family_id(token) -> uuid.UUID | None:
+def token_family_id(token: Token | Mapping[str, Any]) -> uuid.UUID | None:
     """The TokenFamily id a token (or its payload) names, or None when it names none (a token issued elsewhere)."""
     try:
         return uuid.UUID(str(token.get(FAMILY_CLAIM)))
@@ -43,7 +52,7 @@ class BearerTokenAuthentication(JWTAuthentication):
     them clears in every process at once; on a miss, from the database in one query, which fills the cache.
     """
 
-    def authenticate(self, request):
+    def authenticate(self, request: Request) -> tuple[User, Token] | None:
         header = self.get_header(request)
         raw_token = self.get_raw_token(header) if header is not None else None
         if raw_token is None:
@@ -51,7 +60,7 @@ class BearerTokenAuthentication(JWTAuthentication):
         validated_token = self.get_validated_token(raw_token)
         return self.get_user(validated_token, request=request), validated_token
 
-    def get_user(self, validated_token, request=None):
+    def get_user(self, validated_token: Token, request: Request | None = None) -> User:
         try:
             user_id = int(validated_token[jwt_settings.USER_ID_CLAIM])
         except (KeyError, TypeError, ValueError):
@@ -107,18 +116,18 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
     #: Tells the generator the caller is a program holding a key, not the person (`permissions.signed_in_with_key`).
     api_key = True
 
-    def authenticate(self, request):
+    def authenticate(self, request: Request) -> tuple[User, ApiKey] | None:
         secret = request.headers.get(API_KEY_HEADER)
         if not secret:
             return None
         key = authenticate_api_key(secret, request=request)
         return key.user, key
 
-    def authenticate_header(self, request):
+    def authenticate_header(self, request: Request) -> str:
         return API_KEY_HEADER
 
 
-def authenticate_api_key(secret: str, *, request=None) -> ApiKey:
+def authenticate_api_key(secret: str, *, request: Request | None = None) -> ApiKey:
     """The usable key behind `secret`, or AuthenticationFailed. Shared by HTTP and WebSocket authentication.
 
     The key and its owner are read from the shared cache under the secret's digest (auth_cache), else from the
@@ -176,10 +185,10 @@ class BearerTokenScheme(OpenApiAuthenticationExtension):
     target_class = BearerTokenAuthentication
     name = ["oauth2Password", "bearerToken"]
 
-    def get_security_requirement(self, auto_schema):
+    def get_security_requirement(self, auto_schema: AutoSchema) -> list[dict[str, list]]:
         return [{"oauth2Password": []}, {"bearerToken": []}]
 
-    def get_security_definition(self, auto_schema):
+    def get_security_definition(self, auto_schema: AutoSchema) -> list[dict[str, Any]]:
         return [
             {"type": "oauth2", "flows": {"password": {"tokenUrl": "/api/v1/auth/token", "scopes": {}}}},
             {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
@@ -190,5 +199,5 @@ class ApiKeyScheme(OpenApiAuthenticationExtension):
     target_class = ApiKeyAuthentication
     name = "apiKey"
 
-    def get_security_definition(self, auto_schema):
+    def get_security_definition(self, auto_schema: AutoSchema) -> dict[str, str]:
         return {"type": "apiKey", "in": "header", "name": API_KEY_HEADER}

@@ -7,7 +7,7 @@ WebSockets and the job watch page all go through both, so no surface has a rule 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, NamedTuple, Protocol
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from django.db.models import Model, QuerySet
 from django.utils.module_loading import import_string
@@ -17,6 +17,9 @@ from apps.platform.security_events import report_security_event
 
 from .conf import api_settings
 from .errors import DomainError, PermissionDenied
+
+if TYPE_CHECKING:
+    from .resources import Resource
 
 
 class CallerRequest(Protocol):
@@ -112,7 +115,7 @@ def _resolvers(tenant_path: str | None, scope_path: str | None) -> tuple[TenantR
     return (import_string(tenant_path) if tenant_path else None, import_string(scope_path) if scope_path else None)
 
 
-def scope_queryset(queryset: QuerySet, *, request: ScopedRequest, resource) -> QuerySet:
+def scope_queryset(queryset: QuerySet, *, request: ScopedRequest, resource: "Resource") -> QuerySet:
     """Narrow `queryset` to what `request` may see under `resource`'s rules.
 
     By default rows must belong to the active tenant and, when the resource has an owner, to the

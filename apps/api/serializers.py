@@ -10,7 +10,7 @@ It also holds `refuse_null_characters`, which the viewsets and action handlers a
 """
 import copy
 from collections.abc import Mapping
-from datetime import timezone
+from datetime import datetime, timezone
 
 from django.db import models
 from django.utils.functional import cached_property
@@ -21,7 +21,7 @@ from rest_framework.settings import api_settings
 class UTCDateTimeField(serializers.DateTimeField):
     """ISO 8601 in UTC with a `Z`, exactly what DRF renders when TIME_ZONE is UTC, without the lookups."""
 
-    def to_representation(self, value):
+    def to_representation(self, value: datetime | str | None) -> str | None:
         if not value:
             return None
         output_format = getattr(self, "format", api_settings.DATETIME_FORMAT)
@@ -37,7 +37,7 @@ class ResourceSerializer(serializers.ModelSerializer):
     serializer_field_mapping = {**serializers.ModelSerializer.serializer_field_mapping,
                                 models.DateTimeField: UTCDateTimeField}
 
-    def get_fields(self):
+    def get_fields(self) -> dict[str, serializers.Field]:
         cls = type(self)
         if cls not in ResourceSerializer._fields_by_class:
             ResourceSerializer._fields_by_class[cls] = super().get_fields()

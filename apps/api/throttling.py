@@ -171,7 +171,7 @@ def _report_outage(error: Exception, *, fail_closed: bool) -> None:
 class RateLimitThrottle(BaseThrottle):
     """DRF throttle over `limits_for`; it leaves the tightest usage on the request for the X-RateLimit headers."""
 
-    def allow_request(self, request, view):
+    def allow_request(self, request: Request, view: APIView) -> bool:
         round_trip = getattr(request, "round_trip", None) or RequestRoundTrip(request, view)
         limits = limits_for(request, view)
         usages = round_trip.count(limits, fail_closed=view.rate_limit_fail_closed)
@@ -190,7 +190,7 @@ class RateLimitThrottle(BaseThrottle):
         request.rate_limit_usage = tightest
         return True
 
-    def wait(self):
+    def wait(self) -> int:
         return self.time_left
 
 

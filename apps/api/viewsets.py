@@ -1,12 +1,17 @@
 """`ResourceViewSet`, the one hand-written base every generated viewset subclasses, and `ApiView` for hand-written routes."""
 from collections.abc import Mapping
+from typing import Any
 
+from django.db.models import Model, QuerySet
+from django.http import HttpResponseBase
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import filters, mixins
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.generics import get_object_or_404
-from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.permissions import AllowAny, BasePermission, IsAuthenticated
 from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.serializers import BaseSerializer
 from rest_framework.views import APIView
 from rest_framework.viewsets import GenericViewSet
 
@@ -56,11 +61,11 @@ class TenantContextMixin:
         """(group, rate) pairs this view adds for authenticated callers."""
         return []
 
-    def extra_limits(self, request) -> list:
+    def extra_limits(self, request: Request) -> list:
         """Further `throttling.Limit`s for any caller (the login view limits attempts per email)."""
         return []
 
-    def perform_authentication(self, request):
+    def perform_authentication(self, request: Request) -> None:
         # Authenticators read the caller's cached state through it, with this request's counters (throttling.py).
         request.round_trip = RequestRoundTrip(request, self)
         try:
@@ -70,7 +75,7 @@ class TenantContextMixin:
             self.check_throttles(request)
             raise
 
-    def check_permissions(self, request):
+    def check_permissions(self, request: Request) -> None:
         if request.user.is_authenticated:
             bind_tenant_and_scopes(request)
         else:
@@ -79,13 +84,14 @@ class TenantContextMixin:
         self.check_throttles(request)
         super().check_permissions(request)
 
-    def check_throttles(self, request):
+    def check_throttles(self, request: Request) -> None:
         if getattr(request, "rate_limits_counted", False):
             return  # DRF calls it again after permissions; each request is counted once
         request.rate_limits_counted = True
         super().check_throttles(request)
 
-    def finalize_response(self, request, response, *args, **kwargs):
+    def finalize_response(self, request: Request, response: HttpResponseBase, *args: Any,
+                          **kwargs: Any) -> HttpResponseBase:
         usage = getattr(request, "rate_limit_usage", None)
         if usage:
             response["X-RateLimit-Limit"] = str(usage["limit"])
@@ -113,18 +119,18 @@ class ApiView(TenantContextMixin, APIView):
             return self.access.get(method.lower())
         return self.access
 
-    def get_permissions(self):
+    def get_permissions(self) -> list[BasePermission]:
         if self.access_for(self.request.method) is Access.PUBLIC:
             return [AllowAny()]
         return super().get_permissions()
 
-    def required_scope(self):
+    def required_scope(self) -> str | None:
         return self.scope
 
     def refuses_keys(self) -> bool:
         return self.scope is None and self.access_for(self.request.method) is not Access.CALLER
 
-    def validated(self, serializer_class) -> dict:
+    def validated(self, serializer_class: type[BaseSerializer]) -> dict:
         """The request body validated by `serializer_class` (a 400 with field errors when it does not fit)."""
         serializer = serializer_class(data=self.request.data, context={"request": self.request})
         serializer.is_valid(raise_exception=True)
@@ -149,7 +155,7 @@ class ResourceViewSet(TenantContextMixin, GenericViewSet):
     lookup_value_regex = "[0-9]+"
 
     @property
-    def page_size(self):
+    def page_size(self) -> int | None:
         return self.resource.page_size
 
     def declared_rates(self) -> list[tuple[str, str]]:
@@ -162,26 +168,26 @@ class ResourceViewSet(TenantContextMixin, GenericViewSet):
             rates.append((f"{self.resource.name}:{self.action}", action_rate))
         return rates
 
-    def required_scope(self):
+    def required_scope(self) -> str | None:
         return self.resource.scope_for(self.action)
 
-    def renders_rows(self, request) -> bool:
+    def renders_rows(self, request: Request) -> bool:
         return self.row_renderer is not None and self.row_renderer.accepts(request)
 
     def refuses_keys(self) -> bool:
         """Keys are refused on a personal resource, and wherever no scope is needed (OPTIONS)."""
         return self.resource.personal or self.required_scope() is None
 
-    def check_permissions(self, request):
+    def check_permissions(self, request: Request) -> None:
         super().check_permissions(request)
         if self.resource.tenant_field:
             require_tenant(request)
 
-    def get_queryset(self):
+    def get_queryset(self) -> QuerySet:
         queryset = self.resource.get_queryset(self.request)
         return scope_queryset(queryset, request=self.request, resource=self.resource)
 
-    def get_object(self):
+    def get_object(self) -> Model:
         """The row the detail URL names: by id, or through the resource's own `lookup` (still scoped)."""
         if self.resource.lookup is None:
             return super().get_object()
@@ -190,7 +196,7 @@ class ResourceViewSet(TenantContextMixin, GenericViewSet):
         self.check_object_permissions(self.request, instance)
         return instance
 
-    def filter_queryset(self, queryset):
+    def filter_queryset(self, queryset: QuerySet) -> QuerySet:
         # Filters, search and ordering shape lists. A detail URL names one row, so unlike DRF's default they
         # do not apply to it (a stray ?status= cannot turn a visible row into a 404), and cost nothing there.
         if self.detail:
@@ -198,16 +204,16 @@ class ResourceViewSet(TenantContextMixin, GenericViewSet):
         return super().filter_queryset(queryset)
 
     # Here rather than in the generated serializer, so a resource's own `serializer_class` is covered too.
-    def perform_create(self, serializer):
+    def perform_create(self, serializer: BaseSerializer) -> None:
         refuse_null_characters(serializer.validated_data)
         serializer.instance = self.resource.perform_create(self.request, serializer.validated_data)
 
-    def perform_update(self, serializer):
+    def perform_update(self, serializer: BaseSerializer) -> None:
         refuse_null_characters(serializer.validated_data)
         serializer.instance = self.resource.perform_update(self.request, serializer.instance,
                                                            serializer.validated_data)
 
-    def perform_destroy(self, instance):
+    def perform_destroy(self, instance: Model) -> None:
         self.resource.perform_destroy(self.request, instance)
 
 
@@ -215,7 +221,7 @@ class ListMixin(mixins.ListModelMixin):
     """DRF's list; the page is read as rows of the needed columns and rendered without the serializer when the
     viewset `renders_rows` (same filters, scoping, ordering, pagination and queries, only no instances)."""
 
-    def list(self, request, *args, **kwargs):
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         if not self.renders_rows(request):
             return super().list(request, *args, **kwargs)
         queryset = self.row_renderer.select(self.filter_queryset(self.get_queryset()))
@@ -229,7 +235,7 @@ class RetrieveMixin(mixins.RetrieveModelMixin):
     """DRF's retrieve; the object is fetched as DRF does (lookup, object permissions) and rendered without the
     serializer when the viewset `renders_rows`."""
 
-    def retrieve(self, request, *args, **kwargs):
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         if not self.renders_rows(request):
             return super().retrieve(request, *args, **kwargs)
         return RowsResponse(self.row_renderer.instance(self.get_object()))

@@ -9,13 +9,16 @@ cannot reach it; there the consumers read the job table every half second instea
 """
 import asyncio
 import logging
+from collections.abc import Iterable
+from typing import Any
 
 import redis
 from asgiref.sync import sync_to_async
+from asgiref.typing import ASGIReceiveCallable, ASGISendCallable, Scope
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from channels.layers import InMemoryChannelLayer
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from apps import api
@@ -75,7 +78,7 @@ class JobConsumer(AsyncJsonWebsocketConsumer):
     poller = None
     accepted = False
 
-    async def __call__(self, scope, receive, send):
+    async def __call__(self, scope: Scope, receive: ASGIReceiveCallable, send: ASGISendCallable) -> None:
         """Serve the socket; if the channel layer fails (joining a group, or the layer's receive loop that
         channels runs beside the client's), close with 4503 rather than let the error become a 500 handshake
         or a bare 1011. The failure is logged and counted (`tessera_websocket_failures_total`)."""
@@ -89,16 +92,17 @@ class JobConsumer(AsyncJsonWebsocketConsumer):
                 await self.accept()
             await self.close(code=LAYER_UNAVAILABLE)
 
-    async def accept(self, subprotocol=None, headers=None):
+    async def accept(self, subprotocol: str | None = None,
+                     headers: Iterable[tuple[bytes, bytes]] | None = None) -> None:
         """Accept, answering the bearer subprotocol when the client offered it (a browser insists on it)."""
         await super().accept(subprotocol or self.scope["request"].subprotocol, headers)
         self.accepted = True
 
-    def watched_jobs(self):
+    def watched_jobs(self) -> QuerySet[Job]:
         """The jobs this socket reports on, for the polling fallback."""
         return Job.objects.filter(pk=self.job_id)
 
-    async def follow(self, group: str, seen: dict):
+    async def follow(self, group: str, seen: dict) -> None:
         """Join the group of events; without a shared channel layer, poll the table instead."""
         await self.channel_layer.group_add(group, self.channel_name)
         self.groups.append(group)
@@ -111,11 +115,11 @@ class JobConsumer(AsyncJsonWebsocketConsumer):
             for event in await _events_since(self.watched_jobs(), seen):
                 await self.send_json(event)
 
-    async def disconnect(self, code):
+    async def disconnect(self, code: int) -> None:
         if self.poller is not None:
             self.poller.cancel()
 
-    async def connect(self):
+    async def connect(self) -> None:
         await self.accept()
         request = self.scope["request"]
         refusal = await _enter(request)
@@ -125,20 +129,20 @@ class JobConsumer(AsyncJsonWebsocketConsumer):
             return
         await self.start_following(job)
 
-    async def start_following(self, job):
+    async def start_following(self, job: Job) -> None:
         self.job_id = job.pk
         snapshot = events.job_event(job)
         await self.follow(events.job_group(job.pk), {job.pk: snapshot})
         await self.send_json(snapshot)
 
-    async def job_event(self, message):
+    async def job_event(self, message: dict[str, Any]) -> None:
         await self.send_json(message["event"])
 
 
 class JobsConsumer(JobConsumer):
     """/ws/jobs/: the messages of every job the caller may see in the active tenant (their own jobs)."""
 
-    async def connect(self):
+    async def connect(self) -> None:
         request = self.scope["request"]
         refusal = await _enter(request)
         if refusal:
@@ -152,7 +156,7 @@ class JobsConsumer(JobConsumer):
         # starts a job as soon as the socket opens must not miss the job's first events.
         await self.accept()
 
-    def watched_jobs(self):
+    def watched_jobs(self) -> QuerySet[Job]:
         return Job.objects.filter(Q(status__in=Job.ACTIVE) | Q(finished_at__gte=self.connected_at),
                                   tenant_id=self.tenant_id, created_by_id=self.user_id)
 
@@ -160,7 +164,7 @@ class JobsConsumer(JobConsumer):
 class OperatorJobConsumer(JobConsumer):
     """/ws/admin/jobs/{id}/: any job, for staff signed in to the Django admin (the console's progress bar)."""
 
-    async def connect(self):
+    async def connect(self) -> None:
         await self.accept()
         user = self.scope["request"].user
         if not (user.is_authenticated and user.is_staff and self.scope["request"].auth is None):

@@ -7,9 +7,12 @@ carries a query string). A ticket from POST /api/v1/auth/ws-ticket comes as `?ti
 The result is a `SocketRequest`, from which the consumers build the same `AccessContext` an HTTP request gives
 the scoping chokepoint, so a socket sees exactly the jobs the same caller sees over HTTP.
 """
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, urlsplit
 
-from asgiref.typing import ASGIReceiveCallable, ASGISendCallable, Scope
+from asgiref.typing import ASGIApplication, ASGIReceiveCallable, ASGISendCallable, Scope
 from channels.auth import AuthMiddlewareStack
 from channels.db import database_sync_to_async
 from channels.middleware import BaseMiddleware
@@ -21,6 +24,13 @@ from rest_framework.exceptions import AuthenticationFailed
 from apps.accounts.authentication import BearerTokenAuthentication, authenticate_api_key
 from apps.accounts.services import socket_ticket_redeem
 
+if TYPE_CHECKING:
+    from django.contrib.auth.base_user import AbstractBaseUser
+    from rest_framework_simplejwt.tokens import Token
+
+    from apps.accounts.models import ApiKey
+    from apps.accounts.services import SocketTicket
+
 #: The subprotocol that carries an access token as the protocol named after it. The server answers with this
 #: one alone (never echoing the token), as a browser requires an answer from the protocols it offered.
 BEARER_SUBPROTOCOL = "tessera.bearer"
@@ -30,7 +40,8 @@ class SocketRequest:
     """Who a socket is (an `apps.api.scoping.CallerRequest`: user, auth, headers, path, the client's address),
     and the tenant and scopes the consumer resolves for it (a `ScopedRequest` for the scoping chokepoint)."""
 
-    def __init__(self, *, user, auth, headers: dict[str, str], client: str, path: str,
+    def __init__(self, *, user: AbstractBaseUser | AnonymousUser, auth: Token | ApiKey | SocketTicket | None,
+                 headers: dict[str, str], client: str, path: str,
                  subprotocol: str | None = None) -> None:
         self.user, self.auth, self.headers, self.path = user, auth, headers, path
         #: The subprotocol the socket must be accepted with, if the client offered ours.
@@ -94,6 +105,6 @@ class SocketAuthMiddleware(BaseMiddleware):
         return await super().__call__(scope, receive, send)
 
 
-def socket_auth_stack(inner):
+def socket_auth_stack(inner: ASGIApplication) -> ASGIApplication:
     """Session first (for the admin and the watch page), then tokens and keys."""
     return AuthMiddlewareStack(SocketAuthMiddleware(inner))

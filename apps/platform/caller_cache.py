@@ -98,7 +98,7 @@ def state_read(request: Request | None, *, name: str, fields: Sequence[str], pre
     return state
 
 
-def snapshot(instance: models.Model, *, exclude: Iterable[str] = (), extra=None) -> bytes:
+def snapshot(instance: models.Model, *, exclude: Iterable[str] = (), extra: object = None) -> bytes:
     """A model instance's column values (but `exclude`), and `extra`, as bytes to cache."""
     excluded = set(exclude)
     names = [field.attname for field in instance._meta.concrete_fields if field.attname not in excluded]

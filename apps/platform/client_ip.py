@@ -11,11 +11,20 @@ It is a flat Django setting, like Django's own `SECURE_PROXY_SSL_HEADER` and `US
 describes the deployment's network, not the generator, and the rate limiter, logs and audit all read it.
 """
 import ipaddress
+from collections.abc import Mapping
+from typing import Any, Protocol
 
 from django.conf import settings
 
 
-def client_ip(request) -> str:
+class MetaCarrier(Protocol):
+    """A Django or DRF request, or a socket's `SocketRequest`: anything with Django's `META`."""
+
+    @property
+    def META(self) -> Mapping[str, Any]: ...
+
+
+def client_ip(request: MetaCarrier) -> str:
     """The address of the client behind `request` (a Django or DRF request); "" when none is known."""
     remote = _valid(request.META.get("REMOTE_ADDR", ""))
     trusted = getattr(settings, "TRUSTED_PROXY_COUNT", 0)

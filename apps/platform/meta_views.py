@@ -1,10 +1,12 @@
 """The service's own endpoints outside /api/v1/: index, liveness, readiness, plus JSON 404/500 under /api/."""
 import hmac
 import json
+from collections.abc import Mapping
+from typing import Any, NoReturn
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
-from django.http import HttpResponse
+from django.http import HttpRequest, HttpResponse
 from prometheus_client import CONTENT_TYPE_LATEST
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.permissions import BasePermission
@@ -15,6 +17,7 @@ from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound
 from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -33,7 +36,7 @@ class IndexView(APIView):
 
     @extend_schema(operation_id="service_index", responses={200: inline_serializer("ServiceIndex", {
         "name": serializers.CharField(), "version": serializers.CharField(), "links": serializers.DictField()})})
-    def get(self, request):
+    def get(self, request: Request) -> Response:
         return Response({"name": "Tessera", "version": settings.VERSION, "links": {
             "api": "/api/v1/", "openapi": "/api/schema/", "docs": "/api/docs/", "redoc": "/api/redoc/",
             "health": "/health", "admin": "/admin/"}})
@@ -48,7 +51,7 @@ class HealthView(APIView):
 
     @extend_schema(operation_id="service_health", responses={200: inline_serializer("Health", {
         "status": serializers.CharField(), "version": serializers.CharField()})})
-    def get(self, request):
+    def get(self, request: Request) -> Response:
         return Response({"status": "ok", "version": settings.VERSION})
 
 
@@ -63,7 +66,7 @@ class ReadinessView(APIView):
     @extend_schema(operation_id="service_readiness", responses={200: inline_serializer("Readiness", {
         "status": serializers.CharField(), "checks": serializers.DictField(child=serializers.CharField())}),
         503: ErrorEnvelope})
-    def get(self, request):
+    def get(self, request: Request) -> Response:
         report = readiness_report()
         failed = {name: [reason] for name, reason in report.items() if reason != "ok"}
         if failed:
@@ -79,21 +82,21 @@ METRICS_SCRAPER = "metrics-token"
 class MetricsTokenAuthentication(BaseAuthentication):
     """`Authorization: Bearer <METRICS_TOKEN>`, for Prometheus, which scrapes without a user."""
 
-    def authenticate(self, request):
+    def authenticate(self, request: Request) -> tuple[AnonymousUser, str] | None:
         token = settings.METRICS_TOKEN
         offered = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
         if token and offered and hmac.compare_digest(offered.encode(), token.encode()):
             return AnonymousUser(), METRICS_SCRAPER
         return None
 
-    def authenticate_header(self, request):
+    def authenticate_header(self, request: Request) -> str:
         return 'Bearer realm="metrics"'
 
 
 class CanReadMetrics(BasePermission):
     """Metrics are for operators: the metrics token, a platform admin, or Django staff."""
 
-    def has_permission(self, request, view):
+    def has_permission(self, request: Request, view: APIView) -> bool:
         user = request.user
         return request.auth == METRICS_SCRAPER or getattr(user, "is_platform_admin", False) or user.is_staff
 
@@ -102,7 +105,8 @@ class PrometheusTextRenderer(BaseRenderer):
     media_type = "text/plain"
     format = "txt"
 
-    def render(self, data, accepted_media_type=None, renderer_context=None):
+    def render(self, data: Any, accepted_media_type: str | None = None,
+               renderer_context: Mapping[str, Any] | None = None) -> bytes:
         return data if isinstance(data, bytes) else json.dumps(data).encode()
 
 
@@ -114,7 +118,7 @@ class MetricsView(APIView):
     renderer_classes = [JSONRenderer, PrometheusTextRenderer]
 
     @extend_schema(exclude=True)  # Prometheus text, for scrapers; not part of the JSON API
-    def get(self, request):
+    def get(self, request: Request) -> HttpResponse:
         return HttpResponse(render_metrics(), content_type=CONTENT_TYPE_LATEST)
 
 
@@ -129,7 +133,7 @@ class ApiNotFoundView(APIView):
     authentication_classes = []
     permission_classes = [AllowAny]
 
-    def initial(self, request, *args, **kwargs):
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> NoReturn:
         raise NotFound()
 
 
@@ -137,14 +141,14 @@ def _is_api(request) -> bool:
     return request.path.startswith("/api/")
 
 
-def not_found(request, exception=None):
+def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     """Django's 404, as the JSON envelope under /api/ (unmatched API paths never return HTML)."""
     if _is_api(request):
         return envelope_json(codes.NOT_FOUND, "Not found.", status_code=404)
     return page_not_found(request, exception)
 
 
-def server_failure(request):
+def server_failure(request: HttpRequest) -> HttpResponse:
     """Django's 500, as the JSON envelope under /api/, without any detail of what failed."""
     if _is_api(request):
         return envelope_json(codes.SERVER_ERROR, "An unexpected error occurred.", status_code=500)

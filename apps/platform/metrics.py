@@ -16,14 +16,14 @@ import os
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from functools import lru_cache
 
 import redis
 from django.conf import settings
 from django.http import HttpRequest, HttpResponseBase
 from prometheus_client import CollectorRegistry, generate_latest
-from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily
+from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 #: Upper bounds (seconds) of the latency buckets; the last bucket is +Inf.
@@ -43,11 +43,11 @@ def bucket_for(seconds: float) -> str:
 class MemoryStore:
     """Counts in this process (embedded default only)."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self._lock = threading.Lock()
         self._hashes = {REQUESTS_KEY: {}, LATENCY_KEY: {}, SOCKET_FAILURES_KEY: {}}
 
-    def record(self, increments: list[tuple[str, str, float]]):
+    def record(self, increments: list[tuple[str, str, float]]) -> None:
         with self._lock:
             for key, field, amount in increments:
                 self._hashes[key][field] = self._hashes[key].get(field, 0) + amount
@@ -63,11 +63,11 @@ class MemoryStore:
 class RedisStore:
     """Counts in Redis hashes shared by every process, under `<REDIS_KEY_PREFIX>:` like the cache's keys."""
 
-    def __init__(self, url: str, *, prefix: str):
+    def __init__(self, url: str, *, prefix: str) -> None:
         self._client = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2)
         self._prefix = prefix
 
-    def record(self, increments: list[tuple[str, str, float]]):
+    def record(self, increments: list[tuple[str, str, float]]) -> None:
         pipeline = self._client.pipeline(transaction=False)
         for key, field, amount in increments:
             pipeline.hincrbyfloat(f"{self._prefix}:{key}", field, amount)
@@ -93,7 +93,7 @@ class BufferedStore:
         self._pending: dict[tuple[str, str], float] = defaultdict(float)
         self._flusher_pid: int | None = None
 
-    def record(self, increments: list[tuple[str, str, float]]):
+    def record(self, increments: list[tuple[str, str, float]]) -> None:
         with self._lock:
             for key, field, amount in increments:
                 self._pending[key, field] += amount
@@ -156,10 +156,10 @@ def record_socket_failure(reason: str) -> None:
 class StoredRequestsCollector:
     """Turns the stored counts into Prometheus metric families at scrape time."""
 
-    def __init__(self, store):
+    def __init__(self, store: BufferedStore | MemoryStore) -> None:
         self.store = store
 
-    def collect(self):
+    def collect(self) -> Iterator[Metric]:
         requests = CounterMetricFamily("tessera_http_requests", "HTTP requests served, by route and status.",
                                        labels=["method", "route", "status"])
         for field, count in sorted(self.store.read(REQUESTS_KEY).items()):

@@ -7,6 +7,7 @@ import re
 import time
 from logging.handlers import QueueHandler, QueueListener
 from collections.abc import Callable
+from typing import TextIO
 from datetime import datetime, timezone
 
 from django.http import HttpRequest, HttpResponseBase
@@ -26,7 +27,7 @@ _UNSERIALIZABLE_EXTRAS = frozenset({"request", "server_time"})
 class RequestIDFilter(logging.Filter):
     """Stamps `request_id` on every record, whichever logger wrote it, so one grep finds a request's story."""
 
-    def filter(self, record):
+    def filter(self, record: logging.LogRecord) -> bool:
         if not getattr(record, "request_id", ""):
             record.request_id = current_request_id()
         return True
@@ -53,7 +54,7 @@ class QueryStringFilter(logging.Filter):
     in LOGGING loses its handlers, and uvicorn writes access lines only while its access logger has one.
     """
 
-    def filter(self, record):
+    def filter(self, record: logging.LogRecord) -> bool:
         if isinstance(record.msg, str):
             record.msg = without_query_strings(record.msg)
         if isinstance(record.args, tuple):
@@ -61,7 +62,7 @@ class QueryStringFilter(logging.Filter):
         return True
 
     @classmethod
-    def install_on_server_loggers(cls):
+    def install_on_server_loggers(cls) -> None:
         for name in SERVER_LOGGERS:
             server_logger = logging.getLogger(name)
             if not any(isinstance(existing, cls) for existing in server_logger.filters):
@@ -75,7 +76,7 @@ class JsonFormatter(logging.Formatter):
     than flat keys and one record per line (a traceback is a string field, never extra lines).
     """
 
-    def format(self, record):
+    def format(self, record: logging.LogRecord) -> str:
         entry = {
             "time": datetime.fromtimestamp(record.created, tz=timezone.utc).isoformat(timespec="milliseconds"),
             "level": record.levelname,
@@ -99,7 +100,7 @@ class BackgroundStreamHandler(QueueHandler):
     The listener stops, writing whatever is queued, at exit. `flush()` waits until every queued line is written.
     """
 
-    def __init__(self, stream=None) -> None:
+    def __init__(self, stream: TextIO | None = None) -> None:
         super().__init__(queue.Queue())
         self.target = logging.StreamHandler(stream)
         self.listener = QueueListener(self.queue, self.target)
@@ -111,11 +112,11 @@ class BackgroundStreamHandler(QueueHandler):
         self.target.setFormatter(fmt)
 
     @property
-    def stream(self):
+    def stream(self) -> TextIO:
         return self.target.stream
 
     @stream.setter
-    def stream(self, stream) -> None:
+    def stream(self, stream: TextIO) -> None:
         self.target.stream = stream
 
     def prepare(self, record: logging.LogRecord) -> logging.LogRecord:

@@ -58,7 +58,7 @@ def membership_field(wanted: str) -> str:
     return f"tenant:{wanted.strip()}"
 
 
-def requested_membership_field(request) -> str:
+def requested_membership_field(request: Request) -> str:
     """The membership field a request will need, read with the caller's credentials in the same round trip."""
     return membership_field(requested_tenant(request))
 
