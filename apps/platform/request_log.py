@@ -4,6 +4,7 @@ import json
 import logging
 import queue
 import re
+import sys
 import time
 from logging.handlers import QueueHandler, QueueListener
 from collections.abc import Callable
@@ -91,6 +92,20 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str, ensure_ascii=False)
 
 
+class CurrentStderrHandler(logging.StreamHandler):
+    """A StreamHandler that, unless given a stream, writes to `sys.stderr` as it is when a line is written (as
+    logging's own last-resort handler does), not as it was when logging was configured: a `sys.stderr` swapped
+    in meanwhile and since closed (pytest's capture of one test) would otherwise swallow every later line."""
+
+    def __init__(self, stream: TextIO | None = None) -> None:
+        logging.Handler.__init__(self)  # not StreamHandler's, which would pin sys.stderr as it is now
+        self.chosen = stream
+
+    @property
+    def stream(self) -> TextIO:
+        return self.chosen if self.chosen is not None else sys.stderr
+
+
 class BackgroundStreamHandler(QueueHandler):
     """A StreamHandler (stderr by default) whose formatting and writing happen in a thread of their own, so a
     request never waits on its log lines: the request's thread only stamps the record (this handler's filters,
@@ -102,7 +117,7 @@ class BackgroundStreamHandler(QueueHandler):
 
     def __init__(self, stream: TextIO | None = None) -> None:
         super().__init__(queue.Queue())
-        self.target = logging.StreamHandler(stream)
+        self.target = CurrentStderrHandler(stream)
         self.listener = QueueListener(self.queue, self.target)
         self.listener.start()
         atexit.register(self.listener.stop)
@@ -112,12 +127,13 @@ class BackgroundStreamHandler(QueueHandler):
         self.target.setFormatter(fmt)
 
     @property
-    def stream(self) -> TextIO:
-        return self.target.stream
+    def stream(self) -> TextIO | None:
+        """Where lines go: a stream, or None for whatever `sys.stderr` is when a line is written."""
+        return self.target.chosen
 
     @stream.setter
-    def stream(self, stream: TextIO) -> None:
-        self.target.stream = stream
+    def stream(self, stream: TextIO | None) -> None:
+        self.target.chosen = stream
 
     def prepare(self, record: logging.LogRecord) -> logging.LogRecord:
         """The record as it is: the listener is a thread of this process, which formats it (QueueHandler's own

@@ -19,8 +19,8 @@ def log_lines():
     """What the configured console handler (LOGGING in settings) writes, parsed line by line."""
     handler = next(h for h in logging.getLogger().handlers if isinstance(h.formatter, JsonFormatter))
     stream = io.StringIO()
-    # Swapped without setStream(), which flushes the stream it replaces: the handler was made while pytest
-    # captured an earlier test's stderr, a file that is closed by now when this test runs late in a shuffled run.
+    # Swapped back to what it was, which is None (the process's stderr at each write), never to the stderr of this
+    # moment: that is pytest's capture of this test, closed once the test ends.
     previous, handler.stream = handler.stream, stream
 
     def lines():
