@@ -1,0 +1,33 @@
+"""HTTP surface of the projects app; serializer, filters, viewset, routes, schema and admin are generated."""
+from apps import api
+
+from .models import Project
+
+
+@api.register(Project)
+class ProjectResource(api.Resource):
+    """Code repositories the agent platform works on. Each user sees only their own projects inside the active
+    tenant; anyone else's is 404.
+
+    `repository_url` is a GitHub repository (`https://github.com/<owner>/<name>`) or, on self-hosted
+    deployments, the path of a git repository under the directories the operator allows. Filter with `enabled`;
+    search name and description with `search`."""
+
+    name = "projects"
+    scope = "projects"
+    tenant_field = "tenant"
+    owner_field = "owner"
+
+    fields = ["id", "name", "description", "repository_url", "default_branch", "enabled", "created_at",
+              "updated_at"]
+    read_only = ["id", "created_at", "updated_at"]
+    filters = {"enabled": "enabled"}
+    search = ["name", "description"]
+    ordering = ["name", "created_at"]
+    default_ordering = ["-created_at"]
+    # The gateway's per-action limits: writes 10 a minute, reads 30, deletes 5.
+    throttles = {"create": "10/m", "partial_update": "10/m", "update": "10/m", "list": "30/m", "retrieve": "30/m",
+                 "destroy": "5/m"}
+
+    admin = api.Admin(list_display=("name", "owner", "tenant", "repository_url", "enabled"),
+                      list_filter=("enabled", "tenant"), search_fields=("name", "repository_url"))
