@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "apps.jobs",
     "apps.migrations_app",
     "apps.projects",
+    "apps.agents",
     "apps.demo",
     # After django.contrib.admin, so explicit admin.py registrations are known before generated ones.
     "apps.api",
@@ -201,6 +202,10 @@ TESSERA_MIGRATIONS = set_in_environment(
     ALLOW_PASSWORDLESS=[host for host in env.list("MIGRATION_ALLOW_PASSWORDLESS", default=[]) if host] or None,
     BACKUP_ROOT=env.str("MIGRATION_BACKUP_ROOT", default="") or None,
     SECRETS_KEY=env.str("MIGRATION_SECRETS_KEY", default="") or None,
+)
+# apps/projects/conf.py: directories whose git repositories projects may use by path (self-hosted deployments).
+TESSERA_PROJECTS = set_in_environment(
+    LOCAL_REPOSITORY_ROOTS=[root for root in env.list("PROJECT_REPOSITORY_ROOTS", default=[]) if root] or None,
 )
 
 # --- Auth ---------------------------------------------------------------------

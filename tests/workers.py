@@ -116,6 +116,7 @@ def cluster_environment(migration_root) -> dict:
         "MIGRATION_ALLOWED_DB_HOSTS": "127.0.0.1:5432,127.0.0.1:3306",
         "MIGRATION_ALLOW_PASSWORDLESS": "127.0.0.1:5432,127.0.0.1:3306",
         "MIGRATION_BACKUP_ROOT": str(migration_root / "worker-backups"),
+        "PROJECT_REPOSITORY_ROOTS": str(migration_root),
     }
 
 

@@ -8,7 +8,8 @@ from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import filters, mixins
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.generics import get_object_or_404
-from rest_framework.permissions import AllowAny, BasePermission, IsAuthenticated
+from rest_framework.permissions import SAFE_METHODS, AllowAny, BasePermission, IsAuthenticated
+from rest_framework.relations import ManyRelatedField, RelatedField
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
@@ -202,6 +203,24 @@ class ResourceViewSet(TenantContextMixin, GenericViewSet):
         if self.detail:
             return queryset
         return super().filter_queryset(queryset)
+
+    def get_serializer(self, *args: Any, **kwargs: Any) -> BaseSerializer:
+        serializer = super().get_serializer(*args, **kwargs)
+        if self.request.method not in SAFE_METHODS:
+            self.confine_relations(serializer)
+        return serializer
+
+    def confine_relations(self, serializer: BaseSerializer) -> None:
+        """A writable relation to a registered model accepts only rows the caller sees through that model's own
+        resource: naming another tenant's or another owner's row is the same 400 as naming a missing one."""
+        for field in getattr(serializer, "child", serializer).fields.values():
+            relation = field.child_relation if isinstance(field, ManyRelatedField) else field
+            if field.read_only or not isinstance(relation, RelatedField) or relation.queryset is None:
+                continue
+            model = relation.queryset.model
+            if self.resource.site.is_registered(model):
+                relation.queryset = scope_queryset(relation.queryset, request=self.request,
+                                                   resource=self.resource.site.get_resource(model))
 
     # Here rather than in the generated serializer, so a resource's own `serializer_class` is covered too.
     def perform_create(self, serializer: BaseSerializer) -> None:

@@ -12,8 +12,9 @@ class Project(models.Model):
     name = models.CharField(max_length=200, validators=[MinLengthValidator(1)])
     description = models.TextField(blank=True)
     repository_url = models.CharField(
-        max_length=500, validators=[validate_repository_url], help_text="https://github.com/<owner>/<name>, or the path of a git repository under the "
-                                  "deployment's allowed roots.")
+        max_length=500, validators=[validate_repository_url],
+        help_text="https://github.com/<owner>/<name>, or the path of a git repository under the deployment's "
+                  "allowed roots.")
     default_branch = models.CharField(max_length=200, default="main")
     enabled = models.BooleanField(default=True, help_text="Disabled projects keep their data but start no agents.")
     created_at = models.DateTimeField(auto_now_add=True)

@@ -1,0 +1,85 @@
+"""HTTP surface of the agents app: agents through the generator, plus the verbs that run them."""
+from typing import Any
+
+from django.db.models import QuerySet
+from rest_framework import serializers
+from rest_framework.request import Request
+
+from apps import api
+from apps.jobs.models import JobLog
+
+from . import selectors, services
+from .models import Agent
+
+
+class LevelField(serializers.ChoiceField):
+    """A log level in any case (`INFO` or `info`)."""
+
+    def to_internal_value(self, data: Any) -> str:
+        return super().to_internal_value(str(data).lower())
+
+
+class LogQuery(serializers.Serializer):
+    level = LevelField(choices=selectors.LEVELS, required=False, help_text="Minimum level: info, warning, error.")
+    since = serializers.DateTimeField(required=False, help_text="Only lines written after this time.")
+    limit = serializers.IntegerField(min_value=1, max_value=1000, default=100)
+
+
+class AgentLogSerializer(serializers.ModelSerializer):
+    timestamp = serializers.DateTimeField(source="created_at")
+
+    class Meta:
+        model = JobLog
+        fields = ["timestamp", "level", "step", "message", "progress"]
+
+
+@api.register(Agent)
+class AgentResource(api.Resource):
+    """Automated work on one of your projects. `type` is `code_analyzer` (lint findings, complexity, line counts
+    and a quality score for a branch) or `pr_reviewer` (a review of the lines `head` changes since `base`), and
+    `config` is checked against that type's schema: unknown keys are a 400 naming them.
+
+    `start` queues a run (`status`: pending -> running -> completed | failed | cancelled); follow it on
+    /ws/jobs/{job}/ or read `logs`. `result` holds the last run's report. Each user sees only their own agents."""
+
+    name = "agents"
+    scope = "agents"
+    tenant_field = "tenant"
+    owner_field = "owner"
+
+    fields = ["id", "project", "name", "type", "config", "status", "job", "result", "error", "started_at",
+              "finished_at", "created_at", "updated_at"]
+    read_only = ["id", "status", "job", "result", "error", "started_at", "finished_at", "created_at", "updated_at"]
+    filters = {"project": "project", "type": "type", "status": "status"}
+    search = ["name"]
+    ordering = ["name", "created_at", "started_at"]
+    default_ordering = ["-created_at"]
+    throttles = {"create": "10/m", "partial_update": "10/m", "update": "10/m", "list": "30/m", "retrieve": "30/m",
+                 "destroy": "5/m", "start": "10/m", "cancel": "10/m", "logs": "30/m"}
+
+    admin = api.Admin(list_display=("name", "type", "status", "project", "owner", "tenant", "started_at"),
+                      list_filter=("type", "status", "tenant"), search_fields=("name",))
+
+    def perform_create(self, request: Request, data: dict[str, Any]) -> Agent:
+        return services.agent_create(tenant=request.tenant, owner=request.user, **data)
+
+    def perform_update(self, request: Request, instance: Agent, data: dict[str, Any]) -> Agent:
+        return services.agent_update(instance, data)
+
+    def perform_destroy(self, request: Request, instance: Agent) -> None:
+        services.agent_delete(instance)
+
+    @api.action(detail=True, methods=["post"], scope="agents:write", status=202)
+    def start(self, request: Request, agent: Agent) -> Agent:
+        """Queue a run of the agent (202). A queued or running agent, or one whose project is disabled, is 409."""
+        return services.agent_start(agent, started_by=request.user)
+
+    @api.action(detail=True, methods=["post"], scope="agents:write")
+    def cancel(self, request: Request, agent: Agent) -> Agent:
+        """Stop the run: a queued run never starts, a running one stops within about a second. Otherwise 409."""
+        return services.agent_cancel(agent, cancelled_by=request.user)
+
+    @api.action(detail=True, scope="agents:read", input=LogQuery, output=AgentLogSerializer, many=True)
+    def logs(self, request: Request, agent: Agent, data: dict[str, Any]) -> QuerySet[JobLog]:
+        """The latest run's log lines, oldest first: at least `level`, after `since`, at most `limit` (100)."""
+        return selectors.agent_logs(agent, **data)
