@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "apps.migrations_app",
     "apps.projects",
     "apps.agents",
+    "apps.issues",
     "apps.demo",
     # After django.contrib.admin, so explicit admin.py registrations are known before generated ones.
     "apps.api",

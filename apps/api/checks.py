@@ -7,6 +7,7 @@ from django.apps import AppConfig
 from django.conf import settings
 from django.core.checks import Error
 from django.db.models import ForeignKey
+from django_filters import Filter
 from rest_framework import serializers
 
 from .conf import RESOURCE_OPTIONS, api_settings
@@ -69,7 +70,7 @@ def check_resource(resource: Resource) -> list[Error]:
                                  hint=f"Use a field of {model.__name__} itself (no relation paths), or 'pk'."))
     for parameter, lookup in resource.filters.items():
         try:
-            split_lookup(model, lookup)
+            split_lookup(model, lookup.field_name if isinstance(lookup, Filter) else lookup)
         except LookupError as error:
             errors.append(_error(resource, "filters", f"maps {parameter!r} to {lookup!r}, which does not resolve.", "E005",
                                  hint=f"{error} Write a field path and a lookup it supports, like 'due_date__lte'."))

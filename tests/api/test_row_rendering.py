@@ -18,12 +18,14 @@ from apps import api
 from apps.accounts.models import ApiKey, User
 from apps.accounts.scopes import role_scopes
 from apps.accounts.services import api_key_create
+from apps.agents.models import Agent
 from apps.api.rendering import RowRenderer, RowsResponse
 from apps.api.testing import fresh_site
 from apps.audit.models import AuditLog
 from apps.jobs.models import Job, TenantJobLimits
 from apps.migrations_app.adapters.databases.base import HostField
 from apps.migrations_app.models import MigrationRun, Preset, TenantMigrationLimits
+from apps.projects.models import Project
 from apps.tasks.models import Task
 from apps.tenants.models import Invitation, Tenant
 from tests.conftest import make_user
@@ -214,8 +216,34 @@ def invitations(ctx):
         Invitation.objects.create(tenant=tenant, email=ctx["user"].email, role=role, invited_by=ctx["second_user"])
 
 
+def projects(ctx):
+    rows = Project.objects.bulk_create([
+        Project(tenant=ctx["tenant"], owner=ctx["user"], name=text[:200] or "unnamed", description=LONG_TEXT,
+                repository_url=f"https://github.com/acme/{n}", default_branch=text[:200] or "main", enabled=n % 2 == 0)
+        for n, text in enumerate(TEXTS)
+    ])
+    stamp(Project, rows, created_at=cycle(MOMENTS, len(rows)), updated_at=cycle(MOMENTS[::-1], len(rows)))
+    return rows
+
+
+def agents(ctx):
+    project = projects(ctx)[0]
+    job = Job.objects.create(tenant=ctx["tenant"], created_by=ctx["user"], type="agents.run")
+    count = len(JSON_VALUES)
+    rows = Agent.objects.bulk_create([
+        Agent(tenant=ctx["tenant"], owner=ctx["user"], project=project, name=text[:200] or "unnamed", type=kind,
+              config=config, status=status, job=job if n % 2 else None, result=result, error=text,
+              started_at=moment, finished_at=moment)
+        for n, (text, kind, config, result, status, moment) in enumerate(zip(
+            cycle(TEXTS, count), cycle(Agent.Type.values, count), JSON_VALUES, JSON_VALUES[::-1],
+            cycle(Agent.Status.values, count), cycle([None, *MOMENTS], count)))
+    ])
+    stamp(Agent, rows, created_at=cycle(MOMENTS, count), updated_at=cycle(MOMENTS[::-1], count))
+
+
 EDGE_ROWS = {Specimen: specimens, Task: tasks, Note: notes, Job: jobs, MigrationRun: migrations, Preset: presets,
-             User: users, AuditLog: audit, Tenant: tenants, Invitation: invitations, ApiKey: api_keys}
+             User: users, AuditLog: audit, Tenant: tenants, Invitation: invitations, ApiKey: api_keys,
+             Project: projects, Agent: agents}
 
 
 # --- serving both ways --------------------------------------------------------------------------------------------
