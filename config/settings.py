@@ -55,6 +55,8 @@ INSTALLED_APPS = [
     "apps.projects",
     "apps.agents",
     "apps.issues",
+    "apps.pulls",
+    "apps.github",
     "apps.demo",
     # After django.contrib.admin, so explicit admin.py registrations are known before generated ones.
     "apps.api",

@@ -104,6 +104,7 @@ def build_action(resource: Resource, name: str, spec: ActionSpec,
         if input_class is not None:
             source = request.query_params if request.method == "GET" else request.data
             serializer = input_class(data=source, context=self.get_serializer_context())
+            self.confine_relations(serializer)
             serializer.is_valid(raise_exception=True)
             refuse_null_characters(serializer.validated_data)
             arguments["data"] = serializer.validated_data

@@ -212,8 +212,9 @@ class ResourceViewSet(TenantContextMixin, GenericViewSet):
         return serializer
 
     def confine_relations(self, serializer: BaseSerializer) -> None:
-        """A writable relation to a registered model accepts only rows the caller sees through that model's own
-        resource: naming another tenant's or another owner's row is the same 400 as naming a missing one."""
+        """A writable relation to a registered model (in the resource's serializer or an action's input) accepts only
+        rows the caller sees through that model's own resource: naming another tenant's or another owner's row is
+        the same 400 as naming a missing one."""
         for field in getattr(serializer, "child", serializer).fields.values():
             relation = field.child_relation if isinstance(field, ManyRelatedField) else field
             if field.read_only or not isinstance(relation, RelatedField) or relation.queryset is None:

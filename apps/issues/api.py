@@ -7,6 +7,8 @@ from rest_framework.request import Request
 
 from apps import api
 
+from apps.projects.models import Project
+
 from . import selectors, services
 from .models import Issue
 
@@ -21,6 +23,16 @@ class IssueStatsSerializer(serializers.Serializer):
 class ResolveInput(serializers.Serializer):
     resolution = serializers.CharField(required=False, allow_blank=True, max_length=10_000,
                                        help_text="What resolved it (a commit, a pull request, a note).")
+
+
+class SyncInput(serializers.Serializer):
+    project = serializers.PrimaryKeyRelatedField(queryset=Project.objects.all(),
+                                                 help_text="A project of yours whose repository is on GitHub.")
+
+
+class SyncResultSerializer(serializers.Serializer):
+    created = serializers.IntegerField()
+    updated = serializers.IntegerField()
 
 
 @api.register(Issue)
@@ -46,7 +58,7 @@ class IssueResource(api.Resource):
     ordering = ["created_at", "priority", "status", "title"]
     default_ordering = ["-created_at"]
     throttles = {"create": "10/m", "partial_update": "10/m", "update": "10/m", "list": "30/m", "retrieve": "30/m",
-                 "destroy": "5/m", "stats": "30/m", "resolve": "10/m"}
+                 "destroy": "5/m", "stats": "30/m", "resolve": "10/m", "sync": "10/m"}
 
     admin = api.Admin(list_display=("title", "project", "status", "priority", "owner", "tenant", "created_at"),
                       list_filter=("status", "priority", "tenant"), search_fields=("title",))
@@ -63,3 +75,9 @@ class IssueResource(api.Resource):
     def resolve(self, request: Request, issue: Issue, data: dict[str, Any]) -> Issue:
         """Mark an open or in-progress issue resolved. A resolved or closed one is 409 (reopen it first)."""
         return services.issue_resolve(issue, **data)
+
+    @api.action(detail=False, methods=["post"], scope="issues:write", input=SyncInput, output=SyncResultSerializer)
+    def sync(self, request: Request, data: dict[str, Any]) -> dict[str, int]:
+        """Copy the project's GitHub issues in: new ones are created, known ones updated from GitHub (title,
+        description, labels, open or closed). Answers how many of each. A project not on GitHub is 400."""
+        return services.issues_sync(tenant=request.tenant, owner=request.user, **data)

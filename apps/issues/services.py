@@ -1,14 +1,22 @@
-"""The issue workflow: open -> in_progress -> resolved | closed, and reopening."""
+"""The issue workflow (open -> in_progress -> resolved | closed, and reopening) and the sync from GitHub."""
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from apps.api.errors import Conflict, ValidationFailed
+from apps.github.client import GitHub
+from apps.github.services import answering_for_github, repository_of
 
 from .models import Issue
+
+if TYPE_CHECKING:
+    from apps.accounts.models import User
+    from apps.projects.models import Project
+    from apps.tenants.models import Tenant
 
 Status = Issue.Status
 #: Where each status may go next.
@@ -51,3 +59,41 @@ def _move(issue: Issue, status: str) -> None:
                                                    f"{', '.join(sorted(TRANSITIONS[issue.status]))}."]})
     issue.status = status
     issue.resolved_at = timezone.now() if status == Status.RESOLVED else None
+
+
+def issues_sync(*, tenant: Tenant, owner: User, project: Project) -> dict[str, int]:
+    """Copy the project's GitHub issues in (pull requests left out): new ones are created, known ones (by number)
+    take GitHub's title, description, labels and open/closed state; an issue in progress here stays so while
+    GitHub has it open. Closed as completed reads as resolved."""
+    items = _github_issues(project)
+    with transaction.atomic():
+        known = {issue.github_number: issue for issue in Issue.objects.select_for_update().filter(
+            project=project, github_number__in=[item["number"] for item in items])}
+        new, changed = [], []
+        for item in items:
+            issue = known.get(item["number"]) or Issue(tenant=tenant, owner=owner, project=project,
+                                                       github_number=item["number"])
+            _copy_from_github(issue, item)
+            (changed if issue.pk else new).append(issue)
+        Issue.objects.bulk_create(new)
+        Issue.objects.bulk_update(changed, ["title", "description", "labels", "status", "resolved_at", "updated_at"])
+    return {"created": len(new), "updated": len(changed)}
+
+
+def _github_issues(project: Project) -> list[dict[str, Any]]:
+    owner, repo = repository_of(project)
+    with answering_for_github():
+        return GitHub().issues(owner, repo)
+
+
+def _copy_from_github(issue: Issue, item: dict[str, Any]) -> None:
+    issue.title = (item.get("title") or "(untitled)")[:300]
+    issue.description = item.get("body") or ""
+    issue.labels = list(dict.fromkeys(label["name"][:50] for label in item.get("labels", [])))[:20]
+    if item.get("state") == "closed":
+        completed = item.get("state_reason") == "completed"
+        issue.status = Status.RESOLVED if completed else Status.CLOSED
+        issue.resolved_at = parse_datetime(item["closed_at"]) if completed and item.get("closed_at") else None
+    elif issue.status not in (Status.OPEN, Status.IN_PROGRESS):
+        issue.status, issue.resolved_at = Status.OPEN, None
+    issue.updated_at = timezone.now()

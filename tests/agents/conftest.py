@@ -2,7 +2,7 @@ import pytest
 
 from apps.agents.models import Agent
 from apps.projects.models import Project
-from tests.projects.conftest import GITHUB_URL, make_git_repository, repository_root  # noqa: F401 (fixture)
+from tests.repositories import GITHUB_URL
 
 
 @pytest.fixture
@@ -20,6 +20,3 @@ def other_tenant_agent(other_user, other_tenant):
     project = Project.objects.create(tenant=other_tenant, owner=other_user, name="Theirs", repository_url=GITHUB_URL)
     return Agent.objects.create(tenant=other_tenant, owner=other_user, project=project, name="Theirs",
                                 type="code_analyzer")
-
-
-__all__ = ["make_git_repository"]

@@ -5,7 +5,7 @@ from apps.agents.models import Agent
 from apps.jobs.models import Job, JobLog
 from apps.projects.models import Project
 from tests.conftest import CANARY
-from tests.projects.conftest import GITHUB_URL
+from tests.repositories import GITHUB_URL
 
 pytestmark = pytest.mark.django_db
 

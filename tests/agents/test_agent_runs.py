@@ -1,13 +1,12 @@
 """Agents running for real: a worker cluster fetches a git repository made by the test and runs ruff, radon and
 bandit on it; the findings the test planted come back, and only those."""
-import subprocess
 import time
 
 import pytest
 
 from apps.agents.models import Agent, Report
 from apps.jobs.models import Job
-from tests.projects.conftest import make_git_repository
+from tests.repositories import commit, make_git_repository
 from tests.workers import wait_for
 
 CLEAN = "def add(a, b):\n    return a + b\n"
@@ -17,12 +16,6 @@ PLANTED_LINT = "import os\n\n\ndef greet(name):\n    return f'Hello {nam}'\n"
 OLD_SECURITY_ISSUE = "import subprocess\n\n\ndef run(command):\n    return subprocess.call(command, shell=True)\n"
 #: bandit B307 (eval) added by the pull request.
 NEW_SECURITY_ISSUE = "def evaluate(expression):\n    return eval(expression)\n"
-
-
-@pytest.fixture
-def local_repositories(tmp_path, settings):
-    settings.TESSERA_PROJECTS = {"LOCAL_REPOSITORY_ROOTS": [str(tmp_path)]}
-    return tmp_path
 
 
 def create_project(client, path) -> int:
@@ -40,18 +33,9 @@ def run_agent(client, project_id, agent_type, config) -> dict:
     return client.get(f"/api/v1/agents/{agent['id']}/").json()
 
 
-def commit(path, files: dict[str, str], *, branch: str) -> None:
-    git = ["git", "-C", str(path), "-c", "user.email=dev@example.com", "-c", "user.name=Dev"]
-    subprocess.run([*git, "checkout", "-q", "-B", branch], check=True)
-    for name, text in files.items():
-        (path / name).write_text(text)
-    subprocess.run([*git, "add", "."], check=True)
-    subprocess.run([*git, "commit", "-q", "-m", f"Change on {branch}"], check=True)
-
-
 def test_a_code_analyzer_reports_the_lint_findings_planted_in_the_repository(workers, user_client,
-                                                                               local_repositories):
-    path = make_git_repository(local_repositories / "widgets", {"clean.py": CLEAN, "greet.py": PLANTED_LINT,
+                                                                               repository_root):
+    path = make_git_repository(repository_root / "widgets", {"clean.py": CLEAN, "greet.py": PLANTED_LINT,
                                                                 "README.md": "# Widgets\n\nA project.\n"})
     project_id = create_project(user_client, path)
 
@@ -70,8 +54,8 @@ def test_a_code_analyzer_reports_the_lint_findings_planted_in_the_repository(wor
 
 
 def test_a_thorough_review_finds_the_security_issue_in_the_changed_lines_only(workers, user_client,
-                                                                                local_repositories):
-    path = local_repositories / "service"
+                                                                                repository_root):
+    path = repository_root / "service"
     make_git_repository(path, {"runner.py": OLD_SECURITY_ISSUE})
     commit(path, {"calc.py": NEW_SECURITY_ISSUE}, branch="feature")
     project_id = create_project(user_client, str(path))
@@ -88,8 +72,8 @@ def test_a_thorough_review_finds_the_security_issue_in_the_changed_lines_only(wo
     assert {"summary", "comments", "performance_issues", "code_quality_score"} <= set(review)
 
 
-def test_a_quick_review_of_clean_changes_approves_them(workers, user_client, local_repositories):
-    path = local_repositories / "clean"
+def test_a_quick_review_of_clean_changes_approves_them(workers, user_client, repository_root):
+    path = repository_root / "clean"
     make_git_repository(path, {"base.py": CLEAN})
     commit(path, {"more.py": CLEAN.replace("add", "plus")}, branch="feature")
     project_id = create_project(user_client, str(path))
@@ -100,8 +84,8 @@ def test_a_quick_review_of_clean_changes_approves_them(workers, user_client, loc
     assert (review["approval_status"], review["comments"], review["security_issues"]) == ("approved", [], [])
 
 
-def test_a_missing_branch_fails_the_run_with_a_readable_error(workers, user_client, local_repositories):
-    path = make_git_repository(local_repositories / "repo", {"a.py": CLEAN})
+def test_a_missing_branch_fails_the_run_with_a_readable_error(workers, user_client, repository_root):
+    path = make_git_repository(repository_root / "repo", {"a.py": CLEAN})
     project_id = create_project(user_client, path)
 
     agent = run_agent(user_client, project_id, "code_analyzer", {"branch": "no-such-branch"})
@@ -110,9 +94,9 @@ def test_a_missing_branch_fails_the_run_with_a_readable_error(workers, user_clie
     assert "git fetch failed" in agent["error"]
 
 
-def test_cancel_stops_a_running_agent_within_two_seconds(workers, user_client, local_repositories):
+def test_cancel_stops_a_running_agent_within_two_seconds(workers, user_client, repository_root):
     files = {f"module_{i}.py": OLD_SECURITY_ISSUE * 20 for i in range(400)}
-    path = make_git_repository(local_repositories / "big", files)
+    path = make_git_repository(repository_root / "big", files)
     project_id = create_project(user_client, path)
     agent = user_client.post("/api/v1/agents/", {"project": project_id, "name": "Slow", "type": "code_analyzer",
                                                  "config": {"security": True}}, format="json").json()

@@ -7,7 +7,7 @@ from django.utils import timezone
 from apps.issues.models import Issue
 from apps.projects.models import Project
 from tests.conftest import CANARY
-from tests.projects.conftest import GITHUB_URL
+from tests.repositories import GITHUB_URL
 
 pytestmark = pytest.mark.django_db
 

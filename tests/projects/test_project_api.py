@@ -3,7 +3,7 @@ import pytest
 
 from apps.projects.models import Project
 from tests.conftest import CANARY
-from tests.projects.conftest import GITHUB_URL, make_git_repository
+from tests.repositories import GITHUB_URL, make_git_repository
 
 pytestmark = pytest.mark.django_db
 
