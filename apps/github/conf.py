@@ -10,6 +10,9 @@ github_settings = AppSettings("TESSERA_GITHUB", check_id="github.E001", defaults
     # environment, never in code.
     "CLIENT_ID": "",
     "CLIENT_SECRET": "",
+    # Where GitHub sends the browser back after sign-in (empty: /api/v1/auth/github/callback on the host the login
+    # request came to). It must be the callback URL registered with the OAuth app.
+    "CALLBACK_URL": "",
     # A token for syncing issues and pull requests (empty: anonymous, public repositories only).
     "TOKEN": "",
     # Seconds to wait for GitHub on each call.
