@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "apps.issues",
     "apps.pulls",
     "apps.github",
+    "apps.analytics",
     "apps.demo",
     # After django.contrib.admin, so explicit admin.py registrations are known before generated ones.
     "apps.api",
