@@ -207,6 +207,13 @@ TESSERA_MIGRATIONS = set_in_environment(
     BACKUP_ROOT=env.str("MIGRATION_BACKUP_ROOT", default="") or None,
     SECRETS_KEY=env.str("MIGRATION_SECRETS_KEY", default="") or None,
 )
+# apps/agents/conf.py: the external agent service behind issue_resolver and custom agents.
+TESSERA_AGENTS = set_in_environment(
+    SERVICE_URL=env.str("AGENT_SERVICE_URL", default="") or None,
+    SERVICE_SECRET=env.str("AGENT_SERVICE_SECRET", default="") or None,
+    SERVICE_ACCOUNT=env.str("AGENT_SERVICE_ACCOUNT", default="") or None,
+    CALLBACK_BASE_URL=env.str("AGENT_CALLBACK_BASE_URL", default="") or None,
+)
 # apps/projects/conf.py: directories whose git repositories projects may use by path (self-hosted deployments).
 TESSERA_PROJECTS = set_in_environment(
     LOCAL_REPOSITORY_ROOTS=[root for root in env.list("PROJECT_REPOSITORY_ROOTS", default=[]) if root] or None,

@@ -2,10 +2,13 @@
 from typing import Any
 
 from django.db.models import QuerySet
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
+from rest_framework.response import Response
 
 from apps import api
+from apps.api.viewsets import ApiView
 from apps.jobs.models import JobLog
 
 from . import selectors, services
@@ -31,6 +34,35 @@ class AgentLogSerializer(serializers.ModelSerializer):
     class Meta:
         model = JobLog
         fields = ["timestamp", "level", "step", "message", "progress"]
+
+
+class ReportInput(serializers.Serializer):
+    progress = serializers.FloatField(required=False, min_value=0, max_value=100)
+    step = serializers.CharField(required=False, max_length=200)
+    message = serializers.CharField(required=False, max_length=500, help_text="A log line of the run.")
+    level = LevelField(choices=selectors.LEVELS, default="info")
+    status = serializers.ChoiceField(choices=["completed", "failed"], required=False,
+                                     help_text="The outcome, once: the run ends with it.")
+    result = serializers.JSONField(required=False, help_text="What the run produced (with status completed).")
+    error = serializers.CharField(required=False, max_length=2000, help_text="Why it failed (with status failed).")
+
+
+class ReportAnswerSerializer(serializers.Serializer):
+    agent = serializers.IntegerField(source="pk")
+    status = serializers.CharField()
+
+
+class AgentRunReportView(ApiView):
+    """For agent services: report on a run handed to you (issue_resolver and custom agents), with the API key of
+    your `agent`-role account. Progress and a log line as often as useful; `status` once, at the end. Any run not
+    handed to you, or already finished (cancelled, for instance), is 404: stop working on it."""
+
+    scope = "agents:report"
+
+    @extend_schema(request=ReportInput, responses={200: ReportAnswerSerializer})
+    def post(self, request: Request, agent_id: str) -> Response:
+        agent = services.agent_report(int(agent_id), reporter=request.user, **self.validated(ReportInput))
+        return Response(ReportAnswerSerializer(agent).data)
 
 
 @api.register(Agent)
@@ -83,3 +115,6 @@ class AgentResource(api.Resource):
     def logs(self, request: Request, agent: Agent, data: dict[str, Any]) -> QuerySet[JobLog]:
         """The latest run's log lines, oldest first: at least `level`, after `since`, at most `limit` (100)."""
         return selectors.agent_logs(agent, **data)
+
+
+api.site.route(r"agent-runs/(?P<agent_id>[0-9]+)/report", AgentRunReportView, name="agent-run-report")

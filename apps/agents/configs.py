@@ -6,6 +6,8 @@ from rest_framework import serializers
 from apps.api.errors import ValidationFailed
 from apps.api.serializers import StrictSerializer
 
+from .conf import service_configured
+
 REVIEW_LEVELS = ["quick", "standard", "thorough"]
 GIT_REF = r"^(?!-)(?!.*\.\.)[A-Za-z0-9._/-]{1,200}$"
 
@@ -27,17 +29,35 @@ class PullRequestReviewerConfig(StrictSerializer):
     pull_request = serializers.IntegerField(required=False, help_text="The tracked pull request this reviews.")
 
 
-#: The types this deployment runs, and their config schemas. The others are refused at creation.
+class IssueResolverConfig(StrictSerializer):
+    """Hand an issue to the external agent service; POST /issues/{id}/assign makes these."""
+
+    issue = serializers.IntegerField(help_text="The issue to resolve (of the agent's project).")
+    instructions = serializers.CharField(required=False, allow_blank=True, max_length=10_000)
+
+
+class CustomConfig(StrictSerializer):
+    """Any work the external agent service knows how to do, described by `instructions` and `parameters`."""
+
+    instructions = serializers.CharField(max_length=10_000)
+    parameters = serializers.DictField(required=False, default=dict)
+
+
+#: Every type and its config schema. issue_resolver and custom run on the external agent service, so they are
+#: offered only where one is configured (TESSERA_AGENTS).
 CONFIGS: dict[str, type[StrictSerializer]] = {
     "code_analyzer": CodeAnalyzerConfig,
     "pr_reviewer": PullRequestReviewerConfig,
+    "issue_resolver": IssueResolverConfig,
+    "custom": CustomConfig,
 }
+DELEGATED = ("issue_resolver", "custom")
 
 
 def validated_config(agent_type: str, config: Any) -> dict[str, Any]:
     """The config, cleaned by the type's schema; errors are named `config.<field>` (or `type`)."""
     schema = CONFIGS.get(agent_type)
-    if schema is None:
+    if schema is None or (agent_type in DELEGATED and not service_configured()):
         raise ValidationFailed(details={"type": [f'"{agent_type}" agents are not available in this deployment.']})
     serializer = schema(data=config if config is not None else {})
     if not serializer.is_valid():

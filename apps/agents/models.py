@@ -35,6 +35,9 @@ class Agent(models.Model):
                             help_text="The latest run: its progress and log lines.")
     result = models.JSONField(null=True, blank=True)
     error = models.TextField(blank=True)
+    delegated_to = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                     related_name="+", help_text="The agent service account running the current "
+                                                                 "run (issue_resolver, custom), which may report on it.")
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -13,6 +13,7 @@ from django.conf import settings
 from apps.projects.repositories import validate_repository_url
 
 from . import analysis, services
+from .delegation import delegate
 from .models import Agent, Report
 
 if TYPE_CHECKING:
@@ -129,4 +130,5 @@ def review_of(*, level: str, changed: dict[str, set[int]], findings: list[dict[s
             "files_changed": len(changed)}
 
 
-RUNNERS = {Agent.Type.CODE_ANALYZER: analyze_code, Agent.Type.PR_REVIEWER: review_changes}
+RUNNERS = {Agent.Type.CODE_ANALYZER: analyze_code, Agent.Type.PR_REVIEWER: review_changes,
+           Agent.Type.ISSUE_RESOLVER: delegate, Agent.Type.CUSTOM: delegate}

@@ -10,11 +10,13 @@ from typing import TYPE_CHECKING, Any
 from django.db import transaction
 from django.utils import timezone
 
-from apps.api.errors import Conflict
+from apps.api.errors import Conflict, NotFound
+from apps.jobs.progress import report as job_report
 from apps.jobs.services import job_enqueue, job_request_cancel
 
 from .configs import validated_config
 from .models import Agent, Report
+from .signals import run_finished
 
 if TYPE_CHECKING:
     from apps.accounts.models import User
@@ -88,9 +90,29 @@ def agent_begin(agent: Agent, *, job: Job) -> Agent:
 
 
 def agent_finish(agent: Agent, *, status: str, result: Any = None, error: str = "") -> None:
-    """Record how the run ended, unless a newer run has replaced it since."""
-    Agent.objects.filter(pk=agent.pk, job_id=agent.job_id).update(
+    """Record how the run ended, unless a newer run has replaced it or its outcome is recorded already, and tell
+    the apps that listen (`signals.run_finished`)."""
+    recorded = Agent.objects.filter(pk=agent.pk, job_id=agent.job_id, status__in=Agent.ACTIVE).update(
         status=status, result=result, error=error[:2000], finished_at=timezone.now(), updated_at=timezone.now())
+    if recorded:
+        run_finished.send(sender=Agent, agent=agent, status=status, result=result)
+
+
+@transaction.atomic
+def agent_report(agent_id: int, *, reporter: User, progress: float | None = None, step: str | None = None,
+                 message: str | None = None, level: str = "info", status: str | None = None,
+                 result: Any = None, error: str = "") -> Agent:
+    """The agent service reports on a run handed to it: progress and a log line, and at the end its outcome.
+    Any other run is a 404 to it, as is a run that has finished."""
+    agent = Agent.objects.select_for_update(of=("self",)).select_related("job").filter(
+        pk=agent_id, delegated_to=reporter, status=Agent.Status.RUNNING).first()
+    if agent is None or agent.job is None:
+        raise NotFound("No running agent run of yours has this id.")
+    job_report(agent.job, percent=progress, step=step, message=message, level=level)
+    if status is not None:
+        agent_finish(agent, status=status, result=result, error=error)
+        agent.refresh_from_db()
+    return agent
 
 
 def report_store(agent: Agent, *, kind: str, quality_score: float, body: dict[str, Any]) -> Report:

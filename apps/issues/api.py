@@ -25,6 +25,11 @@ class ResolveInput(serializers.Serializer):
                                        help_text="What resolved it (a commit, a pull request, a note).")
 
 
+class AssignInput(serializers.Serializer):
+    instructions = serializers.CharField(required=False, allow_blank=True, max_length=10_000,
+                                         help_text="Anything the resolver should know beyond the issue itself.")
+
+
 class SyncInput(serializers.Serializer):
     project = serializers.PrimaryKeyRelatedField(queryset=Project.objects.all(),
                                                  help_text="A project of yours whose repository is on GitHub.")
@@ -58,7 +63,8 @@ class IssueResource(api.Resource):
     ordering = ["created_at", "priority", "status", "title"]
     default_ordering = ["-created_at"]
     throttles = {"create": "10/m", "partial_update": "10/m", "update": "10/m", "list": "30/m", "retrieve": "30/m",
-                 "destroy": "5/m", "stats": "30/m", "resolve": "10/m", "sync": "10/m"}
+                 "destroy": "5/m", "stats": "30/m", "resolve": "10/m", "sync": "10/m",
+                 "assign": "10/m"}
 
     admin = api.Admin(list_display=("title", "project", "status", "priority", "owner", "tenant", "created_at"),
                       list_filter=("status", "priority", "tenant"), search_fields=("title",))
@@ -81,3 +87,10 @@ class IssueResource(api.Resource):
         """Copy the project's GitHub issues in: new ones are created, known ones updated from GitHub (title,
         description, labels, open or closed). Answers how many of each. A project not on GitHub is 400."""
         return services.issues_sync(tenant=request.tenant, owner=request.user, **data)
+
+    @api.action(detail=True, methods=["post"], scope="issues:write", input=AssignInput, status=202)
+    def assign(self, request: Request, issue: Issue, data: dict[str, Any]) -> Issue:
+        """Assign the issue to an issue_resolver agent, which starts working on it now (202): the issue is
+        `in_progress`, then `resolved` when the run succeeds and says so, or `open` again. `agent` names it.
+        Resolved or closed issues are 409; deployments without an agent service answer 400 naming `type`."""
+        return services.issue_assign(issue, assigned_by=request.user, **data)

@@ -7,6 +7,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from apps.agents import services as agents
+from apps.agents.models import Agent
 from apps.api.errors import Conflict, ValidationFailed
 from apps.github.client import GitHub
 from apps.github.services import answering_for_github, repository_of
@@ -97,3 +99,35 @@ def _copy_from_github(issue: Issue, item: dict[str, Any]) -> None:
     elif issue.status not in (Status.OPEN, Status.IN_PROGRESS):
         issue.status, issue.resolved_at = Status.OPEN, None
     issue.updated_at = timezone.now()
+
+
+@transaction.atomic
+def issue_assign(issue: Issue, *, assigned_by: User, instructions: str = "") -> Issue:
+    """Hand an open issue to an issue_resolver agent (made on its first assignment) and start its run: the issue
+    is in progress until the run ends (resolved when it succeeds, open again when it does not)."""
+    issue = Issue.objects.select_for_update(of=("self",)).select_related("agent", "project").get(pk=issue.pk)
+    if issue.status not in (Status.OPEN, Status.IN_PROGRESS):
+        raise Conflict(f"A {issue.get_status_display().lower()} issue cannot be assigned; reopen it first.")
+    config = {"issue": issue.pk, **({"instructions": instructions} if instructions else {})}
+    if issue.agent is None:
+        issue.agent = agents.agent_create(tenant=issue.tenant, owner=assigned_by, project=issue.project,
+                                          name=f"Resolve: {issue.title}"[:200], type=Agent.Type.ISSUE_RESOLVER,
+                                          config=config)
+    else:
+        agents.agent_update(issue.agent, {"config": config})
+    agents.agent_start(issue.agent, started_by=assigned_by)
+    issue.status = Status.IN_PROGRESS
+    issue.save(update_fields=["agent", "status", "updated_at"])
+    return issue
+
+
+def issue_follow_run(*, agent: Agent, status: str, result: Any) -> None:
+    """When an issue's resolver run ends: resolved with the run's `resolution` when it completed and says
+    `resolved`, otherwise open again for people (or another assignment)."""
+    issue = Issue.objects.filter(agent=agent, status=Status.IN_PROGRESS).first()
+    if issue is None:
+        return
+    if status == Agent.Status.COMPLETED and isinstance(result, dict) and result.get("resolved"):
+        issue_resolve(issue, resolution=str(result.get("resolution", ""))[:10_000])
+    else:
+        Issue.objects.filter(pk=issue.pk).update(status=Status.OPEN, updated_at=timezone.now())
