@@ -1,8 +1,10 @@
-"""Reads about agents: the log lines of an agent's latest run."""
+"""Reads about agents: the log lines of an agent's latest run, and its state for the live sockets."""
 from datetime import datetime
 
 from django.db.models import QuerySet
 
+from apps import api
+from apps.api.scoping import ScopedRequest, scope_queryset
 from apps.jobs.models import JobLog
 
 from .models import Agent
@@ -22,3 +24,19 @@ def agent_logs(agent: Agent, *, level: str | None = None, since: datetime | None
     if since:
         logs = logs.filter(created_at__gt=since)
     return logs.order_by("created_at", "pk")[:limit]
+
+
+def visible_agent(request: ScopedRequest, agent_id: int) -> Agent | None:
+    """The agent with its latest run, if the agents resource's scoping (as for GET /agents/{id}/) shows it."""
+    agents = scope_queryset(Agent.objects.filter(pk=agent_id), request=request, resource=api.site.get_resource(Agent))
+    return agents.select_related("job").first()
+
+
+def agent_with_run(agent_id: int) -> Agent | None:
+    return Agent.objects.select_related("job").filter(pk=agent_id).first()
+
+
+def run_lines(job_id: int, *, after: int = 0, limit: int = 100) -> list[JobLog]:
+    """The run's latest `limit` log lines written after line `after` (by id), oldest first."""
+    lines = JobLog.objects.filter(job_id=job_id, pk__gt=after).order_by("-pk")[:limit]
+    return list(reversed(lines))

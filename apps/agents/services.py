@@ -14,6 +14,7 @@ from apps.api.errors import Conflict, NotFound
 from apps.jobs.progress import report as job_report
 from apps.jobs.services import job_enqueue, job_request_cancel
 
+from . import events
 from .configs import validated_config
 from .models import Agent, Report
 from .signals import run_finished
@@ -58,6 +59,7 @@ def agent_start(agent: Agent, *, started_by: User) -> Agent:
     agent.status, agent.result, agent.error, agent.started_at, agent.finished_at = (
         Agent.Status.PENDING, None, "", None, None)
     agent.save(update_fields=["job", "status", "result", "error", "started_at", "finished_at", "updated_at"])
+    events.publish(agent)
     return agent
 
 
@@ -84,8 +86,9 @@ def agent_delete(agent: Agent) -> None:
 def agent_begin(agent: Agent, *, job: Job) -> Agent:
     """The worker took the run: it is running from now."""
     agent.status, agent.started_at = Agent.Status.RUNNING, timezone.now()
-    Agent.objects.filter(pk=agent.pk, job=job).update(status=agent.status, started_at=agent.started_at,
-                                                      updated_at=timezone.now())
+    if Agent.objects.filter(pk=agent.pk, job=job).update(status=agent.status, started_at=agent.started_at,
+                                                         updated_at=timezone.now()):
+        events.publish(agent)
     return agent
 
 
@@ -95,6 +98,8 @@ def agent_finish(agent: Agent, *, status: str, result: Any = None, error: str = 
     recorded = Agent.objects.filter(pk=agent.pk, job_id=agent.job_id, status__in=Agent.ACTIVE).update(
         status=status, result=result, error=error[:2000], finished_at=timezone.now(), updated_at=timezone.now())
     if recorded:
+        agent.status, agent.error = status, error[:2000]
+        events.publish(agent)
         run_finished.send(sender=Agent, agent=agent, status=status, result=result)
 
 

@@ -39,16 +39,16 @@ logger = logging.getLogger(__name__)
 
 
 @database_sync_to_async
-def _enter(request: SocketRequest) -> int | None:
+def enter(request: SocketRequest, scope: str = "jobs:read") -> int | None:
     """Resolve tenant and scopes as for an HTTP request, onto `request`; the close code when the caller may
-    not go on."""
+    not go on (without `scope`, nothing is theirs to see: not found)."""
     if not request.user.is_authenticated:
         return NOT_AUTHENTICATED
     try:
         request.tenant, request.tenant_role, request.scopes = resolve_access(AccessContext.of(request))
     except PermissionDenied:
         return NOT_A_MEMBER
-    if request.tenant is None or "jobs:read" not in request.scopes:
+    if request.tenant is None or scope not in request.scopes:
         return NOT_FOUND
     return None
 
@@ -73,10 +73,14 @@ def _events_since(jobs, seen: dict) -> list[dict]:
 
 
 class JobConsumer(AsyncJsonWebsocketConsumer):
-    """/ws/jobs/{id}/: one job's `job.progress` and `job.finished` messages, starting with its current state."""
+    """/ws/jobs/{id}/: one job's `job.progress` and `job.finished` messages, starting with its current state.
+
+    The base of every socket that follows jobs (the agents app's too): subclasses `follow` groups and, for the
+    polling fallback, say what is new with `poll`."""
 
     poller = None
     accepted = False
+    seen: dict
 
     async def __call__(self, scope: Scope, receive: ASGIReceiveCallable, send: ASGISendCallable) -> None:
         """Serve the socket; if the channel layer fails (joining a group, or the layer's receive loop that
@@ -102,17 +106,25 @@ class JobConsumer(AsyncJsonWebsocketConsumer):
         """The jobs this socket reports on, for the polling fallback."""
         return Job.objects.filter(pk=self.job_id)
 
-    async def follow(self, group: str, seen: dict) -> None:
-        """Join the group of events; without a shared channel layer, poll the table instead."""
+    async def follow(self, group: str) -> None:
+        """Join the group of events; without a shared channel layer, poll the tables instead."""
         await self.channel_layer.group_add(group, self.channel_name)
         self.groups.append(group)
-        if isinstance(self.channel_layer, InMemoryChannelLayer):
-            self.poller = asyncio.create_task(self._poll(seen))
+        if self.poller is None and isinstance(self.channel_layer, InMemoryChannelLayer):
+            self.poller = asyncio.create_task(self._poll())
 
-    async def _poll(self, seen: dict):
+    async def unfollow(self, group: str) -> None:
+        await self.channel_layer.group_discard(group, self.channel_name)
+        self.groups.remove(group)
+
+    async def poll(self) -> list[dict[str, Any]]:
+        """The messages due since the last poll (without a shared channel layer): the watched jobs' new states."""
+        return await _events_since(self.watched_jobs(), self.seen)
+
+    async def _poll(self):
         while True:
             await asyncio.sleep(POLL_INTERVAL)
-            for event in await _events_since(self.watched_jobs(), seen):
+            for event in await self.poll():
                 await self.send_json(event)
 
     async def disconnect(self, code: int) -> None:
@@ -122,7 +134,7 @@ class JobConsumer(AsyncJsonWebsocketConsumer):
     async def connect(self) -> None:
         await self.accept()
         request = self.scope["request"]
-        refusal = await _enter(request)
+        refusal = await enter(request)
         job = None if refusal else await _visible_job(request, self.scope["url_route"]["kwargs"]["job_id"])
         if refusal or job is None:
             await self.close(code=refusal or NOT_FOUND)
@@ -132,7 +144,8 @@ class JobConsumer(AsyncJsonWebsocketConsumer):
     async def start_following(self, job: Job) -> None:
         self.job_id = job.pk
         snapshot = events.job_event(job)
-        await self.follow(events.job_group(job.pk), {job.pk: snapshot})
+        self.seen = {job.pk: snapshot}
+        await self.follow(events.job_group(job.pk))
         await self.send_json(snapshot)
 
     async def job_event(self, message: dict[str, Any]) -> None:
@@ -144,14 +157,15 @@ class JobsConsumer(JobConsumer):
 
     async def connect(self) -> None:
         request = self.scope["request"]
-        refusal = await _enter(request)
+        refusal = await enter(request)
         if refusal:
             await self.accept()
             await self.close(code=refusal)
             return
         self.tenant_id, self.user_id, self.connected_at = request.tenant.pk, request.user.pk, timezone.now()
-        seen = await _events_since(self.watched_jobs(), {})
-        await self.follow(events.owner_group(self.tenant_id, self.user_id), seen)
+        self.seen = {}
+        await _events_since(self.watched_jobs(), self.seen)
+        await self.follow(events.owner_group(self.tenant_id, self.user_id))
         # Open only once subscribed: this socket sends no first message that would prove it, and a client that
         # starts a job as soon as the socket opens must not miss the job's first events.
         await self.accept()

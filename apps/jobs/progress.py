@@ -43,18 +43,20 @@ class Caller:
 
 def report(job: Job, *, percent: float | None = None, step: str | None = None, message: str | None = None,
            level: str = JobLog.Level.INFO) -> None:
-    """Record how far a running job got, with a log line when there is a `message`, and tell its watchers. The
-    worker reports through `Progress`; work done elsewhere (an external agent service) through its own endpoint."""
+    """Record how far a running job got, with a log line when there is a `message`, and tell its watchers (the
+    line goes to its log's readers). The worker reports through `Progress`; work done elsewhere (an external agent
+    service) through its own endpoint."""
     if percent is not None:
         job.progress = max(0, min(100, int(percent)))
     if step is not None:
         job.step = step[:200]
+    line = None
     if message is not None:
         job.message = message[:500]
-        JobLog.objects.create(job=job, level=level, progress=job.progress, step=job.step, message=job.message)
+        line = JobLog.objects.create(job=job, level=level, progress=job.progress, step=job.step, message=job.message)
     Job.objects.filter(pk=job.pk).update(progress=job.progress, step=job.step, message=job.message,
                                          heartbeat_at=timezone.now(), updated_at=timezone.now())
-    events.publish(job)
+    events.publish(job, line=line)
 
 
 class Progress:

@@ -1,0 +1,137 @@
+"""/ws/agents/{id}/ and /ws/logs/{id}/: an agent's status and progress, and its run's log lines, live, for whoever
+may see the agent over HTTP and nobody else. Runs are real: a worker cluster analyses a git repository made here.
+
+Socket tests commit their rows (`transactional_db`): consumers read the database from a thread of their own."""
+import time
+
+import pytest
+
+from apps.accounts.scopes import role_scopes
+from apps.accounts.services import api_key_create
+from tests.jobs.conftest import Socket, access_token
+from tests.repositories import make_git_repository
+
+from .test_agent_runs import CLEAN, PLANTED_LINT, create_project
+
+pytestmark = pytest.mark.usefixtures("transactional_db")
+
+NOT_AUTHENTICATED, NOT_FOUND = 4401, 4404
+PATHS = ["/ws/agents/{}/", "/ws/logs/{}/"]
+
+
+def messages_until(socket: Socket, done, *, timeout: float = 60) -> list[dict]:
+    """Every message up to and including the first for which `done(message)` holds."""
+    received = []
+    deadline = time.monotonic() + timeout
+    while not received or not done(received[-1]):
+        received.append(socket.receive(timeout=max(deadline - time.monotonic(), 0.01)))
+    return received
+
+
+@pytest.fixture
+def analyzer_of_a_repository(user_client, repository_root) -> dict:
+    path = make_git_repository(repository_root / "widgets", {"clean.py": CLEAN, "greet.py": PLANTED_LINT})
+    response = user_client.post("/api/v1/agents/", {"project": create_project(user_client, path), "name": "Lint",
+                                                    "type": "code_analyzer"}, format="json")
+    assert response.status_code == 201, response.json()
+    return response.json()
+
+
+def test_a_code_analyzer_run_is_followed_to_completed_and_the_next_run_too(workers, user, user_client,
+                                                                           analyzer_of_a_repository):
+    agent_id = analyzer_of_a_repository["id"]
+
+    with Socket(f"/ws/agents/{agent_id}/", token=access_token(user)) as socket:
+        first = socket.receive()
+        user_client.post(f"/api/v1/agents/{agent_id}/start/")
+        run = messages_until(socket, lambda message: message["type"] == "agent.finished")
+        user_client.post(f"/api/v1/agents/{agent_id}/start/")
+        next_run = messages_until(socket, lambda message: message["type"] == "agent.finished")
+
+    assert first == {"type": "agent.progress", "agent_id": agent_id, "status": "pending", "job_id": None,
+                     "progress": 0, "step": "", "message": "", "error": ""}
+    (run_job,), (next_job,) = ({message["job_id"] for message in messages} for messages in (run, next_run))
+    assert run_job != next_job == user_client.get(f"/api/v1/agents/{agent_id}/").json()["job"]
+    for messages in (run, next_run):
+        statuses = [message["status"] for message in messages]
+        assert (statuses[0], statuses[-1]) == ("pending", "completed") and "running" in statuses
+        assert statuses == sorted(statuses, key=["pending", "running", "completed"].index)
+        progress = [message["progress"] for message in messages]
+        assert progress == sorted(progress) and progress[-1] == 100
+        assert {"fetch", "lint", "complexity", "done"} <= {message["step"] for message in messages}
+        assert messages[-1]["message"].startswith("Quality score")
+
+
+def test_log_lines_arrive_on_the_logs_socket_as_they_are_written(workers, user, user_client,
+                                                                 analyzer_of_a_repository):
+    agent_id = analyzer_of_a_repository["id"]
+
+    with Socket(f"/ws/logs/{agent_id}/", token=access_token(user)) as socket:
+        assert socket.nothing_received(wait=0.2)  # never run: no lines yet
+        user_client.post(f"/api/v1/agents/{agent_id}/start/")
+        lines = messages_until(socket, lambda line: line["message"].startswith("Quality score"))
+
+    logs = user_client.get(f"/api/v1/agents/{agent_id}/logs/").json()
+    assert [line["type"] for line in lines] == ["log.line"] * len(lines)
+    assert [(line["timestamp"], line["level"], line["step"], line["message"], line["progress"]) for line in lines] == [
+        (log["timestamp"], log["level"], log["step"], log["message"], log["progress"]) for log in logs]
+    assert [line["step"] for line in lines] == ["fetch", "count", "lint", "complexity", "done"]
+
+
+def test_the_logs_socket_starts_with_the_lines_the_run_wrote_so_far(workers, user, user_client,
+                                                                   analyzer_of_a_repository):
+    agent_id = analyzer_of_a_repository["id"]
+    with Socket(f"/ws/agents/{agent_id}/", token=access_token(user)) as watcher:
+        watcher.receive()
+        user_client.post(f"/api/v1/agents/{agent_id}/start/")
+        messages_until(watcher, lambda message: message["type"] == "agent.finished")
+
+    with Socket(f"/ws/logs/{agent_id}/", token=access_token(user)) as socket:
+        lines = messages_until(socket, lambda line: line["step"] == "done", timeout=5)
+        nothing_more = socket.nothing_received()
+
+    assert [line["message"] for line in lines] == [
+        log["message"] for log in user_client.get(f"/api/v1/agents/{agent_id}/logs/").json()]
+    assert nothing_more
+
+
+@pytest.mark.parametrize("path", PATHS)
+@pytest.mark.parametrize("persona, expected_code", [
+    ("anonymous", NOT_AUTHENTICATED),
+    ("second_user", NOT_FOUND),  # same tenant, not the owner
+    ("other_user", NOT_FOUND),  # another tenant
+])
+def test_only_the_owner_may_watch_an_agent(request, analyzer, path, persona, expected_code):
+    credentials = {} if persona == "anonymous" else {"token": access_token(request.getfixturevalue(persona))}
+
+    with Socket(path.format(analyzer.pk), **credentials) as socket:
+        code = socket.close_code()
+
+    assert code == expected_code
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_another_tenants_agent_is_not_found(user, other_tenant_agent, path):
+    with Socket(path.format(other_tenant_agent.pk), token=access_token(user)) as socket:
+        code = socket.close_code()
+
+    assert code == NOT_FOUND
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_an_api_key_without_agents_read_may_not_watch(user, analyzer, path):
+    key = api_key_create(user=user, name="jobs only", scopes=["jobs:read"], allowed=role_scopes(user.role))
+
+    with Socket(path.format(analyzer.pk), headers={"X-API-Key": key.secret}) as socket:
+        code = socket.close_code()
+
+    assert code == NOT_FOUND
+
+
+def test_a_ticket_lets_the_owner_watch_their_agent(user_client, analyzer):
+    ticket = user_client.post("/api/v1/auth/ws-ticket").json()["ticket"]
+
+    with Socket(f"/ws/agents/{analyzer.pk}/", query=f"ticket={ticket}") as socket:
+        message = socket.receive()
+
+    assert (message["agent_id"], message["status"]) == (analyzer.pk, "pending")
