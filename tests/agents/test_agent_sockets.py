@@ -8,6 +8,8 @@ import pytest
 
 from apps.accounts.scopes import role_scopes
 from apps.accounts.services import api_key_create
+from apps.agents.models import Agent
+from apps.jobs.models import Job, JobLog
 from tests.jobs.conftest import Socket, access_token
 from tests.repositories import make_git_repository
 
@@ -135,3 +137,25 @@ def test_a_ticket_lets_the_owner_watch_their_agent(user_client, analyzer):
         message = socket.receive()
 
     assert (message["agent_id"], message["status"]) == (analyzer.pk, "pending")
+
+
+@pytest.fixture
+def embedded_channel_layer(settings):
+    """The embedded default's layer, which lives in one process: workers' events cannot reach it."""
+    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+
+def test_on_the_embedded_default_the_sockets_read_the_tables_instead(embedded_channel_layer, user, tenant, analyzer):
+    with Socket(f"/ws/agents/{analyzer.pk}/", token=access_token(user)) as agents, \
+            Socket(f"/ws/logs/{analyzer.pk}/", token=access_token(user)) as logs:
+        agents.receive()
+        job = Job.objects.create(tenant=tenant, created_by=user, type="agents.run", status="running", progress=30,
+                                 step="lint", message="Linting with ruff.")
+        Agent.objects.filter(pk=analyzer.pk).update(job=job, status="running")
+        JobLog.objects.create(job=job, progress=30, step="lint", message="Linting with ruff.")
+        status = agents.receive(timeout=3)
+        line = logs.receive(timeout=3)
+
+    assert (status["type"], status["status"], status["job_id"], status["progress"], status["step"]) == (
+        "agent.progress", "running", job.pk, 30, "lint")
+    assert (line["type"], line["job_id"], line["message"]) == ("log.line", job.pk, "Linting with ruff.")
