@@ -71,8 +71,9 @@ class AgentResource(api.Resource):
     and a quality score for a branch) or `pr_reviewer` (a review of the lines `head` changes since `base`), and
     `config` is checked against that type's schema: unknown keys are a 400 naming them.
 
-    `start` queues a run (`status`: pending -> running -> completed | failed | cancelled); follow it on
-    /ws/jobs/{job}/ or read `logs`. `result` holds the last run's report. Each user sees only their own agents."""
+    `start` queues a run (`status`: pending -> running -> completed | failed | cancelled); follow its status and
+    progress on the WebSocket /ws/agents/{id}/ and its log lines on /ws/logs/{id}/ (signed in as for /ws/jobs/), or
+    read `logs`. `result` holds the last run's report. Each user sees only their own agents."""
 
     name = "agents"
     scope = "agents"
@@ -90,7 +91,12 @@ class AgentResource(api.Resource):
                  "destroy": "5/m", "start": "10/m", "cancel": "10/m", "logs": "30/m"}
 
     admin = api.Admin(list_display=("name", "type", "status", "project", "owner", "tenant", "started_at"),
-                      list_filter=("type", "status", "tenant"), search_fields=("name",))
+                      list_filter=("type", "status", "tenant"), search_fields=("name",), extra={"actions": [
+                          api.admin_action("start", "Start selected agents", services.agent_start,
+                                           operator="started_by", done="run queued"),
+                          api.admin_action("cancel", "Cancel selected agents", services.agent_cancel,
+                                           operator="cancelled_by", done="cancelled, or asked to stop"),
+                      ]})
 
     def perform_create(self, request: Request, data: dict[str, Any]) -> Agent:
         return services.agent_create(tenant=request.tenant, owner=request.user, **data)

@@ -19,6 +19,7 @@ _PUBLIC = {
     "JSONListFilter": "apps.api.filtering",
     "Resource": "apps.api.resources",
     "action": "apps.api.actions",
+    "admin_action": "apps.api.admin_actions",
     "register": "apps.api.sites",
     "autodiscover": "apps.api.sites",
     "site": "apps.api.sites",

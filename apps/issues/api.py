@@ -67,7 +67,11 @@ class IssueResource(api.Resource):
                  "assign": "10/m"}
 
     admin = api.Admin(list_display=("title", "project", "status", "priority", "owner", "tenant", "created_at"),
-                      list_filter=("status", "priority", "tenant"), search_fields=("title",))
+                      list_filter=("status", "priority", "tenant"), search_fields=("title",), extra={"actions": [
+                          api.admin_action("assign", "Assign selected issues to a resolver agent",
+                                           services.issue_assign, operator="assigned_by",
+                                           done="assigned; its resolver run is queued"),
+                      ]})
 
     def perform_update(self, request: Request, instance: Issue, data: dict[str, Any]) -> Issue:
         return services.issue_update(instance, data)

@@ -103,14 +103,15 @@ def _copy_from_github(issue: Issue, item: dict[str, Any]) -> None:
 
 @transaction.atomic
 def issue_assign(issue: Issue, *, assigned_by: User, instructions: str = "") -> Issue:
-    """Hand an open issue to an issue_resolver agent (made on its first assignment) and start its run: the issue
-    is in progress until the run ends (resolved when it succeeds, open again when it does not)."""
+    """Hand an open issue to an issue_resolver agent (made on its first assignment, owned by the issue's owner) and
+    start its run: the issue is in progress until the run ends (resolved when it succeeds, open again when it
+    does not)."""
     issue = Issue.objects.select_for_update(of=("self",)).select_related("agent", "project").get(pk=issue.pk)
     if issue.status not in (Status.OPEN, Status.IN_PROGRESS):
         raise Conflict(f"A {issue.get_status_display().lower()} issue cannot be assigned; reopen it first.")
     config = {"issue": issue.pk, **({"instructions": instructions} if instructions else {})}
     if issue.agent is None:
-        issue.agent = agents.agent_create(tenant=issue.tenant, owner=assigned_by, project=issue.project,
+        issue.agent = agents.agent_create(tenant=issue.tenant, owner=issue.owner, project=issue.project,
                                           name=f"Resolve: {issue.title}"[:200], type=Agent.Type.ISSUE_RESOLVER,
                                           config=config)
     else:

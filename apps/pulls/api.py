@@ -60,7 +60,13 @@ class PullRequestResource(api.Resource):
                  "destroy": "5/m", "stats": "30/m", "review": "5/m", "sync": "10/m"}
 
     admin = api.Admin(list_display=("__str__", "project", "number", "state", "owner", "tenant", "synced_at"),
-                      list_filter=("state", "tenant"), search_fields=("title",))
+                      list_filter=("state", "tenant"), search_fields=("title",), extra={"actions": [
+                          api.admin_action("sync", "Sync selected pull requests from GitHub",
+                                           services.pull_request_sync, done="synced from GitHub"),
+                          api.admin_action("review", "Review selected pull requests (standard level)",
+                                           services.pull_request_review, operator="started_by", level="standard",
+                                           done="standard review queued"),
+                      ]})
 
     def perform_create(self, request: Request, data: dict[str, Any]) -> PullRequest:
         return services.pull_request_track(tenant=request.tenant, owner=request.user, **data)

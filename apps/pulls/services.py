@@ -53,16 +53,17 @@ def pull_request_sync(pull_request: PullRequest) -> PullRequest:
 
 @transaction.atomic
 def pull_request_review(pull_request: PullRequest, *, level: str, started_by: User) -> PullRequest:
-    """Start a review run at `level` by the pull request's reviewer agent (made on its first review)."""
+    """Start a review run at `level` by the pull request's reviewer agent (made on its first review, owned by the
+    pull request's owner whoever starts it: an operator may, from the console)."""
     pull_request = (PullRequest.objects.select_for_update(of=("self",)).select_related("reviewer", "project")
                     .get(pk=pull_request.pk))
     config = {"level": level, "base": pull_request.base, "head": pull_request.head_ref,
               "pull_request": pull_request.pk}
     reviewer = pull_request.reviewer
     if reviewer is None:
-        reviewer = agents.agent_create(tenant=pull_request.tenant, owner=started_by, project=pull_request.project,
-                                       name=f"Review of {pull_request}"[:200], type=Agent.Type.PR_REVIEWER,
-                                       config=config)
+        reviewer = agents.agent_create(tenant=pull_request.tenant, owner=pull_request.owner,
+                                       project=pull_request.project, name=f"Review of {pull_request}"[:200],
+                                       type=Agent.Type.PR_REVIEWER, config=config)
         pull_request.reviewer = reviewer
         pull_request.save(update_fields=["reviewer", "updated_at"])
     else:
