@@ -13,6 +13,7 @@ from apps.issues.models import Issue
 from apps.jobs.models import JobLog
 from apps.projects.models import Project
 from tests.agents.agent_service import AgentService
+from tests.jobs.conftest import Socket, access_token
 from tests.repositories import GITHUB_URL
 from tests.workers import AGENT_SERVICE, wait_for
 
@@ -124,3 +125,19 @@ def test_a_user_cannot_report_on_runs(user_client, issue, user, tenant, agent_se
     response = user_client.post(f"/api/v1/agent-runs/{agent.pk}/report", {"progress": 5}, format="json")
 
     assert response.status_code == 403
+
+
+def test_the_services_log_lines_reach_the_logs_socket_as_it_reports_them(workers, agent_settings, service_account,
+                                                                         api_server, user, user_client, issue):
+    outcome = {"status": "completed", "result": {"resolved": False}}
+    with serve(service_account, api_server, outcome=outcome, work_seconds=1.5):
+        user_client.post(f"/api/v1/issues/{issue.id}/assign/", {}, format="json")
+        agent_id = Issue.objects.get(pk=issue.pk).agent_id
+        with Socket(f"/ws/logs/{agent_id}/", token=access_token(user)) as socket:
+            lines = [socket.receive(timeout=30)]
+            while lines[-1]["message"] != "Done.":
+                lines.append(socket.receive(timeout=10))
+
+    assert {"Read the issue.", "Still working."} <= {line["message"] for line in lines}
+    assert [line["message"] for line in lines] == [
+        log["message"] for log in user_client.get(f"/api/v1/agents/{agent_id}/logs/?limit=1000").json()]
