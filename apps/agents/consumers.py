@@ -68,7 +68,7 @@ class AgentRunConsumer(JobConsumer):
         return []
 
     async def agent_event(self, message: dict[str, Any]) -> None:
-        """The agent's status changed or a run started."""
+        """The agent's status changed, a run started or the agent was deleted: read it again."""
         await self.catch_up()
 
 
@@ -87,13 +87,6 @@ class AgentConsumer(AgentRunConsumer):
         if state != self.last:
             self.last = state
             await self.send_json(state)
-
-    async def agent_event(self, message: dict[str, Any]) -> None:
-        change = message["event"]
-        if change["job_id"] != self.job_id or self.last is None:
-            await self.catch_up()
-        else:
-            await self.send_state(events.agent_message(change, self.last))
 
     async def job_event(self, message: dict[str, Any]) -> None:
         run = message["event"]

@@ -41,7 +41,7 @@ def agent_snapshot(agent: Agent) -> dict[str, Any]:
 
 
 def publish(agent: Agent) -> None:
-    """Tell the agent's watchers its status or run changed, once the change is committed."""
-    change = agent_change(agent)
-    transaction.on_commit(lambda: job_events.send({agent_group(agent.pk): change}, what=f"agent {agent.pk}'s status",
-                                                  handler="agent.event"))
+    """Tell the agent's watchers its status or run changed, once the change is committed (as it is now: a deleted
+    agent has no id by then)."""
+    deliveries, what = {agent_group(agent.pk): agent_change(agent)}, f"agent {agent.pk}'s status"
+    transaction.on_commit(lambda: job_events.send(deliveries, what=what, handler="agent.event"))

@@ -80,6 +80,7 @@ def agent_delete(agent: Agent) -> None:
     agent = _lock(agent)
     if agent.job_id is not None and agent.status in Agent.ACTIVE:
         raise Conflict("A queued or running agent cannot be deleted; cancel it first.")
+    events.publish(agent)  # its watchers find it gone, and their sockets close
     agent.delete()
 
 

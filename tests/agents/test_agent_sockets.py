@@ -159,3 +159,14 @@ def test_on_the_embedded_default_the_sockets_read_the_tables_instead(embedded_ch
     assert (status["type"], status["status"], status["job_id"], status["progress"], status["step"]) == (
         "agent.progress", "running", job.pk, 30, "lint")
     assert (line["type"], line["job_id"], line["message"]) == ("log.line", job.pk, "Linting with ruff.")
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_deleting_the_agent_closes_its_sockets_as_not_found(user, user_client, analyzer, path):
+    with Socket(path.format(analyzer.pk), token=access_token(user)) as socket:
+        if path.startswith("/ws/agents/"):
+            socket.receive()
+        assert user_client.delete(f"/api/v1/agents/{analyzer.pk}/").status_code == 204
+        code = socket.close_code()
+
+    assert code == NOT_FOUND
