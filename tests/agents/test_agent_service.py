@@ -15,7 +15,7 @@ from apps.projects.models import Project
 from tests.agents.agent_service import AgentService
 from tests.jobs.conftest import Socket, access_token
 from tests.repositories import GITHUB_URL
-from tests.workers import AGENT_SERVICE, wait_for
+from tests.workers import AGENT_SERVICE, job_in, wait_for
 
 
 @pytest.fixture
@@ -70,7 +70,8 @@ def test_an_assigned_issue_is_resolved_by_the_agent_service(workers, agent_setti
     agent = Agent.objects.get(pk=issue.agent_id)
     assert (agent.status, agent.result["resolved"]) == ("completed", True)
     assert [line.message for line in JobLog.objects.filter(job=agent.job)][-2:] == ["Read the issue.", "Done."]
-    assert agent.job.status == "succeeded"
+    # The worker ends the job once it sees the reported outcome (it looks every quarter second).
+    assert wait_for(lambda: job_in(agent.job_id, "succeeded"), timeout=5, what="the run's job to succeed")
 
 
 def test_a_failed_run_opens_the_issue_again(workers, agent_settings, service_account, api_server, user_client,
