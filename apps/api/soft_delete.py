@@ -35,8 +35,9 @@ INCLUDE_DELETED = "include_deleted"
 TRUTH = {"true": True, "1": True, "false": False, "0": False}
 #: The verbs soft delete adds to a resource, with the statuses they answer.
 VERBS = ("restore", "purge")
-#: PostgreSQL's SQLSTATE for a unique violation.
+#: A unique violation, as PostgreSQL and as SQLite (the embedded default, which names no constraint) say it.
 UNIQUE_VIOLATION = "23505"
+SQLITE_UNIQUE = "SQLITE_CONSTRAINT_UNIQUE"
 
 
 def live(queryset: models.QuerySet, resource: Resource) -> models.QuerySet:
@@ -106,7 +107,8 @@ def unique_conflict(exc: Exception, view: Any) -> Conflict | None:
     sends, are not checked by DRF's validators; PostgreSQL is then the one that refuses, and that is a conflict
     with the current rows like the ones the validators find (exception_handler.py), not a 500."""
     cause = getattr(exc, "__cause__", None)
-    if not isinstance(exc, IntegrityError) or getattr(cause, "sqlstate", None) != UNIQUE_VIOLATION:
+    if not isinstance(exc, IntegrityError) or not (getattr(cause, "sqlstate", None) == UNIQUE_VIOLATION
+                                                   or getattr(cause, "sqlite_errorname", None) == SQLITE_UNIQUE):
         return None
     resource = getattr(view, "resource", None)
     constraint_name = getattr(getattr(cause, "diag", None), "constraint_name", None)
