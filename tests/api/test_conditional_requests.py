@@ -125,6 +125,20 @@ def test_a_resource_without_etags_sends_none_and_ignores_the_headers(user_client
     assert patched.status_code == 200
 
 
+def test_a_deployment_can_switch_etags_off_per_resource(settings, serve_site, user_client, task):
+    settings.TESSERA_API = {**settings.TESSERA_API, "RESOURCES": {"tasks": {"etags": False}}}
+    site = fresh_site()
+    site.register(Task, TaskResource)
+    serve_site(site)
+
+    response = user_client.get(detail(task), HTTP_IF_NONE_MATCH="*")
+    patched = user_client.patch(detail(task), {"title": "Mine"}, format="json", HTTP_IF_MATCH='"stale"')
+
+    assert response.status_code == 200
+    assert not response.has_header("ETag") and not response.has_header("Last-Modified")
+    assert patched.status_code == 200
+
+
 def test_a_conditional_read_costs_the_queries_of_a_plain_one(user_client, task):
     etag = user_client.get(detail(task))["ETag"]
 
