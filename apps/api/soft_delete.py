@@ -172,7 +172,7 @@ def admin_options(resource: Resource) -> dict[str, Any]:
                 return queryset.filter(**{f"{field}__isnull": self.value() == "no"})
             return queryset
 
-    @admin.action(description="Restore selected")
+    @admin.action(description="Restore selected", permissions=["change"])
     def restore_selected(model_admin, request, queryset):
         restored = 0
         for instance in queryset.filter(**{f"{field}__isnull": False}):
@@ -183,7 +183,7 @@ def admin_options(resource: Resource) -> dict[str, Any]:
                 model_admin.message_user(request, f"{instance}: {refusal.message}", messages.ERROR)
         model_admin.message_user(request, f"Restored {restored} row(s).")
 
-    @admin.action(description="Mark selected deleted (soft delete)")
+    @admin.action(description="Mark selected deleted (soft delete)", permissions=["change"])
     def mark_selected_deleted(model_admin, request, queryset):
         now = timezone.now()
         changes = {field: now, **dict.fromkeys(auto_now_fields(queryset.model), now)}
