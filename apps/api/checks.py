@@ -9,6 +9,7 @@ from django.core.checks import Error
 from django.db.models import ForeignKey
 from rest_framework import serializers
 
+from . import conditional, soft_delete
 from .conf import RESOURCE_OPTIONS, api_settings
 from .factories import resolve_field, split_lookup
 from .permissions import Access
@@ -81,6 +82,7 @@ def check_resource(resource: Resource) -> list[Error]:
     errors += _check_scopes(resource)
     errors += _check_outputs(resource)
     errors += _check_rates(resource)
+    errors += soft_delete.check(resource) + conditional.check(resource)
     return errors
 
 

@@ -15,6 +15,7 @@ from rest_framework import serializers
 from rest_framework.decorators import action as drf_action
 from rest_framework.response import Response
 
+from . import soft_delete
 from .actions import ActionSpec
 from .filtering import ResourceFilterSet
 from .rendering import RowRenderer
@@ -169,6 +170,8 @@ def build_viewset(resource: Resource, serializer_class: type[serializers.ModelSe
         "__module__": type(resource).__module__,
     }
     attrs.update(_declared_actions(resource, serializer_class))
+    if resource.soft_delete:
+        attrs.update(soft_delete.build_actions(resource, serializer_class))
     return type(f"{model_name(resource)}ViewSet", bases, attrs)
 
 
@@ -203,6 +206,12 @@ def build_admin(resource: Resource) -> type[admin.ModelAdmin]:
         "search_fields": list(options.search_fields or resource.search),
         "readonly_fields": list(options.readonly_fields or [n for n in resource.read_only if n in local and n != "id"]),
         "list_select_related": list(resource.select_related) or False,
-        **options.extra,
     }
+    if resource.soft_delete:  # every row shows, with a filter on the mark and restore / mark / purge actions
+        extra = soft_delete.admin_options(resource)
+        if resource.soft_delete not in attrs["list_display"]:
+            attrs["list_display"].append(resource.soft_delete)
+        attrs["list_filter"] = [*extra.pop("list_filter"), *attrs["list_filter"]]
+        attrs.update(extra)
+    attrs.update(options.extra)
     return type(f"{model_name(resource)}Admin", (admin.ModelAdmin,), attrs)

@@ -8,6 +8,7 @@ from django.db import models
 from rest_framework.request import Request
 
 from .actions import ActionSpec
+from .soft_delete import mark_deleted
 
 if TYPE_CHECKING:
     from .sites import ResourceSite
@@ -17,7 +18,9 @@ ALL_OPERATIONS = ("list", "create", "retrieve", "update", "destroy")
 
 #: Which scope verb each generated operation needs.
 OPERATION_VERBS = {"list": "read", "retrieve": "read", "create": "write", "update": "write",
-                   "partial_update": "write", "destroy": "delete"}
+                   "partial_update": "write", "destroy": "delete",
+                   # soft delete's verbs (soft_delete.py), routed only on a resource with `soft_delete`
+                   "restore": "delete", "purge": "delete"}
 
 
 @dataclass(frozen=True)
@@ -90,6 +93,15 @@ class Resource:
     throttles: dict = {}
     #: Whether the resource is routed at all (settings can switch it off without code).
     enabled: bool = True
+    #: A nullable DateTimeField: DELETE sets it instead of deleting the row, reads leave such rows out, and
+    #: `restore` and `purge` (hard delete) appear (apps/api/soft_delete.py). List it in read_only to show it.
+    soft_delete: str | None = None
+    #: Strong ETags on detail, weak ones on lists, 304 for `If-None-Match`, 412 for a stale `If-Match` on PUT,
+    #: PATCH and DELETE (apps/api/conditional.py). Off costs nothing; settings may switch it per resource.
+    etags: bool = False
+    #: A DateTimeField the server updates on every change (`auto_now`): detail GETs send it as `Last-Modified`
+    #: and honour `If-Modified-Since`, when `etags` is on.
+    last_modified: str | None = None
     #: Declared verbs by attribute name; filled in from `@api.action` methods when the class is defined.
     actions: dict[str, ActionSpec] = {}
 
@@ -155,7 +167,11 @@ class Resource:
         return instance
 
     def perform_destroy(self, request: Request, instance: models.Model) -> None:
-        instance.delete()
+        """Delete the row, or mark it deleted when the resource has `soft_delete`."""
+        if self.soft_delete:
+            mark_deleted(self, instance)
+        else:
+            instance.delete()
 
     def stamps(self, request: Request) -> dict[str, Any]:
         """The server-side values every new row gets: its tenant and its owner."""

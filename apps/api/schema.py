@@ -7,6 +7,8 @@ from rest_framework.permissions import AllowAny
 
 from apps.platform.error_envelope import ErrorEnvelope
 
+from . import conditional, soft_delete
+
 OPERATION_TEXT = {
     "list": "Returns one page of the rows you can see, narrowed by the filter, search and ordering parameters.",
     "create": "Creates a row. Tenant and owner are set by the server, never by the body.",
@@ -37,12 +39,17 @@ class ResourceAutoSchema(AutoSchema):
         action = getattr(self.view, "action", None)
         if resource is None or action in resource.actions:
             return super().get_description()
-        return f"{(type(resource).__doc__ or '').strip()}\n\n{OPERATION_TEXT.get(action, '')}".strip()
+        text = OPERATION_TEXT.get(action, "")
+        if action == "destroy" and resource.soft_delete:
+            text = soft_delete.DESTROY_TEXT
+        return f"{(type(resource).__doc__ or '').strip()}\n\n{text}".strip()
 
     def get_override_parameters(self) -> list[OpenApiParameter | Any]:
         parameters = list(super().get_override_parameters())
         if self._requires_authentication():
             parameters.append(TENANT_HEADER)
+        if getattr(self.view, "resource", None) is not None:
+            parameters += conditional.openapi_parameters(self.view) + soft_delete.openapi_parameters(self.view)
         return parameters
 
     def _get_response_bodies(self, direction="response"):
@@ -50,6 +57,12 @@ class ResourceAutoSchema(AutoSchema):
         for status_code in self._error_statuses():
             responses.setdefault(str(status_code), self._get_response_for_code(ErrorEnvelope, str(status_code),
                                                                               direction=direction))
+        if getattr(self.view, "resource", None) is not None:
+            for status_code, without_body in conditional.openapi_statuses(self.view).items():
+                responses[str(status_code)] = (
+                    {**self._get_response_for_code(None, str(status_code), direction=direction),
+                     "description": without_body} if without_body
+                    else self._get_response_for_code(ErrorEnvelope, str(status_code), direction=direction))
         return responses
 
     def get_filter_backends(self) -> list[Any]:

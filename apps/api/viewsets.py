@@ -15,6 +15,7 @@ from rest_framework.serializers import BaseSerializer
 from rest_framework.views import APIView
 from rest_framework.viewsets import GenericViewSet
 
+from . import conditional, soft_delete
 from .errors import DomainError
 from .ordering import ResourceOrderingFilter
 from .pagination import ResourcePagination
@@ -185,15 +186,22 @@ class ResourceViewSet(TenantContextMixin, GenericViewSet):
 
     def get_queryset(self) -> QuerySet:
         queryset = self.resource.get_queryset(self.request)
-        return scope_queryset(queryset, request=self.request, resource=self.resource)
+        queryset = scope_queryset(queryset, request=self.request, resource=self.resource,
+                                  include_deleted=soft_delete.includes_deleted(self))
+        return conditional.lock(self, queryset)
 
     def get_object(self) -> Model:
-        """The row the detail URL names: by id, or through the resource's own `lookup` (still scoped)."""
+        """The row the detail URL names: by id, or through the resource's own `lookup` (still scoped); under an
+        `If-Match` it is locked and must be the version the client names (conditional.py)."""
         if self.resource.lookup is None:
-            return super().get_object()
-        queryset = self.filter_queryset(self.get_queryset())
-        instance = get_object_or_404(queryset, **self.resource.lookup(self.kwargs[self.lookup_url_kwarg]))
-        self.check_object_permissions(self.request, instance)
+            instance = super().get_object()
+        else:
+            queryset = self.filter_queryset(self.get_queryset())
+            instance = get_object_or_404(queryset, **self.resource.lookup(self.kwargs[self.lookup_url_kwarg]))
+            self.check_object_permissions(self.request, instance)
+        if self.resource.etags:
+            conditional.check_if_match(self, instance)
+            self.current_object = instance  # its update time is the answer's Last-Modified
         return instance
 
     def filter_queryset(self, queryset: QuerySet) -> QuerySet:
@@ -212,9 +220,15 @@ class ResourceViewSet(TenantContextMixin, GenericViewSet):
         refuse_null_characters(serializer.validated_data)
         serializer.instance = self.resource.perform_update(self.request, serializer.instance,
                                                            serializer.validated_data)
+        self.current_object = serializer.instance
 
     def perform_destroy(self, instance: Model) -> None:
         self.resource.perform_destroy(self.request, instance)
+
+    def finalize_response(self, request: Request, response: HttpResponseBase, *args: Any,
+                          **kwargs: Any) -> HttpResponseBase:
+        response = super().finalize_response(request, response, *args, **kwargs)
+        return conditional.finalize(self, request, response) if self.resource.etags else response
 
 
 class ListMixin(mixins.ListModelMixin):
@@ -241,11 +255,27 @@ class RetrieveMixin(mixins.RetrieveModelMixin):
         return RowsResponse(self.row_renderer.instance(self.get_object()))
 
 
+class UpdateMixin(mixins.UpdateModelMixin):
+    """DRF's update (PUT and PATCH); with `If-Match` it runs in one transaction holding the row's lock."""
+
+    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        with conditional.guarded_write(self):
+            return super().update(request, *args, **kwargs)
+
+
+class DestroyMixin(mixins.DestroyModelMixin):
+    """DRF's destroy; with `If-Match` it runs in one transaction holding the row's lock."""
+
+    def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        with conditional.guarded_write(self):
+            return super().destroy(request, *args, **kwargs)
+
+
 #: The DRF mixin that provides each generated operation.
 OPERATION_MIXINS = {
     "list": ListMixin,
     "create": mixins.CreateModelMixin,
     "retrieve": RetrieveMixin,
-    "update": mixins.UpdateModelMixin,
-    "destroy": mixins.DestroyModelMixin,
+    "update": UpdateMixin,
+    "destroy": DestroyMixin,
 }
