@@ -92,4 +92,6 @@ api_settings = ApiSettings("TESSERA_API", check_id="api.E021", defaults={
     "SCOPE_RESOLVER": None,
     # Arrays and objects in a JSON body may nest this deep; deeper is a 400 before parsing (parsers.py).
     "MAX_JSON_DEPTH": 64,
+    # The tenant membership roles a resource's `field_permissions` and `row_filters` may name (apps.tenants).
+    "ROLES": ("owner", "admin", "member", "viewer"),
 })

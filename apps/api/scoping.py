@@ -17,6 +17,7 @@ from apps.platform.security_events import report_security_event
 
 from .conf import api_settings
 from .errors import DomainError, PermissionDenied
+from .field_access import filter_rows
 
 if TYPE_CHECKING:
     from .resources import Resource
@@ -120,16 +121,17 @@ def scope_queryset(queryset: QuerySet, *, request: ScopedRequest, resource: "Res
 
     By default rows must belong to the active tenant and, when the resource has an owner, to the
     current user. A resource with a `visibility` policy uses that instead; the policy may only narrow.
+    Either way, the resource's row filter for the caller's role narrows them further (field_access.py).
     """
     policy = type(resource).visibility
     if policy is not None:
-        return policy(queryset, request=request)
+        return filter_rows(policy(queryset, request=request), resource, request)
     conditions = {}
     if resource.tenant_field:
         conditions[resource.tenant_field] = require_tenant(request)
     if resource.owner_field:
         conditions[resource.owner_field] = request.user
-    return queryset.filter(**conditions) if conditions else queryset
+    return filter_rows(queryset.filter(**conditions) if conditions else queryset, resource, request)
 
 
 def require_tenant(request: ScopedRequest) -> Model:
