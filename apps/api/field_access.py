@@ -122,6 +122,15 @@ def hide_fields(serializer: serializers.BaseSerializer, hidden: frozenset[str]) 
         del fields[name]
 
 
+def mark_read_only(serializer: serializers.BaseSerializer, names: frozenset[str]) -> None:
+    """Make `names` read-only in `serializer`, so its forms (browsable API, OPTIONS) offer only what may be written."""
+    if not names or isinstance(serializer, serializers.ListSerializer):
+        return
+    for name in names & set(serializer.fields):
+        field = serializer.fields[name]
+        field.read_only, field.required = True, False
+
+
 def hidden_in_output(resource: Any, output_class: Any, caller: Caller) -> frozenset[str]:
     """What `caller` may not read in an action's output: the rules of the resource of the model it renders, if any."""
     model = getattr(getattr(output_class, "Meta", None), "model", None)

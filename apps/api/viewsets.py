@@ -211,6 +211,7 @@ class ResourceViewSet(TenantContextMixin, GenericViewSet):
         names = self.output_fields()
         if names is not None:
             sparse.keep_only(serializer, names)
+        field_access.mark_read_only(serializer, field_access.read_only_fields(self.resource, self.request))
         return serializer
 
     def narrowed_row_renderer(self) -> RowRenderer:

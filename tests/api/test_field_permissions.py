@@ -348,3 +348,16 @@ def test_a_superuser_sees_and_edits_every_field_in_the_admin_with_the_rules_show
     assert 'name="colour"' in change and 'name="body"' in change
     assert "API: hidden from viewer." in change
     assert "API: read-only for admin." in change
+
+
+def test_the_options_form_of_a_tenant_admin_offers_the_colour_as_read_only(site, tenant_admin_client, red_note):
+    response = tenant_admin_client.options(f"/api/v1/notes/{red_note.id}/")
+
+    assert response.json()["actions"]["PUT"]["colour"]["read_only"] is True
+    assert response.json()["actions"]["PUT"]["body"]["read_only"] is False
+
+
+def test_the_options_form_of_a_member_leaves_the_hidden_colour_out(site, member_client, red_note):
+    response = member_client.options(f"/api/v1/notes/{red_note.id}/")
+
+    assert "colour" not in response.json()["actions"]["PUT"]
