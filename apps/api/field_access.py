@@ -105,7 +105,8 @@ def visible_data(data: Mapping[str, Any], resource: Any, caller: Caller) -> dict
 
 
 def _root(path: str) -> str:
-    return path.lstrip("-").split(LOOKUP_SEP)[0]
+    """The field a lookup, an ordering term (`-due_date`) or a search field (`^title`, DRF's prefixes) starts at."""
+    return path.lstrip("-^=@$").split(LOOKUP_SEP)[0]
 
 
 def reads_hidden(field: serializers.Field, hidden: frozenset[str]) -> bool:

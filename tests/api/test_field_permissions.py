@@ -361,3 +361,22 @@ def test_the_options_form_of_a_member_leaves_the_hidden_colour_out(site, member_
     response = member_client.options(f"/api/v1/notes/{red_note.id}/")
 
     assert "colour" not in response.json()["actions"]["PUT"]
+
+
+@pytest.mark.parametrize("headers", [{}, SERIALIZER_PATH], ids=["rows", "serializer"])
+def test_a_narrowed_list_costs_the_same_queries_at_any_page_size(site, member_client, tenant, user, headers):
+    Note.objects.bulk_create([Note(tenant=tenant, author=user, body=f"Note {n}") for n in range(60)])
+    member_client.get("/api/v1/notes/")  # the caller's membership is cached from here on
+    counts = []
+    for page_size in (1, 50):
+        with CaptureQueriesContext(connection) as queries:
+            member_client.get(f"/api/v1/notes/?page_size={page_size}", **headers)
+        counts.append(len(queries))
+
+    assert counts[0] == counts[1]
+
+
+def test_a_member_searching_finds_by_the_fields_they_may_read(site, member_client, red_note):
+    response = member_client.get("/api/v1/notes/?search=alert")
+
+    assert [row["id"] for row in response.json()["results"]] == [red_note.id]
