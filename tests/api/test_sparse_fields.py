@@ -120,3 +120,10 @@ def test_the_schema_documents_the_fields_parameter(path):
     (parameter,) = [p for p in schema["paths"][path]["get"]["parameters"] if p["name"] == "fields"]
     assert parameter["in"] == "query"
     assert "Allowed: id, title, description" in parameter["description"]
+
+
+def test_a_resource_with_its_own_serializer_narrows_alike(user_client, tenant):
+    response = user_client.get(f"/api/v1/tenants/{tenant.slug}/?fields=name")
+
+    assert response.status_code == 200
+    assert response.json() == {"id": tenant.id, "name": "Acme"}
