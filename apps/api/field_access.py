@@ -273,7 +273,7 @@ def check_rules(resource: Any) -> list[Error]:
                                  hint="Wrap the condition in django.db.models.Q(...)."))
             continue
         try:
-            resource.model._default_manager.filter(condition).query  # resolves the names, runs nothing
+            resource.model._default_manager.filter(condition)  # resolves the names at once, runs nothing
         except (FieldError, ValueError, TypeError) as error:
             errors.append(_error(resource, "row_filters", f"[{role!r}] does not resolve on "
                                  f"{resource.model.__name__}: {error}", "E035",
