@@ -13,8 +13,8 @@ actions and writes all follow it.
 
 The role is the caller's membership role in the active tenant, as the tenant resolver found it: an API key acts
 with its owner's role. Platform admins are held to no rule, as the scope resolver lets them act in any tenant
-whatever their membership there; a caller with no role in the tenant is held to none either (a tenant resource
-already refuses them with a 403). Other surfaces (bulk writes, change events, sockets) call the same functions:
+whatever their membership there. A caller whose role is not known (no membership, or a surface that does not
+resolve one) is held to every role's rules at once, the least any role may: failing closed, not open. Other surfaces (bulk writes, change events, sockets) call the same functions:
 `hidden_fields`, `read_only_fields`, `refuse_forbidden_writes`, `visible_data`, and `scope_queryset`.
 """
 from collections.abc import Iterable, Mapping
@@ -45,19 +45,22 @@ class Caller(Protocol):
     tenant_role: str | None
 
 
-def role_of(caller: Caller) -> str | None:
-    """The membership role whose rules apply to `caller`, or None when none do (platform admins, no membership)."""
+def roles_of(caller: Caller, declared: Mapping[str, Any]) -> tuple[str, ...]:
+    """The roles among `declared` (a resource's rules by role) whose rules bind `caller`: none for a platform
+    admin, theirs for a member, every one for a caller whose role is not known."""
     if getattr(getattr(caller, "user", None), "is_platform_admin", False):
-        return None
-    return getattr(caller, "tenant_role", None)
+        return ()
+    role = getattr(caller, "tenant_role", None)
+    if role is None:
+        return tuple(declared)
+    return (role,) if role in declared else ()
 
 
 def _rule(resource: Any, caller: Caller, rule: str) -> frozenset[str]:
-    if not resource.field_permissions:
+    declared = resource.field_permissions
+    if not declared:
         return NOTHING
-    role = role_of(caller)
-    entry = resource.field_permissions.get(role) if role else None
-    return frozenset(entry.get(rule, ())) if entry else NOTHING
+    return frozenset(name for role in roles_of(caller, declared) for name in declared[role].get(rule, ()))
 
 
 def hidden_fields(resource: Any, caller: Caller) -> frozenset[str]:
@@ -72,11 +75,12 @@ def read_only_fields(resource: Any, caller: Caller) -> frozenset[str]:
 
 def filter_rows(queryset: QuerySet, resource: Any, caller: Caller) -> QuerySet:
     """`queryset` narrowed by the row filter of the caller's role; `scope_queryset` applies it to every surface."""
-    if not resource.row_filters:
+    declared = resource.row_filters
+    if not declared:
         return queryset
-    role = role_of(caller)
-    condition = resource.row_filters.get(role) if role else None
-    return queryset.filter(condition) if condition is not None else queryset
+    for role in roles_of(caller, declared):
+        queryset = queryset.filter(declared[role])
+    return queryset
 
 
 def refuse_forbidden_writes(resource: Any, caller: Caller, data: Any) -> None:
@@ -191,8 +195,8 @@ class FieldPermissionsAdmin(admin.ModelAdmin):
     """The generated admin of a resource with field permissions or row filters.
 
     The operator console acts across tenants, with no membership role to pick a rule by. Superusers see and
-    edit everything, as platform admins do in the API. Any other staff member is held to every role's rules at
-    once, the least any tenant role is allowed field by field: fields hidden from some role are hidden (form,
+    edit everything, as platform admins do in the API. Any other staff member is held, as an API caller of
+    unknown role is, to every role's rules at once, the least any tenant role is allowed field by field: fields hidden from some role are hidden (form,
     columns, search, filters), fields read-only for some role are read-only, and every row filter applies.
     Every form field a rule covers says so in its help text, so the declaration is visible to all operators.
     """
@@ -202,6 +206,7 @@ class FieldPermissionsAdmin(admin.ModelAdmin):
     api_row_filters: dict = {}
 
     def _union(self, rule: str) -> frozenset[str]:
+        """What a caller of unknown role is held to (`roles_of`): every role's rule at once."""
         return frozenset(name for entry in self.api_field_permissions.values() for name in entry.get(rule, ()))
 
     def _restricted(self, request: HttpRequest) -> bool:

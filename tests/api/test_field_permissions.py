@@ -254,6 +254,16 @@ def test_the_rules_are_readable_by_other_surfaces(site, second_user, mixed_user,
     assert field_access.hidden_fields(resource, Caller(admin_user, "member")) == frozenset()
     assert field_access.visible_data({"id": 1, "colour": "red", "author": 2}, resource,
                                      Caller(mixed_user, "viewer")) == {"id": 1}
+    assert field_access.hidden_fields(resource, Caller(second_user, "owner")) == frozenset()
+
+
+def test_a_caller_of_unknown_role_is_held_to_every_roles_rules(site, second_user, red_note, pinned_red_note):
+    resource = site.get_resource(Note)
+    unknown = types.SimpleNamespace(user=second_user, tenant_role=None)
+
+    assert field_access.hidden_fields(resource, unknown) == {"colour", "author"}
+    assert field_access.read_only_fields(resource, unknown) == {"colour"}
+    assert not field_access.filter_rows(Note.objects.all(), resource, unknown).exists()
 
 
 def test_the_default_roles_are_the_tenant_membership_roles():
