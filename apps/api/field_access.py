@@ -14,8 +14,10 @@ actions and writes all follow it.
 The role is the caller's membership role in the active tenant, as the tenant resolver found it: an API key acts
 with its owner's role. Platform admins are held to no rule, as the scope resolver lets them act in any tenant
 whatever their membership there. A caller whose role is not known (no membership, or a surface that does not
-resolve one) is held to every role's rules at once, the least any role may: failing closed, not open. Other surfaces (bulk writes, change events, sockets) call the same functions:
-`hidden_fields`, `read_only_fields`, `refuse_forbidden_writes`, `visible_data`, and `scope_queryset`.
+resolve one) is held to every role's rules at once, the least any role may: failing closed, not open.
+
+Other surfaces (bulk writes, change events, sockets, exports) call the same functions: `hidden_fields`,
+`read_only_fields`, `refuse_forbidden_writes`, `visible_data`, and `scope_queryset`.
 """
 from collections.abc import Iterable, Mapping
 from typing import Any, Protocol
@@ -152,8 +154,8 @@ def refuse_hidden_lookups(resource: Any, query_params: Mapping[str, Any], hidden
                           search_fields: Iterable[str]) -> list[str]:
     """A 400 for a filter or an ordering on a hidden field (its values would show through the rows that match);
     returns the search fields left once hidden ones are dropped (a search with none left is a 400 too)."""
-    errors = {parameter: ["Your role cannot filter on this field."]
-              for parameter, lookup in resource.filters.items() if parameter in query_params and _root(lookup) in hidden}
+    errors = {parameter: ["Your role cannot filter on this field."] for parameter, lookup in resource.filters.items()
+              if parameter in query_params and _root(lookup) in hidden}
     ordering = [term.strip() for term in str(query_params.get("ordering") or "").split(",") if term.strip()]
     blocked = [term for term in ordering if _root(term) in hidden]
     if blocked:
@@ -183,7 +185,8 @@ def describe(resource: Any) -> str:
             parts.append(f"cannot read or write `{'`, `'.join(entry['hide'])}`")
         if entry.get("read_only"):
             parts.append(f"cannot write `{'`, `'.join(entry['read_only'])}`")
-        lines.append(f"- **{role}** {' and '.join(parts)}.")
+        if parts:
+            lines.append(f"- **{role}** {' and '.join(parts)}.")
     if resource.row_filters:
         lines.append(f"- Rows are narrowed for: {', '.join(f'**{role}**' for role in resource.row_filters)}.")
     if not lines:
@@ -196,8 +199,9 @@ class FieldPermissionsAdmin(admin.ModelAdmin):
 
     The operator console acts across tenants, with no membership role to pick a rule by. Superusers see and
     edit everything, as platform admins do in the API. Any other staff member is held, as an API caller of
-    unknown role is, to every role's rules at once, the least any tenant role is allowed field by field: fields hidden from some role are hidden (form,
-    columns, search, filters), fields read-only for some role are read-only, and every row filter applies.
+    unknown role is, to every role's rules at once, the least any tenant role is allowed field by field: fields
+    hidden from some role are hidden (form, columns, search, filters), fields read-only for some role are
+    read-only, and every row filter applies.
     Every form field a rule covers says so in its help text, so the declaration is visible to all operators.
     """
 
@@ -238,8 +242,9 @@ class FieldPermissionsAdmin(admin.ModelAdmin):
 
     def get_list_filter(self, request: HttpRequest) -> list[str]:
         hidden = self._hidden(request)
-        return [entry for entry in super().get_list_filter(request)
-                if not isinstance(entry, (str, tuple)) or _root(entry if isinstance(entry, str) else entry[0]) not in hidden]
+        names = [(entry, entry if isinstance(entry, str) else entry[0] if isinstance(entry, tuple) else None)
+                 for entry in super().get_list_filter(request)]
+        return [entry for entry, name in names if name is None or _root(name) not in hidden]
 
     def get_search_fields(self, request: HttpRequest) -> list[str]:
         hidden = self._hidden(request)

@@ -342,10 +342,12 @@ def test_a_staff_member_is_held_to_every_roles_row_filter_in_the_admin(console_s
 
 
 def test_a_staff_member_is_held_to_every_roles_field_rules_in_the_admin(console_site, staff_console, pinned_red_note):
-    changelist = staff_console.get("/admin/testapp/note/").content.decode()
+    listed = staff_console.get("/admin/testapp/note/")
+    changelist = listed.content.decode()
     change = staff_console.get(f"/admin/testapp/note/{pinned_red_note.id}/change/").content.decode()
 
     assert "column-colour" not in changelist and "column-body" in changelist
+    assert [spec.title for spec in listed.context["cl"].filter_specs] == ["pinned"]
     assert 'name="colour"' not in change and "Pinned red" in change
     assert 'name="body"' not in change  # read-only for tenant admins, so shown as text
 
