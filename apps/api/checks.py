@@ -9,7 +9,7 @@ from django.core.checks import Error
 from django.db.models import ForeignKey
 from rest_framework import serializers
 
-from . import conditional, soft_delete
+from . import conditional, field_access, soft_delete, sparse
 from .conf import RESOURCE_OPTIONS, api_settings
 from .factories import resolve_field, split_lookup
 from .permissions import Access
@@ -83,6 +83,10 @@ def check_resource(resource: Resource) -> list[Error]:
     errors += _check_outputs(resource)
     errors += _check_rates(resource)
     errors += soft_delete.check(resource) + conditional.check(resource)
+    errors += field_access.check_rules(resource)
+    if sparse.PARAMETER in resource.filters:
+        errors.append(_error(resource, "filters", f"declares a {sparse.PARAMETER!r} parameter, which sparse fieldsets "
+                                                  "use.", "E036", hint="Name the filter parameter otherwise."))
     return errors
 
 

@@ -95,4 +95,6 @@ api_settings = ApiSettings("TESSERA_API", check_id="api.E021", defaults={
     "MAX_JSON_DEPTH": 64,
     # Tenant roles that may purge (hard delete) rows of soft-delete resources, besides platform admins.
     "PURGE_ROLES": ("owner", "admin"),
+    # The tenant membership roles a resource's `field_permissions` and `row_filters` may name (apps.tenants).
+    "ROLES": ("owner", "admin", "member", "viewer"),
 })

@@ -15,7 +15,7 @@ from rest_framework import serializers
 from rest_framework.decorators import action as drf_action
 from rest_framework.response import Response
 
-from . import soft_delete
+from . import field_access, soft_delete
 from .actions import ActionSpec
 from .filtering import ResourceFilterSet
 from .rendering import RowRenderer
@@ -111,6 +111,7 @@ def build_action(resource: Resource, name: str, spec: ActionSpec,
         if isinstance(result, HttpResponseBase):  # a ready response, such as a file download
             return result
         rendered = output_class(result, many=spec.many, context=self.get_serializer_context())
+        field_access.hide_fields(rendered, field_access.hidden_in_output(resource, output_class, request))
         return Response(rendered.data, status=spec.status)
 
     handler.__name__ = name
@@ -214,4 +215,7 @@ def build_admin(resource: Resource) -> type[admin.ModelAdmin]:
         attrs["list_filter"] = [*extra.pop("list_filter"), *attrs["list_filter"]]
         attrs.update(extra)
     attrs.update(options.extra)
+    if resource.field_permissions or resource.row_filters:
+        attrs.update(api_field_permissions=resource.field_permissions, api_row_filters=resource.row_filters)
+        return type(f"{model_name(resource)}Admin", (field_access.FieldPermissionsAdmin,), attrs)
     return type(f"{model_name(resource)}Admin", (admin.ModelAdmin,), attrs)

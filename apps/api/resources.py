@@ -54,6 +54,12 @@ class Resource:
     fields: tuple = ()
     #: Fields shown but never written by clients.
     read_only: tuple = ()
+    #: Per tenant membership role (TESSERA_API["ROLES"]), fields it may not read or write ("hide": never rendered,
+    #: a 403 when written) or only read ("read_only": a 400 when written), e.g. `{"viewer": {"hide":
+    #: ["description"]}, "member": {"read_only": ["priority"]}}`. Platform admins are held to none (field_access.py).
+    field_permissions: dict = {}
+    #: Per tenant membership role, a `Q` the rows must also match for that role to see (or change) them.
+    row_filters: dict = {}
     #: Query parameter -> ORM lookup (`{"due_before": "due_date__lte"}`); nothing else is filterable.
     filters: dict = {}
     #: Fields `?search=` looks in (case-insensitive containment).

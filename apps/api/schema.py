@@ -2,12 +2,13 @@
 from typing import Any
 
 from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.plumbing import force_instance
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework.permissions import AllowAny
 
 from apps.platform.error_envelope import ErrorEnvelope
 
-from . import conditional, soft_delete
+from . import conditional, field_access, soft_delete, sparse
 
 OPERATION_TEXT = {
     "list": "Returns one page of the rows you can see, narrowed by the filter, search and ordering parameters.",
@@ -44,13 +45,59 @@ class ResourceAutoSchema(AutoSchema):
             text = soft_delete.DESTROY_TEXT
         return f"{(type(resource).__doc__ or '').strip()}\n\n{text}".strip()
 
+    def get_operation(self, *args: Any, **kwargs: Any) -> dict[str, Any] | None:
+        """The operation, with the resource's rules per tenant role in its text and in `x-field-permissions`
+        (role -> hidden and read-only fields) and `x-row-filters` (the roles that see fewer rows)."""
+        operation = super().get_operation(*args, **kwargs)
+        resource = getattr(self.view, "resource", None)
+        if operation is None or resource is None or not (resource.field_permissions or resource.row_filters):
+            return operation
+        operation["description"] = f"{operation.get('description', '')}\n\n{field_access.describe(resource)}".strip()
+        if resource.field_permissions:
+            operation["x-field-permissions"] = field_access.declared_rules(resource)
+        if resource.row_filters:
+            operation["x-row-filters"] = sorted(resource.row_filters)
+        return operation
+
     def get_override_parameters(self) -> list[OpenApiParameter | Any]:
         parameters = list(super().get_override_parameters())
         if self._requires_authentication():
             parameters.append(TENANT_HEADER)
-        if getattr(self.view, "resource", None) is not None:
+        resource = getattr(self.view, "resource", None)
+        if resource is not None:
             parameters += conditional.openapi_parameters(self.view) + soft_delete.openapi_parameters(self.view)
+            if getattr(self.view, "action", None) in sparse.SPARSE_ACTIONS:
+                parameters.append(self._fields_parameter(resource))
         return parameters
+
+    def _fields_parameter(self, resource) -> OpenApiParameter:
+        readable = sparse.readable_fields(self.view.get_serializer_class(), field_access.NOTHING)
+        return OpenApiParameter(
+            sparse.PARAMETER, str, OpenApiParameter.QUERY, required=False,
+            description=f"Comma-separated fields to return, e.g. `{','.join(readable[:2])}`; the primary key always "
+                        f"comes too, and only those columns are read. Allowed: {', '.join(readable)}. A field that "
+                        "is unknown or hidden from your role is a 400 naming it.")
+
+    def _map_basic_serializer(self, serializer, direction):
+        schema = super()._map_basic_serializer(serializer, direction)
+        if direction == "response" and self._is_resource_serializer(serializer):
+            # `?fields=` and the fields a role may not read leave any field out of a row but its primary key.
+            primary_key = type(force_instance(serializer)).Meta.model._meta.pk.name
+            required = [name for name in schema.get("required", ()) if name == primary_key]
+            schema.pop("required", None)
+            if required:
+                schema["required"] = required
+        return schema
+
+    def _is_resource_serializer(self, serializer) -> bool:
+        """Whether `serializer` is the one a registered resource renders its rows with (a component, shared by
+        every operation that returns such rows)."""
+        from .sites import site as default_site
+
+        serializer_class = type(force_instance(serializer))
+        model = getattr(getattr(serializer_class, "Meta", None), "model", None)
+        site = getattr(getattr(self.view, "resource", None), "site", None) or default_site
+        return model is not None and site.is_registered(model) and site.get_serializer(model) is serializer_class
 
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction)

@@ -17,6 +17,7 @@ from apps.platform.security_events import report_security_event
 
 from .conf import api_settings
 from .errors import DomainError, PermissionDenied
+from .field_access import filter_rows
 from .soft_delete import live
 
 if TYPE_CHECKING:
@@ -122,7 +123,8 @@ def scope_queryset(queryset: QuerySet, *, request: ScopedRequest, resource: "Res
 
     By default rows must belong to the active tenant and, when the resource has an owner, to the
     current user. A resource with a `visibility` policy uses that instead; the policy may only narrow.
-    Rows a soft-delete resource marked deleted are left out unless `include_deleted` (soft_delete.py).
+    Either way, the resource's row filter for the caller's role narrows them further (field_access.py), and rows
+    a soft-delete resource marked deleted are left out unless `include_deleted` (soft_delete.py).
     """
     policy = type(resource).visibility
     if policy is not None:
@@ -136,7 +138,7 @@ def scope_queryset(queryset: QuerySet, *, request: ScopedRequest, resource: "Res
         queryset = queryset.filter(**conditions) if conditions else queryset
     if resource.soft_delete and not include_deleted:
         queryset = live(queryset, resource)
-    return queryset
+    return filter_rows(queryset, resource, request)
 
 
 def require_tenant(request: ScopedRequest) -> Model:

@@ -15,7 +15,7 @@ from rest_framework.serializers import BaseSerializer
 from rest_framework.views import APIView
 from rest_framework.viewsets import GenericViewSet
 
-from . import conditional, soft_delete
+from . import conditional, field_access, soft_delete, sparse
 from .errors import DomainError
 from .ordering import ResourceOrderingFilter
 from .pagination import ResourcePagination
@@ -188,7 +188,38 @@ class ResourceViewSet(TenantContextMixin, GenericViewSet):
         queryset = self.resource.get_queryset(self.request)
         queryset = scope_queryset(queryset, request=self.request, resource=self.resource,
                                   include_deleted=soft_delete.includes_deleted(self))
+        names = self.output_fields() if self.action in sparse.SPARSE_ACTIONS else None
+        if names is not None:
+            queryset = sparse.only_columns(queryset, self.get_serializer_class(), names)
         return conditional.lock(self, queryset)
+
+    def output_fields(self) -> frozenset[str] | None:
+        """The fields this response renders, or None for all the serializer's: less those the caller's role hides
+        (field_access.py), narrowed by `?fields=` on list and detail (sparse.py). Read once per request."""
+        if not hasattr(self, "_output_fields"):
+            if getattr(self, "swagger_fake_view", False):  # schema generation documents every field
+                self._output_fields = None
+            else:
+                query_params = self.request.query_params if self.action in sparse.SPARSE_ACTIONS else None
+                self._output_fields = sparse.output_fields(
+                    self.get_serializer_class(), primary_key=self.resource.model._meta.pk.name,
+                    hidden=field_access.hidden_fields(self.resource, self.request), query_params=query_params)
+        return self._output_fields
+
+    def get_serializer(self, *args: Any, **kwargs: Any) -> BaseSerializer:
+        # The body as sent: the serializer below no longer offers a hidden field, and DRF would drop it silently.
+        if "data" in kwargs:
+            field_access.refuse_forbidden_writes(self.resource, self.request, kwargs["data"])
+        serializer = super().get_serializer(*args, **kwargs)
+        names = self.output_fields()
+        if names is not None:
+            sparse.keep_only(serializer, names)
+        field_access.mark_read_only(serializer, field_access.read_only_fields(self.resource, self.request))
+        return serializer
+
+    def narrowed_row_renderer(self) -> RowRenderer:
+        names = self.output_fields()
+        return self.row_renderer if names is None else self.row_renderer.narrowed(names)
 
     def get_object(self) -> Model:
         """The row the detail URL names: by id, or through the resource's own `lookup` (still scoped); under an
@@ -209,6 +240,10 @@ class ResourceViewSet(TenantContextMixin, GenericViewSet):
         # do not apply to it (a stray ?status= cannot turn a visible row into a 404), and cost nothing there.
         if self.detail:
             return queryset
+        hidden = field_access.hidden_fields(self.resource, self.request)
+        if hidden:  # the rows a filter, an ordering or a search matches would show the hidden values
+            self.search_fields = field_access.refuse_hidden_lookups(self.resource, self.request.query_params, hidden,
+                                                                    self.search_fields)
         return super().filter_queryset(queryset)
 
     # Here rather than in the generated serializer, so a resource's own `serializer_class` is covered too.
@@ -238,11 +273,12 @@ class ListMixin(mixins.ListModelMixin):
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         if not self.renders_rows(request):
             return super().list(request, *args, **kwargs)
-        queryset = self.row_renderer.select(self.filter_queryset(self.get_queryset()))
+        renderer = self.narrowed_row_renderer()
+        queryset = renderer.select(self.filter_queryset(self.get_queryset()))
         page = self.paginate_queryset(queryset)
         if page is None:
-            return RowsResponse(self.row_renderer.rows(queryset))
-        return RowsResponse(self.get_paginated_response(self.row_renderer.rows(page)).data)
+            return RowsResponse(renderer.rows(queryset))
+        return RowsResponse(self.get_paginated_response(renderer.rows(page)).data)
 
 
 class RetrieveMixin(mixins.RetrieveModelMixin):
@@ -252,7 +288,7 @@ class RetrieveMixin(mixins.RetrieveModelMixin):
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         if not self.renders_rows(request):
             return super().retrieve(request, *args, **kwargs)
-        return RowsResponse(self.row_renderer.instance(self.get_object()))
+        return RowsResponse(self.narrowed_row_renderer().instance(self.get_object()))
 
 
 class UpdateMixin(mixins.UpdateModelMixin):
