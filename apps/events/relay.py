@@ -18,15 +18,13 @@ from .receivers import receivers
 
 #: Events relayed per transaction: the first relay of a burst takes a batch, later ones find it done.
 BATCH_SIZE = 200
-SWEEP_NAME = "tessera.events.sweep"
 
 logger = logging.getLogger("tessera.events")
 
 
-def relay_events(event_id: str | None = None) -> int:
-    """Relay every pending event, oldest first (`event_id`, the one this relay was queued for, is among them
-    unless another relay took it). Events locked by a concurrent relay are skipped, not waited for.
-    Returns how many were relayed."""
+def relay_events() -> int:
+    """Relay every pending event, oldest first, in batches; events another relay holds are skipped, not waited
+    for. Queued after commits (handoff.py) and every minute by the sweep schedule. Returns how many it relayed."""
     relayed, failed = 0, set()
     while True:
         with transaction.atomic():
@@ -40,11 +38,6 @@ def relay_events(event_id: str | None = None) -> int:
         relayed += len(done)
         if len(batch) < BATCH_SIZE:
             return relayed
-
-
-def relay_sweep() -> int:
-    """The schedule's entry point: relay what a dead worker or an unreachable queue left pending."""
-    return relay_events()
 
 
 def _hand_to_receivers(event: Event, failed: set) -> bool:
