@@ -113,9 +113,10 @@ def _check_events(resource) -> list[Error]:
     available = events.available_events(resource)
     for name in resource.events:
         spec = resource.actions.get(name)
-        if spec is not None and not spec.detail:
-            errors.append(_error(resource, "events", f"names {name!r}, an action on no single row.", "E063",
-                                 hint="Only writes and detail actions change a row an event could carry."))
+        if spec is not None and not events.changes_a_row(spec):
+            errors.append(_error(resource, "events", f"names {name!r}, an action that changes no single row.",
+                                 "E063", hint="Only writes and detail actions that write (not GET) change a row "
+                                              "an event could carry."))
         elif name not in available:
             errors.append(_error(resource, "events", f"names {name!r}, which is not an event of this resource.",
                                  "E061", hint=f"Choose among: {', '.join(available) or 'nothing (no writes)'}."))

@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Any
 from django.db import models, transaction
 from django.dispatch import Signal
 
+from .actions import ActionSpec
+
 if TYPE_CHECKING:
     from .resources import Resource
 
@@ -24,10 +26,15 @@ row_changed = Signal()
 
 
 def available_events(resource: "Resource") -> tuple[str, ...]:
-    """Every event the resource can announce: its generated writes', its detail actions', its lifecycle events."""
+    """Every event the resource can announce: its generated writes', its writing detail actions', its lifecycle
+    events. (A GET action reads; a list action changes no one row an event could carry.)"""
     writes = [OPERATION_EVENTS[op] for op in ("create", "update", "destroy") if op in resource.operations]
-    actions = [name for name, spec in resource.actions.items() if spec.detail]
+    actions = [name for name, spec in resource.actions.items() if changes_a_row(spec)]
     return tuple(dict.fromkeys([*writes, *actions, *resource.lifecycle_events]))
+
+
+def changes_a_row(spec: ActionSpec) -> bool:
+    return spec.detail and bool(set(spec.methods) - {"get", "head", "options"})
 
 
 def declared_events(resource: "Resource") -> frozenset[str]:
