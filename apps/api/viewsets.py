@@ -227,7 +227,8 @@ class ResourceViewSet(TenantContextMixin, GenericViewSet):
         data = events.render(self.resource, instance)  # while the row still has its id
         with transaction.atomic():
             self.resource.perform_destroy(self.request, instance)
-            events.announce(self.resource, "deleted", instance, data=data)
+            # A row that outlives its destroy (an API key is revoked, not deleted) is announced as it is now.
+            events.announce(self.resource, "deleted", instance, data=data if instance.pk is None else None)
 
 
 class ListMixin(mixins.ListModelMixin):

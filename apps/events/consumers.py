@@ -27,8 +27,9 @@ from . import streams
 
 def subscription_group(request: SocketRequest, name: str) -> tuple[str | None, str]:
     """The group of `name`'s events `request` may receive, or None and the reason it may not."""
-    resource = next((r for r in api.site.resources() if r.name == name), None)
-    if resource is None or not declared_events(resource):
+    declared = next((r for r in api.site.resources() if r.name == name), None)
+    resource = api.site.effective_resource(declared.model) if declared is not None else None
+    if resource is None or not resource.enabled or not declared_events(resource):
         return None, "not a resource with change events"
     if resource.scope_for("list") not in request.scopes or (resource.personal and isinstance(request.auth, ApiKey)):
         return None, f"needs the {resource.scope_for('list')} scope"

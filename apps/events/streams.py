@@ -1,7 +1,5 @@
 """Channel-layer groups of /ws/events/: one per tenant and resource, and one per owner on owner-scoped resources.
 The relay sends to them and the consumer joins them, so both name them here."""
-import asyncio
-
 from .models import Event
 
 #: The consumer's handler method for relayed events (Channels maps "event.message" to `event_message`).
@@ -19,6 +17,7 @@ def event_group(event: Event) -> str:
 
 
 async def send(layer, events: list[Event]) -> None:
-    await asyncio.gather(*(layer.group_send(event_group(event), {"type": MESSAGE_TYPE, "resource": event.resource,
-                                                                 "event": event.envelope()})
-                           for event in events))
+    """One after the other, so a subscriber sees a row's events in the order they happened."""
+    for event in events:
+        await layer.group_send(event_group(event), {"type": MESSAGE_TYPE, "resource": event.resource,
+                                                    "event": event.envelope()})

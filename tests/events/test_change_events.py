@@ -76,3 +76,16 @@ def test_the_envelope_is_id_type_tenant_occurred_at_and_data(user_client, tenant
     assert (envelope["type"], envelope["tenant"], envelope["data"]["title"]) == ("tasks.created", tenant.pk,
                                                                                   "Enveloped")
     assert envelope["occurred_at"].endswith("Z")
+
+
+def test_an_api_key_announces_its_creation_and_revocation_without_its_secret(user_client, user):
+    created = user_client.post("/api/v1/auth/api-keys/", {"name": "ci", "scopes": ["tasks:read"]}, format="json")
+    user_client.delete(f"/api/v1/auth/api-keys/{created.json()['id']}/")
+
+    events = list(Event.objects.filter(resource="auth/api-keys").order_by("occurred_at"))
+    secret = created.json()["key"]
+    assert [event.type for event in events] == ["api_key.created", "api_key.deleted"]
+    assert events[0].data["key"] is None and events[0].data["prefix"] == created.json()["prefix"]
+    assert events[1].data["revoked_at"] is not None
+    assert all(secret not in str(event.data) for event in events)
+    assert (events[0].tenant_id, events[0].owner_id) == (None, user.pk)

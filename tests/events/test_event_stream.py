@@ -32,7 +32,7 @@ def test_the_owner_receives_the_events_of_their_tasks_as_they_happen(user, user_
 
 def test_a_subscription_can_be_sent_as_a_message(user, user_client):
     with Socket("/ws/events/", token=access_token(user)) as socket:
-        socket._run(socket._communicator.send_json_to({"subscribe": ["tasks", "nonsense"]}))
+        socket.send({"subscribe": ["tasks", "nonsense"]})
         answer = subscribed(socket)
         user_client.post("/api/v1/tasks/", {"title": "By message"}, format="json")
         relay_events()
@@ -74,7 +74,7 @@ def test_an_anonymous_socket_is_closed_with_4401():
 
 def test_a_message_that_is_no_subscription_is_answered_with_an_error(user):
     with Socket("/ws/events/", token=access_token(user)) as socket:
-        socket._run(socket._communicator.send_json_to({"subscribe": 42}))
+        socket.send({"subscribe": 42})
 
         answer = socket.receive()
 
