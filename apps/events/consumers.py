@@ -88,10 +88,12 @@ class EventsConsumer(ApiSocketConsumer):
         for group in getattr(self, "subscriptions", {}).values():
             await self.channel_layer.group_discard(group, self.channel_name)
 
-    async def event_message(self, message: dict[str, Any]) -> None:
-        """One relayed event of a subscribed resource (relay.py sends it to the group)."""
-        if message["resource"] in self.subscriptions:
-            await self.send_json(message["event"])
+    async def event_batch(self, message: dict[str, Any]) -> None:
+        """Relayed events of one subscribed resource, oldest first (streams.send), sent to the client one by one."""
+        if message["resource"] not in self.subscriptions:
+            return
+        for event in message["events"]:
+            await self.send_json(event)
 
 
 def _names(value: Any) -> list[str] | None:

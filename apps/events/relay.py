@@ -31,7 +31,7 @@ def relay_events() -> int:
             batch = list(Event.objects.select_for_update(skip_locked=True)
                          .filter(relayed_at__isnull=True).exclude(pk__in=failed)
                          .order_by("occurred_at")[:BATCH_SIZE])
-            done = [event for event in batch if _hand_to_receivers(event, failed)]
+            done = _hand_to_receivers(batch, failed)
             if done:
                 _publish(done)
                 Event.objects.filter(pk__in=[event.pk for event in done]).update(relayed_at=timezone.now())
@@ -40,16 +40,27 @@ def relay_events() -> int:
             return relayed
 
 
-def _hand_to_receivers(event: Event, failed: set) -> bool:
+def _hand_to_receivers(batch: list[Event], failed: set) -> list[Event]:
+    """The events of `batch` every receiver took. The batch goes in one savepoint; if a receiver fails, the batch
+    is handed again event by event, so a receiver's failure takes back only that event's writes (the others'
+    are repeated, which receivers dedupe by event id) and leaves only that event pending for the sweep."""
     try:
-        with transaction.atomic():  # a savepoint: a receiver that fails takes back only its own writes
-            for receiver in receivers():
-                receiver(event)
+        with transaction.atomic():
+            for event in batch:
+                _receive(event)
+        return batch
     except Exception:
-        logger.exception("A receiver failed on event %s (%s); it stays pending for the sweep", event.pk, event.type)
-        failed.add(event.pk)
-        return False
-    return True
+        if len(batch) == 1:
+            logger.exception("A receiver failed on event %s (%s); it stays pending for the sweep",
+                             batch[0].pk, batch[0].type)
+            failed.add(batch[0].pk)
+            return []
+    return [event for event in batch if _hand_to_receivers([event], failed)]
+
+
+def _receive(event: Event) -> None:
+    for receiver in receivers():
+        receiver(event)
 
 
 def _publish(events: list[Event]) -> None:

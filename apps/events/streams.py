@@ -1,9 +1,11 @@
 """Channel-layer groups of /ws/events/: one per tenant and resource, and one per owner on owner-scoped resources.
 The relay sends to them and the consumer joins them, so both name them here."""
+import asyncio
+
 from .models import Event
 
-#: The consumer's handler method for relayed events (Channels maps "event.message" to `event_message`).
-MESSAGE_TYPE = "event.message"
+#: The consumer's handler method for relayed events (Channels maps "event.batch" to `event_batch`).
+MESSAGE_TYPE = "event.batch"
 
 
 def group(*, tenant_id: int | None, resource: str, owner_id: int | None = None) -> str:
@@ -17,7 +19,12 @@ def event_group(event: Event) -> str:
 
 
 async def send(layer, events: list[Event]) -> None:
-    """One after the other, so a subscriber sees a row's events in the order they happened."""
+    """One message per group with that group's events in the order they happened: a burst costs a few sends
+    rather than one per event, and cannot overflow a subscriber's channel (which holds a bounded number of
+    messages)."""
+    batches: dict[str, list[Event]] = {}
     for event in events:
-        await layer.group_send(event_group(event), {"type": MESSAGE_TYPE, "resource": event.resource,
-                                                    "event": event.envelope()})
+        batches.setdefault(event_group(event), []).append(event)
+    await asyncio.gather(*(layer.group_send(name, {"type": MESSAGE_TYPE, "resource": batch[0].resource,
+                                                   "events": [event.envelope() for event in batch]})
+                           for name, batch in batches.items()))

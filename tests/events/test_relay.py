@@ -7,7 +7,9 @@ from django.db import transaction
 from django_q.models import Schedule
 from django_q.tasks import async_task
 
+from apps.events import receivers as receivers_module
 from apps.events.models import Event
+from apps.events.relay import relay_events
 from apps.events.schedules import SWEEP_NAME
 from tests.testapp.receivers import HELD_BY, HOLD_TITLE, received_key
 from tests.workers import wait_for
@@ -45,3 +47,24 @@ def test_an_event_whose_worker_was_killed_mid_relay_is_relayed_again_by_the_swee
     async_task(Schedule.objects.get(name=SWEEP_NAME).func)  # the sweep, as the scheduler runs it every minute
     wait_for(lambda: relayed(event.pk), timeout=15, what="the sweep to relay the event")
     assert cache.get(received_key(event.pk)) not in (None, holder)
+
+
+def test_an_event_a_receiver_fails_on_stays_pending_while_the_others_are_relayed(transactional_db, monkeypatch,
+                                                                                 user_client):
+    received = []
+
+    def picky(event):
+        if event.data["title"] == "Refused":
+            raise RuntimeError("this receiver cannot take it now")
+        received.append(event.pk)
+
+    monkeypatch.setattr(receivers_module, "_receivers", [picky])
+    for title in ("First", "Refused", "Third"):
+        user_client.post("/api/v1/tasks/", {"title": title}, format="json")
+
+    relayed_count = relay_events()
+
+    pending = Event.objects.filter(relayed_at__isnull=True)
+    assert relayed_count == 2
+    assert [event.data["title"] for event in pending] == ["Refused"]
+    assert set(received) == set(Event.objects.filter(relayed_at__isnull=False).values_list("pk", flat=True))
