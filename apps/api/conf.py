@@ -77,7 +77,8 @@ class ApiSettings(AppSettings):
 
 #: Keys a per-resource entry of RESOURCES may set; anything else fails check api.E012.
 RESOURCE_OPTIONS = {"page_size", "enabled", "throttle", "throttles",
-                    "etags"}  # conditional requests (conditional.py), switchable per deployment
+                    "etags",   # conditional requests (conditional.py), switchable per deployment
+                    "events"}  # change events (events.py), likewise
 
 api_settings = ApiSettings("TESSERA_API", check_id="api.E021", defaults={
     "PAGE_SIZE": 50,

@@ -8,7 +8,7 @@ from rest_framework.permissions import AllowAny
 
 from apps.platform.error_envelope import ErrorEnvelope
 
-from . import conditional, field_access, soft_delete, sparse
+from . import conditional, events, field_access, soft_delete, sparse
 
 OPERATION_TEXT = {
     "list": "Returns one page of the rows you can see, narrowed by the filter, search and ordering parameters.",
@@ -43,7 +43,13 @@ class ResourceAutoSchema(AutoSchema):
         text = OPERATION_TEXT.get(action, "")
         if action == "destroy" and resource.soft_delete:
             text = soft_delete.DESTROY_TEXT
-        return f"{(type(resource).__doc__ or '').strip()}\n\n{text}".strip()
+        text = f"{(type(resource).__doc__ or '').strip()}\n\n{text}".strip()
+        announced = events.declared_events(resource)
+        if announced and action == "list":
+            types = ", ".join(f"`{events.event_type(resource, name)}`" for name in sorted(announced))
+            text += (f"\n\nChange events: {types}, as `{{id, type, tenant, occurred_at, data}}` with `data` the row "
+                     "as this endpoint renders it; live on the `/ws/events/` WebSocket, and to webhooks.")
+        return text
 
     def get_operation(self, *args: Any, **kwargs: Any) -> dict[str, Any] | None:
         """The operation, with the resource's rules per tenant role in its text and in `x-field-permissions`
