@@ -18,6 +18,7 @@ from channels.db import database_sync_to_async
 
 from apps import api
 from apps.accounts.models import ApiKey
+from apps.api import field_access
 from apps.api.events import declared_events
 from apps.jobs.consumers import ApiSocketConsumer, enter
 from apps.jobs.socket_auth import SocketRequest
@@ -35,6 +36,8 @@ def subscription_group(request: SocketRequest, name: str) -> tuple[str | None, s
         return None, f"needs the {resource.scope_for('list')} scope"
     if type(resource).visibility is not None:
         return None, "its rows follow a visibility policy that events cannot (yet) be filtered by"
+    if field_access.roles_of(request, resource.row_filters):
+        return None, "your role sees some of its rows only (row_filters), which events cannot (yet) be filtered by"
     if resource.tenant_field and request.tenant is None:
         return None, "no active tenant: send ?tenant= with a tenant you are a member of"
     return streams.group(tenant_id=request.tenant.pk if resource.tenant_field else None, resource=resource.name,
@@ -52,6 +55,7 @@ class EventsConsumer(ApiSocketConsumer):
             await self.close(code=refusal)
             return
         self.subscriptions: dict[str, str] = {}
+        self.resources: dict[str, Any] = {}
         query = parse_qs(self.scope.get("query_string", b"").decode())
         names = [name for value in query.get("resources", []) for name in value.split(",") if name]
         if names:
@@ -75,10 +79,12 @@ class EventsConsumer(ApiSocketConsumer):
             elif name not in self.subscriptions:
                 await self.channel_layer.group_add(group, self.channel_name)
                 self.subscriptions[name] = group
+                self.resources[name] = next(r for r in api.site.resources() if r.name == name)
         await self.send_json({"type": "subscribed", "resources": sorted(self.subscriptions), "refused": refused})
 
     async def unsubscribe(self, names: list[str]) -> None:
         for name in names:
+            self.resources.pop(name, None)
             group = self.subscriptions.pop(name, None)
             if group is not None:
                 await self.channel_layer.group_discard(group, self.channel_name)
@@ -90,10 +96,12 @@ class EventsConsumer(ApiSocketConsumer):
 
     async def event_batch(self, message: dict[str, Any]) -> None:
         """Relayed events of one subscribed resource, oldest first (streams.send), sent to the client one by one."""
-        if message["resource"] not in self.subscriptions:
+        resource = self.resources.get(message["resource"])
+        if resource is None:
             return
-        for event in message["events"]:
-            await self.send_json(event)
+        request = self.scope["request"]
+        for event in message["events"]:  # less the fields the caller's role may not read (field_permissions)
+            await self.send_json({**event, "data": field_access.visible_data(event["data"], resource, request)})
 
 
 def _names(value: Any) -> list[str] | None:
