@@ -76,7 +76,7 @@ class ApiSettings(AppSettings):
 
 
 #: Keys a per-resource entry of RESOURCES may set; anything else fails check api.E012.
-RESOURCE_OPTIONS = {"page_size", "enabled", "throttle", "throttles"}
+RESOURCE_OPTIONS = {"page_size", "enabled", "throttle", "throttles", "bulk_max_items"}
 
 api_settings = ApiSettings("TESSERA_API", check_id="api.E021", defaults={
     "PAGE_SIZE": 50,
@@ -92,4 +92,10 @@ api_settings = ApiSettings("TESSERA_API", check_id="api.E021", defaults={
     "SCOPE_RESOLVER": None,
     # Arrays and objects in a JSON body may nest this deep; deeper is a 400 before parsing (parsers.py).
     "MAX_JSON_DEPTH": 64,
+    # Operations one `POST /<resource>/bulk` may carry (a resource's `bulk_max_items` overrides it).
+    "BULK_MAX_ITEMS": 100,
+    # Idempotency-Key (apps/api/idempotency.py): how long a stored response is replayed, and how long a request
+    # holds its key while it runs (should its process die, the key frees itself after this).
+    "IDEMPOTENCY_TTL_SECONDS": 24 * 60 * 60,
+    "IDEMPOTENCY_LOCK_SECONDS": 300,
 })

@@ -11,6 +11,7 @@ from apps.platform.error_envelope import (
     PAYLOAD_TOO_LARGE,
     PERMISSION_DENIED,
     UNAVAILABLE,
+    UNPROCESSABLE,
     VALIDATION_ERROR,
 )
 
@@ -61,6 +62,12 @@ class Conflict(DomainError):
     status_code = status.HTTP_409_CONFLICT
     code = CONFLICT
     default_message = "The request conflicts with the current state of the resource."
+
+
+class Unprocessable(DomainError):
+    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
+    code = UNPROCESSABLE
+    default_message = "The request is well-formed but cannot be processed."
 
 
 class PayloadTooLarge(DomainError):

@@ -16,6 +16,7 @@ from rest_framework.decorators import action as drf_action
 from rest_framework.response import Response
 
 from .actions import ActionSpec
+from .bulk import build_bulk_action
 from .filtering import ResourceFilterSet
 from .rendering import RowRenderer
 from .resources import Admin, Resource
@@ -169,6 +170,8 @@ def build_viewset(resource: Resource, serializer_class: type[serializers.ModelSe
         "__module__": type(resource).__module__,
     }
     attrs.update(_declared_actions(resource, serializer_class))
+    if resource.bulk:
+        attrs.update(build_bulk_action(resource, serializer_class))
     return type(f"{model_name(resource)}ViewSet", bases, attrs)
 
 

@@ -15,6 +15,7 @@ from rest_framework.serializers import BaseSerializer
 from rest_framework.views import APIView
 from rest_framework.viewsets import GenericViewSet
 
+from . import bulk, idempotency
 from .errors import DomainError
 from .ordering import ResourceOrderingFilter
 from .pagination import ResourcePagination
@@ -159,14 +160,27 @@ class ResourceViewSet(TenantContextMixin, GenericViewSet):
         return self.resource.page_size
 
     def declared_rates(self) -> list[tuple[str, str]]:
-        """The resource's rate for all its endpoints, and its rate for this action, from code or settings."""
+        """The resource's rate for all its endpoints, and its rate for this action, from code or settings (for a
+        bulk, also the rates of the single writes it carries: `rate_weight` counts each of its operations)."""
         rates = []
         if self.resource.throttle:
             rates.append((self.resource.name, self.resource.throttle))
-        action_rate = (self.resource.throttles or {}).get(self.action)
-        if action_rate:
-            rates.append((f"{self.resource.name}:{self.action}", action_rate))
+        actions = [self.action, *(bulk.ACTIONS[op] for op in self.resource.bulk)] if self.action == "bulk" else [
+            self.action]
+        for action in actions:
+            action_rate = (self.resource.throttles or {}).get(action)
+            if action_rate:
+                rates.append((f"{self.resource.name}:{action}", action_rate))
         return rates
+
+    def rate_weight(self, request: Request, group: str) -> int:
+        """A bulk counts as the single writes it carries: as many as its operations for the caller's, the tenant's
+        and the resource's rates, as many as its creates for the rate of creates, and so on."""
+        if self.action != "bulk" or group == f"{self.resource.name}:bulk":
+            return 1
+        counts = bulk.item_counts(request, self.resource)
+        action = group.removeprefix(f"{self.resource.name}:")
+        return counts[action] if action in bulk.ACTIONS.values() else max(sum(counts.values()), 1)
 
     def required_scope(self) -> str | None:
         return self.resource.scope_for(self.action)
@@ -182,6 +196,26 @@ class ResourceViewSet(TenantContextMixin, GenericViewSet):
         super().check_permissions(request)
         if self.resource.tenant_field:
             require_tenant(request)
+
+    # --- Idempotency-Key on POSTs (idempotency.py): claimed once the caller is known, settled with the response.
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        fingerprint = idempotency.fingerprint_of(request)  # before the body is parsed; None without the header
+        super().initial(request, *args, **kwargs)
+        if fingerprint is not None:
+            request.idempotency_claim = idempotency.claim(request, fingerprint, allowed=self.resource.idempotent)
+
+    def handle_exception(self, exc: Exception) -> Response:
+        if isinstance(exc, idempotency.Replay):
+            return exc.response
+        return super().handle_exception(exc)
+
+    def finalize_response(self, request: Request, response: HttpResponseBase, *args: Any,
+                          **kwargs: Any) -> HttpResponseBase:
+        response = super().finalize_response(request, response, *args, **kwargs)
+        claim = getattr(request, "idempotency_claim", None)
+        if claim is not None:
+            idempotency.settle(claim, response)
+        return response
 
     def get_queryset(self) -> QuerySet:
         queryset = self.resource.get_queryset(self.request)
