@@ -277,6 +277,7 @@ class ApiKeyResource(api.Resource):
     ordering = ["created_at", "name"]
     default_ordering = ["-created_at"]
     operations = ("list", "create", "retrieve", "destroy")
+    idempotent = False  # a replay would show the secret again, and keep it in the cache for a day
     admin = False  # accounts/admin.py shows keys without their digest and adds a revoke action
 
     def perform_create(self, request: Request, data: dict[str, Any]) -> ApiKey:
