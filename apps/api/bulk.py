@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from collections import Counter
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, NoReturn
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -93,8 +93,9 @@ class _Operation:
             raise ValidationError({name: [f"Not a key of a bulk {self.op}."] for name in unknown})
         self.id = None
         if "id" in KEYS[self.op]:
-            try:
-                self.id = resource.model._meta.pk.to_python(raw["id"]) if raw.get("id") is not None else None
+            value = raw.get("id")
+            try:  # a number or a string of one; true and 1.5 are not ids, though int() would take them
+                self.id = None if value is None or isinstance(value, (bool, float)) else resource.model._meta.pk.to_python(value)
             except DjangoValidationError:
                 pass
             if self.id is None:
@@ -214,10 +215,12 @@ def _load_rows(view, operations: list[_Operation], failures: dict[int, Exception
     rows = view.get_queryset().in_bulk([operation.id for operation in named])
     for operation in named:
         operation.instance = rows.get(operation.id)
-        if operation.instance is None:
-            failures[operation.index] = NotFound()
-        else:
+        try:
+            if operation.instance is None:
+                raise NotFound()
             view.check_object_permissions(view.request, operation.instance)
+        except ITEM_ERRORS as error:
+            failures[operation.index] = error
 
 
 def _validate(view, operation: _Operation) -> None:
@@ -250,14 +253,14 @@ def _run_atomically(view, operations: list[_Operation], failures: dict[int, Exce
             except ITEM_ERRORS as error:
                 failures[operation.index] = error
     if failures:
-        return _refusal(view, failures, len(operations) + len(failures))
+        _refuse(view, failures, len({operation.index for operation in operations} | set(failures)))
     results, current = [], None
     try:
         with transaction.atomic():
             for current in operations:
                 results.append(_perform(view, current))
     except (*ITEM_ERRORS, IntegrityError) as error:
-        return _refusal(view, {current.index: _as_item_error(error)}, len(operations))
+        _refuse(view, {current.index: _as_item_error(error)}, len(operations))
     return Response({"results": results}, status=status.HTTP_200_OK)
 
 
@@ -291,7 +294,7 @@ def _failure(view, index: int, error: Exception) -> dict:
     return {"index": index, "status": status_code, "error": {**detail, "details": _paths(detail["details"])}}
 
 
-def _refusal(view, failures: dict[int, Exception], total: int) -> Response:
+def _refuse(view, failures: dict[int, Exception], total: int) -> NoReturn:
     """The atomic answer when any operation fails: a 400 naming each failure by its path, nothing written."""
     details = {}
     for index in sorted(failures):

@@ -9,8 +9,8 @@ from django.core.checks import Error
 from django.db.models import ForeignKey
 from rest_framework import serializers
 
-from .conf import RESOURCE_OPTIONS, api_settings
 from .bulk import OPERATIONS as BULK_OPERATIONS
+from .conf import RESOURCE_OPTIONS, api_settings
 from .factories import resolve_field, split_lookup
 from .permissions import Access
 from .rates import is_rate

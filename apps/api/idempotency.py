@@ -73,9 +73,9 @@ def _parse_key(raw: str) -> str:
     # The draft sends the key as a structured-field string ("..."); Stripe's clients send it bare. Both work.
     key = raw[1:-1] if len(raw) >= 2 and raw[0] == raw[-1] == '"' else raw
     if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable() or not key.isascii():
+        advice = f"Send 1 to {MAX_KEY_LENGTH} printable ASCII characters, such as a UUID, or leave the header out."
         raise ValidationFailed(f"{HEADER} must be 1 to {MAX_KEY_LENGTH} printable ASCII characters.",
-                               details={HEADER: [f"Send 1 to {MAX_KEY_LENGTH} printable ASCII characters, such as"
-                                                 " a UUID, or leave the header out."]})
+                               details={HEADER: [advice]})
     return key
 
 

@@ -245,7 +245,7 @@ def test_the_schema_documents_the_bulk_request_and_its_results(api_schema=None):
 
 class NoCreateTaskResource(TaskResource):
     operations = ("list", "retrieve", "update")
-    bulk = ["create", "update", "smash"]
+    bulk = ("create", "update", "smash")
 
 
 def test_checks_refuse_a_bulk_operation_the_resource_lacks_and_an_unknown_one():

@@ -9,16 +9,17 @@ from django.core.cache import caches
 from django.db import connection, transaction
 
 from apps.accounts.services import token_pair_issue
-from apps.api.errors import Conflict
 from apps.api.testing import fresh_site
 from apps.tasks.api import TaskResource
 from apps.tasks.models import Task
-from tests.api.test_request_budget import cost, redis_round_trips  # noqa: F401 (a fixture)
+from tests.api import test_request_budget as budget
 from tests.conftest import client_for
 from tests.testapp.models import Note
 from tests.workers import wait_for
 
 pytestmark = pytest.mark.django_db
+
+redis_round_trips = budget.redis_round_trips  # the fixture that counts round trips to Redis where redis-py sends them
 
 TASKS = "/api/v1/tasks/"
 
@@ -171,9 +172,9 @@ def test_a_stored_response_is_kept_for_a_day(user_client):
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.skipif(not django_settings.REDIS_URL, reason="counts round trips to a real Redis (REDIS_URL)")
 def test_a_post_without_the_header_costs_no_extra_round_trip_and_with_it_two(user_client, redis_round_trips):
-    _, plain = cost(redis_round_trips, lambda: user_client.post(TASKS, {"title": "New"}), expected_status=201)
+    _, plain = budget.cost(redis_round_trips, lambda: user_client.post(TASKS, {"title": "New"}), expected_status=201)
     keys = iter(range(10))
-    _, keyed = cost(redis_round_trips, lambda: post(user_client, TASKS, {"title": "New"}, f"k{next(keys)}"),
+    _, keyed = budget.cost(redis_round_trips, lambda: post(user_client, TASKS, {"title": "New"}, f"k{next(keys)}"),
                     expected_status=201)
 
     assert plain == 1
