@@ -81,8 +81,9 @@ def limits_for(request: Request, view: APIView, *, presumed: str | None = None) 
     else:
         who = presumed or principal(request)
         # Presumed counts are one each: the body that says what a bulk weighs is read once the caller is known.
-        weigh = getattr(view, "rate_weight", None) if not presumed else None
-        weight = (lambda group: weigh(request, group)) if weigh else (lambda group: 1)
+        def weight(group: str) -> int:
+            return 1 if presumed else view.rate_weight(request, group)
+
         limits = [Limit("authenticated", who, api_settings.DEFAULT_THROTTLE, weight("authenticated"))]
         limits += [Limit(group, who, rate, weight(group)) for group, rate in view.declared_rates()]
         tenant = None if presumed else getattr(request, "tenant", None)

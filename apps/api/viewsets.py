@@ -66,6 +66,10 @@ class TenantContextMixin:
         """Further `throttling.Limit`s for any caller (the login view limits attempts per email)."""
         return []
 
+    def rate_weight(self, request: Request, group: str) -> int:
+        """How many requests this one counts as in `group` (a bulk write counts its operations)."""
+        return 1
+
     def perform_authentication(self, request: Request) -> None:
         # Authenticators read the caller's cached state through it, with this request's counters (throttling.py).
         request.round_trip = RequestRoundTrip(request, self)
@@ -175,7 +179,8 @@ class ResourceViewSet(TenantContextMixin, GenericViewSet):
 
     def rate_weight(self, request: Request, group: str) -> int:
         """A bulk counts as the single writes it carries: as many as its operations for the caller's, the tenant's
-        and the resource's rates, as many as its creates for the rate of creates, and so on."""
+        and the resource's rates, as many as its creates for the rate of creates, and so on (an update counts as the
+        PATCH it is, `partial_update`)."""
         if self.action != "bulk" or group == f"{self.resource.name}:bulk":
             return 1
         counts = bulk.item_counts(request, self.resource)
