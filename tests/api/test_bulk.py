@@ -266,3 +266,12 @@ def test_checks_refuse_a_bad_bulk_limit_and_a_string_for_bulk():
 
     assert [e.id for e in check_resource(Loose(Task, fresh_site()))] == ["api.E040"]
     assert [e.id for e in check_resource(Zero(Task, fresh_site()))] == ["api.E044"]
+
+
+def test_checks_refuse_a_bad_bulk_limit_in_settings(settings):
+    from apps.api.checks import check_resources
+    from apps.api.sites import site
+
+    settings.TESSERA_API = {**settings.TESSERA_API, "RESOURCES": {"tasks": {"bulk_max_items": "lots"}}}
+
+    assert "api.E044" in [error.id for error in check_resources(site=site)]
