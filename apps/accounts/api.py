@@ -280,6 +280,7 @@ class ApiKeyResource(api.Resource):
     operations = ("list", "create", "retrieve", "destroy")
     events = True  # api_key.created / api_key.deleted (revoked), for the audit stream; never with the secret
     event_name = "api_key"
+    idempotent = False  # a replay would show the secret again, and keep it in the cache for a day
     admin = False  # accounts/admin.py shows keys without their digest and adds a revoke action
 
     def perform_create(self, request: Request, data: dict[str, Any]) -> ApiKey:

@@ -10,6 +10,7 @@ from django.db.models import ForeignKey
 from rest_framework import serializers
 
 from . import conditional, events, field_access, soft_delete, sparse
+from .bulk import OPERATIONS as BULK_OPERATIONS
 from .conf import RESOURCE_OPTIONS, api_settings
 from .factories import resolve_field, split_lookup
 from .permissions import Access
@@ -88,6 +89,7 @@ def check_resource(resource: Resource) -> list[Error]:
         errors.append(_error(resource, "filters", f"declares a {sparse.PARAMETER!r} parameter, which sparse fieldsets "
                                                   "use.", "E036", hint="Name the filter parameter otherwise."))
     errors += _check_events(resource)
+    errors += _check_bulk(resource)
     return errors
 
 
@@ -126,6 +128,35 @@ def _check_events(resource) -> list[Error]:
             errors.append(_error(resource, "events", f"names {name!r}, which is not an event of this resource.",
                                  "E061", hint=f"Choose among: {', '.join(available) or 'nothing (no writes)'}."))
     return errors
+
+
+def _check_bulk(resource) -> list[Error]:
+    """`bulk` takes only operations the resource has (a bulk create on a resource without create is an error)."""
+    if not resource.bulk:
+        return []
+    if isinstance(resource.bulk, str):
+        return [_error(resource, "bulk", f"is the string {resource.bulk!r}; list the operations.", "E040",
+                       hint='Write bulk = ["create", "update", "delete"], or the ones the resource takes.')]
+    errors = []
+    for op in resource.bulk:
+        if op not in BULK_OPERATIONS:
+            errors.append(_error(resource, "bulk", f"names {op!r}, which is not a bulk operation.", "E041",
+                                 hint=f"Choose among: {', '.join(BULK_OPERATIONS)}."))
+        elif BULK_OPERATIONS[op] not in resource.operations:
+            needed = BULK_OPERATIONS[op]
+            errors.append(_error(resource, "bulk", f"names {op!r}, but the resource has no {needed!r} operation.",
+                                 "E042", hint=f"Add {needed!r} to operations, or drop {op!r} from bulk."))
+    if "bulk" in resource.actions:
+        errors.append(_error(resource, "bulk", "is declared and an action is named 'bulk' too: both want /bulk.", "E043",
+                             hint="Rename the action."))
+    if resource.bulk_max_items is not None and not _is_positive_count(resource.bulk_max_items):
+        errors.append(_error(resource, "bulk_max_items", f"is {resource.bulk_max_items!r}; it must be a positive "
+                             "whole number.", "E044", hint="The most operations one bulk request may carry, such as 100."))
+    return errors
+
+
+def _is_positive_count(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 1
 
 
 def _check_rates(resource) -> list[Error]:
@@ -195,6 +226,9 @@ def _check_resource_settings(site) -> list[Error]:
         if unknown:
             errors.append(Error(f'TESSERA_API["RESOURCES"][{name!r}] has unknown keys {sorted(unknown)}.',
                                 hint=f"Allowed: {', '.join(sorted(RESOURCE_OPTIONS))}.", id="api.E012"))
+        if "bulk_max_items" in options and not _is_positive_count(options["bulk_max_items"]):
+            errors.append(Error(f'TESSERA_API["RESOURCES"][{name!r}]["bulk_max_items"] must be a positive whole number.',
+                                hint="The most operations one bulk request may carry, such as 100.", id="api.E044"))
         rates = [options.get("throttle"), *dict(options.get("throttles") or {}).values()]
         for rate in filter(None, rates):
             if not is_rate(rate):

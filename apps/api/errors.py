@@ -12,6 +12,7 @@ from apps.platform.error_envelope import (
     PERMISSION_DENIED,
     PRECONDITION_FAILED,
     UNAVAILABLE,
+    UNPROCESSABLE,
     VALIDATION_ERROR,
 )
 
@@ -70,6 +71,10 @@ class PreconditionFailed(DomainError):
     status_code = status.HTTP_412_PRECONDITION_FAILED
     code = PRECONDITION_FAILED
     default_message = "The row changed since you read it; read it again and retry."
+class Unprocessable(DomainError):
+    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
+    code = UNPROCESSABLE
+    default_message = "The request is well-formed but cannot be processed."
 
 
 class PayloadTooLarge(DomainError):

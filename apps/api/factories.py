@@ -17,6 +17,7 @@ from rest_framework.response import Response
 
 from . import events, field_access, soft_delete
 from .actions import ActionSpec
+from .bulk import build_bulk_action
 from .filtering import ResourceFilterSet
 from .rendering import RowRenderer
 from .resources import Admin, Resource
@@ -177,6 +178,8 @@ def build_viewset(resource: Resource, serializer_class: type[serializers.ModelSe
     attrs.update(_declared_actions(resource, serializer_class))
     if resource.soft_delete:
         attrs.update(soft_delete.build_actions(resource, serializer_class))
+    if resource.bulk:
+        attrs.update(build_bulk_action(resource, serializer_class))
     return type(f"{model_name(resource)}ViewSet", bases, attrs)
 
 

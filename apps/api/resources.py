@@ -97,6 +97,14 @@ class Resource:
     throttle: str | None = None
     #: Rates per action, e.g. {"create": "10/m", "list": "30/m", "destroy": "5/m"} (DRF's action names).
     throttles: dict = {}
+    #: Bulk writes: which of "create", "update" (partial, as PATCH) and "delete" `POST /<name>/bulk` accepts, each
+    #: item going through the same validation, hooks, scopes and rate limits as its single write (apps/api/bulk.py).
+    bulk: tuple = ()
+    #: Most operations one bulk request may carry; None means TESSERA_API["BULK_MAX_ITEMS"].
+    bulk_max_items: int | None = None
+    #: Whether POSTs honour `Idempotency-Key` (apps/api/idempotency.py). A replay re-sends the stored response, so a
+    #: resource whose create shows a secret once turns it off: the header is then refused (400), never ignored.
+    idempotent: bool = True
     #: Whether the resource is routed at all (settings can switch it off without code).
     enabled: bool = True
     #: A nullable DateTimeField: DELETE sets it instead of deleting the row, reads leave such rows out, and
@@ -147,6 +155,8 @@ class Resource:
         """The scope an operation or declared action needs."""
         if action_name in self.actions:
             return self.actions[action_name].scope
+        if action_name == "bulk":  # the scope to send one; a bulk with deletes also needs :delete (bulk.py)
+            return f"{self.scope}:{'write' if {'create', 'update'} & set(self.bulk) else 'delete'}"
         verb = OPERATION_VERBS.get(action_name)
         return f"{self.scope}:{verb}" if verb else None
 

@@ -17,12 +17,24 @@ OPERATION_TEXT = {
     "update": "Replaces the writable fields of one row.",
     "partial_update": "Changes some writable fields of one row.",
     "destroy": "Deletes one row (204).",
+    "bulk": ("Creates, changes (as PATCH) and deletes many rows in one request, each as its single write would: same "
+             "validation, scopes (a delete needs the delete scope) and rate limits, each operation counted. Atomic "
+             "(default): 200, or 400 with nothing written and `details` naming each failure as `operations.<index>`. "
+             "Non-atomic: 207 with one `{index, status, data | error}` per operation."),
 }
 
 
 TENANT_HEADER = OpenApiParameter(
     "X-Tenant-ID", str, OpenApiParameter.HEADER, required=False,
     description="Active tenant, by id or slug. Defaults to your first tenant. A tenant you are not a member of is 403.",
+)
+
+IDEMPOTENCY_HEADER = OpenApiParameter(
+    "Idempotency-Key", str, OpenApiParameter.HEADER, required=False,
+    description="Makes a retry safe (1 to 255 characters, e.g. a UUID). The first request with a key runs; a retry "
+                "with the same key and the same body, within 24 hours, gets the first response again (marked "
+                "`Idempotent-Replayed: true`) and runs nothing. The same key with another body is 422; while the "
+                "first request still runs, 409. Keys belong to you (user or API key) in the active tenant.",
 )
 
 
@@ -74,7 +86,13 @@ class ResourceAutoSchema(AutoSchema):
             parameters += conditional.openapi_parameters(self.view) + soft_delete.openapi_parameters(self.view)
             if getattr(self.view, "action", None) in sparse.SPARSE_ACTIONS:
                 parameters.append(self._fields_parameter(resource))
+        if self._takes_idempotency_key():
+            parameters.append(IDEMPOTENCY_HEADER)
         return parameters
+
+    def _takes_idempotency_key(self) -> bool:
+        resource = getattr(self.view, "resource", None)
+        return self.method == "POST" and resource is not None and resource.idempotent
 
     def _fields_parameter(self, resource) -> OpenApiParameter:
         readable = sparse.readable_fields(self.view.get_serializer_class(), field_access.NOTHING)
@@ -157,5 +175,7 @@ class ResourceAutoSchema(AutoSchema):
             statuses.append(409)
         if has_body:
             statuses += [413, 415]
+        if self._takes_idempotency_key():
+            statuses.append(422)  # an Idempotency-Key used before with another body
         statuses.append(429)
         return statuses

@@ -16,7 +16,7 @@ from rest_framework.serializers import BaseSerializer
 from rest_framework.views import APIView
 from rest_framework.viewsets import GenericViewSet
 
-from . import conditional, events, field_access, soft_delete, sparse
+from . import bulk, conditional, events, field_access, idempotency, soft_delete, sparse
 from .errors import DomainError
 from .ordering import ResourceOrderingFilter
 from .pagination import ResourcePagination
@@ -66,6 +66,10 @@ class TenantContextMixin:
     def extra_limits(self, request: Request) -> list:
         """Further `throttling.Limit`s for any caller (the login view limits attempts per email)."""
         return []
+
+    def rate_weight(self, request: Request, group: str) -> int:
+        """How many requests this one counts as in `group` (a bulk write counts its operations)."""
+        return 1
 
     def perform_authentication(self, request: Request) -> None:
         # Authenticators read the caller's cached state through it, with this request's counters (throttling.py).
@@ -161,14 +165,28 @@ class ResourceViewSet(TenantContextMixin, GenericViewSet):
         return self.resource.page_size
 
     def declared_rates(self) -> list[tuple[str, str]]:
-        """The resource's rate for all its endpoints, and its rate for this action, from code or settings."""
+        """The resource's rate for all its endpoints, and its rate for this action, from code or settings (for a
+        bulk, also the rates of the single writes it carries: `rate_weight` counts each of its operations)."""
         rates = []
         if self.resource.throttle:
             rates.append((self.resource.name, self.resource.throttle))
-        action_rate = (self.resource.throttles or {}).get(self.action)
-        if action_rate:
-            rates.append((f"{self.resource.name}:{self.action}", action_rate))
+        actions = [self.action, *(bulk.ACTIONS[op] for op in self.resource.bulk)] if self.action == "bulk" else [
+            self.action]
+        for action in actions:
+            action_rate = (self.resource.throttles or {}).get(action)
+            if action_rate:
+                rates.append((f"{self.resource.name}:{action}", action_rate))
         return rates
+
+    def rate_weight(self, request: Request, group: str) -> int:
+        """A bulk counts as the single writes it carries: as many as its operations for the caller's, the tenant's
+        and the resource's rates, as many as its creates for the rate of creates, and so on (an update counts as the
+        PATCH it is, `partial_update`)."""
+        if self.action != "bulk" or group == f"{self.resource.name}:bulk":
+            return 1
+        counts = bulk.item_counts(request, self.resource)
+        action = group.removeprefix(f"{self.resource.name}:")
+        return counts[action] if action in bulk.ACTIONS.values() else max(sum(counts.values()), 1)
 
     def required_scope(self) -> str | None:
         return self.resource.scope_for(self.action)
@@ -184,6 +202,28 @@ class ResourceViewSet(TenantContextMixin, GenericViewSet):
         super().check_permissions(request)
         if self.resource.tenant_field:
             require_tenant(request)
+
+    # --- Idempotency-Key on POSTs (idempotency.py): claimed once the caller is known, settled with the response.
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        fingerprint = idempotency.fingerprint_of(request)  # before the body is parsed; None without the header
+        super().initial(request, *args, **kwargs)
+        if fingerprint is not None:
+            request.idempotency_claim = idempotency.claim(request, fingerprint, allowed=self.resource.idempotent)
+
+    def handle_exception(self, exc: Exception) -> Response:
+        if isinstance(exc, idempotency.Replay):
+            return exc.response
+        return super().handle_exception(exc)
+
+    def finalize_response(self, request: Request, response: HttpResponseBase, *args: Any,
+                          **kwargs: Any) -> HttpResponseBase:
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if self.resource.etags:
+            response = conditional.finalize(self, request, response)
+        claim = getattr(request, "idempotency_claim", None)
+        if claim is not None:  # after the ETag, so a replay carries it too
+            idempotency.settle(claim, response)
+        return response
 
     def get_queryset(self) -> QuerySet:
         queryset = self.resource.get_queryset(self.request)
@@ -272,11 +312,6 @@ class ResourceViewSet(TenantContextMixin, GenericViewSet):
             self.resource.perform_destroy(self.request, instance)
             # A row that outlives its destroy (an API key is revoked, not deleted) is announced as it is now.
             events.announce(self.resource, "deleted", instance, data=data if instance.pk is None else None)
-
-    def finalize_response(self, request: Request, response: HttpResponseBase, *args: Any,
-                          **kwargs: Any) -> HttpResponseBase:
-        response = super().finalize_response(request, response, *args, **kwargs)
-        return conditional.finalize(self, request, response) if self.resource.etags else response
 
 
 class ListMixin(mixins.ListModelMixin):

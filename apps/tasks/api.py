@@ -35,6 +35,7 @@ class TaskResource(api.Resource):
     ordering = ["due_date", "priority", "created_at", "title"]
     default_ordering = ["-created_at"]
     events = True                   # tasks.created / .updated / .deleted, on /ws/events/ and to webhooks
+    bulk = ["create", "update", "delete"]   # POST /api/v1/tasks/bulk
 
     admin = api.Admin(list_display=("title", "user", "tenant", "status", "priority", "due_date"),
                       list_filter=("status", "priority", "tenant"))
