@@ -54,8 +54,11 @@ def event_type(resource: "Resource", event: str) -> str:
 
 
 def atomic_if_announced(resource: "Resource", event: str) -> AbstractContextManager:
-    """The transaction a change and its event share, when the resource announces `event`; else nothing."""
-    return transaction.atomic() if announces(resource, event) else nullcontext()
+    """The transaction a change and its event share, when the resource announces `event`; else nothing. Inside a
+    transaction already (a bulk write, an action's service) they share that one: no savepoint per row."""
+    if announces(resource, event) and not transaction.get_connection().in_atomic_block:
+        return transaction.atomic()
+    return nullcontext()
 
 
 def render(resource: "Resource", instance: models.Model) -> dict[str, Any]:

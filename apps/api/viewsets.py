@@ -2,7 +2,6 @@
 from collections.abc import Mapping
 from typing import Any
 
-from django.db import transaction
 from django.db.models import Model, QuerySet
 from django.http import HttpResponseBase
 from django_filters.rest_framework import DjangoFilterBackend
@@ -308,7 +307,7 @@ class ResourceViewSet(TenantContextMixin, GenericViewSet):
             self.resource.perform_destroy(self.request, instance)
             return
         data = events.render(self.resource, instance)  # while the row still has its id
-        with transaction.atomic():
+        with events.atomic_if_announced(self.resource, "deleted"):
             self.resource.perform_destroy(self.request, instance)
             # A row that outlives its destroy (an API key is revoked, not deleted) is announced as it is now.
             events.announce(self.resource, "deleted", instance, data=data if instance.pk is None else None)

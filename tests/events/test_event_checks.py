@@ -46,6 +46,8 @@ def test_an_unknown_event_is_e061_naming_it_and_the_choices():
 def test_an_event_of_an_operation_the_resource_lacks_is_e061():
     class ReadAndCreate(TaskResource):
         operations = ("list", "create")
+        bulk = ()
+        soft_delete = None
         events = ["deleted"]
 
     assert ids(check(ReadAndCreate)) == ["api.E061"]
