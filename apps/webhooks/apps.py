@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class WebhooksConfig(AppConfig):
+    """Tenant webhook subscriptions, signed deliveries of change events, and their attempts."""
+
+    name = "apps.webhooks"
+    label = "webhooks"
+    verbose_name = "Webhooks"

@@ -1,0 +1,105 @@
+"""The worker side of webhooks: `deliver(delivery_id)`, the django-q2 entry point that signs and POSTs a delivery,
+records each attempt through the services, and waits out or schedules the backoff between them.
+
+Retried: timeouts, connection errors, 408, 429 and 5xx. Not retried: other 4xx, redirects (never followed:
+a redirect could lead anywhere, the checks notwithstanding) and refused targets.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from datetime import timedelta
+from functools import lru_cache
+
+import httpx
+import orjson
+from django.utils import timezone
+from django_q.models import Schedule
+from standardwebhooks.webhooks import Webhook
+
+from . import services
+from .conf import webhooks_settings
+from .models import WebhookAttempt, WebhookDelivery
+from .targets import TargetRefused, resolve_target
+
+logger = logging.getLogger("tessera.webhooks")
+
+RETRYABLE_STATUSES = frozenset({408, 429})
+USER_AGENT = "Tessera-Webhooks/1"
+
+
+@lru_cache(maxsize=1)
+def _client() -> httpx.Client:
+    """One connection pool per worker process; the timeout is set per request (settings may change in tests)."""
+    return httpx.Client(follow_redirects=False, trust_env=False)
+
+
+def deliver(delivery_id: int) -> None:
+    """Attempt the delivery until it ends or its next backoff is too long to wait here (then scheduled)."""
+    while True:
+        delivery = (WebhookDelivery.objects.select_related("subscription")
+                    .filter(pk=delivery_id, status=WebhookDelivery.Status.PENDING).first())
+        if delivery is None:  # finished already: a duplicate hand-over does nothing
+            return
+        if not delivery.subscription.active and delivery.event_type != services.PING:
+            services.delivery_abandon(delivery, reason="its subscription is switched off")
+            return
+        delay = services.attempt_record(delivery, **attempt(delivery))
+        if delay is None:
+            return
+        if delay > webhooks_settings.INLINE_RETRY_MAX_SECONDS:
+            Schedule.objects.create(name=f"webhook-delivery-{delivery_id}-{delivery.attempt_count + 1}",
+                                    func=services.DELIVER, args=str(delivery_id), schedule_type=Schedule.ONCE,
+                                    next_run=timezone.now() + timedelta(seconds=delay), repeats=1)
+            return
+        time.sleep(delay)
+
+
+def signed_headers(delivery: WebhookDelivery, body: bytes) -> dict[str, str]:
+    """The Standard Webhooks headers (the event id as `webhook-id`, the same for every attempt) and the
+    subscription's extra headers, which may not replace them."""
+    subscription = delivery.subscription
+    now = timezone.now()
+    signature = Webhook(subscription.secret).sign(msg_id=str(delivery.event_id), timestamp=now, data=body)
+    return {**subscription.headers, "content-type": "application/json", "user-agent": USER_AGENT,
+            "webhook-id": str(delivery.event_id), "webhook-timestamp": str(int(now.timestamp())),
+            "webhook-signature": signature}
+
+
+def attempt(delivery: WebhookDelivery) -> dict:
+    """One POST of the delivery, described as `services.attempt_record` takes it. Never raises for the
+    receiver's faults; nothing of the request (secret, signature, extra headers) goes into the record."""
+    started = time.monotonic()
+
+    def elapsed() -> int:
+        return int((time.monotonic() - started) * 1000)
+
+    try:
+        target = resolve_target(delivery.subscription.url)
+    except TargetRefused as refusal:
+        return {"outcome": WebhookAttempt.Outcome.REFUSED_TARGET, "retryable": False, "duration_ms": elapsed(),
+                "error": str(refusal)}
+    body = orjson.dumps(delivery.payload)
+    headers = {**signed_headers(delivery, body), "host": target.host_header}
+    extensions = {"sni_hostname": target.host} if target.scheme == "https" else {}
+    limit = webhooks_settings.RESPONSE_EXCERPT_CHARS
+    try:
+        with _client().stream("POST", target.pinned_url(delivery.subscription.url), content=body, headers=headers,
+                              timeout=webhooks_settings.TIMEOUT_SECONDS, extensions=extensions) as response:
+            received = b""
+            for chunk in response.iter_bytes():
+                received += chunk
+                if len(received) > limit * 4:  # enough bytes for `limit` characters of any encoding
+                    break
+            code = response.status_code
+    except httpx.TimeoutException as error:
+        return {"outcome": WebhookAttempt.Outcome.TIMEOUT, "retryable": True, "duration_ms": elapsed(),
+                "error": f"No answer within {webhooks_settings.TIMEOUT_SECONDS:g} s ({type(error).__name__})."}
+    except httpx.HTTPError as error:
+        return {"outcome": WebhookAttempt.Outcome.CONNECTION_ERROR, "retryable": True, "duration_ms": elapsed(),
+                "error": f"{type(error).__name__}: {error}"}
+    text = received.decode("utf-8", errors="replace")
+    succeeded = 200 <= code < 300
+    return {"outcome": WebhookAttempt.Outcome.SUCCEEDED if succeeded else WebhookAttempt.Outcome.HTTP_ERROR,
+            "retryable": code in RETRYABLE_STATUSES or code >= 500, "duration_ms": elapsed(), "status_code": code,
+            "excerpt": text[:limit], "truncated": len(text) > limit or not response.is_stream_consumed}

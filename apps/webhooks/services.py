@@ -1,0 +1,174 @@
+"""Changes to webhook subscriptions and deliveries. Every write happens here; the worker side is delivery.py."""
+from __future__ import annotations
+
+import base64
+import fnmatch
+import logging
+import secrets
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+from uuid import UUID, uuid4
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django_q.tasks import async_task
+
+from apps.api.errors import Conflict, ValidationFailed
+from apps.audit.services import audit_record
+
+from .conf import webhooks_settings
+from .models import WebhookAttempt, WebhookDelivery, WebhookSubscription
+from .targets import TargetRefused, resolve_target
+
+if TYPE_CHECKING:
+    from apps.accounts.models import User
+    from apps.tenants.models import Tenant
+
+logger = logging.getLogger("tessera.webhooks")
+
+DELIVER = "apps.webhooks.delivery.deliver"
+#: The event type of the `test` action's delivery, sent whatever the subscription's patterns say.
+PING = "webhook.ping"
+#: The audit event of a subscription switched off after a run of failed deliveries.
+DISABLED_EVENT = "webhook_disabled"
+
+def _checked_url(url: str) -> str:
+    try:
+        resolve_target(url)
+    except TargetRefused as refusal:
+        raise ValidationFailed(details={"url": [str(refusal)]}) from None
+    return url
+
+def new_secret() -> str:
+    """`whsec_` and 32 random bytes in base64: the Standard Webhooks form, whose base64 part is the HMAC key."""
+    return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
+
+@transaction.atomic
+def subscription_create(*, tenant: Tenant, created_by: User | None, url: str, **data: Any) -> WebhookSubscription:
+    """A new subscription of `tenant`, its URL checked (a refused target is a 400 naming `url`). The returned row
+    carries `secret_once`, the signing secret, for the create response only."""
+    subscription = WebhookSubscription.objects.create(tenant=tenant, created_by=created_by, url=_checked_url(url),
+                                                      secret=new_secret(), **data)
+    subscription.secret_once = subscription.secret
+    return subscription
+
+@transaction.atomic
+def subscription_update(subscription: WebhookSubscription, **data: Any) -> WebhookSubscription:
+    """Apply changes; a new URL is checked again. Switching a subscription back on clears its failure run."""
+    if "url" in data and data["url"] != subscription.url:
+        _checked_url(data["url"])
+    if data.get("active") and not subscription.active:
+        data.update(consecutive_failures=0, disabled_reason="")
+    for name, value in data.items():
+        setattr(subscription, name, value)
+    subscription.save(update_fields=[*data, "updated_at"])
+    return subscription
+
+def matches(patterns: list[str], event_type: str) -> bool:
+    """Whether a subscription with these patterns wants `event_type` (`*` matches any run of characters)."""
+    return any(fnmatch.fnmatchcase(event_type, pattern) for pattern in patterns)
+
+def _enqueue(delivery_id: int) -> None:
+    def hand_over():
+        try:
+            async_task(DELIVER, delivery_id, task_name=f"webhook-delivery-{delivery_id}")
+        except Exception:  # the broker is down: the delivery stays pending, and redeliver sends it later
+            logger.error("Could not queue webhook delivery %s", delivery_id, exc_info=True)
+
+    transaction.on_commit(hand_over)
+
+@transaction.atomic
+def webhooks_dispatch(*, event_id: UUID, event_type: str, tenant_id: int | None, occurred_at: datetime,
+                      data: Any) -> list[WebhookDelivery]:
+    """One delivery per active subscription of the event's tenant whose patterns match, each queued once
+    committed. Idempotent: an event relayed again finds its deliveries made and queues nothing."""
+    if tenant_id is None:
+        return []
+    payload = {"id": str(event_id), "type": event_type, "tenant": tenant_id,
+               "occurred_at": occurred_at.isoformat().replace("+00:00", "Z"), "data": data}
+    made = []
+    for subscription in WebhookSubscription.objects.filter(tenant_id=tenant_id, active=True):
+        if not matches(subscription.events, event_type):
+            continue
+        delivery, created = WebhookDelivery.objects.get_or_create(
+            subscription=subscription, event_id=event_id,
+            defaults={"tenant_id": tenant_id, "event_type": event_type, "payload": payload})
+        if created:
+            _enqueue(delivery.pk)
+            made.append(delivery)
+    return made
+
+@transaction.atomic
+def subscription_test(subscription: WebhookSubscription) -> WebhookDelivery:
+    """Queue a `webhook.ping` delivery to the subscription, whatever its patterns and even while switched off."""
+    event_id, now = uuid4(), timezone.now()
+    payload = {"id": str(event_id), "type": PING, "tenant": subscription.tenant_id,
+               "occurred_at": now.isoformat().replace("+00:00", "Z"), "data": {"subscription": subscription.pk}}
+    delivery = WebhookDelivery.objects.create(tenant_id=subscription.tenant_id, subscription=subscription,
+                                              event_id=event_id, event_type=PING, payload=payload)
+    _enqueue(delivery.pk)
+    return delivery
+
+@transaction.atomic
+def delivery_redeliver(delivery: WebhookDelivery) -> WebhookDelivery:
+    """Send a finished delivery's event again (same id and body, so receivers can dedupe), with a fresh series of
+    attempts appended to the earlier ones. One still pending is a 409."""
+    delivery = WebhookDelivery.objects.select_for_update().get(pk=delivery.pk)
+    if delivery.status == WebhookDelivery.Status.PENDING:
+        raise Conflict("This delivery is still being attempted; redeliver it once it has finished.")
+    delivery.status, delivery.finished_at = WebhookDelivery.Status.PENDING, None
+    delivery.series_start = delivery.attempt_count  # a fresh series of retries
+    delivery.save(update_fields=["status", "finished_at", "series_start"])
+    _enqueue(delivery.pk)
+    return delivery
+
+@transaction.atomic
+def attempt_record(delivery: WebhookDelivery, *, outcome: str, retryable: bool, duration_ms: int,
+                   status_code: int | None = None, excerpt: str = "", truncated: bool = False,
+                   error: str = "") -> float | None:
+    """Record one attempt and what follows from it; returns the seconds until the next attempt, or None when the
+    delivery has ended. A success ends the subscription's failure run; a delivery that fails for good extends it,
+    and a run of DISABLE_AFTER_FAILURES switches the subscription off, with an audit entry."""
+    delivery = WebhookDelivery.objects.select_for_update().select_related("subscription").get(pk=delivery.pk)
+    subscription = delivery.subscription
+    delivery.attempt_count += 1
+    attempts_in_series = delivery.attempt_count - delivery.series_start
+    delay = None
+    if outcome == WebhookAttempt.Outcome.SUCCEEDED:
+        delivery.status = WebhookDelivery.Status.SUCCEEDED
+    elif retryable and attempts_in_series <= subscription.max_retries:
+        delay = subscription.retry_delay * 2 ** (attempts_in_series - 1)
+    else:
+        delivery.status = WebhookDelivery.Status.FAILED
+    WebhookAttempt.objects.create(delivery=delivery, number=delivery.attempt_count, outcome=outcome,
+                                  status_code=status_code, duration_ms=duration_ms, response_excerpt=excerpt,
+                                  response_truncated=truncated, error=error[:500], will_retry_in=delay)
+    if delay is None:
+        delivery.finished_at = timezone.now()
+    delivery.save(update_fields=["status", "attempt_count", "finished_at"])
+    if delivery.event_type != PING:
+        if delivery.status == WebhookDelivery.Status.SUCCEEDED and subscription.consecutive_failures:
+            WebhookSubscription.objects.filter(pk=subscription.pk).update(consecutive_failures=0)
+        elif delivery.status == WebhookDelivery.Status.FAILED:
+            _count_failure(subscription)
+    return delay
+
+def _count_failure(subscription: WebhookSubscription) -> None:
+    WebhookSubscription.objects.filter(pk=subscription.pk).update(consecutive_failures=F("consecutive_failures") + 1)
+    subscription = WebhookSubscription.objects.select_for_update().get(pk=subscription.pk)
+    limit = webhooks_settings.DISABLE_AFTER_FAILURES
+    if subscription.active and subscription.consecutive_failures >= limit:
+        subscription.active = False
+        subscription.disabled_reason = f"Switched off after {subscription.consecutive_failures} failed deliveries in a row."
+        subscription.save(update_fields=["active", "disabled_reason", "updated_at"])
+        audit_record(DISABLED_EVENT, tenant=subscription.tenant, subscription_id=subscription.pk,
+                     name=subscription.name, consecutive_failures=subscription.consecutive_failures)
+
+@transaction.atomic
+def delivery_abandon(delivery: WebhookDelivery, *, reason: str) -> None:
+    """End a pending delivery without an attempt (its subscription was switched off meanwhile)."""
+    WebhookDelivery.objects.filter(pk=delivery.pk, status=WebhookDelivery.Status.PENDING).update(
+        status=WebhookDelivery.Status.FAILED, finished_at=timezone.now())
+    logger.info("Webhook delivery %s abandoned: %s", delivery.pk, reason)
+
