@@ -1,0 +1,15 @@
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+class EventsConfig(AppConfig):
+    """Writes the outbox row for every change a resource declares `events` for, and keeps the sweep scheduled."""
+
+    name = "apps.events"
+    label = "events"
+    verbose_name = "Change events"
+
+    def ready(self) -> None:
+        from .schedules import ensure_sweep_schedule
+
+        post_migrate.connect(ensure_sweep_schedule, sender=self)
