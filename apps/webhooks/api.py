@@ -2,6 +2,7 @@
 import re
 from typing import Any
 
+from django.db import models
 from rest_framework import serializers
 from rest_framework.request import Request
 
@@ -89,7 +90,9 @@ class WebhookSubscriptionResource(api.Resource):
     ordering = ["created_at", "name"]
     default_ordering = ["-created_at"]
     admin = api.Admin(list_display=("name", "tenant", "url", "active", "consecutive_failures", "created_at"),
-                      list_filter=("active",), readonly_fields=("consecutive_failures", "disabled_reason"))
+                      list_filter=("active",), readonly_fields=("consecutive_failures", "disabled_reason"),
+                      # Django 6 drops http as the form's default scheme; receivers are mostly https anyway.
+                      extra={"formfield_overrides": {models.URLField: {"assume_scheme": "https"}}})
 
     def perform_create(self, request: Request, data: dict[str, Any]) -> WebhookSubscription:
         return services.subscription_create(tenant=request.tenant, created_by=request.user, **data)

@@ -7,3 +7,10 @@ class WebhooksConfig(AppConfig):
     name = "apps.webhooks"
     label = "webhooks"
     verbose_name = "Webhooks"
+
+    def ready(self) -> None:
+        from apps.events.receivers import register
+
+        from .services import webhooks_dispatch
+
+        register(webhooks_dispatch)

@@ -5,9 +5,8 @@ import base64
 import fnmatch
 import logging
 import secrets
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
-from uuid import UUID, uuid4
+from uuid import uuid4
 
 from django.db import transaction
 from django.db.models import F
@@ -23,6 +22,7 @@ from .targets import TargetRefused, resolve_target
 
 if TYPE_CHECKING:
     from apps.accounts.models import User
+    from apps.events.models import Event
     from apps.tenants.models import Tenant
 
 logger = logging.getLogger("tessera.webhooks")
@@ -79,25 +79,25 @@ def _enqueue(delivery_id: int) -> None:
     transaction.on_commit(hand_over)
 
 @transaction.atomic
-def webhooks_dispatch(*, event_id: UUID, event_type: str, tenant_id: int | None, occurred_at: datetime,
-                      data: Any) -> list[WebhookDelivery]:
-    """One delivery per active subscription of the event's tenant whose patterns match, each queued once
-    committed. Idempotent: an event relayed again finds its deliveries made and queues nothing."""
-    if tenant_id is None:
+def webhooks_dispatch(event: Event) -> list[WebhookDelivery]:
+    """The events receiver: one delivery of `event.envelope()` per active subscription of the event's tenant whose
+    patterns match, each queued once committed. Idempotent, as the relay may hand an event over again: the
+    deliveries are made once, and nothing is queued twice."""
+    if event.tenant_id is None:
         return []
-    payload = {"id": str(event_id), "type": event_type, "tenant": tenant_id,
-               "occurred_at": occurred_at.isoformat().replace("+00:00", "Z"), "data": data}
-    made = []
-    for subscription in WebhookSubscription.objects.filter(tenant_id=tenant_id, active=True):
-        if not matches(subscription.events, event_type):
+    made, payload = [], None
+    for subscription in WebhookSubscription.objects.filter(tenant_id=event.tenant_id, active=True):
+        if not matches(subscription.events, event.type):
             continue
+        payload = payload or event.envelope()
         delivery, created = WebhookDelivery.objects.get_or_create(
-            subscription=subscription, event_id=event_id,
-            defaults={"tenant_id": tenant_id, "event_type": event_type, "payload": payload})
+            subscription=subscription, event_id=event.pk,
+            defaults={"tenant_id": event.tenant_id, "event_type": event.type, "payload": payload})
         if created:
             _enqueue(delivery.pk)
             made.append(delivery)
     return made
+
 
 @transaction.atomic
 def subscription_test(subscription: WebhookSubscription) -> WebhookDelivery:
