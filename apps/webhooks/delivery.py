@@ -1,5 +1,5 @@
-"""The worker side of webhooks: `deliver(delivery_id)`, the django-q2 entry point that signs and POSTs a delivery,
-records each attempt through the services, and waits out or schedules the backoff between them.
+"""The worker side of webhooks: the django-q2 entry points that sign and POST deliveries (`deliver_batch`) and
+retry them (`deliver_retry`), recording each attempt through the services, waiting out or scheduling the backoff.
 
 Retried: timeouts, connection errors, 408, 429 and 5xx. Not retried: other 4xx, redirects (never followed:
 a redirect could lead anywhere, the checks notwithstanding) and refused targets.
@@ -15,7 +15,10 @@ import httpx
 import orjson
 from django.utils import timezone
 from django_q.models import Schedule
+from django_q.tasks import async_task
 from standardwebhooks.webhooks import Webhook
+
+from apps.jobs.broker import queue_broker
 
 from . import services
 from .conf import webhooks_settings
@@ -24,6 +27,7 @@ from .targets import TargetRefused, resolve_target
 
 logger = logging.getLogger("tessera.webhooks")
 
+RETRY = "apps.webhooks.delivery.deliver_retry"
 RETRYABLE_STATUSES = frozenset({408, 429})
 USER_AGENT = "Tessera-Webhooks/1"
 
@@ -34,25 +38,39 @@ def _client() -> httpx.Client:
     return httpx.Client(follow_redirects=False, trust_env=False)
 
 
-def deliver(delivery_id: int) -> None:
-    """Attempt the delivery until it ends or its next backoff is too long to wait here (then scheduled)."""
-    while True:
-        delivery = (WebhookDelivery.objects.select_related("subscription")
-                    .filter(pk=delivery_id, status=WebhookDelivery.Status.PENDING).first())
-        if delivery is None:  # finished already: a duplicate hand-over does nothing
-            return
-        if not delivery.subscription.active and delivery.event_type != services.PING:
-            services.delivery_abandon(delivery, reason="its subscription is switched off")
-            return
-        delay = services.attempt_record(delivery, **attempt(delivery))
-        if delay is None:
-            return
+def deliver_batch(delivery_ids: list[int]) -> None:
+    """The entry point of new deliveries: the first attempt at each, in order. One that is to be retried
+    continues as a task of its own, so its backoff holds up no other delivery."""
+    for delivery_id in delivery_ids:
+        delay = _attempt_pending(delivery_id)
+        if delay is not None:
+            async_task(RETRY, delivery_id, delay, task_name=f"webhook-delivery-{delivery_id}-retry",
+                       broker=queue_broker())
+
+
+def deliver_retry(delivery_id: int, delay: float) -> None:
+    """A delivery's retries: wait out `delay` and attempt again, until the delivery ends or a backoff is too long
+    to wait in a worker (INLINE_RETRY_MAX_SECONDS); that one is left to the django-q2 scheduler."""
+    while delay is not None:
         if delay > webhooks_settings.INLINE_RETRY_MAX_SECONDS:
-            Schedule.objects.create(name=f"webhook-delivery-{delivery_id}-{delivery.attempt_count + 1}",
-                                    func=services.DELIVER, args=str(delivery_id), schedule_type=Schedule.ONCE,
+            Schedule.objects.create(name=f"webhook-delivery-{delivery_id}-{time.time_ns()}", func=RETRY,
+                                    args=f"{delivery_id}, 0", schedule_type=Schedule.ONCE,
                                     next_run=timezone.now() + timedelta(seconds=delay), repeats=1)
             return
         time.sleep(delay)
+        delay = _attempt_pending(delivery_id)
+
+
+def _attempt_pending(delivery_id: int) -> float | None:
+    """One attempt at the delivery if it is still pending; the seconds until the next one, or None."""
+    delivery = (WebhookDelivery.objects.select_related("subscription")
+                .filter(pk=delivery_id, status=WebhookDelivery.Status.PENDING).first())
+    if delivery is None:  # finished already: a duplicate hand-over does nothing
+        return None
+    if not delivery.subscription.active and delivery.event_type != services.PING:
+        services.delivery_abandon(delivery, reason="its subscription is switched off")
+        return None
+    return services.attempt_record(delivery, **attempt(delivery))
 
 
 def signed_headers(delivery: WebhookDelivery, body: bytes) -> dict[str, str]:

@@ -15,6 +15,7 @@ from django_q.tasks import async_task
 
 from apps.api.errors import Conflict, ValidationFailed
 from apps.audit.services import audit_record
+from apps.jobs.broker import queue_broker
 
 from .conf import webhooks_settings
 from .models import WebhookAttempt, WebhookDelivery, WebhookSubscription
@@ -27,7 +28,9 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("tessera.webhooks")
 
-DELIVER = "apps.webhooks.delivery.deliver"
+DELIVER = "apps.webhooks.delivery.deliver_batch"
+#: Deliveries per queued task: enough to spare the queue a task per delivery, few enough to spread over workers.
+DELIVERY_BATCH = 20
 #: The event type of the `test` action's delivery, sent whatever the subscription's patterns say.
 PING = "webhook.ping"
 #: The audit event of a subscription switched off after a run of failed deliveries.
@@ -69,14 +72,35 @@ def matches(patterns: list[str], event_type: str) -> bool:
     """Whether a subscription with these patterns wants `event_type` (`*` matches any run of characters)."""
     return any(fnmatch.fnmatchcase(event_type, pattern) for pattern in patterns)
 
-def _enqueue(delivery_id: int) -> None:
-    def hand_over():
-        try:
-            async_task(DELIVER, delivery_id, task_name=f"webhook-delivery-{delivery_id}")
-        except Exception:  # the broker is down: the delivery stays pending, and redeliver sends it later
-            logger.error("Could not queue webhook delivery %s", delivery_id, exc_info=True)
+class _HandOver:
+    """The deliveries made in one transaction, handed to the queue together once it commits, DELIVERY_BATCH to a
+    task: a burst of events (the relay hands them over a batch per transaction) costs a task per batch."""
 
-    transaction.on_commit(hand_over)
+    def __init__(self) -> None:
+        self.delivery_ids: list[int] = []
+
+    def __call__(self) -> None:
+        for start in range(0, len(self.delivery_ids), DELIVERY_BATCH):
+            batch = self.delivery_ids[start:start + DELIVERY_BATCH]
+            try:
+                async_task(DELIVER, batch, task_name=f"webhook-deliveries-{batch[0]}", broker=queue_broker())
+            except Exception:  # the broker is down: the deliveries stay pending, and redeliver sends them later
+                logger.error("Could not queue webhook deliveries %s", batch, exc_info=True)
+
+
+def _enqueue(delivery_id: int) -> None:
+    """Queue the delivery once the transaction commits, with the others the same transaction made.
+
+    The hand-over is found among the connection's commit callbacks: one dropped by a rollback (of the
+    transaction or of the savepoint it was registered in) is gone from there, and a new one is registered.
+    """
+    connection = transaction.get_connection()
+    hand_over = next((func for _, func, _ in connection.run_on_commit if isinstance(func, _HandOver)), None)
+    if hand_over is None:
+        hand_over = _HandOver()
+        transaction.on_commit(hand_over)
+    hand_over.delivery_ids.append(delivery_id)
+
 
 @transaction.atomic
 def webhooks_dispatch(event: Event) -> list[WebhookDelivery]:
@@ -130,7 +154,9 @@ def attempt_record(delivery: WebhookDelivery, *, outcome: str, retryable: bool, 
     """Record one attempt and what follows from it; returns the seconds until the next attempt, or None when the
     delivery has ended. A success ends the subscription's failure run; a delivery that fails for good extends it,
     and a run of DISABLE_AFTER_FAILURES switches the subscription off, with an audit entry."""
-    delivery = WebhookDelivery.objects.select_for_update().select_related("subscription").get(pk=delivery.pk)
+    # Only the delivery's row is locked: its subscription's other deliveries are recorded meanwhile.
+    delivery = (WebhookDelivery.objects.select_for_update(of=("self",)).select_related("subscription")
+                .get(pk=delivery.pk))
     subscription = delivery.subscription
     delivery.attempt_count += 1
     attempts_in_series = delivery.attempt_count - delivery.series_start

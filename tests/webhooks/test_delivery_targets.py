@@ -1,12 +1,12 @@
 """SSRF at delivery time: the target is resolved and checked again before each attempt, and the connection goes to
-the checked address. The delivery runs in this process (`deliver`, the worker's entry point) because the name's
+the checked address. The delivery runs in this process (`deliver_batch`, the worker's entry point) because the name's
 answers are swapped here, in socket.getaddrinfo, the resolver every lookup goes through."""
 import socket
 
 import pytest
 
 from apps.events.models import Event
-from apps.webhooks.delivery import deliver
+from apps.webhooks.delivery import deliver_batch
 from apps.webhooks.models import WebhookAttempt, WebhookDelivery
 from apps.webhooks.services import webhooks_dispatch
 
@@ -20,8 +20,8 @@ def queued(monkeypatch):
     """Delivery ids handed to django-q2, recorded instead of sent: these tests run the delivery themselves, and a
     worker cluster of the session would otherwise take it too."""
     calls = []
-    monkeypatch.setattr("apps.webhooks.services.async_task", lambda func, delivery_id, **options: calls.append(
-        delivery_id))
+    monkeypatch.setattr("apps.webhooks.services.async_task", lambda func, delivery_ids, **options: calls.extend(
+        delivery_ids))
     return calls
 
 HOST = "hooks.example.test"
@@ -53,7 +53,7 @@ def test_a_name_that_now_resolves_to_the_metadata_address_is_refused_at_delivery
     subscribe(user_client, receiver.url.replace("127.0.0.1", HOST))
     [delivery] = webhooks_dispatch(event_for(tenant))
 
-    deliver(delivery.pk)
+    deliver_batch([delivery.pk])
 
     attempt = WebhookAttempt.objects.get(delivery=delivery)
     assert (attempt.outcome, attempt.status_code) == ("refused_target", None)
@@ -68,7 +68,7 @@ def test_the_connection_goes_to_the_address_that_was_checked(user_client, tenant
     subscribe(user_client, receiver.url.replace("127.0.0.1", HOST))
     [delivery] = webhooks_dispatch(event_for(tenant))
 
-    deliver(delivery.pk)
+    deliver_batch([delivery.pk])
 
     assert WebhookDelivery.objects.get(pk=delivery.pk).status == "succeeded"
     assert dns.lookups == 2
@@ -101,7 +101,7 @@ def test_a_disabled_subscriptions_pending_delivery_is_dropped_without_an_attempt
     [delivery] = webhooks_dispatch(event_for(tenant))
     user_client.patch(f"/api/v1/webhooks/{created['id']}/", {"active": False})
 
-    deliver(delivery.pk)
+    deliver_batch([delivery.pk])
 
     assert WebhookDelivery.objects.get(pk=delivery.pk).status == "failed"
     assert not WebhookAttempt.objects.exists() and receiver.received == []
