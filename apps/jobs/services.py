@@ -185,7 +185,7 @@ def job_claim(job_id: int) -> Job | None:
     job = _claim_queued(job_id)
     if job is None:
         return _claim_locked(job_id)
-    transaction.on_commit(lambda: events.publish(job))
+    events.publish_soon(job)  # committed already; the job's end waits for this message (job_finish)
     return job
 
 
