@@ -39,12 +39,12 @@ def _client() -> httpx.Client:
 
 
 def deliver_batch(delivery_ids: list[int]) -> None:
-    """The entry point of new deliveries: the first attempt at each, in order. One that is to be retried
-    continues as a task of its own, so its backoff holds up no other delivery."""
-    for delivery_id in delivery_ids:
-        delay = _attempt_pending(delivery_id)
+    """The entry point of new deliveries: the first attempt at each still pending, in order (read in one query).
+    One that is to be retried continues as a task of its own, so its backoff holds up no other delivery."""
+    for delivery in _pending(delivery_ids):
+        delay = _attempt(delivery)
         if delay is not None:
-            async_task(RETRY, delivery_id, delay, task_name=f"webhook-delivery-{delivery_id}-retry",
+            async_task(RETRY, delivery.pk, delay, task_name=f"webhook-delivery-{delivery.pk}-retry",
                        broker=queue_broker())
 
 
@@ -58,15 +58,17 @@ def deliver_retry(delivery_id: int, delay: float) -> None:
                                     next_run=timezone.now() + timedelta(seconds=delay), repeats=1)
             return
         time.sleep(delay)
-        delay = _attempt_pending(delivery_id)
+        delay = next((_attempt(delivery) for delivery in _pending([delivery_id])), None)
 
 
-def _attempt_pending(delivery_id: int) -> float | None:
-    """One attempt at the delivery if it is still pending; the seconds until the next one, or None."""
-    delivery = (WebhookDelivery.objects.select_related("subscription")
-                .filter(pk=delivery_id, status=WebhookDelivery.Status.PENDING).first())
-    if delivery is None:  # finished already: a duplicate hand-over does nothing
-        return None
+def _pending(delivery_ids: list[int]) -> list[WebhookDelivery]:
+    """The deliveries still pending (a duplicate hand-over finds the others finished, and does nothing)."""
+    return list(WebhookDelivery.objects.select_related("subscription")
+                .filter(pk__in=delivery_ids, status=WebhookDelivery.Status.PENDING).order_by("pk"))
+
+
+def _attempt(delivery: WebhookDelivery) -> float | None:
+    """One attempt at the delivery, recorded; the seconds until the next one, or None."""
     if not delivery.subscription.active and delivery.event_type != services.PING:
         services.delivery_abandon(delivery, reason="its subscription is switched off")
         return None

@@ -8,7 +8,8 @@ import secrets
 from typing import TYPE_CHECKING, Any
 from uuid import uuid4
 
-from django.db import transaction
+import orjson
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from django_q.tasks import async_task
@@ -94,7 +95,6 @@ def _enqueue(delivery_id: int) -> None:
     The hand-over is found among the connection's commit callbacks: one dropped by a rollback (of the
     transaction or of the savepoint it was registered in) is gone from there, and a new one is registered.
     """
-    connection = transaction.get_connection()
     hand_over = next((func for _, func, _ in connection.run_on_commit if isinstance(func, _HandOver)), None)
     if hand_over is None:
         hand_over = _HandOver()
@@ -103,23 +103,32 @@ def _enqueue(delivery_id: int) -> None:
 
 
 @transaction.atomic
-def webhooks_dispatch(event: Event) -> list[WebhookDelivery]:
+def webhooks_dispatch(event: Event) -> list[int]:
     """The events receiver: one delivery of `event.envelope()` per active subscription of the event's tenant whose
-    patterns match, each queued once committed. Idempotent, as the relay may hand an event over again: the
-    deliveries are made once, and nothing is queued twice."""
+    patterns match, queued once committed; returns the new deliveries' ids. Idempotent, as the relay may hand an
+    event over again: a delivery already made for (subscription, event) is neither made nor queued again.
+
+    One INSERT ... ON CONFLICT DO NOTHING makes them all, so a burst of events costs two statements an event.
+    """
     if event.tenant_id is None:
         return []
-    made, payload = [], None
-    for subscription in WebhookSubscription.objects.filter(tenant_id=event.tenant_id, active=True):
-        if not matches(subscription.events, event.type):
-            continue
-        payload = payload or event.envelope()
-        delivery, created = WebhookDelivery.objects.get_or_create(
-            subscription=subscription, event_id=event.pk,
-            defaults={"tenant_id": event.tenant_id, "event_type": event.type, "payload": payload})
-        if created:
-            _enqueue(delivery.pk)
-            made.append(delivery)
+    subscription_ids = [subscription_id for subscription_id, patterns in WebhookSubscription.objects
+                        .filter(tenant_id=event.tenant_id, active=True).values_list("id", "events")
+                        if matches(patterns, event.type)]
+    if not subscription_ids:
+        return []
+    row = "(%s, %s, %s, %s, %s::jsonb, %s, 0, 0, %s)"
+    values = [(event.tenant_id, subscription_id, event.pk, event.type, orjson.dumps(event.envelope()).decode(),
+               WebhookDelivery.Status.PENDING, timezone.now()) for subscription_id in subscription_ids]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {WebhookDelivery._meta.db_table} (tenant_id, subscription_id, event_id, event_type, payload,"
+            f" status, attempt_count, series_start, created_at) VALUES {', '.join([row] * len(values))}"
+            f" ON CONFLICT (subscription_id, event_id) DO NOTHING RETURNING id",
+            [value for delivery in values for value in delivery])
+        made = [delivery_id for delivery_id, in cursor.fetchall()]
+    for delivery_id in made:
+        _enqueue(delivery_id)
     return made
 
 
@@ -147,39 +156,56 @@ def delivery_redeliver(delivery: WebhookDelivery) -> WebhookDelivery:
     _enqueue(delivery.pk)
     return delivery
 
-@transaction.atomic
 def attempt_record(delivery: WebhookDelivery, *, outcome: str, retryable: bool, duration_ms: int,
                    status_code: int | None = None, excerpt: str = "", truncated: bool = False,
                    error: str = "") -> float | None:
-    """Record one attempt and what follows from it; returns the seconds until the next attempt, or None when the
-    delivery has ended. A success ends the subscription's failure run; a delivery that fails for good extends it,
-    and a run of DISABLE_AFTER_FAILURES switches the subscription off, with an audit entry."""
-    # Only the delivery's row is locked: its subscription's other deliveries are recorded meanwhile.
-    delivery = (WebhookDelivery.objects.select_for_update(of=("self",)).select_related("subscription")
-                .get(pk=delivery.pk))
+    """Record one attempt at `delivery` (the copy it was made from) and what follows from it; returns the seconds
+    until the next attempt, or None when the delivery has ended (or another task recorded first).
+
+    One statement writes the attempt, moves the delivery on and, on a success, ends the subscription's failure
+    run; it matches only while the delivery is as it was read (pending, same attempt count), so a duplicate task
+    that raced this one records nothing. A delivery that fails for good extends the failure run, and a run of
+    DISABLE_AFTER_FAILURES switches the subscription off, with an audit entry.
+    """
     subscription = delivery.subscription
-    delivery.attempt_count += 1
-    attempts_in_series = delivery.attempt_count - delivery.series_start
-    delay = None
+    number = delivery.attempt_count + 1
+    in_series = number - delivery.series_start
+    delay, status = None, WebhookDelivery.Status.FAILED
     if outcome == WebhookAttempt.Outcome.SUCCEEDED:
-        delivery.status = WebhookDelivery.Status.SUCCEEDED
-    elif retryable and attempts_in_series <= subscription.max_retries:
-        delay = subscription.retry_delay * 2 ** (attempts_in_series - 1)
-    else:
-        delivery.status = WebhookDelivery.Status.FAILED
-    WebhookAttempt.objects.create(delivery=delivery, number=delivery.attempt_count, outcome=outcome,
-                                  status_code=status_code, duration_ms=duration_ms, response_excerpt=excerpt,
-                                  response_truncated=truncated, error=error[:500], will_retry_in=delay)
-    if delay is None:
-        delivery.finished_at = timezone.now()
-    delivery.save(update_fields=["status", "attempt_count", "finished_at"])
-    if delivery.event_type != PING:
-        if delivery.status == WebhookDelivery.Status.SUCCEEDED and subscription.consecutive_failures:
-            WebhookSubscription.objects.filter(pk=subscription.pk).update(consecutive_failures=0)
-        elif delivery.status == WebhookDelivery.Status.FAILED:
-            _count_failure(subscription)
+        status = WebhookDelivery.Status.SUCCEEDED
+    elif retryable and in_series <= subscription.max_retries:
+        delay, status = subscription.retry_delay * 2 ** (in_series - 1), WebhookDelivery.Status.PENDING
+    now = timezone.now()
+    ends_failure_run = status == WebhookDelivery.Status.SUCCEEDED and delivery.event_type != PING
+    with connection.cursor() as cursor:
+        cursor.execute(RECORD_ATTEMPT, [
+            status, number, None if delay is not None else now, delivery.pk, WebhookDelivery.Status.PENDING,
+            delivery.attempt_count, subscription.pk, ends_failure_run,
+            number, outcome, status_code, duration_ms, excerpt, truncated, error[:500], delay, now])
+        if cursor.fetchone() is None:
+            return None
+    if status == WebhookDelivery.Status.FAILED and delivery.event_type != PING:
+        _count_failure(subscription)
     return delay
 
+
+#: attempt_record's statement: the delivery moved on, the subscription's failure run ended on a success, and the
+#: attempt written, all only if the delivery is still pending at the attempt count it was read with.
+RECORD_ATTEMPT = f"""
+WITH delivery AS (
+    UPDATE {WebhookDelivery._meta.db_table} SET status = %s, attempt_count = %s, finished_at = %s
+    WHERE id = %s AND status = %s AND attempt_count = %s RETURNING id
+), run_ended AS (
+    UPDATE {WebhookSubscription._meta.db_table} SET consecutive_failures = 0
+    WHERE id = %s AND %s AND consecutive_failures > 0 AND EXISTS (SELECT 1 FROM delivery)
+)
+INSERT INTO {WebhookAttempt._meta.db_table} (delivery_id, number, outcome, status_code, duration_ms,
+    response_excerpt, response_truncated, error, will_retry_in, created_at)
+SELECT id, %s, %s, %s, %s, %s, %s, %s, %s, %s FROM delivery RETURNING id
+"""
+
+
+@transaction.atomic
 def _count_failure(subscription: WebhookSubscription) -> None:
     WebhookSubscription.objects.filter(pk=subscription.pk).update(consecutive_failures=F("consecutive_failures") + 1)
     subscription = WebhookSubscription.objects.select_for_update().get(pk=subscription.pk)
@@ -190,6 +216,7 @@ def _count_failure(subscription: WebhookSubscription) -> None:
         subscription.save(update_fields=["active", "disabled_reason", "updated_at"])
         audit_record(DISABLED_EVENT, tenant=subscription.tenant, subscription_id=subscription.pk,
                      name=subscription.name, consecutive_failures=subscription.consecutive_failures)
+
 
 @transaction.atomic
 def delivery_abandon(delivery: WebhookDelivery, *, reason: str) -> None:
