@@ -4,8 +4,8 @@ On the jobs bench's database and Redis (bench/jobs.py: BENCH_DATABASE_URL, BENCH
 it starts `manage.py qcluster`, a receiver (a threaded HTTP server on 127.0.0.1 that verifies every signature
 with the Standard Webhooks reference implementation) and a tenant subscribed to `tasks.*` at it. Then, per round,
 BENCH_EVENTS `tasks.created` events are recorded in one transaction (the outbox INSERTs a burst of writes makes),
-and the time runs from the commit to the last delivery received: the relay, the deliveries' creation, the queue,
-signing, the POSTs and their records. The database then confirms every delivery succeeded, once.
+and the time runs from the commit to the last delivery recorded as received: the relay, the deliveries' creation,
+the queue, signing, the POSTs and their records. The database then confirms every delivery succeeded, once.
 """
 import os
 import sys
@@ -31,7 +31,7 @@ class Receiver:
     """Counts verified deliveries, and refuses (401) any whose signature does not verify."""
 
     def __init__(self):
-        self.verified, self.refused, self.last_at = 0, 0, 0.0
+        self.verified, self.refused = 0, 0
         self.lock, self.webhook = threading.Lock(), None
         state = self
 
@@ -48,7 +48,6 @@ class Receiver:
                 with state.lock:
                     state.verified += status == 204
                     state.refused += status == 401
-                    state.last_at = time.time()
                 self.send_response(status)
                 self.send_header("content-length", "0")
                 self.end_headers()
@@ -65,14 +64,22 @@ class Receiver:
 
         self.webhook = Webhook(secret)
 
-    def wait_for(self, count: int, processes: Processes) -> None:
-        deadline = time.monotonic() + WAIT_SECONDS
-        while self.verified + self.refused < count:
-            if time.monotonic() > deadline:
-                raise SystemExit(f"Timed out at {self.verified} of {count} deliveries; qcluster said:\n"
-                                 f"{processes.tail('qcluster')}")
-            processes.check_alive()
-            time.sleep(0.005)
+
+
+def all_finished(total: int, processes: Processes) -> float:
+    """Wait until `total` deliveries exist and none is pending; returns when the last one finished."""
+    from django.db.models import Max
+
+    from apps.webhooks.models import WebhookDelivery
+
+    deadline = time.monotonic() + WAIT_SECONDS
+    while (WebhookDelivery.objects.count() < total
+           or WebhookDelivery.objects.filter(status=WebhookDelivery.Status.PENDING).exists()):
+        if time.monotonic() > deadline:
+            raise SystemExit(f"Timed out waiting for {total} deliveries; qcluster said:\n{processes.tail('qcluster')}")
+        processes.check_alive()
+        time.sleep(0.1)
+    return WebhookDelivery.objects.aggregate(last=Max("finished_at"))["last"].timestamp()
 
 
 def burst(tenant, count: int) -> float:
@@ -107,12 +114,11 @@ def main():
     try:
         processes.start("qcluster", [sys.executable, "manage.py", "qcluster"])
         burst(tenant, WORKERS * 10)  # warm-up: every worker has imported the code and holds its connections
-        receiver.wait_for(WORKERS * 10, processes)
-        for _ in range(ROUNDS):
-            before = receiver.verified + receiver.refused
+        all_finished(WORKERS * 10, processes)
+        for number in range(1, ROUNDS + 1):
             committed = burst(tenant, EVENTS)
-            receiver.wait_for(before + EVENTS, processes)
-            results.append({"events": EVENTS, "elapsed": receiver.last_at - committed})
+            last = all_finished(WORKERS * 10 + number * EVENTS, processes)
+            results.append({"events": EVENTS, "elapsed": last - committed})
     except KeyboardInterrupt:
         print("\nInterrupted; stopping the cluster.", file=sys.stderr)
         raise SystemExit(130)
@@ -130,7 +136,8 @@ def main():
         print(f"{number:<8}{result['events']:>8}{result['elapsed']:>9.2f}{result['events'] / result['elapsed']:>14.1f}")
     print(f"{'all':<8}{sum(r['events'] for r in results):>8}{sum(r['elapsed'] for r in results):>9.2f}"
           f"{sum(r['events'] for r in results) / sum(r['elapsed'] for r in results):>14.1f}")
-    print("  from the burst's commit to the last delivery received (goal: >= 200 deliveries/s)\n")
+    print(f"  from the burst's commit to the last delivery recorded as received (goal: >= 200 deliveries/s); the "
+          f"receiver verified {receiver.verified} requests (retries included)\n")
 
 
 if __name__ == "__main__":

@@ -14,6 +14,8 @@ webhooks_settings = AppSettings("TESSERA_WEBHOOKS", check_id="webhooks.E001", de
     "INLINE_RETRY_MAX_SECONDS": 10.0,
     # How much of a receiver's answer each attempt keeps (characters); the rest is cut and flagged.
     "RESPONSE_EXCERPT_CHARS": 1000,
+    # Deliveries of one queued batch made at once, each on a thread of the worker (they mostly wait on the network).
+    "CONCURRENCY": 8,
     # The most retries a subscription's retry policy may ask for.
     "MAX_RETRIES": 10,
 })

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import logging
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from functools import lru_cache
 
 import httpx
 import orjson
+from django import db
 from django.utils import timezone
 from django_q.models import Schedule
 from django_q.tasks import async_task
@@ -39,10 +41,11 @@ def _client() -> httpx.Client:
 
 
 def deliver_batch(delivery_ids: list[int]) -> None:
-    """The entry point of new deliveries: the first attempt at each still pending, in order (read in one query).
-    One that is to be retried continues as a task of its own, so its backoff holds up no other delivery."""
-    for delivery in _pending(delivery_ids):
-        delay = _attempt(delivery)
+    """The entry point of new deliveries: the first attempt at each still pending (read in one query), CONCURRENCY
+    at a time, so no order among them is promised (receivers order by `occurred_at`). One that is to be retried
+    continues as a task of its own, so its backoff holds up no other delivery."""
+    pending = _pending(delivery_ids)
+    for delivery, delay in zip(pending, _threads().map(_attempt_on_thread, pending), strict=True):
         if delay is not None:
             async_task(RETRY, delivery.pk, delay, task_name=f"webhook-delivery-{delivery.pk}-retry",
                        broker=queue_broker())
@@ -59,6 +62,18 @@ def deliver_retry(delivery_id: int, delay: float) -> None:
             return
         time.sleep(delay)
         delay = next((_attempt(delivery) for delivery in _pending([delivery_id])), None)
+
+
+@lru_cache(maxsize=1)
+def _threads() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=webhooks_settings.CONCURRENCY, thread_name_prefix="webhook-delivery")
+
+
+def _attempt_on_thread(delivery: WebhookDelivery) -> float | None:
+    try:
+        return _attempt(delivery)
+    finally:
+        db.connections.close_all()  # the thread's connection goes back to the pool between batches
 
 
 def _pending(delivery_ids: list[int]) -> list[WebhookDelivery]:
