@@ -95,6 +95,11 @@ def _enqueue(delivery_id: int) -> None:
     The hand-over is found among the connection's commit callbacks: one dropped by a rollback (of the
     transaction or of the savepoint it was registered in) is gone from there, and a new one is registered.
     """
+    if not connection.in_atomic_block:  # nothing to wait for: on_commit would run it before the id is added
+        hand_over = _HandOver()
+        hand_over.delivery_ids.append(delivery_id)
+        hand_over()
+        return
     hand_over = next((func for _, func, _ in connection.run_on_commit if isinstance(func, _HandOver)), None)
     if hand_over is None:
         hand_over = _HandOver()
