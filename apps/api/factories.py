@@ -15,6 +15,7 @@ from rest_framework import serializers
 from rest_framework.decorators import action as drf_action
 from rest_framework.response import Response
 
+from . import events
 from .actions import ActionSpec
 from .filtering import ResourceFilterSet
 from .rendering import RowRenderer
@@ -104,7 +105,11 @@ def build_action(resource: Resource, name: str, spec: ActionSpec,
             refuse_null_characters(serializer.validated_data)
             arguments["data"] = serializer.validated_data
         arguments.update({key: value for key, value in kwargs.items() if key in wants})
-        result = method(request, **arguments)
+        with events.atomic_if_announced(resource, name):
+            result = method(request, **arguments)
+            if spec.detail:  # the row as the service left it, else as it was fetched
+                row = result if isinstance(result, resource.model) else arguments[_object_parameter(method)]
+                events.announce(resource, name, row)
         if result is None:
             return Response(status=spec.status)
         if isinstance(result, HttpResponseBase):  # a ready response, such as a file download

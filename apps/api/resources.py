@@ -90,6 +90,15 @@ class Resource:
     throttles: dict = {}
     #: Whether the resource is routed at all (settings can switch it off without code).
     enabled: bool = True
+    #: Change events (apps/events): True announces every change the resource can (created, updated, deleted,
+    #: each detail action by its name, each lifecycle event), or list the ones wanted. Each is written in the
+    #: change's own transaction and delivered after commit as `{id, type, tenant, occurred_at, data}`.
+    events: bool | tuple = False
+    #: The first part of event types, "<event_name>.<event>"; defaults to `name` ("tasks.created").
+    event_name: str | None = None
+    #: Events the app's services announce for state changes that are neither a write nor an action, with
+    #: `api.events.emit(row, "started")` (a job starting, a migration completing).
+    lifecycle_events: tuple = ()
     #: Declared verbs by attribute name; filled in from `@api.action` methods when the class is defined.
     actions: dict[str, ActionSpec] = {}
 

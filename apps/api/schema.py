@@ -7,6 +7,8 @@ from rest_framework.permissions import AllowAny
 
 from apps.platform.error_envelope import ErrorEnvelope
 
+from . import events
+
 OPERATION_TEXT = {
     "list": "Returns one page of the rows you can see, narrowed by the filter, search and ordering parameters.",
     "create": "Creates a row. Tenant and owner are set by the server, never by the body.",
@@ -37,7 +39,13 @@ class ResourceAutoSchema(AutoSchema):
         action = getattr(self.view, "action", None)
         if resource is None or action in resource.actions:
             return super().get_description()
-        return f"{(type(resource).__doc__ or '').strip()}\n\n{OPERATION_TEXT.get(action, '')}".strip()
+        text = f"{(type(resource).__doc__ or '').strip()}\n\n{OPERATION_TEXT.get(action, '')}".strip()
+        announced = events.declared_events(resource)
+        if announced and action == "list":
+            types = ", ".join(f"`{events.event_type(resource, name)}`" for name in sorted(announced))
+            text += (f"\n\nChange events: {types}, as `{{id, type, tenant, occurred_at, data}}` with `data` the row "
+                     "as this endpoint renders it; live on the `/ws/events/` WebSocket, and to webhooks.")
+        return text
 
     def get_override_parameters(self) -> list[OpenApiParameter | Any]:
         parameters = list(super().get_override_parameters())

@@ -2,6 +2,7 @@
 from collections.abc import Mapping
 from typing import Any
 
+from django.db import transaction
 from django.db.models import Model, QuerySet
 from django.http import HttpResponseBase
 from django_filters.rest_framework import DjangoFilterBackend
@@ -15,6 +16,7 @@ from rest_framework.serializers import BaseSerializer
 from rest_framework.views import APIView
 from rest_framework.viewsets import GenericViewSet
 
+from . import events
 from .errors import DomainError
 from .ordering import ResourceOrderingFilter
 from .pagination import ResourcePagination
@@ -204,17 +206,29 @@ class ResourceViewSet(TenantContextMixin, GenericViewSet):
         return super().filter_queryset(queryset)
 
     # Here rather than in the generated serializer, so a resource's own `serializer_class` is covered too.
+    # A write the resource announces an event for shares one transaction with it (api/events.py).
     def perform_create(self, serializer: BaseSerializer) -> None:
         refuse_null_characters(serializer.validated_data)
-        serializer.instance = self.resource.perform_create(self.request, serializer.validated_data)
+        with events.atomic_if_announced(self.resource, "created"):
+            serializer.instance = self.resource.perform_create(self.request, serializer.validated_data)
+            events.announce(self.resource, "created", serializer.instance)
 
     def perform_update(self, serializer: BaseSerializer) -> None:
         refuse_null_characters(serializer.validated_data)
-        serializer.instance = self.resource.perform_update(self.request, serializer.instance,
-                                                           serializer.validated_data)
+        with events.atomic_if_announced(self.resource, "updated"):
+            serializer.instance = self.resource.perform_update(self.request, serializer.instance,
+                                                               serializer.validated_data)
+            events.announce(self.resource, "updated", serializer.instance)
 
     def perform_destroy(self, instance: Model) -> None:
-        self.resource.perform_destroy(self.request, instance)
+        if not events.announces(self.resource, "deleted"):
+            self.resource.perform_destroy(self.request, instance)
+            return
+        data = events.render(self.resource, instance)  # while the row still has its id
+        with transaction.atomic():
+            self.resource.perform_destroy(self.request, instance)
+            # A row that outlives its destroy (an API key is revoked, not deleted) is announced as it is now.
+            events.announce(self.resource, "deleted", instance, data=data if instance.pk is None else None)
 
 
 class ListMixin(mixins.ListModelMixin):

@@ -10,6 +10,10 @@ class EventsConfig(AppConfig):
     verbose_name = "Change events"
 
     def ready(self) -> None:
-        from .schedules import ensure_sweep_schedule
+        from apps.api.events import row_changed
 
+        from .schedules import ensure_sweep_schedule
+        from .services import record_change
+
+        row_changed.connect(record_change, dispatch_uid="apps.events.record_change")
         post_migrate.connect(ensure_sweep_schedule, sender=self)

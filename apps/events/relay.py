@@ -18,22 +18,20 @@ from .receivers import receivers
 
 #: Events relayed per transaction: the first relay of a burst takes a batch, later ones find it done.
 BATCH_SIZE = 200
-SWEEP_NAME = "tessera.events.sweep"
 
 logger = logging.getLogger("tessera.events")
 
 
-def relay_events(event_id: str | None = None) -> int:
-    """Relay every pending event, oldest first (`event_id`, the one this relay was queued for, is among them
-    unless another relay took it). Events locked by a concurrent relay are skipped, not waited for.
-    Returns how many were relayed."""
+def relay_events() -> int:
+    """Relay every pending event, oldest first, in batches; events another relay holds are skipped, not waited
+    for. Queued after commits (handoff.py) and every minute by the sweep schedule. Returns how many it relayed."""
     relayed, failed = 0, set()
     while True:
         with transaction.atomic():
             batch = list(Event.objects.select_for_update(skip_locked=True)
                          .filter(relayed_at__isnull=True).exclude(pk__in=failed)
                          .order_by("occurred_at")[:BATCH_SIZE])
-            done = [event for event in batch if _hand_to_receivers(event, failed)]
+            done = _hand_to_receivers(batch, failed)
             if done:
                 _publish(done)
                 Event.objects.filter(pk__in=[event.pk for event in done]).update(relayed_at=timezone.now())
@@ -42,21 +40,27 @@ def relay_events(event_id: str | None = None) -> int:
             return relayed
 
 
-def relay_sweep() -> int:
-    """The schedule's entry point: relay what a dead worker or an unreachable queue left pending."""
-    return relay_events()
-
-
-def _hand_to_receivers(event: Event, failed: set) -> bool:
+def _hand_to_receivers(batch: list[Event], failed: set) -> list[Event]:
+    """The events of `batch` every receiver took. The batch goes in one savepoint; if a receiver fails, the batch
+    is handed again event by event, so a receiver's failure takes back only that event's writes (the others'
+    are repeated, which receivers dedupe by event id) and leaves only that event pending for the sweep."""
     try:
-        with transaction.atomic():  # a savepoint: a receiver that fails takes back only its own writes
-            for receiver in receivers():
-                receiver(event)
+        with transaction.atomic():
+            for event in batch:
+                _receive(event)
+        return batch
     except Exception:
-        logger.exception("A receiver failed on event %s (%s); it stays pending for the sweep", event.pk, event.type)
-        failed.add(event.pk)
-        return False
-    return True
+        if len(batch) == 1:
+            logger.exception("A receiver failed on event %s (%s); it stays pending for the sweep",
+                             batch[0].pk, batch[0].type)
+            failed.add(batch[0].pk)
+            return []
+    return [event for event in batch if _hand_to_receivers([event], failed)]
+
+
+def _receive(event: Event) -> None:
+    for receiver in receivers():
+        receiver(event)
 
 
 def _publish(events: list[Event]) -> None:

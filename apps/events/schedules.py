@@ -1,7 +1,7 @@
 """The sweep runs every minute on the django-q2 scheduler, so no committed event stays unrelayed."""
 from typing import Any
 
-from .relay import SWEEP_NAME
+SWEEP_NAME = "tessera.events.sweep"
 
 
 def ensure_sweep_schedule(**kwargs: Any) -> None:
@@ -9,4 +9,4 @@ def ensure_sweep_schedule(**kwargs: Any) -> None:
     from django_q.models import Schedule
 
     Schedule.objects.update_or_create(name=SWEEP_NAME, defaults={
-        "func": "apps.events.relay.relay_sweep", "schedule_type": Schedule.MINUTES, "minutes": 1, "repeats": -1})
+        "func": "apps.events.relay.relay_events", "schedule_type": Schedule.MINUTES, "minutes": 1, "repeats": -1})

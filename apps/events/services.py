@@ -2,38 +2,39 @@
 the event only once that transaction commits, so a rolled-back change emits nothing."""
 from __future__ import annotations
 
-import logging
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
-from django_q.tasks import async_task
 
+from .handoff import hand_to_relay
 from .models import Event
 
 if TYPE_CHECKING:
-    from apps.accounts.models import User
-    from apps.tenants.models import Tenant
+    from django.db.models import Model
 
-RELAY = "apps.events.relay.relay_events"
-
-logger = logging.getLogger("tessera.events")
+    from apps.api.resources import Resource
 
 
-def event_record(*, type: str, resource: str, tenant: Tenant | None, owner: User | None,
+def event_record(*, type: str, resource: str, tenant_id: int | None, owner_id: int | None,
                  data: dict[str, Any]) -> Event:
     """Write one event to the outbox (one INSERT, nothing read) and relay it after commit.
 
-    Call it inside the change's transaction. A queue that cannot take the relay is only logged: the event is
-    committed, and the scheduled sweep relays it.
+    Call it inside the change's transaction. The commit hands the event to a background thread (handoff.py),
+    so the request pays the INSERT and nothing else.
     """
-    event = Event.objects.create(type=type, resource=resource, tenant=tenant, owner=owner, data=data)
-    transaction.on_commit(partial(_hand_to_relay, event.pk))
+    event = Event.objects.create(type=type, resource=resource, tenant_id=tenant_id, owner_id=owner_id, data=data)
+    transaction.on_commit(partial(hand_to_relay, event.pk))
     return event
 
 
-def _hand_to_relay(event_id) -> None:
-    try:
-        async_task(RELAY, str(event_id), task_name=f"event-{event_id}")
-    except Exception:
-        logger.error("Could not hand event %s to the relay; the sweep will relay it", event_id, exc_info=True)
+def record_change(sender: type[Resource], *, resource: Resource, type: str, instance: Model, data: dict[str, Any],
+                  **kwargs: Any) -> Event:
+    """`apps.api.events.row_changed` receiver: the outbox row of a change a resource announced. Tenant and owner
+    are read as ids from the row, so no related row is fetched."""
+    return event_record(type=type, resource=resource.name, tenant_id=_id_of(instance, resource.tenant_field),
+                        owner_id=_id_of(instance, resource.owner_field), data=data)
+
+
+def _id_of(instance: Model, field_name: str | None) -> int | None:
+    return getattr(instance, instance._meta.get_field(field_name).attname) if field_name else None

@@ -4,8 +4,8 @@ import asyncio
 
 from .models import Event
 
-#: The consumer's handler method for relayed events (Channels maps "event.message" to `event_message`).
-MESSAGE_TYPE = "event.message"
+#: The consumer's handler method for relayed events (Channels maps "event.batch" to `event_batch`).
+MESSAGE_TYPE = "event.batch"
 
 
 def group(*, tenant_id: int | None, resource: str, owner_id: int | None = None) -> str:
@@ -19,6 +19,12 @@ def event_group(event: Event) -> str:
 
 
 async def send(layer, events: list[Event]) -> None:
-    await asyncio.gather(*(layer.group_send(event_group(event), {"type": MESSAGE_TYPE, "resource": event.resource,
-                                                                 "event": event.envelope()})
-                           for event in events))
+    """One message per group with that group's events in the order they happened: a burst costs a few sends
+    rather than one per event, and cannot overflow a subscriber's channel (which holds a bounded number of
+    messages)."""
+    batches: dict[str, list[Event]] = {}
+    for event in events:
+        batches.setdefault(event_group(event), []).append(event)
+    await asyncio.gather(*(layer.group_send(name, {"type": MESSAGE_TYPE, "resource": batch[0].resource,
+                                                   "events": [event.envelope() for event in batch]})
+                           for name, batch in batches.items()))

@@ -28,6 +28,7 @@ class TaskResource(api.Resource):
     search = ["title", "description"]
     ordering = ["due_date", "priority", "created_at", "title"]
     default_ordering = ["-created_at"]
+    events = True                   # tasks.created / .updated / .deleted, on /ws/events/ and to webhooks
 
     admin = api.Admin(list_display=("title", "user", "tenant", "status", "priority", "due_date"),
                       list_filter=("status", "priority", "tenant"))
