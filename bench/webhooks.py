@@ -90,7 +90,7 @@ def burst(tenant, count: int) -> float:
 
     with transaction.atomic():
         for number in range(count):
-            event_record(type="tasks.created", resource="tasks", tenant=tenant, owner=None,
+            event_record(type="tasks.created", resource="tasks", tenant_id=tenant.pk, owner_id=None,
                          data={"id": number, "title": f"Task {number}", "status": "pending"})
     return time.time()
 

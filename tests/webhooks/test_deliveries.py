@@ -1,20 +1,20 @@
 """Deliveries through the real worker cluster to a real local receiver: signed by the Standard Webhooks scheme,
 retried with backoff, every attempt listed, the test and redeliver actions, and switching off after failures."""
-from django.db import transaction
 from standardwebhooks.webhooks import Webhook
 
 from apps.audit.models import AuditLog
-from apps.events.services import event_record
+from apps.events.models import Event
 from apps.webhooks.models import WebhookDelivery, WebhookSubscription
 from tests.workers import wait_for
 
 from .conftest import DISABLE_AFTER, finished, subscribe
 
 
-def task_created(tenant, title: str = "Ship it"):
-    with transaction.atomic():
-        return event_record(type="tasks.created", resource="tasks", tenant=tenant, owner=None,
-                            data={"id": 1, "title": title})
+def task_created(client, title: str = "Ship it") -> Event:
+    """A task created through the API, and the `tasks.created` event it announced."""
+    response = client.post("/api/v1/tasks/", {"title": title})
+    assert response.status_code == 201
+    return Event.objects.get(type="tasks.created", data__id=response.json()["id"])
 
 
 def delivery_of(event) -> WebhookDelivery:
@@ -25,7 +25,7 @@ def delivery_of(event) -> WebhookDelivery:
 def test_a_change_event_arrives_signed_by_the_standard_webhooks_scheme(workers, user_client, tenant, receiver):
     subscription = subscribe(user_client, receiver.url, headers={"X-Api-Token": "crm-token"})
 
-    event = task_created(tenant)
+    event = task_created(user_client)
     finished(delivery_of(event).pk)
 
     [request] = receiver.received
@@ -38,7 +38,7 @@ def test_a_change_event_arrives_signed_by_the_standard_webhooks_scheme(workers, 
 def test_an_event_no_pattern_matches_is_not_delivered(workers, user_client, tenant, receiver):
     subscribe(user_client, receiver.url, events=["migration.*"])
 
-    event = task_created(tenant)
+    event = task_created(user_client)
     wait_for(lambda: type(event).objects.filter(pk=event.pk, relayed_at__isnull=False).exists(), timeout=30,
              what="the event to be relayed")
 
@@ -49,7 +49,7 @@ def test_server_errors_are_retried_with_backoff_until_the_receiver_answers(worke
     receiver.answer_with((500, b"database down"), (503, b"busy"))
     subscribe(user_client, receiver.url, retry_policy={"max_retries": 3, "retry_delay": 0.2})
 
-    delivery = finished(delivery_of(task_created(tenant)).pk)
+    delivery = finished(delivery_of(task_created(user_client)).pk)
     listed = user_client.get(f"/api/v1/webhooks/deliveries/{delivery.pk}/").json()
 
     assert listed["status"] == "succeeded"
@@ -63,7 +63,7 @@ def test_a_client_error_is_not_retried(workers, user_client, tenant, receiver):
     receiver.answer_with((400, b"unknown event"))
     subscribe(user_client, receiver.url, retry_policy={"max_retries": 3, "retry_delay": 0.2})
 
-    delivery = finished(delivery_of(task_created(tenant)).pk)
+    delivery = finished(delivery_of(task_created(user_client)).pk)
 
     assert (delivery.status, delivery.attempt_count) == ("failed", 1)
 
@@ -72,7 +72,7 @@ def test_a_delivery_fails_once_its_retries_are_spent(workers, user_client, tenan
     receiver.answer_with(*[(429, b"slow down")] * 3)
     subscribe(user_client, receiver.url, retry_policy={"max_retries": 1, "retry_delay": 0.1})
 
-    delivery = finished(delivery_of(task_created(tenant)).pk)
+    delivery = finished(delivery_of(task_created(user_client)).pk)
 
     assert (delivery.status, delivery.attempt_count, len(receiver.received)) == ("failed", 2, 2)
 
@@ -81,7 +81,7 @@ def test_a_long_answer_is_kept_truncated(workers, user_client, tenant, receiver)
     receiver.answer_with((200, b"x" * 5000))
     subscribe(user_client, receiver.url)
 
-    delivery = finished(delivery_of(task_created(tenant)).pk)
+    delivery = finished(delivery_of(task_created(user_client)).pk)
     attempt = delivery.attempts.get()
 
     assert (len(attempt.response_excerpt), attempt.response_truncated) == (1000, True)
@@ -100,7 +100,7 @@ def test_the_test_action_sends_a_signed_ping(workers, user_client, receiver):
 
 def test_redelivery_sends_the_same_event_again_and_lists_both_attempts(workers, user_client, tenant, receiver):
     subscribe(user_client, receiver.url)
-    delivery = finished(delivery_of(task_created(tenant)).pk)
+    delivery = finished(delivery_of(task_created(user_client)).pk)
 
     response = user_client.post(f"/api/v1/webhooks/deliveries/{delivery.pk}/redeliver/")
     finished(delivery.pk)
@@ -118,8 +118,8 @@ def test_a_run_of_failed_deliveries_switches_the_subscription_off_and_audits_it(
     created = subscribe(user_client, receiver.url, retry_policy={"max_retries": 0, "retry_delay": 1})
 
     for number in range(DISABLE_AFTER):
-        finished(delivery_of(task_created(tenant, f"task {number}")).pk)
-    later = task_created(tenant, "after")
+        finished(delivery_of(task_created(user_client, f"task {number}")).pk)
+    later = task_created(user_client, "after")
     wait_for(lambda: type(later).objects.filter(pk=later.pk, relayed_at__isnull=False).exists(), timeout=30,
              what="the last event to be relayed")
 
