@@ -231,33 +231,37 @@ def measure_throughput(user, tenant, token, processes: Processes) -> tuple[list[
         return [job_enqueue("jobs.probe", {"seconds": 0, "steps": 1}, tenant=tenant, created_by=user).pk
                 for _ in range(count)]
 
-    socket = Socket("/ws/jobs/", token, tenant.pk)
-    try:
-        # Warm-up: every worker has imported the job code and holds database connections, and the socket's
-        # group subscription is proven live (/ws/jobs/ sends nothing on connect).
-        warm = set(enqueue(WORKERS * 5))
+    def watching() -> Socket:
+        """A /ws/jobs/ socket whose group subscription is proven live (it sends nothing on connect) by warm-up
+        jobs, which also make every worker import the job code and hold database connections. Each round opens
+        its own: a socket left idle through a bare round can lose its channel layer read (close code 4503)."""
+        socket = Socket("/ws/jobs/", token, tenant.pk)
+        warm = set(enqueue(WORKERS * 2))
         socket.wait_for(lambda messages: warm <= finished_ids(messages), processes)
-        measure_bare(WORKERS * 5, processes)
-        rounds, bare = [], []
-        for _ in range(ROUNDS):
-            bare.append(measure_bare(JOBS_PER_ROUND, processes))
-            socket.messages.clear()
+        socket.messages.clear()
+        return socket
+
+    measure_bare(WORKERS * 5, processes)
+    rounds, bare = [], []
+    for _ in range(ROUNDS):
+        bare.append(measure_bare(JOBS_PER_ROUND, processes))
+        socket = watching()
+        try:
             started = time.time()
             ids = enqueue(JOBS_PER_ROUND)
             enqueued = time.time()
             socket.wait_for(lambda messages: set(ids) <= finished_ids(messages), processes)
-            last = max(received for received, message in socket.messages
-                       if message["type"] == "job.finished" and message["job_id"] in ids)
-            jobs = list(Job.objects.filter(pk__in=ids).values_list("status", "queued_at", "started_at",
-                                                                      "finished_at"))
-            failed = [status for status, *_ in jobs if status != Job.Status.SUCCEEDED]
-            if failed:
-                raise SystemExit(f"{len(failed)} probe jobs did not succeed: {sorted(set(failed))}")
-            rounds.append({"jobs": len(ids), "enqueue": enqueued - started, "elapsed": last - started,
-                           "waits": [(begun - queued).total_seconds() for _, queued, begun, _ in jobs],
-                           "runs": [(done - begun).total_seconds() for _, _, begun, done in jobs]})
-    finally:
-        socket.close()
+        finally:
+            socket.close()
+        last = max(received for received, message in socket.messages
+                   if message["type"] == "job.finished" and message["job_id"] in ids)
+        jobs = list(Job.objects.filter(pk__in=ids).values_list("status", "queued_at", "started_at", "finished_at"))
+        failed = [status for status, *_ in jobs if status != Job.Status.SUCCEEDED]
+        if failed:
+            raise SystemExit(f"{len(failed)} probe jobs did not succeed: {sorted(set(failed))}")
+        rounds.append({"jobs": len(ids), "enqueue": enqueued - started, "elapsed": last - started,
+                       "waits": [(begun - queued).total_seconds() for _, queued, begun, _ in jobs],
+                       "runs": [(done - begun).total_seconds() for _, _, begun, done in jobs]})
     return rounds, bare
 
 
