@@ -6,6 +6,7 @@ import concurrent.futures
 import logging
 import os
 import threading
+from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any
 
 from asgiref.sync import async_to_sync
@@ -41,11 +42,22 @@ def job_event(job: Job) -> dict[str, Any]:
             "progress": job.progress, "step": job.step, "message": job.message, "job_type": job.type}
 
 
-def announce(job: Job) -> None:
+def announce(job: Job, *, wait: bool = True) -> None:
     """The job's status changed (its row is saved, in the caller's transaction): record the change event
-    `job.<status>` in that transaction, and publish the job's state to its watchers once it commits."""
+    `job.<status>` in that transaction, and publish the job's state to its watchers once it commits (without
+    waiting for the channel layer when `wait` is off: see `publish_soon`)."""
     change_events.emit(job, job.status)
-    transaction.on_commit(lambda: publish(job))
+    transaction.on_commit(lambda: publish(job) if wait else publish_soon(job))
+
+
+def announcing(status: str) -> AbstractContextManager:
+    """The transaction a change of a job to `status` needs: one shared with its change event when `job.<status>`
+    is announced, else none (a single UPDATE is atomic on its own)."""
+    from apps.api import site
+
+    from .models import Job
+
+    return change_events.atomic_if_announced(site.get_resource(Job), status)
 
 
 def publish(job: Job) -> None:

@@ -184,11 +184,11 @@ def job_claim(job_id: int) -> Job | None:
     worker, one that finds it running (with a live heartbeat) or finished leaves it alone, and a job cancelled
     while queued ends there without running.
     """
-    job = _claim_queued(job_id)
-    if job is None:
-        return _claim_locked(job_id)
-    events.publish_soon(job)  # committed already; the job's end waits for this message (job_finish)
-    return job
+    with events.announcing(Job.Status.RUNNING):
+        job = _claim_queued(job_id)
+        if job is not None:
+            events.announce(job, wait=False)  # the job's end waits for this message (job_finish)
+    return job if job is not None else _claim_locked(job_id)
 
 
 def _claim_queued(job_id: int) -> Job | None:
@@ -224,8 +224,10 @@ def _claim_locked(job_id: int) -> Job | None:
 def job_finish(job: Job, *, status: str, error: str = "", result: Any = None) -> None:
     """Record how a running job ended. `job` is the worker's copy: its last progress, step and message (which
     the progress reports wrote without a lock) are kept with the outcome. One UPDATE of the outcome's columns,
-    which waits for any transaction holding the row as a lock would; the other columns are left as they are."""
-    _finish(job, status, error=error, result=result)
+    which waits for any transaction holding the row as a lock would (in a transaction with its change event when
+    that is announced); the other columns are left as they are."""
+    with events.announcing(status):
+        _finish(job, status, error=error, result=result)
 
 
 def job_fail_or_retry(job: Job, *, error: Exception) -> None:
