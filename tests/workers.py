@@ -116,6 +116,9 @@ def cluster_environment(migration_root) -> dict:
         "MIGRATION_ALLOWED_DB_HOSTS": "127.0.0.1:5432,127.0.0.1:3306",
         "MIGRATION_ALLOW_PASSWORDLESS": "127.0.0.1:5432,127.0.0.1:3306",
         "MIGRATION_BACKUP_ROOT": str(migration_root / "worker-backups"),
+        # Webhook deliveries go to receivers the tests serve on this machine (tests/webhooks/conftest.py).
+        "WEBHOOK_ALLOWED_NETWORKS": "127.0.0.0/8",
+        "WEBHOOK_DISABLE_AFTER_FAILURES": "3",
     }
 
 

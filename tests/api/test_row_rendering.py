@@ -26,6 +26,7 @@ from apps.migrations_app.adapters.databases.base import HostField
 from apps.migrations_app.models import MigrationRun, Preset, TenantMigrationLimits
 from apps.tasks.models import Task
 from apps.tenants.models import Invitation, Tenant
+from apps.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookSubscription
 from tests.conftest import make_user
 from tests.testapp.api import SpecimenResource
 from tests.testapp.models import Label, Note, Specimen
@@ -220,8 +221,32 @@ def invitations(ctx):
         Invitation.objects.create(tenant=tenant, email=ctx["user"].email, role=role, invited_by=ctx["second_user"])
 
 
-EDGE_ROWS = {Specimen: specimens, Task: tasks, Label: labels, Note: notes, Job: jobs, MigrationRun: migrations, Preset: presets,
-             User: users, AuditLog: audit, Tenant: tenants, Invitation: invitations, ApiKey: api_keys}
+def webhook_subscriptions(ctx):
+    WebhookSubscription.objects.bulk_create([
+        WebhookSubscription(tenant=ctx["tenant"], name=text[:100] or "unnamed", url=f"https://example.com/{n}",
+                            events=["*", f"tasks.{n}"], headers={"X-Edge": text}, retry_delay=0.1 * n,
+                            secret="whsec_" + "A" * 44, disabled_reason=text[:200])
+        for n, text in enumerate(TEXTS)])
+
+
+def webhook_deliveries(ctx):
+    subscription = WebhookSubscription.objects.create(tenant=ctx["tenant"], name="edge", url="https://example.com/",
+                                                      events=["*"], secret="whsec_" + "A" * 44)
+    rows = WebhookDelivery.objects.bulk_create([
+        WebhookDelivery(tenant=ctx["tenant"], subscription=subscription, event_type=f"tasks.{n}", payload=payload,
+                        status=status)
+        for n, (payload, status) in enumerate(zip(JSON_VALUES, cycle(WebhookDelivery.Status.values,
+                                                                       len(JSON_VALUES))))])
+    WebhookAttempt.objects.bulk_create([
+        WebhookAttempt(delivery=row, number=1, outcome="http_error", status_code=500, duration_ms=n,
+                       response_excerpt=text, error=text[:500], will_retry_in=n / 3 or None)
+        for n, (row, text) in enumerate(zip(rows, cycle(TEXTS, len(rows))))])
+    stamp(WebhookDelivery, rows, created_at=cycle(MOMENTS, len(rows)), finished_at=cycle([None, *MOMENTS], len(rows)))
+
+
+EDGE_ROWS = {Specimen: specimens, Task: tasks, Label: labels, Note: notes, Job: jobs, MigrationRun: migrations,
+             Preset: presets, User: users, AuditLog: audit, Tenant: tenants, Invitation: invitations, ApiKey: api_keys,
+             WebhookSubscription: webhook_subscriptions, WebhookDelivery: webhook_deliveries}
 
 
 # --- serving both ways --------------------------------------------------------------------------------------------
