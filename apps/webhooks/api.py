@@ -81,6 +81,7 @@ class WebhookSubscriptionResource(api.Resource):
     scope = "webhooks"
     tenant_field = "tenant"
     admin_only = True  # tenant owners and admins get webhooks:* from their membership (accounts.scopes)
+    idempotent = False  # a replayed create would show the secret again, and keep it in the cache for a day
     serializer_class = WebhookSubscriptionSerializer
     fields = ["id", "name", "url", "events", "headers", "active", "consecutive_failures", "disabled_reason",
               "created_at", "updated_at"]

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django_q.tasks import async_task
 
 from apps.api.errors import Conflict, ValidationFailed
+from apps.audit.models import AuditLog
 from apps.audit.services import audit_record
 from apps.jobs.broker import queue_broker
 
@@ -34,8 +35,6 @@ DELIVER = "apps.webhooks.delivery.deliver_batch"
 DELIVERY_BATCH = 20
 #: The event type of the `test` action's delivery, sent whatever the subscription's patterns say.
 PING = "webhook.ping"
-#: The audit event of a subscription switched off after a run of failed deliveries.
-DISABLED_EVENT = "webhook_disabled"
 
 def _checked_url(url: str) -> str:
     try:
@@ -219,7 +218,7 @@ def _count_failure(subscription: WebhookSubscription) -> None:
         subscription.active = False
         subscription.disabled_reason = f"Switched off after {subscription.consecutive_failures} failed deliveries in a row."
         subscription.save(update_fields=["active", "disabled_reason", "updated_at"])
-        audit_record(DISABLED_EVENT, tenant=subscription.tenant, subscription_id=subscription.pk,
+        audit_record(AuditLog.Event.WEBHOOK_DISABLED, tenant=subscription.tenant, subscription_id=subscription.pk,
                      name=subscription.name, consecutive_failures=subscription.consecutive_failures)
 
 
