@@ -13,8 +13,9 @@ from django_q.models import Schedule
 from apps.api.errors import Conflict, PermissionDenied, ValidationFailed
 from apps.jobs.services import job_enqueue, job_request_cancel
 
-from . import credentials, pipeline
+from . import credentials, pipeline, templates
 from .adapters.base import Check
+from .adapters.registry import adapter_types
 from .config import SECTIONS, parts, printable, transfer_for, transfer_options, validate_config
 from .models import MigrationLog, MigrationRun, Preset, TenantMigrationLimits
 
@@ -367,29 +368,55 @@ def apply_overrides(config: dict[str, Any], overrides: dict[str, Any]) -> dict[s
 
 
 def preset_create_migration(preset: Preset, *, tenant: Tenant, created_by: User, overrides: dict[str, Any],
-                            name: str = "") -> MigrationRun:
-    """A migration from a preset with overrides applied; the result is validated like any other config."""
-    config = apply_overrides(preset.config, overrides)
+                            variables: dict[str, Any] | None = None, name: str = "") -> MigrationRun:
+    """A migration from a preset: its template filled with `variables` (declared ones only, of their type,
+    defaults for the rest), then dotted-path `overrides` applied; the result is validated like any other config."""
+    values = templates.variable_values(preset.variables, variables or {})
+    config = apply_overrides(templates.render(preset.config_template, values), overrides)
     return migration_create(tenant=tenant, created_by=created_by, name=name or preset.name,
                             description=preset.description, source=config.get("source"),
                             destination=config.get("destination"), transfer=config.get("transfer"),
                             safety=config.get("safety"))
 
 
+def _template_types(template: dict[str, Any], side: str) -> list[str]:
+    kind = (template.get(side) or {}).get("type") if isinstance(template.get(side), dict) else None
+    return [kind] if isinstance(kind, str) and not templates.placeholders(kind) else []
+
+
 @transaction.atomic
 def preset_save(*, tenant: Tenant, created_by: User, instance: Preset | None = None, **fields: Any) -> Preset:
-    """Create or change a tenant's own preset; built-in presets are read-only."""
+    """Create or change a tenant's own (custom) preset; built-in presets are read-only. The template may hold
+    `{{variable}}` placeholders, each declared in `variables`; a template without any is validated as a config
+    now, one with some when a migration is made from it. `source_types` / `destination_types` default to the
+    template's own types."""
     if instance is not None and instance.is_builtin:
         raise PermissionDenied("Built-in presets cannot be changed; create your own from one.")
-    if "config" in fields:
-        if not isinstance(fields["config"], dict):
-            raise ValidationFailed(details={"config": ["Must be an object: {source, destination, transfer?, safety?}."]})
-        unknown = sorted(str(key) for key in fields["config"] if key not in SECTIONS)
+    if "slug" in fields and Preset.objects.filter(tenant=None, slug=fields["slug"]).exists():
+        raise ValidationFailed(details={"slug": ["A built-in preset has this slug; choose another."]})
+    template = fields.get("config_template", instance.config_template if instance else None)
+    if "config_template" in fields:
+        if not isinstance(template, dict):
+            raise ValidationFailed(details={"config_template": [
+                "Must be an object: {source, destination, transfer?, safety?}."]})
+        unknown = sorted(str(key) for key in template if key not in SECTIONS)
         if unknown:
-            raise ValidationFailed(details={f"config.{printable(key)}": ["Unknown field."] for key in unknown})
-        config = fields["config"] = credentials.without_secrets(fields["config"])
-        validate_config(source=config.get("source"), destination=config.get("destination"),
-                        transfer=config.get("transfer"), safety=config.get("safety"), tenant=tenant)
+            raise ValidationFailed(details={f"config_template.{printable(key)}": ["Unknown field."]
+                                            for key in unknown})
+        template = fields["config_template"] = credentials.without_secrets(template)
+        if not templates.placeholders(template):
+            validate_config(**{section: template.get(section) for section in SECTIONS}, tenant=tenant)
+    if "config_template" in fields or "variables" in fields:
+        fields["variables"] = templates.validate_variables(
+            fields.get("variables", instance.variables if instance else []), template)
+    for side, name in (("source", "source_types"), ("destination", "destination_types")):
+        if name in fields or instance is None:
+            chosen = fields.get(name) or _template_types(template, side)
+            unknown = sorted(set(chosen) - set(adapter_types()))
+            if unknown:
+                raise ValidationFailed(details={name: [f"Unknown types: {', '.join(unknown)}. Choose among: "
+                                                       f"{', '.join(adapter_types())}."]})
+            fields[name] = chosen
     if instance is None:
         return Preset.objects.create(tenant=tenant, created_by=created_by, **fields)
     for name, value in fields.items():
