@@ -346,6 +346,26 @@ def migrations_discard_expired_backups() -> int:
     return discarded
 
 
+def migrations_reconcile_with_jobs() -> int:
+    """The scheduled job (every minute): a started, running or rolling-back migration whose job has ended without
+    recording the outcome (its worker died and the job reaper failed it) ends too, failed with the job's
+    reason, so no client polls it forever. How many were ended."""
+    from apps.jobs.models import Job
+
+    ended = 0
+    for run in MigrationRun.objects.filter(status__in=MigrationRun.BUSY, job__status__in=Job.FINISHED).iterator():
+        with transaction.atomic():
+            run = MigrationRun.objects.select_for_update(of=("self",)).select_related("job").get(pk=run.pk)
+            if run.status not in MigrationRun.BUSY or run.job is None or run.job.status not in Job.FINISHED:
+                continue
+            reason = run.job.error or f"Its job ended ({run.job.status}) without finishing the migration."
+            migration_log(run, "error", f"Failed: {reason}")
+            run.status, run.error, run.finished_at = MigrationRun.Status.FAILED, reason, timezone.now()
+            run.save(update_fields=["status", "error", "finished_at", "updated_at"])
+            ended += 1
+    return ended
+
+
 def migration_log(run: MigrationRun, level: str, message: str, step: str = "", component: str = "",
                   details: dict[str, Any] | None = None) -> None:
     """One entry of the run's log; `level` in any case (stored as DEBUG, INFO, WARNING or ERROR)."""
