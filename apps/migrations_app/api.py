@@ -67,7 +67,7 @@ class MigrationResource(api.Resource):
     read_only = MigrationSerializer.Meta.read_only_fields
     select_related = ("job",)
     lookup = staticmethod(selectors.migration_lookup)
-    lookup_value_regex = "[0-9a-f]{32}"
+    lookup_value_regex = "[0-9a-f]+"  # a session_id (32 of them); anything else is a 404
     filters = {"status": "status"}
     search = ["name"]
     ordering = ["created_at", "name"]
