@@ -82,6 +82,12 @@ def migration_validate(config: dict[str, Any], *, tenant: Tenant | None = None) 
             "measured_bytes": total_bytes}
 
 
+def _save_transition(run: MigrationRun, *fields: str) -> None:
+    """Save a status change with the `fields` changed along: every transition of a migration goes through here
+    (the one place to announce them)."""
+    run.save(update_fields=["status", *fields, "updated_at"])
+
+
 def _lock(run: MigrationRun) -> MigrationRun:
     return MigrationRun.objects.select_for_update().get(pk=run.pk)
 
@@ -122,8 +128,8 @@ def migration_start(run: MigrationRun, *, started_by: User, auto_rollback: bool 
     run.status, run.error, run.scheduled_for = MigrationRun.Status.STARTED, "", None
     run.auto_rollback, run.send_notifications, run.metrics = auto_rollback, send_notifications, {}
     run.started_at = run.finished_at = None
-    run.save(update_fields=["job", "status", "error", "scheduled_for", "backup", "auto_rollback",
-                            "send_notifications", "metrics", "started_at", "finished_at", "updated_at"])
+    _save_transition(run, "job", "error", "scheduled_for", "backup", "auto_rollback", "send_notifications",
+                     "metrics", "started_at", "finished_at")
     migration_log(run, "info", f"Started by {started_by.email}.",
                   details={"auto_rollback": auto_rollback, "send_notifications": send_notifications})
     return run
@@ -138,12 +144,12 @@ def migration_cancel(run: MigrationRun, *, cancelled_by: User) -> MigrationRun:
     if run.is_scheduled:
         Schedule.objects.filter(name=_schedule_name(run)).delete()
         run.status = MigrationRun.Status.CANCELLED
-        run.save(update_fields=["status", "updated_at"])
+        _save_transition(run)
     elif run.job is not None:
         job_request_cancel(run.job, requested_by=cancelled_by)
         if run.status == MigrationRun.Status.STARTED:
             run.status = MigrationRun.Status.CANCELLED
-            run.save(update_fields=["status", "updated_at"])
+            _save_transition(run)
     migration_log(run, "warning", f"Cancel requested by {cancelled_by.email}.")
     return run
 
@@ -176,7 +182,7 @@ def migration_rollback(run: MigrationRun, *, requested_by: User, backup_id: str 
     run.job = job_enqueue("migrations.rollback", {"session_id": run.session_id, "kinds": kinds},
                           tenant=run.tenant, created_by=requested_by)
     run.status = MigrationRun.Status.ROLLBACK_STARTED
-    run.save(update_fields=["job", "status", "updated_at"])
+    _save_transition(run, "job")
     migration_log(run, "warning", f"Rollback requested by {requested_by.email}.")
     return run
 
@@ -198,7 +204,7 @@ def migration_schedule(run: MigrationRun, *, run_at: datetime, scheduled_by: Use
         "kwargs": f"{{'user_id': {scheduled_by.pk}}}", "schedule_type": Schedule.ONCE, "next_run": run_at,
         "repeats": 1})
     run.status, run.scheduled_for = MigrationRun.Status.PENDING, run_at
-    run.save(update_fields=["status", "scheduled_for", "updated_at"])
+    _save_transition(run, "scheduled_for")
     migration_log(run, "info", f"Scheduled for {run_at.isoformat()} by {scheduled_by.email}.")
     return run
 
@@ -239,7 +245,7 @@ def migration_begin(run: MigrationRun) -> MigrationRun:
     """The worker took the run: RUNNING from now."""
     run = _lock(run)
     run.status, run.started_at = MigrationRun.Status.RUNNING, timezone.now()
-    run.save(update_fields=["status", "started_at", "updated_at"])
+    _save_transition(run, "started_at")
     return run
 
 
@@ -256,11 +262,11 @@ def migration_finish(run: MigrationRun, *, status: str, error: str = "", backup:
     a failure. `backup` is what a rollback would restore from now on (None: nothing)."""
     run = _lock(run)
     run.status, run.error, run.backup, run.finished_at = status, error, backup, timezone.now()
-    fields = ["status", "error", "backup", "finished_at", "updated_at"]
+    fields = ["error", "backup", "finished_at"]
     if status == MigrationRun.Status.COMPLETED:
         run.metrics = metrics
         fields.append("metrics")
-    run.save(update_fields=fields)
+    _save_transition(run, *fields)
     return run
 
 
@@ -272,11 +278,11 @@ def migration_rollback_finish(run: MigrationRun, *, error: str = "", restored: l
     run.finished_at = timezone.now()
     if error:
         run.status, run.error = MigrationRun.Status.FAILED, error
-        run.save(update_fields=["status", "error", "finished_at", "updated_at"])
+        _save_transition(run, "error", "finished_at")
     else:
         left = {name: part for name, part in run.backup["parts"].items() if name not in restored}
         run.status, run.backup = MigrationRun.Status.ROLLED_BACK, {**run.backup, "parts": left} if left else None
-        run.save(update_fields=["status", "backup", "finished_at", "updated_at"])
+        _save_transition(run, "backup", "finished_at")
     return run
 
 
@@ -361,7 +367,7 @@ def migrations_reconcile_with_jobs() -> int:
             reason = run.job.error or f"Its job ended ({run.job.status}) without finishing the migration."
             migration_log(run, "error", f"Failed: {reason}")
             run.status, run.error, run.finished_at = MigrationRun.Status.FAILED, reason, timezone.now()
-            run.save(update_fields=["status", "error", "finished_at", "updated_at"])
+            _save_transition(run, "error", "finished_at")
             ended += 1
     return ended
 
