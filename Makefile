@@ -13,7 +13,7 @@ SERVE := $(BIN)/python -m config.serve
 INSTALL_NGINX := command -v nginx >/dev/null || test -x /usr/sbin/nginx || { echo "Installing nginx (Debian's package)."; \
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx; }
 
-.PHONY: run serve test fuzz bench bench-jobs bench-migrations bench-race check schema clean
+.PHONY: run serve test fuzz bench bench-jobs bench-webhooks bench-migrations bench-race check schema clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -82,6 +82,10 @@ bench: $(RUNTIME)
 # Jobs/second through a real django-q2 cluster, and progress-to-WebSocket latency (about a minute).
 bench-jobs: $(RUNTIME)
 	$(BIN)/python bench/jobs.py
+
+# A burst of change events (BENCH_EVENTS, default 1,000) delivered as signed webhooks to a local receiver.
+bench-webhooks: $(RUNTIME)
+	$(BIN)/python bench/webhooks.py
 
 # The migration engine's transfers beside the plain tools: the directory adapter's MB/s against `cp -r` of the
 # same ~300 MB tree (BENCH_FILES_MB, BENCH_ROUNDS, BENCH_PARALLEL); `python bench/migrations.py files` runs one section.

@@ -6,6 +6,9 @@ touches. It starts `manage.py qcluster` with JOB_WORKERS workers and uvicorn, th
 - throughput: N `jobs.probe` jobs (seconds=0, steps=1) queued one after another through
   `services.job_enqueue`, timed from the first enqueue to the last `job.finished` message on a /ws/jobs/
   socket (the database then confirms all N succeeded);
+- the same through bare django-q2, in the same run on the same cluster and broker: N `async_task(bare_noop)`
+  calls, timed from the first to the N-th run (each run counts itself in Redis, the least a task can do to be
+  seen done); rounds alternate with Tessera's, so both meet the same load, and the ratio is printed;
 - progress latency: one probe reporting progress many times a second, watched on /ws/jobs/{id}/. Each
   report writes a JobLog row whose `created_at` the worker stamps at the start of `progress()` (Python's
   clock, the same machine as the client), so a message's latency is its arrival time minus that stamp:
@@ -194,7 +197,33 @@ def finished_ids(messages) -> set[int]:
     return {message["job_id"] for _, message in messages if message["type"] == "job.finished"}
 
 
-def measure_throughput(user, tenant, token, processes: Processes) -> list[dict]:
+def bare_noop(counter: str) -> None:
+    """The baseline task: nothing but a count in Redis, so the bench sees it done."""
+    import redis
+
+    redis.Redis.from_url(REDIS_URL).incr(counter)
+
+
+def measure_bare(count: int, processes: Processes) -> dict:
+    """`count` bare django-q2 tasks queued one by one, timed from the first enqueue to the last run."""
+    import redis
+    from django_q.tasks import async_task
+
+    store, counter = redis.Redis.from_url(REDIS_URL), f"bench-bare-{time.monotonic_ns()}"
+    started = time.time()
+    for _ in range(count):
+        async_task("bench.jobs.bare_noop", counter)
+    enqueued = time.time()
+    deadline = time.monotonic() + WAIT_SECONDS
+    while int(store.get(counter) or 0) < count:
+        if time.monotonic() > deadline:
+            raise SystemExit(f"Timed out waiting for bare tasks; qcluster said:\n{processes.tail('qcluster')}")
+        processes.check_alive()
+        time.sleep(0.002)
+    return {"jobs": count, "enqueue": enqueued - started, "elapsed": time.time() - started}
+
+
+def measure_throughput(user, tenant, token, processes: Processes) -> tuple[list[dict], list[dict]]:
     from apps.jobs.models import Job
     from apps.jobs.services import job_enqueue
 
@@ -202,32 +231,38 @@ def measure_throughput(user, tenant, token, processes: Processes) -> list[dict]:
         return [job_enqueue("jobs.probe", {"seconds": 0, "steps": 1}, tenant=tenant, created_by=user).pk
                 for _ in range(count)]
 
-    socket = Socket("/ws/jobs/", token, tenant.pk)
-    try:
-        # Warm-up: every worker has imported the job code and holds database connections, and the socket's
-        # group subscription is proven live (/ws/jobs/ sends nothing on connect).
-        warm = set(enqueue(WORKERS * 5))
+    def watching() -> Socket:
+        """A /ws/jobs/ socket whose group subscription is proven live (it sends nothing on connect) by warm-up
+        jobs, which also make every worker import the job code and hold database connections. Each round opens
+        its own: a socket left idle through a bare round can lose its channel layer read (close code 4503)."""
+        socket = Socket("/ws/jobs/", token, tenant.pk)
+        warm = set(enqueue(WORKERS * 2))
         socket.wait_for(lambda messages: warm <= finished_ids(messages), processes)
-        rounds = []
-        for _ in range(ROUNDS):
-            socket.messages.clear()
+        socket.messages.clear()
+        return socket
+
+    measure_bare(WORKERS * 5, processes)
+    rounds, bare = [], []
+    for _ in range(ROUNDS):
+        bare.append(measure_bare(JOBS_PER_ROUND, processes))
+        socket = watching()
+        try:
             started = time.time()
             ids = enqueue(JOBS_PER_ROUND)
             enqueued = time.time()
             socket.wait_for(lambda messages: set(ids) <= finished_ids(messages), processes)
-            last = max(received for received, message in socket.messages
-                       if message["type"] == "job.finished" and message["job_id"] in ids)
-            jobs = list(Job.objects.filter(pk__in=ids).values_list("status", "queued_at", "started_at",
-                                                                      "finished_at"))
-            failed = [status for status, *_ in jobs if status != Job.Status.SUCCEEDED]
-            if failed:
-                raise SystemExit(f"{len(failed)} probe jobs did not succeed: {sorted(set(failed))}")
-            rounds.append({"jobs": len(ids), "enqueue": enqueued - started, "elapsed": last - started,
-                           "waits": [(begun - queued).total_seconds() for _, queued, begun, _ in jobs],
-                           "runs": [(done - begun).total_seconds() for _, _, begun, done in jobs]})
-    finally:
-        socket.close()
-    return rounds
+        finally:
+            socket.close()
+        last = max(received for received, message in socket.messages
+                   if message["type"] == "job.finished" and message["job_id"] in ids)
+        jobs = list(Job.objects.filter(pk__in=ids).values_list("status", "queued_at", "started_at", "finished_at"))
+        failed = [status for status, *_ in jobs if status != Job.Status.SUCCEEDED]
+        if failed:
+            raise SystemExit(f"{len(failed)} probe jobs did not succeed: {sorted(set(failed))}")
+        rounds.append({"jobs": len(ids), "enqueue": enqueued - started, "elapsed": last - started,
+                       "waits": [(begun - queued).total_seconds() for _, queued, begun, _ in jobs],
+                       "runs": [(done - begun).total_seconds() for _, _, begun, done in jobs]})
+    return rounds, bare
 
 
 def measure_latency(user, tenant, token, processes: Processes) -> dict:
@@ -273,21 +308,21 @@ def main():
     processes = Processes()
     try:
         start_processes(processes)
-        rounds = measure_throughput(user, tenant, token, processes)
+        rounds, bare = measure_throughput(user, tenant, token, processes)
         latency = measure_latency(user, tenant, token, processes)
     except KeyboardInterrupt:
         print("\nInterrupted; stopping the cluster and the server.", file=sys.stderr)
         raise SystemExit(130)
     finally:
         processes.stop()
-    report(rounds, latency)
+    report(rounds, bare, latency)
 
 
 def milliseconds(values: list[float], quantile: int) -> float:
     return statistics.quantiles(values, n=100)[quantile - 1] * 1000
 
 
-def report(rounds: list[dict], latency: dict):
+def report(rounds: list[dict], bare: list[dict], latency: dict):
     print(f"\nBackground jobs on PostgreSQL, Redis broker and channel layer, django-q2 cluster of {WORKERS} "
           f"workers, uvicorn WebSockets with a JWT\n")
     print(f"Throughput: {ROUNDS} x {JOBS_PER_ROUND} jobs.probe (seconds=0, steps=1) queued one by one through "
@@ -302,6 +337,16 @@ def report(rounds: list[dict], latency: dict):
     jobs, elapsed = sum(r["jobs"] for r in rounds), sum(r["elapsed"] for r in rounds)
     print(f"{'all':<8}{jobs:>6}{jobs / sum(r['enqueue'] for r in rounds):>11.0f}{jobs / elapsed:>9.1f}\n")
     print("  wait: queued_at to started_at (time in the queue); run: started_at to finished_at (claim to end).\n")
+
+    print(f"The same through bare django-q2 on the same cluster and broker, rounds alternating with the above: "
+          f"{ROUNDS} x {JOBS_PER_ROUND} async_task(bare_noop)")
+    print(f"{'round':<8}{'tasks':>6}{'enqueue/s':>11}{'tasks/s':>9}")
+    for number, result in enumerate(bare, 1):
+        print(f"{number:<8}{result['jobs']:>6}{result['jobs'] / result['enqueue']:>11.0f}"
+              f"{result['jobs'] / result['elapsed']:>9.1f}")
+    bare_rate = sum(r["jobs"] for r in bare) / sum(r["elapsed"] for r in bare)
+    print(f"{'all':<8}{sum(r['jobs'] for r in bare):>6}{'':>11}{bare_rate:>9.1f}\n")
+    print(f"Tessera jobs / bare django-q2: {jobs / elapsed / bare_rate:.2f}x (goal >= 0.7)\n")
 
     values = latency["latencies"]
     print(f"Progress report to WebSocket message: one jobs.probe (seconds={PROGRESS_SECONDS:g}, "

@@ -52,6 +52,8 @@ INSTALLED_APPS = [
     "apps.tasks",
     "apps.jobs",
     "apps.migrations_app",
+    "apps.events",
+    "apps.webhooks",
     "apps.projects",
     "apps.agents",
     "apps.issues",
@@ -174,6 +176,11 @@ else:
 TESSERA_JOBS = set_in_environment(
     STALE_AFTER_SECONDS=env.int("JOB_STALE_AFTER_SECONDS", default=None),
     REHAND_AFTER_SECONDS=env.int("JOB_REHAND_AFTER_SECONDS", default=None),
+)
+# apps/webhooks/conf.py: receivers on these networks (CIDR) are delivered to although they are not public.
+TESSERA_WEBHOOKS = set_in_environment(
+    ALLOWED_NETWORKS=[net for net in env.list("WEBHOOK_ALLOWED_NETWORKS", default=[]) if net] or None,
+    DISABLE_AFTER_FAILURES=env.int("WEBHOOK_DISABLE_AFTER_FAILURES", default=None),
 )
 # The broker's hard limit on one task; jobs stop themselves earlier, at their own timeout.
 JOB_HARD_TIMEOUT = env.int("JOB_HARD_TIMEOUT", default=3600)

@@ -35,5 +35,6 @@ urlpatterns = [
     re_path(r"^api/", meta_views.ApiNotFoundView.as_view(), name="api-not-found"),
 ]
 
+handler400 = meta_views.bad_request
 handler404 = meta_views.not_found
 handler500 = meta_views.server_failure

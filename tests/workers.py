@@ -121,6 +121,9 @@ def cluster_environment(migration_root) -> dict:
         "MIGRATION_BACKUP_ROOT": str(migration_root / "worker-backups"),
         "PROJECT_REPOSITORY_ROOTS": str(migration_root),
         **{f"AGENT_{name}": value for name, value in AGENT_SERVICE.items()},
+        # Webhook deliveries go to receivers the tests serve on this machine (tests/webhooks/conftest.py).
+        "WEBHOOK_ALLOWED_NETWORKS": "127.0.0.0/8",
+        "WEBHOOK_DISABLE_AFTER_FAILURES": "3",
     }
 
 
@@ -131,6 +134,8 @@ def handed_over(request, monkeypatch):
     calls = []
     if "workers" not in request.fixturenames:
         monkeypatch.setattr("apps.jobs.services.async_task", lambda func, job_id, **options: calls.append(job_id))
+        # Relays of committed change events are not sent either (apps/events/handoff.py): their events stay pending.
+        monkeypatch.setattr("apps.events.handoff.async_task", lambda func, **options: None)
     return calls
 
 

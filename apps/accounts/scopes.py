@@ -20,6 +20,10 @@ VIEWER_ROLES = {"viewer"}
 #: a right nobody but admins and owners has.
 OWNER_SCOPES = frozenset({"audit:read"})
 
+#: Admin-only scopes that a tenant's owners and admins hold while they act in that tenant: webhook
+#: subscriptions send the tenant's data to a URL of their choice, which is for those who manage the tenant.
+MANAGER_SCOPES = frozenset({"webhooks:read", "webhooks:write", "webhooks:delete"})
+
 
 def read_only(scopes: Iterable[str]) -> frozenset[str]:
 
@@ -51,6 +55,8 @@ def scopes_for_access(access: AccessContext, *, tenant_role: str | None) -> froz
         scopes = read_only(scopes) | (scopes & site.personal_scopes())
     if tenant_role == "owner":
         scopes |= OWNER_SCOPES & site.scopes()
+    if tenant_role in ("owner", "admin"):
+        scopes |= MANAGER_SCOPES & site.scopes()
     if isinstance(access.auth, ApiKey):
         scopes &= frozenset(access.auth.scopes)
     return scopes

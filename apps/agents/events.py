@@ -44,4 +44,4 @@ def publish(agent: Agent) -> None:
     """Tell the agent's watchers its status or run changed, once the change is committed (as it is now: a deleted
     agent has no id by then)."""
     deliveries, what = {agent_group(agent.pk): agent_change(agent)}, f"agent {agent.pk}'s status"
-    transaction.on_commit(lambda: job_events.send(deliveries, what=what, handler="agent.event"))
+    transaction.on_commit(lambda: job_events.send_soon(deliveries, what=what, handler="agent.event"))

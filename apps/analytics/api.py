@@ -83,7 +83,7 @@ class AnalyticsResource(api.Resource):
     default_ordering = ["-occurred_at"]
     operations = ("list",)
     throttles = {"list": "30/m", "dashboard": "30/m", "project": "30/m", "agent": "30/m", "series": "30/m",
-                 "performance": "30/m", "export": "5/m", "events": "60/m"}
+                 "performance": "30/m", "export": "5/m", "report_event": "60/m"}
     admin = api.Admin(list_display=("name", "user", "tenant", "occurred_at"), list_filter=("tenant",))
 
     @api.action(detail=False, scope="analytics:read", output=FiguresSerializer)
@@ -130,9 +130,9 @@ class AnalyticsResource(api.Resource):
         return services.export_start(tenant=request.tenant, user=request.user, format=data["file_format"],
                                      range=data["range"])
 
-    @api.action(detail=False, methods=["post"], scope="analytics:write", input=EventInput,
+    @api.action(detail=False, methods=["post"], url_path="events", scope="analytics:write", input=EventInput,
                 output=AnalyticsEvent, status=201)
-    def events(self, request: Request, data: dict[str, Any]) -> AnalyticsEvent:
+    def report_event(self, request: Request, data: dict[str, Any]) -> AnalyticsEvent:
         """Report a custom event: `name` (lowercase, like `deploy.finished`), `properties` (an object) and
         optionally when it `occurred_at`. Counted on the dashboard."""
         return services.event_record(tenant=request.tenant, user=request.user, **data)

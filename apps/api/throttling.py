@@ -41,11 +41,13 @@ COUNTER_EXPIRY_FUDGE = 5
 
 @dataclass(frozen=True)
 class Limit:
-    """`rate` requests per window for one `who` within one `group` of requests."""
+    """`rate` requests per window for one `who` within one `group` of requests; a request counts `weight` times (a
+    bulk write, as many as the writes it carries)."""
 
     group: str
     who: str
     rate: str
+    weight: int = 1
 
     def counter(self, now: int) -> tuple[str, int, int, int]:
         """(cache key name, limit, window end, expiry) of this limit's counter at time `now`.
@@ -78,13 +80,17 @@ def limits_for(request: Request, view: APIView, *, presumed: str | None = None) 
         limits = [Limit("anonymous", f"ip:{client_ip(request)}", api_settings.ANON_THROTTLE)]
     else:
         who = presumed or principal(request)
-        limits = [Limit("authenticated", who, api_settings.DEFAULT_THROTTLE)]
-        limits += [Limit(group, who, rate) for group, rate in view.declared_rates()]
+        # Presumed counts are one each: the body that says what a bulk weighs is read once the caller is known.
+        def weight(group: str) -> int:
+            return 1 if presumed else view.rate_weight(request, group)
+
+        limits = [Limit("authenticated", who, api_settings.DEFAULT_THROTTLE, weight("authenticated"))]
+        limits += [Limit(group, who, rate, weight(group)) for group, rate in view.declared_rates()]
         tenant = None if presumed else getattr(request, "tenant", None)
         if tenant is not None and tenant.rate_limit:
-            limits.append(Limit("tenant", f"tenant:{tenant.pk}", tenant.rate_limit))
+            limits.append(Limit("tenant", f"tenant:{tenant.pk}", tenant.rate_limit, weight("tenant")))
     limits += view.extra_limits(request)
-    return [limit for limit in limits if limit.rate] if counting_enabled() else []
+    return [limit for limit in limits if limit.rate and limit.weight] if counting_enabled() else []
 
 
 def counting_enabled() -> bool:
@@ -151,8 +157,8 @@ class RequestRoundTrip:
         now = int(time.time())
         counters = [limit.counter(now) for limit in limits]
         found, counts = SharedCache().exchange(
-            reads=reads, counts=[(name, expiry) for name, _, _, expiry in counters],
-            uncounts=[self.counters.pop(limit) for limit in give_back])
+            reads=reads, counts=[(name, expiry, limit.weight) for limit, (name, _, _, expiry) in zip(limits, counters)],
+            uncounts=[(self.counters.pop(limit), limit.weight) for limit in give_back])
         for limit in give_back:
             del self.counted[limit]
         for limit, number, (name, most, window, _) in zip(limits, counts, counters, strict=True):

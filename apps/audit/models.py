@@ -24,6 +24,7 @@ class AuditLog(models.Model):
         PERMISSION_DENIED = "permission_denied", "Permission denied"
         THROTTLED = "throttled", "Throttled"
         CROSS_TENANT_ATTEMPT = "cross_tenant_attempt", "Cross-tenant attempt"
+        WEBHOOK_DISABLED = "webhook_disabled", "Webhook disabled after failures"
 
     event = models.CharField(max_length=32, choices=Event.choices)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,

@@ -38,19 +38,26 @@ CHANNEL_LAYER_ERRORS = (redis.RedisError, OSError)
 logger = logging.getLogger(__name__)
 
 
-@database_sync_to_async
-def enter(request: SocketRequest, scope: str = "jobs:read") -> int | None:
-    """Resolve tenant and scopes as for an HTTP request, onto `request`; the close code when the caller may
-    not go on (without `scope`, nothing is theirs to see: not found)."""
+def enter(request: SocketRequest) -> int | None:
+    """Resolve tenant and scopes as for an HTTP request, onto `request`; the close code when the caller is not
+    authenticated or may not enter the tenant asked for. (Sync: call it through `database_sync_to_async`.)"""
     if not request.user.is_authenticated:
         return NOT_AUTHENTICATED
     try:
         request.tenant, request.tenant_role, request.scopes = resolve_access(AccessContext.of(request))
     except PermissionDenied:
         return NOT_A_MEMBER
-    if request.tenant is None or scope not in request.scopes:
-        return NOT_FOUND
     return None
+
+
+@database_sync_to_async
+def enter_for(request: SocketRequest, scope: str = "jobs:read") -> int | None:
+    """`enter`, and the rule of the sockets that follow rows of a resource (jobs, agents): a tenant and the
+    resource's read `scope`, else 4404 (nothing there is the caller's to see)."""
+    refusal = enter(request)
+    if refusal is None and (request.tenant is None or scope not in request.scopes):
+        return NOT_FOUND
+    return refusal
 
 
 @database_sync_to_async
@@ -72,15 +79,10 @@ def _events_since(jobs, seen: dict) -> list[dict]:
     return fresh
 
 
-class JobConsumer(AsyncJsonWebsocketConsumer):
-    """/ws/jobs/{id}/: one job's `job.progress` and `job.finished` messages, starting with its current state.
+class ApiSocketConsumer(AsyncJsonWebsocketConsumer):
+    """What the API's sockets share: the bearer subprotocol answered, and a channel layer failure closed as 4503."""
 
-    The base of every socket that follows jobs (the agents app's too): subclasses `follow` groups and, for the
-    polling fallback, say what is new with `poll`."""
-
-    poller = None
     accepted = False
-    seen: dict
 
     async def __call__(self, scope: Scope, receive: ASGIReceiveCallable, send: ASGISendCallable) -> None:
         """Serve the socket; if the channel layer fails (joining a group, or the layer's receive loop that
@@ -101,6 +103,16 @@ class JobConsumer(AsyncJsonWebsocketConsumer):
         """Accept, answering the bearer subprotocol when the client offered it (a browser insists on it)."""
         await super().accept(subprotocol or self.scope["request"].subprotocol, headers)
         self.accepted = True
+
+
+class JobConsumer(ApiSocketConsumer):
+    """/ws/jobs/{id}/: one job's `job.progress` and `job.finished` messages, starting with its current state.
+
+    The base of every socket that follows jobs (the agents app's too): subclasses `follow` groups and, for the
+    polling fallback, say what is new with `poll`."""
+
+    poller = None
+    seen: dict
 
     def watched_jobs(self) -> QuerySet[Job]:
         """The jobs this socket reports on, for the polling fallback."""
@@ -134,7 +146,7 @@ class JobConsumer(AsyncJsonWebsocketConsumer):
     async def connect(self) -> None:
         await self.accept()
         request = self.scope["request"]
-        refusal = await enter(request)
+        refusal = await enter_for(request)
         job = None if refusal else await _visible_job(request, self.scope["url_route"]["kwargs"]["job_id"])
         if refusal or job is None:
             await self.close(code=refusal or NOT_FOUND)
@@ -157,7 +169,7 @@ class JobsConsumer(JobConsumer):
 
     async def connect(self) -> None:
         request = self.scope["request"]
-        refusal = await enter(request)
+        refusal = await enter_for(request)
         if refusal:
             await self.accept()
             await self.close(code=refusal)

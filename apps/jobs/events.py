@@ -2,13 +2,18 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import logging
 import os
 import threading
+from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any
 
 from asgiref.sync import async_to_sync
 from channels.layers import InMemoryChannelLayer, get_channel_layer
+from django.db import transaction
+
+from apps.api import events as change_events
 
 if TYPE_CHECKING:
     from .models import Job, JobLog
@@ -50,26 +55,75 @@ def log_event(line: JobLog) -> dict[str, Any]:
             "message": line.message, "progress": line.progress}
 
 
-def publish(job: Job, *, line: JobLog | None = None) -> None:
-    """Send the job's current state to its watchers and `line`, a log line it just wrote, to its log's readers.
-    A channel layer outage is logged; the job carries on."""
+def announce(job: Job, *, wait: bool = True) -> None:
+    """The job's status changed (its row is saved, in the caller's transaction): record the change event
+    `job.<status>` in that transaction, and publish the job's state to its watchers once it commits (without
+    waiting for the channel layer when `wait` is off: see `publish_soon`)."""
+    change_events.emit(job, job.status)
+    transaction.on_commit(lambda: publish(job) if wait else publish_soon(job))
+
+
+def announcing(status: str) -> AbstractContextManager:
+    """The transaction a change of a job to `status` needs: one shared with its change event when `job.<status>`
+    is announced, else none (a single UPDATE is atomic on its own)."""
+    from apps.api import site
+
+    from .models import Job
+
+    return change_events.atomic_if_announced(site.get_resource(Job), status)
+
+
+def publish(job: Job) -> None:
+    """Send the job's current state to its watchers, after whatever this process sent sooner (`publish_soon`),
+    and wait until it is sent. A channel layer outage is logged; the job carries on."""
+    publish_soon(job)
+    flush()
+
+
+def publish_soon(job: Job, *, line: JobLog | None = None) -> None:
+    """Send the job's current state to its watchers, and `line`, a log line it just wrote, to its log's readers,
+    without waiting: in order after this process's earlier messages, while the caller goes on. The runner reports
+    the start and the progress of a job so, and its end with `publish`, which waits for them all: a worker spends
+    no time on the channel layer's round trips until the job ends, and its messages still arrive in order."""
     deliveries = dict.fromkeys([job_group(job.pk), owner_group(job.tenant_id, job.created_by_id)], job_event(job))
     if line is not None:
         deliveries[log_group(job.pk)] = log_event(line)
-    send(deliveries, what=f"job {job.pk}'s progress")
+    send_soon(deliveries, what=f"job {job.pk}'s progress")
 
 
-def send(deliveries: dict[str, dict[str, Any]], *, what: str, handler: str = "job.event") -> None:
-    """Deliver each group its event, from sync code in any process, to the consumers' `handler` method
-    (`job.event` -> `job_event(message)`, the event in `message["event"]`). A channel layer outage is logged
-    (naming `what` was sent), never raised: the sender carries on."""
+def send_soon(deliveries: dict[str, dict[str, Any]], *, what: str, handler: str = "job.event") -> None:
+    """Deliver each group its event, to the consumers' `handler` method (`job.event` -> `job_event(message)`, the
+    event in `message["event"]`), without waiting, in order after this process's earlier messages (`flush` waits
+    for them). A channel layer outage is logged, naming `what` was sent; the sender carries on."""
+    global _last
     layer = get_channel_layer()
     messages = {group: {"type": handler, "event": event} for group, event in deliveries.items()}
-    try:
-        if isinstance(layer, InMemoryChannelLayer):
+    if isinstance(layer, InMemoryChannelLayer):
+        try:
             async_to_sync(_send)(layer, messages)  # must run on the server's own loop
-        else:
-            asyncio.run_coroutine_threadsafe(_send(layer, messages), _publisher_loop()).result(PUBLISH_TIMEOUT)
+        except Exception:
+            logger.error("Could not publish %s to the channel layer", what, exc_info=True)
+        return
+    with _loop_lock:
+        loop = _publisher_loop()  # first: in a forked worker it forgets the parent's sends
+        _last = asyncio.run_coroutine_threadsafe(_send_after(_last, layer, messages, what), loop)
+
+
+def flush() -> None:
+    """Wait (PUBLISH_TIMEOUT at most) until this process's messages are sent."""
+    last = _last
+    if last is not None:
+        try:
+            last.result(PUBLISH_TIMEOUT)
+        except Exception:
+            logger.error("The channel layer did not take the jobs' messages in time", exc_info=True)
+
+
+async def _send_after(previous, layer, messages: dict[str, dict], what: str) -> None:
+    if previous is not None:
+        await asyncio.wrap_future(previous)  # never raises: each send reports its own failure
+    try:
+        await asyncio.wait_for(_send(layer, messages), PUBLISH_TIMEOUT)
     except Exception:
         logger.error("Could not publish %s to the channel layer", what, exc_info=True)
 
@@ -81,14 +135,15 @@ async def _send(layer, messages: dict[str, dict]) -> None:
 _loop: asyncio.AbstractEventLoop | None = None
 _loop_pid: int | None = None
 _loop_lock = threading.Lock()
+#: The send of this process's latest message; the next one goes after it.
+_last: concurrent.futures.Future | None = None
 
 
 def _publisher_loop() -> asyncio.AbstractEventLoop:
     """One event loop per process, kept running, so the Redis layer's connection pool (which is per loop) is
     reused: async_to_sync from sync code would build a fresh loop, and two new connections, per publish."""
-    global _loop, _loop_pid
-    with _loop_lock:
-        if _loop is None or _loop_pid != os.getpid():  # a forked worker must not use its parent's loop
-            _loop, _loop_pid = asyncio.new_event_loop(), os.getpid()
-            threading.Thread(target=_loop.run_forever, name="channel-layer-publisher", daemon=True).start()
-        return _loop
+    global _loop, _loop_pid, _last
+    if _loop is None or _loop_pid != os.getpid():  # a forked worker must not use its parent's loop
+        _loop, _loop_pid, _last = asyncio.new_event_loop(), os.getpid(), None
+        threading.Thread(target=_loop.run_forever, name="channel-layer-publisher", daemon=True).start()
+    return _loop

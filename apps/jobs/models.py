@@ -56,6 +56,9 @@ class Job(models.Model):
         indexes = [
             models.Index(fields=["tenant", "created_by", "-created_at"]),
             models.Index(fields=["status", "heartbeat_at"]),
+            # Counting a tenant's active jobs (its limit, checked at every enqueue) reads only the active ones.
+            models.Index(fields=["tenant"], condition=models.Q(status__in=["queued", "running"]),
+                         name="jobs_active_by_tenant"),
         ]
 
     def __str__(self) -> str:

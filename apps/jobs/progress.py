@@ -56,7 +56,7 @@ def report(job: Job, *, percent: float | None = None, step: str | None = None, m
         line = JobLog.objects.create(job=job, level=level, progress=job.progress, step=job.step, message=job.message)
     Job.objects.filter(pk=job.pk).update(progress=job.progress, step=job.step, message=job.message,
                                          heartbeat_at=timezone.now(), updated_at=timezone.now())
-    events.publish(job, line=line)
+    events.publish_soon(job, line=line)  # the job goes on; its end waits for these (services.job_finish)
 
 
 class Progress:

@@ -14,11 +14,13 @@ from django_q.models import Schedule
 from django_q.tasks import async_task
 from rest_framework.utils.encoders import JSONEncoder
 
+from apps.api import events as change_events
 from apps.api.errors import Conflict, PermissionDenied, Unavailable, ValidationFailed
 from apps.api.serializers import NULL_CHARACTER_MESSAGE, null_character_paths
 from apps.platform.request_context import current_request_id
 
 from . import events
+from .broker import queue_broker
 from .conf import jobs_settings
 from .models import Job, JobFile, JobLog, TenantJobLimits
 from .registry import JobType, registry
@@ -48,7 +50,7 @@ def _hand_to_queue(job_id: int, *, refuse_when_down: bool = False) -> None:
 
     def hand_over():
         try:
-            async_task(RUNNER, job_id, task_name=f"job-{job_id}")
+            async_task(RUNNER, job_id, task_name=f"job-{job_id}", broker=queue_broker())
         except Exception as error:
             logger.error("Could not hand job %s to the queue", job_id, exc_info=True)
             with transaction.atomic():
@@ -97,6 +99,7 @@ def job_enqueue(type_name: str, params: dict[str, Any], *, tenant: Tenant, creat
         tenant=tenant, created_by=created_by, type=type_name, params=_json_safe(clean), priority=priority,
         max_attempts=job_type.max_attempts, timeout_seconds=job_type.timeout, queued_at=timezone.now(),
         request_id=current_request_id())
+    change_events.emit(job, job.status)  # job.queued
     _hand_to_queue(job.pk, refuse_when_down=True)
     return job
 
@@ -148,7 +151,7 @@ def job_retry(job: Job, *, requested_by: User | None = None) -> Job:
     job.save(update_fields=["status", "progress", "step", "message", "error", "result", "attempts",
                             "cancel_requested", "worker_pid", "queued_at", "started_at", "finished_at",
                             "heartbeat_at", "updated_at"])
-    transaction.on_commit(lambda: events.publish(job))  # before the hand-off, so "queued" precedes "running"
+    events.announce(job)  # before the hand-off, so "queued" precedes "running"
     _hand_to_queue(job.pk, refuse_when_down=True)
     return job
 
@@ -169,17 +172,37 @@ def _finish(job: Job, status: str, *, error: str = "", result=None) -> None:
     if status == Job.Status.SUCCEEDED:
         job.progress = 100
     job.save(update_fields=["status", "error", "result", "progress", "finished_at", "updated_at"])
-    transaction.on_commit(lambda: events.publish(job))
+    events.announce(job)
 
 
-@transaction.atomic
 def job_claim(job_id: int) -> Job | None:
     """Move the job to running, once, for this worker process; None when there is nothing to run.
 
-    A duplicate delivery finds it running (with a live heartbeat) or finished and leaves it alone; a delivery
-    that finds it running with a stale heartbeat takes over from a dead worker. A job cancelled while queued
-    ends here without running.
+    A queued job nobody asked to cancel, the usual case, is claimed by one `UPDATE ... RETURNING`, which is
+    atomic on its own: a duplicate delivery's UPDATE finds it running and matches nothing. Every other case
+    takes the locked path: a delivery that finds it running with a stale heartbeat takes over from a dead
+    worker, one that finds it running (with a live heartbeat) or finished leaves it alone, and a job cancelled
+    while queued ends there without running.
     """
+    with events.announcing(Job.Status.RUNNING):
+        job = _claim_queued(job_id)
+        if job is not None:
+            events.announce(job, wait=False)  # the job's end waits for this message (job_finish)
+    return job if job is not None else _claim_locked(job_id)
+
+
+def _claim_queued(job_id: int) -> Job | None:
+    now, table = timezone.now(), Job._meta.db_table
+    claimed = list(Job.objects.raw(
+        f"UPDATE {table} SET status = %s, attempts = attempts + 1, worker_pid = %s, heartbeat_at = %s,"
+        f" started_at = COALESCE(started_at, %s), updated_at = %s"
+        f" WHERE id = %s AND status = %s AND NOT cancel_requested RETURNING *",
+        [Job.Status.RUNNING, os.getpid(), now, now, now, job_id, Job.Status.QUEUED]))
+    return claimed[0] if claimed else None
+
+
+@transaction.atomic
+def _claim_locked(job_id: int) -> Job | None:
     job = Job.objects.select_for_update().filter(pk=job_id).first()
     if job is None:
         return None
@@ -194,17 +217,17 @@ def job_claim(job_id: int) -> Job | None:
     job.status, job.attempts, job.worker_pid, job.heartbeat_at = Job.Status.RUNNING, job.attempts + 1, os.getpid(), now
     job.started_at = job.started_at or now
     job.save(update_fields=["status", "attempts", "worker_pid", "heartbeat_at", "started_at", "updated_at"])
-    transaction.on_commit(lambda: events.publish(job))
+    events.announce(job)
     return job
 
 
-@transaction.atomic
 def job_finish(job: Job, *, status: str, error: str = "", result: Any = None) -> None:
     """Record how a running job ended. `job` is the worker's copy: its last progress, step and message (which
-    the progress reports wrote without a lock) are kept with the outcome."""
-    locked = Job.objects.select_for_update().get(pk=job.pk)
-    locked.progress, locked.step, locked.message = job.progress, job.step, job.message
-    _finish(locked, status, error=error, result=result)
+    the progress reports wrote without a lock) are kept with the outcome. One UPDATE of the outcome's columns,
+    which waits for any transaction holding the row as a lock would (in a transaction with its change event when
+    that is announced); the other columns are left as they are."""
+    with events.announcing(status):
+        _finish(job, status, error=error, result=result)
 
 
 def job_fail_or_retry(job: Job, *, error: Exception) -> None:

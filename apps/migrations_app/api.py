@@ -12,13 +12,18 @@ from apps.api.viewsets import ApiView
 
 from . import selectors, services
 from .adapters.registry import ADAPTERS, SITE_KINDS, TRANSFERS
-from .models import MigrationLog, MigrationRun, Preset
-from .selectors import LEVELS
+from .models import MigrationRun, Preset
+from .serializers import (MIGRATION_FIELDS, PRESET_FIELDS, CreateFromPresetInput, LogQuery, MigrationLogsSerializer,
+                          MigrationMetricsSerializer, MigrationSerializer, MigrationStatusSerializer,
+                          PresetSerializer, RollbackInput, StartInput, StrictInput)
 
 
-class MigrationConfigInput(serializers.Serializer):
-    """A migration plan: each side is `{"type": ..., ...}`; see GET /system/types for what each type takes."""
+class MigrationConfigInput(StrictInput):
+    """A migration plan: each side is `{"type": ..., ...}`; see GET /system/types for what each type takes. A
+    `name` and `description` may come along (as in a create body); other keys are a 400 naming them."""
 
+    name = serializers.CharField(max_length=200, required=False)
+    description = serializers.CharField(required=False, allow_blank=True)
     source = serializers.JSONField()
     destination = serializers.JSONField()
     transfer = serializers.JSONField(required=False)
@@ -37,34 +42,6 @@ class ValidationReportSerializer(serializers.Serializer):
     measured_bytes = serializers.IntegerField()
 
 
-class MigrationStatusSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = MigrationRun
-        fields = ["id", "status", "progress", "step", "job", "error", "scheduled_for", "started_at", "finished_at"]
-
-
-class LogQuery(serializers.Serializer):
-    level = serializers.ChoiceField(choices=LEVELS, required=False)
-    since = serializers.DateTimeField(required=False)
-    limit = serializers.IntegerField(min_value=1, max_value=1000, default=100)
-
-
-class MigrationLogSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = MigrationLog
-        fields = ["level", "step", "message", "created_at"]
-
-
-class MigrationMetricsSerializer(serializers.Serializer):
-    status = serializers.CharField()
-    parts = serializers.DictField(help_text="Per part: items copied and skipped, bytes, seconds, rate, verified.")
-    duration_seconds = serializers.FloatField(allow_null=True)
-    errors = serializers.IntegerField()
-    warnings = serializers.IntegerField()
-    attempts = serializers.IntegerField()
-    retries = serializers.IntegerField()
-
-
 class ScheduleInput(serializers.Serializer):
     run_at = serializers.DateTimeField()
 
@@ -77,26 +54,39 @@ class BatchInput(serializers.Serializer):
 
 @api.register(MigrationRun)
 class MigrationResource(api.Resource):
-    """Moves files or a database from a source to a destination, in the background. Credentials given in the
-    config are stored encrypted and always shown as [redacted]. Config errors name the field (`source.path`)."""
+    """Moves files or a database from a source to a destination, in the background. A migration is named by its
+    `session_id`. Credentials given in the config are stored encrypted and always shown as [redacted]. Config
+    errors name the field (`source.path`), unknown keys included. Everyone in the tenant reads its migrations;
+    members create them and run their own; the tenant's owners and admins, and platform admins, run all."""
 
     name = "migrations"
     scope = "migrations"
     tenant_field = "tenant"
-    owner_field = "created_by"
-    fields = ["id", "name", "description", "status", "source", "destination", "transfer", "safety", "progress",
-              "step", "job", "error", "scheduled_for", "created_at", "started_at", "finished_at"]
-    read_only = ["id", "status", "progress", "step", "job", "error", "scheduled_for", "created_at", "started_at",
-                 "finished_at"]
+    serializer_class = MigrationSerializer
+    fields = MIGRATION_FIELDS
+    read_only = MigrationSerializer.Meta.read_only_fields
+    select_related = ("job",)
+    lookup = staticmethod(selectors.migration_lookup)
+    lookup_value_regex = "[0-9a-f]+"  # a session_id (32 of them); anything else is a 404
     filters = {"status": "status"}
     search = ["name"]
     ordering = ["created_at", "name"]
     default_ordering = ["-created_at"]
-    operations = ("list", "create", "retrieve")
+    operations = ("list", "create", "retrieve", "destroy")
+    # migration.started, .progress (each whole percent), .completed, .failed, .cancelled, .rolled_back (services.py)
+    event_name = "migration"
+    lifecycle_events = ("started", "running", "progress", "completed", "failed", "cancelled", "rollback_started",
+                        "rolled_back")
+    events = True
     admin = False  # migrations_app/admin.py shows logs inline and adds cancel and rollback
 
     def perform_create(self, request: Request, data: dict[str, Any]) -> MigrationRun:
         return services.migration_create(tenant=request.tenant, created_by=request.user, **data)
+
+    def perform_destroy(self, request: Request, instance: MigrationRun) -> None:
+        """Delete a migration that is not running and discard its backups (needs migrations:delete)."""
+        controlled(request, instance)
+        services.migration_delete(instance, deleted_by=request.user)
 
     @api.action(detail=False, methods=["post"], url_path="validate", scope="migrations:write",
                 input=MigrationConfigInput, output=ValidationReportSerializer)
@@ -105,39 +95,49 @@ class MigrationResource(api.Resource):
         schema conflicts) and estimate its duration. Config errors are 400 with the field named."""
         return services.migration_validate(data, tenant=request.tenant)
 
-    @api.action(detail=True, methods=["post"], scope="migrations:write", status=202)
-    def start(self, request: Request, migration: MigrationRun) -> MigrationRun:
-        """Queue the run; progress streams on /ws/jobs/{job}/. Starting a queued or running migration is 409."""
-        return services.migration_start(migration, started_by=request.user)
+    @api.action(detail=True, methods=["post"], scope="migrations:write", input=StartInput, status=202)
+    def start(self, request: Request, migration: MigrationRun, data: dict[str, Any]) -> MigrationRun:
+        """Start the migration (202, status `started`); progress streams on /ws/jobs/{job}/. `auto_rollback`
+        restores the backup if this run fails. Starting a started or running migration is 409."""
+        controlled(request, migration)
+        return services.migration_start(migration, started_by=request.user, **data)
 
     @api.action(detail=True, methods=["post"], scope="migrations:write")
     def cancel(self, request: Request, migration: MigrationRun) -> MigrationRun:
-        """Stop a scheduled, queued or running migration at its next checkpoint; copied data is kept for rollback."""
+        """Stop a scheduled, started or running migration at its next checkpoint; copied data is kept for
+        rollback."""
+        controlled(request, migration)
         return services.migration_cancel(migration, cancelled_by=request.user)
 
-    @api.action(detail=True, methods=["post"], scope="migrations:write", status=202)
-    def rollback(self, request: Request, migration: MigrationRun) -> MigrationRun:
-        """Restore the destination exactly as it was before the migration, from its backup. No backup: 409."""
-        return services.migration_rollback(migration, requested_by=request.user)
+    @api.action(detail=True, methods=["post"], scope="migrations:write", input=RollbackInput, status=202)
+    def rollback(self, request: Request, migration: MigrationRun, data: dict[str, Any]) -> MigrationRun:
+        """Restore the destination exactly as it was before the migration, from its backup (202, status
+        `rollback_started`): the parts `rollback_options` choose. No backup: 409; another `backup_id`: 400."""
+        controlled(request, migration)
+        return services.migration_rollback(migration, requested_by=request.user, **data)
 
     @api.action(detail=True, url_path="status", scope="migrations:read", output=MigrationStatusSerializer)
-    def run_status(self, request: Request, migration: MigrationRun) -> MigrationRun:
-        """Where the migration is: status, progress, step, its job and any error."""
-        return migration
+    def run_status(self, request: Request, migration: MigrationRun) -> dict[str, Any]:
+        """Where the migration is: status, progress, current step and operation, times, steps done and total,
+        performance (rates from bytes moved over time) and any error."""
+        return selectors.migration_status(migration)
 
-    @api.action(detail=True, scope="migrations:read", input=LogQuery, output=MigrationLogSerializer, many=True)
-    def logs(self, request: Request, migration: MigrationRun, data: dict[str, Any]) -> QuerySet[MigrationLog]:
-        """The run's log, filtered by minimum `level`, entries after `since`, at most `limit` (default 100)."""
+    @api.action(detail=True, scope="migrations:read", input=LogQuery, output=MigrationLogsSerializer)
+    def logs(self, request: Request, migration: MigrationRun, data: dict[str, Any]) -> dict[str, Any]:
+        """The run's log, oldest first: entries at `level` or above (DEBUG, INFO, WARNING, ERROR in any case),
+        after `since`, at most `limit` (default 100); `total_logs` and `has_more` tell what was left out."""
         return selectors.migration_logs(migration, **data)
 
     @api.action(detail=True, scope="migrations:read", output=MigrationMetricsSerializer)
     def metrics(self, request: Request, migration: MigrationRun) -> dict[str, Any]:
-        """Rates, counts, durations, errors and retries of the latest run."""
+        """Overall, transfer, database, the worker's CPU and memory, and errors and retries of the latest run."""
         return selectors.migration_metrics(migration)
 
     @api.action(detail=True, methods=["post"], scope="migrations:write", input=ScheduleInput, status=202)
     def schedule(self, request: Request, migration: MigrationRun, data: dict[str, Any]) -> MigrationRun:
-        """Start the migration at `run_at` instead of now (202). A busy migration is 409."""
+        """Start the migration at `run_at` instead of now (202; it stays `pending` with `scheduled_for`). A busy
+        migration is 409."""
+        controlled(request, migration)
         return services.migration_schedule(migration, run_at=data["run_at"], scheduled_by=request.user)
 
     @api.action(detail=False, methods=["post"], scope="migrations:write", input=BatchInput, status=201,
@@ -148,21 +148,24 @@ class MigrationResource(api.Resource):
         return services.migration_batch(tenant=request.tenant, created_by=request.user, **data)
 
 
-class CreateFromPresetInput(serializers.Serializer):
-    overrides = serializers.DictField(required=False, default=dict,
-                                      help_text='Dotted paths into the preset config: {"source.path": "..."}.')
-    name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+def controlled(request: Request, migration: MigrationRun) -> None:
+    services.migration_require_control(migration, user=request.user, tenant_role=request.tenant_role)
 
 
 @api.register(Preset)
 class PresetResource(api.Resource):
-    """Reusable migration plans: built-in ones shipped with Tessera (read-only) and your tenant's own."""
+    """Reusable migration plans, named by slug (`GET /presets/wordpress-mysql`): built-in ones shipped with
+    Tessera (read-only) and your tenant's own (`custom`). A template's strings may hold `{{variable}}`
+    placeholders, declared with a type, whether required and a default; create-migration fills them."""
 
     name = "presets"
     scope = "presets"
     visibility = selectors.presets_visible_to
-    fields = ["id", "slug", "name", "description", "config", "is_builtin", "created_at", "updated_at"]
-    read_only = ["id", "is_builtin", "created_at", "updated_at"]
+    serializer_class = PresetSerializer
+    fields = PRESET_FIELDS
+    read_only = PresetSerializer.Meta.read_only_fields
+    lookup = staticmethod(selectors.preset_lookup)
+    lookup_value_regex = "[-a-zA-Z0-9_]+"
     search = ["name", "slug"]
     ordering = ["name", "created_at"]
     default_ordering = ["name"]
@@ -179,8 +182,9 @@ class PresetResource(api.Resource):
     @api.action(detail=True, methods=["post"], url_path="create-migration", scope="migrations:write",
                 input=CreateFromPresetInput, output=MigrationRun, status=201)
     def create_migration(self, request: Request, preset: Preset, data: dict[str, Any]) -> MigrationRun:
-        """Create a migration from this preset with dotted-path `overrides` applied; the result is validated
-        like any migration (400 naming the field)."""
+        """Create a migration from this preset: its template filled with `variables` (a required one missing, or
+        one of the wrong type, is a 400 naming `variables.<name>`), then dotted-path `overrides` applied; the
+        result is validated like any migration (400 naming the field)."""
         return services.preset_create_migration(preset, tenant=request.tenant, created_by=request.user, **data)
 
 

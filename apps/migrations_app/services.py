@@ -2,24 +2,29 @@
 from __future__ import annotations
 
 import copy
-from datetime import datetime
+import logging
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.utils import timezone
 from django_q.models import Schedule
 
+from apps.api import events
 from apps.api.errors import Conflict, PermissionDenied, ValidationFailed
 from apps.jobs.services import job_enqueue, job_request_cancel
 
-from . import credentials
+from . import credentials, pipeline, templates
 from .adapters.base import Check
+from .adapters.registry import adapter_types
 from .config import SECTIONS, parts, printable, transfer_for, transfer_options, validate_config
 from .models import MigrationLog, MigrationRun, Preset, TenantMigrationLimits
 
 if TYPE_CHECKING:
     from apps.accounts.models import User
     from apps.tenants.models import Tenant
+
+logger = logging.getLogger(__name__)
 
 
 def _seal_config(config: dict) -> tuple[dict, dict, str]:
@@ -52,7 +57,7 @@ def migration_create(*, tenant: Tenant, created_by: User, name: str, source: dic
 def migration_validate(config: dict[str, Any], *, tenant: Tenant | None = None) -> dict[str, Any]:
     """Check a plan against the real systems without moving anything: reachability, permissions, confinement,
     free space against the measured size, schema compatibility and conflicts, and a duration estimate."""
-    validated = validate_config(**config, tenant=tenant)
+    validated = validate_config(**{section: config.get(section) for section in SECTIONS}, tenant=tenant)
     options = transfer_options(validated)
     checks, total_bytes, kinds = [], 0, set()
     for part in parts(validated):
@@ -78,6 +83,20 @@ def migration_validate(config: dict[str, Any], *, tenant: Tenant | None = None) 
             "measured_bytes": total_bytes}
 
 
+def _save_transition(run: MigrationRun, *fields: str) -> None:
+    """Save a status change with the `fields` changed along: every transition of a migration goes through here,
+    the one place they are announced (migration.started, .completed, .failed, .cancelled, .rolled_back...)."""
+    run.save(update_fields=["status", *fields, "updated_at"])
+    events.emit(run, run.status)
+
+
+def migration_report_progress(run: MigrationRun, *, percent: float) -> None:
+    """migration.progress, once per whole percent (the percent itself is kept by the run's job)."""
+    if int(percent) != getattr(run, "announced_percent", None):
+        run.announced_percent = int(percent)
+        events.emit(run, "progress")
+
+
 def _lock(run: MigrationRun) -> MigrationRun:
     return MigrationRun.objects.select_for_update().get(pk=run.pk)
 
@@ -90,10 +109,22 @@ def _require_capacity(run: MigrationRun) -> None:
         raise Conflict(f"This tenant already runs {busy} migrations, its limit. Wait for one to finish.")
 
 
+def migration_require_control(run: MigrationRun, *, user: User, tenant_role: str | None) -> None:
+    """Who may start, cancel, schedule, roll back or delete a migration: its creator, the tenant's owners and
+    admins, and platform admins (members create and run their own; viewers only read)."""
+    from apps.tenants.models import Membership
+
+    if run.created_by_id != user.pk and tenant_role not in Membership.MANAGER_ROLES and not user.is_platform_admin:
+        raise PermissionDenied("Only the migration's creator, the tenant's owners and admins, and platform admins "
+                               "may do this.")
+
+
 @transaction.atomic
-def migration_start(run: MigrationRun, *, started_by: User) -> MigrationRun:
+def migration_start(run: MigrationRun, *, started_by: User, auto_rollback: bool = False,
+                    send_notifications: bool = False) -> MigrationRun:
     """Queue one run of the migration as a job. The row lock makes two concurrent starts serialize: the second
-    sees it queued and gets a 409 instead of a duplicate run."""
+    sees it started and gets a 409 instead of a duplicate run. `auto_rollback` restores the backup if this run
+    fails (as safety.rollback_on_failure does); `send_notifications` is recorded for the outcome's notice."""
     run = _lock(run)
     if not run.can_start():
         raise Conflict(f"A {run.get_status_display().lower()} migration cannot be started.")
@@ -101,10 +132,15 @@ def migration_start(run: MigrationRun, *, started_by: User) -> MigrationRun:
     if run.status not in (MigrationRun.Status.CANCELLED, MigrationRun.Status.FAILED):
         # Only an unfinished attempt's backup still shows the original destination; resuming keeps it.
         run.backup = None
-    run.job = job_enqueue("migrations.run", {"migration_id": run.pk}, tenant=run.tenant, created_by=started_by)
-    run.status, run.progress, run.error, run.scheduled_for = MigrationRun.Status.QUEUED, 0, "", None
-    run.save(update_fields=["job", "status", "progress", "error", "scheduled_for", "backup", "updated_at"])
-    migration_log(run, "info", f"Queued by {started_by.email}.")
+    run.job = job_enqueue("migrations.run", {"session_id": run.session_id}, tenant=run.tenant,
+                          created_by=started_by)
+    run.status, run.error, run.scheduled_for = MigrationRun.Status.STARTED, "", None
+    run.auto_rollback, run.send_notifications, run.metrics = auto_rollback, send_notifications, {}
+    run.started_at = run.finished_at = None
+    _save_transition(run, "job", "error", "scheduled_for", "backup", "auto_rollback", "send_notifications",
+                     "metrics", "started_at", "finished_at")
+    migration_log(run, "info", f"Started by {started_by.email}.",
+                  details={"auto_rollback": auto_rollback, "send_notifications": send_notifications})
     return run
 
 
@@ -114,32 +150,48 @@ def migration_cancel(run: MigrationRun, *, cancelled_by: User) -> MigrationRun:
     run = _lock(run)
     if not run.can_cancel():
         raise Conflict(f"A {run.get_status_display().lower()} migration cannot be cancelled.")
-    if run.status == MigrationRun.Status.SCHEDULED:
+    if run.is_scheduled:
         Schedule.objects.filter(name=_schedule_name(run)).delete()
         run.status = MigrationRun.Status.CANCELLED
-        run.save(update_fields=["status", "updated_at"])
+        _save_transition(run)
     elif run.job is not None:
         job_request_cancel(run.job, requested_by=cancelled_by)
-        if run.status == MigrationRun.Status.QUEUED:
+        if run.status == MigrationRun.Status.STARTED:
             run.status = MigrationRun.Status.CANCELLED
-            run.save(update_fields=["status", "updated_at"])
+            _save_transition(run)
     migration_log(run, "warning", f"Cancel requested by {cancelled_by.email}.")
     return run
 
 
+#: rollback_options -> the part kind each restores.
+RESTORES = {"restore_files": "files", "restore_database": "database"}
+
+
 @transaction.atomic
-def migration_rollback(run: MigrationRun, *, requested_by: User) -> MigrationRun:
-    """Restore what the migration overwrote, from its backup, as a job (202). Without a backup it is a 409."""
+def migration_rollback(run: MigrationRun, *, requested_by: User, backup_id: str | None = None,
+                       rollback_options: dict[str, bool] | None = None) -> MigrationRun:
+    """Restore what the migration overwrote, from its backup, as a job (202): the parts `rollback_options` name
+    (files, database; both by default). Without a backup it is a 409; another `backup_id` than the migration's
+    is a 400 naming it."""
     run = _lock(run)
     if run.backup is None:
-        raise Conflict("This migration has no backup to roll back to (safety.backup_before was off or it never ran).")
+        raise Conflict("This migration has no backup to roll back to (safety.backup_before was off, it never ran, "
+                       "or its backup was discarded).")
+    if backup_id is not None and backup_id != run.backup["id"]:
+        raise ValidationFailed(details={"backup_id": [f"This migration has no backup {backup_id}; its backup is "
+                                                      f"{run.backup['id']}."]})
+    options = {**dict.fromkeys(RESTORES, True), **(rollback_options or {})}
+    kinds = [kind for option, kind in RESTORES.items() if options[option]]
+    if not kinds:
+        raise ValidationFailed(details={"rollback_options": ["Nothing to restore: turn on restore_files or "
+                                                             "restore_database."]})
     if not run.can_roll_back():
         raise Conflict(f"A {run.get_status_display().lower()} migration cannot be rolled back.")
     _require_capacity(run)
-    run.job = job_enqueue("migrations.rollback", {"migration_id": run.pk}, tenant=run.tenant,
-                          created_by=requested_by)
-    run.status = MigrationRun.Status.ROLLING_BACK
-    run.save(update_fields=["job", "status", "updated_at"])
+    run.job = job_enqueue("migrations.rollback", {"session_id": run.session_id, "kinds": kinds},
+                          tenant=run.tenant, created_by=requested_by)
+    run.status = MigrationRun.Status.ROLLBACK_STARTED
+    _save_transition(run, "job")
     migration_log(run, "warning", f"Rollback requested by {requested_by.email}.")
     return run
 
@@ -160,8 +212,8 @@ def migration_schedule(run: MigrationRun, *, run_at: datetime, scheduled_by: Use
         "func": "apps.migrations_app.services.migration_start_scheduled", "args": str(run.pk),
         "kwargs": f"{{'user_id': {scheduled_by.pk}}}", "schedule_type": Schedule.ONCE, "next_run": run_at,
         "repeats": 1})
-    run.status, run.scheduled_for = MigrationRun.Status.SCHEDULED, run_at
-    run.save(update_fields=["status", "scheduled_for", "updated_at"])
+    run.status, run.scheduled_for = MigrationRun.Status.PENDING, run_at
+    _save_transition(run, "scheduled_for")
     migration_log(run, "info", f"Scheduled for {run_at.isoformat()} by {scheduled_by.email}.")
     return run
 
@@ -170,10 +222,9 @@ def migration_start_scheduled(run_id: int, user_id: int) -> None:
     """The scheduler's entry point: start the run if it is still scheduled."""
     from django.contrib.auth import get_user_model
 
-    run = MigrationRun.objects.filter(pk=run_id, status=MigrationRun.Status.SCHEDULED).first()
+    run = MigrationRun.objects.filter(pk=run_id, status=MigrationRun.Status.PENDING,
+                                      scheduled_for__isnull=False).first()
     if run is not None:
-        run.status = MigrationRun.Status.CREATED
-        run.save(update_fields=["status", "updated_at"])
         migration_start(run, started_by=get_user_model().objects.get(pk=user_id))
 
 
@@ -183,6 +234,10 @@ def migration_batch(*, tenant: Tenant, created_by: User, items: list[dict[str, A
     """Create several migrations (and start them) in one go: all valid, or none written (errors per item)."""
     errors = {}
     for index, item in enumerate(items):
+        errors.update({f"items.{index}.{printable(key)}": ["Unknown field."] for key in item
+                       if key not in ("name", "description", *SECTIONS)})
+        if not isinstance(item.get("name"), str) or not 0 < len(item["name"]) <= 200:
+            errors[f"items.{index}.name"] = ["A name of 1 to 200 characters is required."]
         try:
             validate_config(source=item.get("source"), destination=item.get("destination"),
                             transfer=item.get("transfer"), safety=item.get("safety"), tenant=tenant)
@@ -199,48 +254,138 @@ def migration_begin(run: MigrationRun) -> MigrationRun:
     """The worker took the run: RUNNING from now."""
     run = _lock(run)
     run.status, run.started_at = MigrationRun.Status.RUNNING, timezone.now()
-    run.save(update_fields=["status", "started_at", "updated_at"])
+    _save_transition(run, "started_at")
     return run
 
 
-def migration_report_progress(run: MigrationRun, *, percent: float, step: str) -> None:
-    """The run's own progress and step, as the pipeline reports them (several times a second at most). A plain
-    UPDATE of the two columns: no lock, so a report never waits behind a cancel holding the row."""
-    MigrationRun.objects.filter(pk=run.pk).update(progress=int(percent), step=step[:200])
+def migration_record_measures(run: MigrationRun, *, metrics: dict[str, Any]) -> None:
+    """The run's live measures (tracking.py), a few times a second at most. Percent and step are its job's. A
+    plain UPDATE of the one column: no lock, so a report never waits behind a cancel holding the row."""
+    MigrationRun.objects.filter(pk=run.pk).update(metrics=metrics)
 
 
 @transaction.atomic
 def migration_finish(run: MigrationRun, *, status: str, error: str = "", backup: dict[str, Any] | None = None,
                      metrics: dict[str, Any] | None = None) -> MigrationRun:
-    """Record how a run ended: SUCCEEDED (with its metrics, progress 100), CANCELLED, FAILED or ROLLED_BACK after
+    """Record how a run ended: COMPLETED (with its metrics, progress 100), CANCELLED, FAILED or ROLLED_BACK after
     a failure. `backup` is what a rollback would restore from now on (None: nothing)."""
     run = _lock(run)
     run.status, run.error, run.backup, run.finished_at = status, error, backup, timezone.now()
-    fields = ["status", "error", "backup", "finished_at", "updated_at"]
-    if status == MigrationRun.Status.SUCCEEDED:
-        run.progress, run.metrics = 100, metrics
-        fields += ["progress", "metrics"]
-    run.save(update_fields=fields)
+    fields = ["error", "backup", "finished_at"]
+    if status == MigrationRun.Status.COMPLETED:
+        run.metrics = metrics
+        fields.append("metrics")
+    _save_transition(run, *fields)
     return run
 
 
 @transaction.atomic
-def migration_rollback_finish(run: MigrationRun, *, error: str = "") -> MigrationRun:
-    """Record how a rollback ended: ROLLED_BACK with its backup spent, or, with an `error`, FAILED with the backup
-    kept so the rollback can be tried again."""
+def migration_rollback_finish(run: MigrationRun, *, error: str = "", restored: list[str] = ()) -> MigrationRun:
+    """Record how a rollback ended: ROLLED_BACK with the `restored` parts' backups spent (the others are kept for a
+    later rollback), or, with an `error`, FAILED with the backup kept so the rollback can be tried again."""
     run = _lock(run)
     run.finished_at = timezone.now()
     if error:
         run.status, run.error = MigrationRun.Status.FAILED, error
-        run.save(update_fields=["status", "error", "finished_at", "updated_at"])
+        _save_transition(run, "error", "finished_at")
     else:
-        run.status, run.backup = MigrationRun.Status.ROLLED_BACK, None
-        run.save(update_fields=["status", "backup", "finished_at", "updated_at"])
+        left = {name: part for name, part in run.backup["parts"].items() if name not in restored}
+        run.status, run.backup = MigrationRun.Status.ROLLED_BACK, {**run.backup, "parts": left} if left else None
+        _save_transition(run, "backup", "finished_at")
     return run
 
 
-def migration_log(run: MigrationRun, level: str, message: str, step: str = "") -> None:
-    MigrationLog.objects.create(run=run, level=level, message=message[:2000], step=step[:200])
+def new_backup_id(run: MigrationRun) -> str:
+    """The id of the backup a run is about to take (the guide's `backup-20240826-143022`), unique per migration."""
+    return f"backup-{timezone.now():%Y%m%d-%H%M%S}-{run.session_id[:8]}"
+
+
+def backup_record(parts: dict[str, Any] | None, backup_id: str, earlier: dict[str, Any] | None) -> dict | None:
+    """What a run stores as its backup: the parts backed up under their id (an earlier attempt's, when resumed)."""
+    if not parts:
+        return None
+    if earlier:
+        return {**earlier, "parts": parts}
+    return {"id": backup_id, "taken_at": timezone.now().isoformat(), "parts": parts}
+
+
+def _discard_backup(run: MigrationRun) -> None:
+    pipeline.discard(run_config(run), run.backup["parts"], tenant=run.tenant)
+
+
+@transaction.atomic
+def migration_delete(run: MigrationRun, *, deleted_by: User) -> None:
+    """Delete a migration that is not running, and discard its backups (no rollback afterwards). A started,
+    running or rolling-back migration is 409; a backup that cannot be discarded (its destination unreachable) is a
+    409 too, with the migration kept."""
+    run = _lock(run)
+    if run.status in MigrationRun.BUSY:
+        raise Conflict(f"A {run.get_status_display().lower()} migration cannot be deleted; cancel it first.")
+    if run.backup:
+        try:
+            _discard_backup(run)
+        except Exception as error:
+            raise Conflict(f"Its backup could not be discarded ({error}); the migration was kept.") from error
+    if run.is_scheduled:
+        Schedule.objects.filter(name=_schedule_name(run)).delete()
+    logger.info("Migration %s deleted by user %s", run.session_id, deleted_by.pk)
+    run.delete()
+
+
+def migrations_discard_expired_backups() -> int:
+    """The scheduled job: discard each finished migration's backup once its safety.backup_retention_days have
+    passed since the run ended (the migration stays, without a rollback). How many were discarded."""
+    discarded = 0
+    candidates = MigrationRun.objects.filter(backup__isnull=False, status__in=MigrationRun.FINISHED,
+                                             safety__backup_retention_days__isnull=False,
+                                             finished_at__isnull=False)
+    for run in candidates.iterator():
+        if run.finished_at + timedelta(days=run.safety["backup_retention_days"]) > timezone.now():
+            continue
+        with transaction.atomic():
+            run = _lock(run)
+            if run.backup is None or run.status not in MigrationRun.FINISHED:
+                continue
+            try:
+                _discard_backup(run)
+            except Exception as error:
+                migration_log(run, "warning", f"The expired backup {run.backup['id']} could not be discarded: "
+                                              f"{error}", component="backup")
+                continue
+            migration_log(run, "info", f"Backup {run.backup['id']} discarded: kept "
+                                       f"{run.safety['backup_retention_days']} days (safety.backup_retention_days).",
+                          component="backup")
+            run.backup = None
+            run.save(update_fields=["backup", "updated_at"])
+            discarded += 1
+    return discarded
+
+
+def migrations_reconcile_with_jobs() -> int:
+    """The scheduled job (every minute): a started, running or rolling-back migration whose job has ended without
+    recording the outcome (its worker died and the job reaper failed it) ends too, failed with the job's
+    reason, so no client polls it forever. How many were ended."""
+    from apps.jobs.models import Job
+
+    ended = 0
+    for run in MigrationRun.objects.filter(status__in=MigrationRun.BUSY, job__status__in=Job.FINISHED).iterator():
+        with transaction.atomic():
+            run = MigrationRun.objects.select_for_update(of=("self",)).select_related("job").get(pk=run.pk)
+            if run.status not in MigrationRun.BUSY or run.job is None or run.job.status not in Job.FINISHED:
+                continue
+            reason = run.job.error or f"Its job ended ({run.job.status}) without finishing the migration."
+            migration_log(run, "error", f"Failed: {reason}")
+            run.status, run.error, run.finished_at = MigrationRun.Status.FAILED, reason, timezone.now()
+            _save_transition(run, "error", "finished_at")
+            ended += 1
+    return ended
+
+
+def migration_log(run: MigrationRun, level: str, message: str, step: str = "", component: str = "",
+                  details: dict[str, Any] | None = None) -> None:
+    """One entry of the run's log; `level` in any case (stored as DEBUG, INFO, WARNING or ERROR)."""
+    MigrationLog.objects.create(run=run, level=level.upper(), message=message[:2000], step=step[:200],
+                                component=component[:40], details=details or {})
 
 
 def apply_overrides(config: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
@@ -258,29 +403,55 @@ def apply_overrides(config: dict[str, Any], overrides: dict[str, Any]) -> dict[s
 
 
 def preset_create_migration(preset: Preset, *, tenant: Tenant, created_by: User, overrides: dict[str, Any],
-                            name: str = "") -> MigrationRun:
-    """A migration from a preset with overrides applied; the result is validated like any other config."""
-    config = apply_overrides(preset.config, overrides)
+                            variables: dict[str, Any] | None = None, name: str = "") -> MigrationRun:
+    """A migration from a preset: its template filled with `variables` (declared ones only, of their type,
+    defaults for the rest), then dotted-path `overrides` applied; the result is validated like any other config."""
+    values = templates.variable_values(preset.variables, variables or {})
+    config = apply_overrides(templates.render(preset.config_template, values), overrides)
     return migration_create(tenant=tenant, created_by=created_by, name=name or preset.name,
                             description=preset.description, source=config.get("source"),
                             destination=config.get("destination"), transfer=config.get("transfer"),
                             safety=config.get("safety"))
 
 
+def _template_types(template: dict[str, Any], side: str) -> list[str]:
+    kind = (template.get(side) or {}).get("type") if isinstance(template.get(side), dict) else None
+    return [kind] if isinstance(kind, str) and not templates.placeholders(kind) else []
+
+
 @transaction.atomic
 def preset_save(*, tenant: Tenant, created_by: User, instance: Preset | None = None, **fields: Any) -> Preset:
-    """Create or change a tenant's own preset; built-in presets are read-only."""
+    """Create or change a tenant's own (custom) preset; built-in presets are read-only. The template may hold
+    `{{variable}}` placeholders, each declared in `variables`; a template without any is validated as a config
+    now, one with some when a migration is made from it. `source_types` / `destination_types` default to the
+    template's own types."""
     if instance is not None and instance.is_builtin:
         raise PermissionDenied("Built-in presets cannot be changed; create your own from one.")
-    if "config" in fields:
-        if not isinstance(fields["config"], dict):
-            raise ValidationFailed(details={"config": ["Must be an object: {source, destination, transfer?, safety?}."]})
-        unknown = sorted(str(key) for key in fields["config"] if key not in SECTIONS)
+    if "slug" in fields and Preset.objects.filter(tenant=None, slug=fields["slug"]).exists():
+        raise ValidationFailed(details={"slug": ["A built-in preset has this slug; choose another."]})
+    template = fields.get("config_template", instance.config_template if instance else None)
+    if "config_template" in fields:
+        if not isinstance(template, dict):
+            raise ValidationFailed(details={"config_template": [
+                "Must be an object: {source, destination, transfer?, safety?}."]})
+        unknown = sorted(str(key) for key in template if key not in SECTIONS)
         if unknown:
-            raise ValidationFailed(details={f"config.{printable(key)}": ["Unknown field."] for key in unknown})
-        config = fields["config"] = credentials.without_secrets(fields["config"])
-        validate_config(source=config.get("source"), destination=config.get("destination"),
-                        transfer=config.get("transfer"), safety=config.get("safety"), tenant=tenant)
+            raise ValidationFailed(details={f"config_template.{printable(key)}": ["Unknown field."]
+                                            for key in unknown})
+        template = fields["config_template"] = credentials.without_secrets(template)
+        if not templates.placeholders(template):
+            validate_config(**{section: template.get(section) for section in SECTIONS}, tenant=tenant)
+    if "config_template" in fields or "variables" in fields:
+        fields["variables"] = templates.validate_variables(
+            fields.get("variables", instance.variables if instance else []), template)
+    for side, name in (("source", "source_types"), ("destination", "destination_types")):
+        if name in fields or instance is None:
+            chosen = fields.get(name) or _template_types(template, side)
+            unknown = sorted(set(chosen) - set(adapter_types()))
+            if unknown:
+                raise ValidationFailed(details={name: [f"Unknown types: {', '.join(unknown)}. Choose among: "
+                                                       f"{', '.join(adapter_types())}."]})
+            fields[name] = chosen
     if instance is None:
         return Preset.objects.create(tenant=tenant, created_by=created_by, **fields)
     for name, value in fields.items():

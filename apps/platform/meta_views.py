@@ -12,6 +12,7 @@ from rest_framework.authentication import BaseAuthentication
 from rest_framework.permissions import BasePermission
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.settings import api_settings as drf_settings
+from django.views.defaults import bad_request as django_bad_request
 from django.views.defaults import page_not_found, server_error
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
@@ -146,6 +147,14 @@ def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpR
     if _is_api(request):
         return envelope_json(codes.NOT_FOUND, "Not found.", status_code=404)
     return page_not_found(request, exception)
+
+
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """Django's 400 (a request it refuses before any view: a Host header that is not a host name), as the JSON
+    envelope under /api/."""
+    if _is_api(request):
+        return envelope_json(codes.VALIDATION_ERROR, "Bad request.", status_code=400)
+    return django_bad_request(request, exception)
 
 
 def server_failure(request: HttpRequest) -> HttpResponse:

@@ -74,10 +74,10 @@ class SharedCache:
         # Django's RedisCache has no hashes, pipelines or scripts: its own client (and connection pool) does.
         self.redis = self.backend._cache.get_client(write=True) if isinstance(self.backend, RedisCache) else None
 
-    def exchange(self, *, reads: Sequence[HashRead] = (), counts: Sequence[tuple[str, int]] = (),
-                 uncounts: Iterable[str] = ()) -> tuple[list[HashValues], list[int]]:
-        """Read `reads`, add one to each counter of `counts` ((name, expiry) pairs, created at zero when absent)
-        and take one from each of `uncounts`: one round trip on Redis. Returns the reads and the new counts."""
+    def exchange(self, *, reads: Sequence[HashRead] = (), counts: Sequence[tuple[str, int, int]] = (),
+                 uncounts: Iterable[tuple[str, int]] = ()) -> tuple[list[HashValues], list[int]]:
+        """Read `reads`, add to each counter of `counts` ((name, expiry, amount), created at zero when absent) and
+        take from each of `uncounts` ((name, amount)): one round trip on Redis. Returns the reads and the new counts."""
         if self.redis is None:
             return self._exchange_through_cache_api(reads, counts, uncounts)
         make_key = self.backend.make_key
@@ -85,15 +85,16 @@ class SharedCache:
         for read in reads:
             pipeline.hmget(make_key(read.name), read.fields)
             pipeline.get(make_key(f"{read.name}:gen"))
-        for name, expiry in counts:
+        uncounts = list(uncounts)
+        for name, amount in uncounts:  # first, so the counts returned do not include what is given back
+            pipeline.decr(make_key(name), amount)
+        for name, expiry, amount in counts:
             pipeline.set(make_key(name), 0, ex=expiry, nx=True)
-            pipeline.incr(make_key(name))
-        for name in uncounts:
-            pipeline.decr(make_key(name))
+            pipeline.incr(make_key(name), amount)
         results = pipeline.execute()
         found = [HashValues(dict(zip(read.fields, results[2 * number], strict=True)), results[2 * number + 1] or b"")
                  for number, read in enumerate(reads)]
-        first_count = 2 * len(reads)
+        first_count = 2 * len(reads) + len(uncounts)
         return found, [results[first_count + 2 * number + 1] for number in range(len(counts))]
 
     def _exchange_through_cache_api(self, reads, counts, uncounts):
@@ -102,15 +103,15 @@ class SharedCache:
             stored = self.backend.get(read.name) or {}
             found.append(HashValues({field: stored.get(field) for field in read.fields},
                                     str(self.backend.get(f"{read.name}:gen", "")).encode()))
-        numbers = []
-        for name, expiry in counts:
-            self.backend.add(name, 0, expiry)
-            numbers.append(self.backend.incr(name))
-        for name in uncounts:
+        for name, amount in uncounts:
             try:
-                self.backend.decr(name)
+                self.backend.decr(name, amount)
             except ValueError:  # expired meanwhile: nothing left to give back
                 pass
+        numbers = []
+        for name, expiry, amount in counts:
+            self.backend.add(name, 0, expiry)
+            numbers.append(self.backend.incr(name, amount))
         return found, numbers
 
     def fill(self, name: str, fields: dict[str, bytes], *, generation: bytes, seconds: int) -> bool:

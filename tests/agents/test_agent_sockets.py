@@ -56,7 +56,8 @@ def test_a_code_analyzer_run_is_followed_to_completed_and_the_next_run_too(worke
     assert run_job != next_job == user_client.get(f"/api/v1/agents/{agent_id}/").json()["job"]
     for messages in (run, next_run):
         statuses = [message["status"] for message in messages]
-        assert (statuses[0], statuses[-1]) == ("pending", "completed") and "running" in statuses
+        # The first is what the socket reads once the run is queued: pending, or running if a worker was quicker.
+        assert statuses[-1] == "completed" and "running" in statuses
         assert statuses == sorted(statuses, key=["pending", "running", "completed"].index)
         progress = [message["progress"] for message in messages]
         assert progress == sorted(progress) and progress[-1] == 100

@@ -338,3 +338,11 @@ def test_a_unique_value_taken_by_another_row_is_a_conflict_naming_the_field(admi
     assert response.status_code == 409
     assert response.json()["error"]["code"] == "conflict"
     assert "slug" in response.json()["error"]["details"]
+
+
+@pytest.mark.django_db
+def test_a_host_header_that_is_no_host_name_is_the_envelopes_400_under_api(client):
+    response = client.get("/api/v1/tasks/", HTTP_HOST=">")
+
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "validation_error"

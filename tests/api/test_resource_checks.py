@@ -60,7 +60,7 @@ def test_a_writable_model_property_is_e001():
 
 def test_a_read_only_name_missing_from_fields_is_e002():
     class StrayReadOnly(TaskResource):
-        read_only = ["id", "created_at", "updated_at", "user"]
+        read_only = ["id", "created_at", "updated_at", "deleted_at", "user"]
 
     assert ids(check(StrayReadOnly)) == ["api.E002"]
 
@@ -176,6 +176,7 @@ def test_all_instead_of_an_allow_list_is_e013(attribute):
 def test_an_unknown_operation_is_e014():
     class Upserting(TaskResource):
         operations = ("list", "upsert")
+        bulk = ()  # TaskResource's bulk needs create, update and destroy (api.E042)
 
     assert ids(check(Upserting)) == ["api.E014"]
 

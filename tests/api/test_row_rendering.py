@@ -31,9 +31,10 @@ from apps.projects.models import Project
 from apps.pulls.models import PullRequest
 from apps.tasks.models import Task
 from apps.tenants.models import Invitation, Tenant
+from apps.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookSubscription
 from tests.conftest import make_user
 from tests.testapp.api import SpecimenResource
-from tests.testapp.models import Note, Specimen
+from tests.testapp.models import Label, Note, Specimen
 
 pytestmark = pytest.mark.django_db
 
@@ -126,6 +127,12 @@ def tasks(ctx):
     stamp(Task, rows, created_at=cycle(MOMENTS, len(rows)), updated_at=cycle(MOMENTS[::-1], len(rows)))
 
 
+def labels(ctx):
+    rows = Label.objects.bulk_create([Label(tenant=ctx["tenant"], name=f"{n} {text}"[:50])
+                                      for n, text in enumerate(TEXTS)])
+    stamp(Label, rows, updated_at=cycle(MOMENTS, len(rows)))
+
+
 def notes(ctx):
     authors = [ctx["user"], ctx["second_user"]]
     rows = Note.objects.bulk_create([
@@ -155,7 +162,7 @@ def migrations(ctx):
     rows = MigrationRun.objects.bulk_create([
         MigrationRun(tenant=ctx["tenant"], created_by=ctx["user"], name=text[:200], description=LONG_TEXT,
                      source=source, destination={"type": "local", "path": text}, transfer=transfer, safety={},
-                     status=status, progress=n % 101, step=text, job=job if n % 2 else None, error=text,
+                     status=status, job=job if n % 2 else None, error=text,
                      scheduled_for=moment, started_at=moment)
         for n, (text, source, transfer, status, moment) in enumerate(zip(
             cycle(TEXTS, count), JSON_VALUES, JSON_VALUES[::-1], cycle(MigrationRun.Status.values, count),
@@ -166,7 +173,8 @@ def migrations(ctx):
 
 def presets(ctx):
     Preset.objects.bulk_create([
-        Preset(tenant=tenant, slug=f"preset-{n}", name=text or "unnamed", description=text, config=config)
+        Preset(tenant=tenant, slug=f"preset-{n}", name=text or "unnamed", description=text,
+               config_template=config)
         for n, (text, config, tenant) in enumerate(zip(TEXTS, cycle(JSON_VALUES, len(TEXTS)),
                                                        cycle([ctx["tenant"], None], len(TEXTS))))
     ])
@@ -280,10 +288,33 @@ def analytics_events(ctx):
     stamp(AnalyticsEvent, rows, created_at=cycle(MOMENTS[::-1], len(rows)))
 
 
-EDGE_ROWS = {Specimen: specimens, Task: tasks, Note: notes, Job: jobs, MigrationRun: migrations, Preset: presets,
-             User: users, AuditLog: audit, Tenant: tenants, Invitation: invitations, ApiKey: api_keys,
-             Project: projects, Agent: agents, Issue: issues, PullRequest: pull_requests,
-             AnalyticsEvent: analytics_events}
+def webhook_subscriptions(ctx):
+    WebhookSubscription.objects.bulk_create([
+        WebhookSubscription(tenant=ctx["tenant"], name=text[:100] or "unnamed", url=f"https://example.com/{n}",
+                            events=["*", f"tasks.{n}"], headers={"X-Edge": text}, retry_delay=0.1 * n,
+                            secret="whsec_" + "A" * 44, disabled_reason=text[:200])
+        for n, text in enumerate(TEXTS)])
+
+
+def webhook_deliveries(ctx):
+    subscription = WebhookSubscription.objects.create(tenant=ctx["tenant"], name="edge", url="https://example.com/",
+                                                      events=["*"], secret="whsec_" + "A" * 44)
+    rows = WebhookDelivery.objects.bulk_create([
+        WebhookDelivery(tenant=ctx["tenant"], subscription=subscription, event_type=f"tasks.{n}", payload=payload,
+                        status=status)
+        for n, (payload, status) in enumerate(zip(JSON_VALUES, cycle(WebhookDelivery.Status.values,
+                                                                       len(JSON_VALUES))))])
+    WebhookAttempt.objects.bulk_create([
+        WebhookAttempt(delivery=row, number=1, outcome="http_error", status_code=500, duration_ms=n,
+                       response_excerpt=text, error=text[:500], will_retry_in=n / 3 or None)
+        for n, (row, text) in enumerate(zip(rows, cycle(TEXTS, len(rows))))])
+    stamp(WebhookDelivery, rows, created_at=cycle(MOMENTS, len(rows)), finished_at=cycle([None, *MOMENTS], len(rows)))
+
+
+EDGE_ROWS = {Specimen: specimens, Task: tasks, Label: labels, Note: notes, Job: jobs, MigrationRun: migrations,
+             Preset: presets, User: users, AuditLog: audit, Tenant: tenants, Invitation: invitations, ApiKey: api_keys,
+             WebhookSubscription: webhook_subscriptions, WebhookDelivery: webhook_deliveries, Project: projects,
+             Agent: agents, Issue: issues, PullRequest: pull_requests, AnalyticsEvent: analytics_events}
 
 
 # --- serving both ways --------------------------------------------------------------------------------------------
@@ -348,7 +379,8 @@ def test_every_resource_renders_the_serializers_bytes_for_lists_and_details(
             assert from_rows["Content-Type"] == from_serializer["Content-Type"] == "application/json"
             assert isinstance(from_rows, RowsResponse) is renders_from_rows(resource)
             assert not isinstance(from_serializer, RowsResponse)
-            ids = [row["id"] for row in from_rows.json()["results"]]
+            # A detail URL names a row by its id; a migration, by its session_id.
+            ids = [row.get("session_id", row.get("id")) for row in from_rows.json()["results"]]
             compared_rows += len(ids)
             for row_id in ids if path == base else ():
                 detail_from_rows, detail_from_serializer = fetch_both(client, f"{base}{row_id}/")
@@ -362,10 +394,10 @@ def test_every_resource_renders_the_serializers_bytes_for_lists_and_details(
 def test_resources_whose_fields_are_all_columns_render_from_rows():
     from_rows = {resource.name for resource in api.site.resources() if renders_from_rows(resource)}
 
-    assert {"tasks", "jobs", "migrations", "users", "audit", "notes", "specimens"} <= from_rows
-    # A hand-written serializer (api-keys, invitations; tenants, whose limits come from other apps' tables) and a
-    # property among the fields (presets: is_builtin).
-    assert not from_rows & {"auth/api-keys", "auth/invitations", "tenants", "presets"}
+    assert {"tasks", "jobs", "users", "audit", "notes", "specimens"} <= from_rows
+    # A hand-written serializer (api-keys, invitations; tenants, whose limits come from other apps' tables;
+    # migrations, whose progress is their job's) and a property among the fields (presets: is_builtin).
+    assert not from_rows & {"auth/api-keys", "auth/invitations", "tenants", "migrations", "presets"}
 
 
 class SpecimenOptedOut(SpecimenResource):

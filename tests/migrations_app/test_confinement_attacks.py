@@ -61,7 +61,7 @@ def probed_deployment(allowed, settings):
 def test_the_probe_aiming_a_migration_at_the_platforms_own_database_is_refused(
         member_key_client, probed_deployment, scratch_postgresql, side):
     other = "destination" if side == "source" else "source"
-    plan = {side: {"type": "postgresql", "host": "127.0.0.1", "database": platform_database(), "user": "postgres"},
+    plan = {side: {"type": "postgresql", "host": "127.0.0.1", "database": platform_database(), "username": "postgres"},
             other: postgresql_config(scratch_postgresql())}
 
     response = member_key_client.post("/api/v1/validate/", plan, format="json")
@@ -97,7 +97,7 @@ def test_a_stored_run_aimed_at_the_platforms_database_is_refused_where_the_conne
         destination.open(role="destination")
     with pytest.raises(pipeline.ChecksFailed, match="platform's own database"):
         pipeline.execute({"source": postgresql_config("postgres"), "destination": postgresql_config(platform_database()),
-                        "safety": {"backup_before": True}}, report=lambda *a: None, log=lambda *a: None,
+                        "safety": {"backup_before": True}}, report=lambda *a, **k: None, log=lambda *a, **k: None,
                        backup_id="attack")
 
 
@@ -110,8 +110,8 @@ def test_a_stored_run_aimed_at_the_platforms_database_fails_in_the_worker_and_to
                                       destination=postgresql_config(platform_database()))
     tables_before = set(connection.introspection.table_names())
 
-    assert user_client.post(f"/api/v1/migrations/{run.pk}/start").status_code == 202
-    outcome = wait_until(user_client, run.pk)
+    assert user_client.post(f"/api/v1/migrations/{run.session_id}/start").status_code == 202
+    outcome = wait_until(user_client, run.session_id)
 
     assert outcome["status"] == "failed"
     assert "platform's own database" in outcome["error"]
@@ -244,10 +244,10 @@ def test_a_made_up_password_to_a_server_that_checks_none_is_refused(user_client,
 
 @pytest.mark.parametrize("destination, reason", [
     (postgresql_config("tessera_mig_missing"), "database does not exist"),
-    (postgresql_config("postgres", user="nobody_at_all"), "authentication failed"),
+    (postgresql_config("postgres", username="nobody_at_all"), "authentication failed"),
     ({**postgresql_config("postgres"), "port": 5999}, "could not connect"),
     (mysql_config("tessera_mig_missing"), "database does not exist"),
-    (mysql_config("mysql", user="nobody_at_all"), "authentication failed"),
+    (mysql_config("mysql", username="nobody_at_all"), "authentication failed"),
 ])
 def test_a_failed_connection_is_told_in_fixed_words_without_the_servers_text(user_client, allowed, settings,
                                                                               destination, reason):
@@ -287,17 +287,17 @@ def test_a_config_key_no_adapter_declares_is_400_naming_it(user_client, allowed,
 
 @pytest.mark.parametrize("config, field", [
     ({"source": {"type": "directory", "path": "in"}, "destination": {"type": "directory", "path": "out"},
-      "notes": "kept raw"}, "config.notes"),
+      "notes": "kept raw"}, "config_template.notes"),
     ({"source": {"type": "directory", "path": "in", "note\u0000": "x"},
-      "destination": {"type": "directory", "path": "out"}}, "config.source.note\\u0000"),
+      "destination": {"type": "directory", "path": "out"}}, "config_template.source.note\\u0000"),
     ({"source": {"type": "directory", "path": "in"},
-      "destination": {"type": "directory", "path": "out\u0000"}}, "config.destination.path"),
-    ({"source": {"type": "postgresql", "host": "127.0.0.1", "database": "a\u0000b", "user": "u"},
-      "destination": {"type": "postgresql", "host": "127.0.0.1", "database": "c", "user": "u"}},
-     "config.source.database"),
+      "destination": {"type": "directory", "path": "out\u0000"}}, "config_template.destination.path"),
+    ({"source": {"type": "postgresql", "host": "127.0.0.1", "database": "a\u0000b", "username": "u"},
+      "destination": {"type": "postgresql", "host": "127.0.0.1", "database": "c", "username": "u"}},
+     "config_template.source.database"),
 ])
 def test_a_preset_with_an_unknown_key_or_a_nul_is_400_naming_the_field(user_client, allowed, config, field):
-    response = user_client.post("/api/v1/presets/", {"slug": "odd", "name": "Odd", "config": config}, format="json")
+    response = user_client.post("/api/v1/presets/", {"slug": "odd", "name": "Odd", "config_template": config}, format="json")
 
     assert response.status_code == 400, response.content
     assert field in error_fields(response)
@@ -322,7 +322,7 @@ def test_a_backup_is_kept_in_directories_only_the_platform_user_can_open(allowed
 
     pipeline.execute({"source": {"type": "directory", "path": str(allowed / "in")},
                     "destination": {"type": "directory", "path": str(allowed / "out")},
-                    "safety": {"backup_before": True}}, report=lambda *a: None, log=lambda *a: None,
+                    "safety": {"backup_before": True}}, report=lambda *a, **k: None, log=lambda *a, **k: None,
                    backup_id="private")
 
     for directory in (backup_root.parent, backup_root, backup_root / "private", backup_root / "private" / "main"):

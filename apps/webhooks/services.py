@@ -1,0 +1,231 @@
+"""Changes to webhook subscriptions and deliveries. Every write happens here; the worker side is delivery.py."""
+from __future__ import annotations
+
+import base64
+import fnmatch
+import logging
+import secrets
+from typing import TYPE_CHECKING, Any
+from uuid import uuid4
+
+import orjson
+from django.db import connection, transaction
+from django.db.models import F
+from django.utils import timezone
+from django_q.tasks import async_task
+
+from apps.api.errors import Conflict, ValidationFailed
+from apps.audit.models import AuditLog
+from apps.audit.services import audit_record
+from apps.jobs.broker import queue_broker
+
+from .conf import webhooks_settings
+from .models import WebhookAttempt, WebhookDelivery, WebhookSubscription
+from .targets import TargetRefused, resolve_target
+
+if TYPE_CHECKING:
+    from apps.accounts.models import User
+    from apps.events.models import Event
+    from apps.tenants.models import Tenant
+
+logger = logging.getLogger("tessera.webhooks")
+
+DELIVER = "apps.webhooks.delivery.deliver_batch"
+#: Deliveries per queued task: enough to spare the queue a task per delivery, few enough to spread over workers.
+DELIVERY_BATCH = 20
+#: The event type of the `test` action's delivery, sent whatever the subscription's patterns say.
+PING = "webhook.ping"
+
+def _checked_url(url: str) -> str:
+    try:
+        resolve_target(url)
+    except TargetRefused as refusal:
+        raise ValidationFailed(details={"url": [str(refusal)]}) from None
+    return url
+
+def new_secret() -> str:
+    """`whsec_` and 32 random bytes in base64: the Standard Webhooks form, whose base64 part is the HMAC key."""
+    return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
+
+@transaction.atomic
+def subscription_create(*, tenant: Tenant, created_by: User | None, url: str, **data: Any) -> WebhookSubscription:
+    """A new subscription of `tenant`, its URL checked (a refused target is a 400 naming `url`). The returned row
+    carries `secret_once`, the signing secret, for the create response only."""
+    subscription = WebhookSubscription.objects.create(tenant=tenant, created_by=created_by, url=_checked_url(url),
+                                                      secret=new_secret(), **data)
+    subscription.secret_once = subscription.secret
+    return subscription
+
+@transaction.atomic
+def subscription_update(subscription: WebhookSubscription, **data: Any) -> WebhookSubscription:
+    """Apply changes; a new URL is checked again. Switching a subscription back on clears its failure run."""
+    if "url" in data and data["url"] != subscription.url:
+        _checked_url(data["url"])
+    if data.get("active") and not subscription.active:
+        data.update(consecutive_failures=0, disabled_reason="")
+    for name, value in data.items():
+        setattr(subscription, name, value)
+    subscription.save(update_fields=[*data, "updated_at"])
+    return subscription
+
+def matches(patterns: list[str], event_type: str) -> bool:
+    """Whether a subscription with these patterns wants `event_type` (`*` matches any run of characters)."""
+    return any(fnmatch.fnmatchcase(event_type, pattern) for pattern in patterns)
+
+class _HandOver:
+    """The deliveries made in one transaction, handed to the queue together once it commits, DELIVERY_BATCH to a
+    task: a burst of events (the relay hands them over a batch per transaction) costs a task per batch."""
+
+    def __init__(self) -> None:
+        self.delivery_ids: list[int] = []
+
+    def __call__(self) -> None:
+        for start in range(0, len(self.delivery_ids), DELIVERY_BATCH):
+            batch = self.delivery_ids[start:start + DELIVERY_BATCH]
+            try:
+                async_task(DELIVER, batch, task_name=f"webhook-deliveries-{batch[0]}", broker=queue_broker())
+            except Exception:  # the broker is down: the deliveries stay pending, and redeliver sends them later
+                logger.error("Could not queue webhook deliveries %s", batch, exc_info=True)
+
+
+def _enqueue(delivery_id: int) -> None:
+    """Queue the delivery once the transaction commits, with the others the same transaction made.
+
+    The hand-over is found among the connection's commit callbacks: one dropped by a rollback (of the
+    transaction or of the savepoint it was registered in) is gone from there, and a new one is registered.
+    """
+    if not connection.in_atomic_block:  # nothing to wait for: on_commit would run it before the id is added
+        hand_over = _HandOver()
+        hand_over.delivery_ids.append(delivery_id)
+        hand_over()
+        return
+    hand_over = next((func for _, func, _ in connection.run_on_commit if isinstance(func, _HandOver)), None)
+    if hand_over is None:
+        hand_over = _HandOver()
+        transaction.on_commit(hand_over)
+    hand_over.delivery_ids.append(delivery_id)
+
+
+@transaction.atomic
+def webhooks_dispatch(event: Event) -> list[int]:
+    """The events receiver: one delivery of `event.envelope()` per active subscription of the event's tenant whose
+    patterns match, queued once committed; returns the new deliveries' ids. Idempotent, as the relay may hand an
+    event over again: a delivery already made for (subscription, event) is neither made nor queued again.
+
+    One INSERT ... ON CONFLICT DO NOTHING makes them all, so a burst of events costs two statements an event.
+    """
+    if event.tenant_id is None:
+        return []
+    subscription_ids = [subscription_id for subscription_id, patterns in WebhookSubscription.objects
+                        .filter(tenant_id=event.tenant_id, active=True).values_list("id", "events")
+                        if matches(patterns, event.type)]
+    if not subscription_ids:
+        return []
+    row = "(%s, %s, %s, %s, %s::jsonb, %s, 0, 0, %s)"
+    values = [(event.tenant_id, subscription_id, event.pk, event.type, orjson.dumps(event.envelope()).decode(),
+               WebhookDelivery.Status.PENDING, timezone.now()) for subscription_id in subscription_ids]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {WebhookDelivery._meta.db_table} (tenant_id, subscription_id, event_id, event_type, payload,"
+            f" status, attempt_count, series_start, created_at) VALUES {', '.join([row] * len(values))}"
+            f" ON CONFLICT (subscription_id, event_id) DO NOTHING RETURNING id",
+            [value for delivery in values for value in delivery])
+        made = [delivery_id for delivery_id, in cursor.fetchall()]
+    for delivery_id in made:
+        _enqueue(delivery_id)
+    return made
+
+
+@transaction.atomic
+def subscription_test(subscription: WebhookSubscription) -> WebhookDelivery:
+    """Queue a `webhook.ping` delivery to the subscription, whatever its patterns and even while switched off."""
+    event_id, now = uuid4(), timezone.now()
+    payload = {"id": str(event_id), "type": PING, "tenant": subscription.tenant_id,
+               "occurred_at": now.isoformat().replace("+00:00", "Z"), "data": {"subscription": subscription.pk}}
+    delivery = WebhookDelivery.objects.create(tenant_id=subscription.tenant_id, subscription=subscription,
+                                              event_id=event_id, event_type=PING, payload=payload)
+    _enqueue(delivery.pk)
+    return delivery
+
+@transaction.atomic
+def delivery_redeliver(delivery: WebhookDelivery) -> WebhookDelivery:
+    """Send a finished delivery's event again (same id and body, so receivers can dedupe), with a fresh series of
+    attempts appended to the earlier ones. One still pending is a 409."""
+    delivery = WebhookDelivery.objects.select_for_update().get(pk=delivery.pk)
+    if delivery.status == WebhookDelivery.Status.PENDING:
+        raise Conflict("This delivery is still being attempted; redeliver it once it has finished.")
+    delivery.status, delivery.finished_at = WebhookDelivery.Status.PENDING, None
+    delivery.series_start = delivery.attempt_count  # a fresh series of retries
+    delivery.save(update_fields=["status", "finished_at", "series_start"])
+    _enqueue(delivery.pk)
+    return delivery
+
+def attempt_record(delivery: WebhookDelivery, *, outcome: str, retryable: bool, duration_ms: int,
+                   status_code: int | None = None, excerpt: str = "", truncated: bool = False,
+                   error: str = "") -> float | None:
+    """Record one attempt at `delivery` (the copy it was made from) and what follows from it; returns the seconds
+    until the next attempt, or None when the delivery has ended (or another task recorded first).
+
+    One statement writes the attempt, moves the delivery on and, on a success, ends the subscription's failure
+    run; it matches only while the delivery is as it was read (pending, same attempt count), so a duplicate task
+    that raced this one records nothing. A delivery that fails for good extends the failure run, and a run of
+    DISABLE_AFTER_FAILURES switches the subscription off, with an audit entry.
+    """
+    subscription = delivery.subscription
+    number = delivery.attempt_count + 1
+    in_series = number - delivery.series_start
+    delay, status = None, WebhookDelivery.Status.FAILED
+    if outcome == WebhookAttempt.Outcome.SUCCEEDED:
+        status = WebhookDelivery.Status.SUCCEEDED
+    elif retryable and in_series <= subscription.max_retries:
+        delay, status = subscription.retry_delay * 2 ** (in_series - 1), WebhookDelivery.Status.PENDING
+    now = timezone.now()
+    ends_failure_run = status == WebhookDelivery.Status.SUCCEEDED and delivery.event_type != PING
+    with connection.cursor() as cursor:
+        cursor.execute(RECORD_ATTEMPT, [
+            status, number, None if delay is not None else now, delivery.pk, WebhookDelivery.Status.PENDING,
+            delivery.attempt_count, subscription.pk, ends_failure_run,
+            number, outcome, status_code, duration_ms, excerpt, truncated, error[:500], delay, now])
+        if cursor.fetchone() is None:
+            return None
+    if status == WebhookDelivery.Status.FAILED and delivery.event_type != PING:
+        _count_failure(subscription)
+    return delay
+
+
+#: attempt_record's statement: the delivery moved on, the subscription's failure run ended on a success, and the
+#: attempt written, all only if the delivery is still pending at the attempt count it was read with.
+RECORD_ATTEMPT = f"""
+WITH delivery AS (
+    UPDATE {WebhookDelivery._meta.db_table} SET status = %s, attempt_count = %s, finished_at = %s
+    WHERE id = %s AND status = %s AND attempt_count = %s RETURNING id
+), run_ended AS (
+    UPDATE {WebhookSubscription._meta.db_table} SET consecutive_failures = 0
+    WHERE id = %s AND %s AND consecutive_failures > 0 AND EXISTS (SELECT 1 FROM delivery)
+)
+INSERT INTO {WebhookAttempt._meta.db_table} (delivery_id, number, outcome, status_code, duration_ms,
+    response_excerpt, response_truncated, error, will_retry_in, created_at)
+SELECT id, %s, %s, %s, %s, %s, %s, %s, %s, %s FROM delivery RETURNING id
+"""
+
+
+@transaction.atomic
+def _count_failure(subscription: WebhookSubscription) -> None:
+    WebhookSubscription.objects.filter(pk=subscription.pk).update(consecutive_failures=F("consecutive_failures") + 1)
+    subscription = WebhookSubscription.objects.select_for_update().get(pk=subscription.pk)
+    limit = webhooks_settings.DISABLE_AFTER_FAILURES
+    if subscription.active and subscription.consecutive_failures >= limit:
+        subscription.active = False
+        subscription.disabled_reason = f"Switched off after {subscription.consecutive_failures} failed deliveries in a row."
+        subscription.save(update_fields=["active", "disabled_reason", "updated_at"])
+        audit_record(AuditLog.Event.WEBHOOK_DISABLED, tenant=subscription.tenant, subscription_id=subscription.pk,
+                     name=subscription.name, consecutive_failures=subscription.consecutive_failures)
+
+
+@transaction.atomic
+def delivery_abandon(delivery: WebhookDelivery, *, reason: str) -> None:
+    """End a pending delivery without an attempt (its subscription was switched off meanwhile)."""
+    WebhookDelivery.objects.filter(pk=delivery.pk, status=WebhookDelivery.Status.PENDING).update(
+        status=WebhookDelivery.Status.FAILED, finished_at=timezone.now())
+    logger.info("Webhook delivery %s abandoned: %s", delivery.pk, reason)
+
