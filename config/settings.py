@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "corsheaders",
     "rest_framework",
     "rest_framework_simplejwt.token_blacklist",
+    "oauth2_provider",  # client applications' OAuth2 (apps/accounts/oauth.py)
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -232,9 +233,23 @@ SIMPLE_JWT = {
     "SIGNING_KEY": env.str("JWT_SIGNING_KEY", default=SECRET_KEY),
 }
 
+# OAuth2 for registered client applications (django-oauth-toolkit; apps/accounts/oauth.py): the authorization-code
+# flow at /auth/authorize and /auth/token. A person consents on a page, signed in with a session (LOGIN_URL); the
+# application gets at most the scopes that person holds. Client secrets are stored hashed.
+LOGIN_URL = "rest_framework:login"
+OAUTH2_PROVIDER = {
+    "SCOPES_BACKEND_CLASS": "apps.accounts.oauth.TesseraScopes",
+    "OAUTH2_VALIDATOR_CLASS": "apps.accounts.oauth.TesseraOAuth2Validator",
+    "ACCESS_TOKEN_EXPIRE_SECONDS": int(SIMPLE_JWT["ACCESS_TOKEN_LIFETIME"].total_seconds()),
+    "REFRESH_TOKEN_EXPIRE_SECONDS": int(SIMPLE_JWT["REFRESH_TOKEN_LIFETIME"].total_seconds()),
+    "ALLOWED_REDIRECT_URI_SCHEMES": env.list("OAUTH2_REDIRECT_URI_SCHEMES", default=["https", "http"]),
+}
+
 # --- REST framework and the generator ------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        # Before the JWT one: it takes only bearer tokens that are no JWT (those of client applications).
+        "apps.accounts.authentication.ClientApplicationAuthentication",
         "apps.accounts.authentication.BearerTokenAuthentication",
         "apps.accounts.authentication.ApiKeyAuthentication",
         "rest_framework.authentication.SessionAuthentication",

@@ -1,6 +1,8 @@
 """HTTP surface of accounts: auth flows (hand-written, they are not model CRUD), users and API keys."""
+from collections.abc import Mapping
 from typing import Any
 
+from django.http import HttpResponseBase
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import AuthenticationFailed
@@ -9,11 +11,13 @@ from rest_framework.response import Response
 
 from apps import api
 from apps.api.parsers import FormParser, JSONParser
+from apps.api.serializers import ResourceSerializer
 from apps.api.scoping import require_tenant
 from apps.api.viewsets import ApiView
 from apps.tenants.models import Tenant
 
-from . import services
+from . import oauth, selectors, services
+from .authentication import is_jwt
 from .conf import accounts_settings
 from .models import ApiKey, User
 from .scopes import role_scopes
@@ -31,7 +35,9 @@ class AccountSerializer(serializers.ModelSerializer):
 class TokenPairSerializer(serializers.Serializer):
     access = serializers.CharField()
     refresh = serializers.CharField()
-    token_type = serializers.CharField()
+    access_token = serializers.CharField(help_text="The same token as `access`, under OAuth2's name.")
+    refresh_token = serializers.CharField(help_text="The same token as `refresh`, under OAuth2's name.")
+    token_type = serializers.CharField(help_text='Always "bearer".')
     expires_in = serializers.IntegerField(help_text="Seconds until the access token expires.")
 
 
@@ -42,8 +48,14 @@ class RegisterInput(serializers.Serializer):
 
 
 class TokenInput(serializers.Serializer):
+    grant_type = serializers.ChoiceField(
+        choices=["password", *sorted(oauth.CLIENT_GRANT_TYPES)], required=False,
+        help_text="`password` (the default) signs a person in with `email`/`username` and `password`. A client "
+                  "application sends `authorization_code` (with `code`, `redirect_uri`, `code_verifier`) or "
+                  "`refresh_token`, form-encoded, and is answered in OAuth2's format.")
     email = serializers.CharField(required=False, max_length=254)
-    username = serializers.CharField(required=False, max_length=254, help_text="OAuth2 form name for email.")
+    username = serializers.CharField(required=False, max_length=254,
+                                     help_text="OAuth2's name for the email (accounts have no other username).")
     password = serializers.CharField(write_only=True, max_length=128, style={"input_type": "password"})
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
@@ -103,15 +115,27 @@ class RegisterView(PublicAuthView):
 
 
 class TokenView(PublicAuthView):
-    """Exchange email and password for a token pair. JSON `{email, password}`, or the OAuth2 password form
-    (`username=&password=`) that Swagger's Authorize button sends. Wrong credentials are a 401 that reads the
-    same whether the email exists or not. Attempts are limited per email and per address (429), whatever the
-    password: the same limits as every other sign-in."""
+    """Exchange email and password for a token pair: JSON `{email, password}` or `{username, password}` (the
+    username is the email), or the OAuth2 password form (`username=&password=`) that Swagger's Authorize button
+    sends. The pair comes under Tessera's names (`access`, `refresh`) and OAuth2's (`access_token`,
+    `refresh_token`). Wrong credentials are a 401 that reads the same whether the email exists or not. Attempts
+    are limited per email and per address (429), whatever the password: the same limits as every other sign-in.
+
+    It is also the token endpoint of the OAuth2 authorization-code flow (`/auth/authorize`): a client application
+    posts `grant_type=authorization_code` or `grant_type=refresh_token`, form-encoded with its client credentials,
+    and gets OAuth2's answer (`access_token`, `token_type`, `expires_in`, `refresh_token`, `scope`; errors as
+    `{"error": ...}`, RFC 6749). `grant_type=refresh_token` with one of Tessera's refresh tokens rotates it, as
+    `/auth/token/refresh` does."""
 
     parser_classes = [JSONParser, FormParser]
 
     @extend_schema(request=TokenInput, responses={200: TokenPairSerializer})
-    def post(self, request: Request) -> Response:
+    def post(self, request: Request) -> HttpResponseBase:
+        grant_type = request.data.get("grant_type") if isinstance(request.data, Mapping) else None
+        if grant_type == "refresh_token" and is_jwt(str(request.data.get("refresh_token", ""))):
+            return Response(services.token_refresh(request.data["refresh_token"], request=request))
+        if grant_type in oauth.CLIENT_GRANT_TYPES:
+            return oauth.client_token_response(request)
         data = self.validated(TokenInput)
         try:
             user = services.credentials_check(request=request, email=data["email"], password=data["password"])
@@ -119,10 +143,7 @@ class TokenView(PublicAuthView):
             raise refused.refusal from None
         if user is None:
             raise AuthenticationFailed(services.BAD_CREDENTIALS)
-        pair = services.token_pair_issue(user)
-        if request.content_type.startswith("application/x-www-form-urlencoded"):
-            pair["access_token"] = pair["access"]  # the name OAuth2 clients (Swagger UI) read
-        return Response(pair)
+        return Response(services.token_pair_issue(user))
 
 
 class RefreshView(PublicAuthView):
@@ -225,22 +246,58 @@ api.site.route("auth/password", PasswordChangeView)
 api.site.route("auth/ws-ticket", SocketTicketView)
 
 
+class UserSerializer(ResourceSerializer):
+    """Replaces the generated serializer because an account is opened with a password, which is written once and
+    never shown, and its email is fixed from then on."""
+
+    password = serializers.CharField(write_only=True, required=False, max_length=128,
+                                     style={"input_type": "password"},
+                                     help_text="Required when opening the account, refused afterwards; never shown.")
+
+    class Meta:
+        model = User
+        fields = ["id", "email", "full_name", "role", "is_active", "date_joined", "last_login", "password"]
+        read_only_fields = ["id", "date_joined", "last_login"]
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        fields = super().get_fields()
+        if self.instance is not None:  # a change of an existing account: its email stays
+            fields["email"].read_only = True
+        else:
+            fields["password"].required = True
+        return fields
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if self.instance is not None and "password" in attrs:
+            raise serializers.ValidationError(
+                {"password": ["Only its owner changes a password (POST /auth/password)."]})
+        return attrs
+
+
 @api.register(User)
 class UserResource(api.Resource):
-    """Platform user management, for platform admins: change a user's `role` or deactivate them (`is_active`).
-    A deactivated user's tokens and API keys stop working at once, and reactivating them revives none."""
+    """Platform user management, for platform admins: open an account (with a personal tenant, as registration
+    gives), change a user's `role` or deactivate them (`is_active`). A user is named by id or by email. A
+    deactivated user's tokens, API keys and client applications' tokens stop working at once, and reactivating
+    them revives none."""
 
     name = "users"
     scope = "users"
     admin_only = True
+    serializer_class = UserSerializer
     fields = ["id", "email", "full_name", "role", "is_active", "date_joined", "last_login"]
-    read_only = ["id", "email", "date_joined", "last_login"]
+    read_only = ["id", "date_joined", "last_login"]
     filters = {"role": "role", "is_active": "is_active"}
     search = ["email", "full_name"]
     ordering = ["email", "date_joined"]
     default_ordering = ["email"]
-    operations = ("list", "retrieve", "update")
+    operations = ("list", "create", "retrieve", "update")
+    lookup = staticmethod(selectors.user_lookup)
+    lookup_value_regex = "[^/]+"  # an id or an email
     admin = False  # accounts/admin.py registers a UserAdmin that handles passwords
+
+    def perform_create(self, request: Request, data: dict[str, Any]) -> User:
+        return services.user_create(created_by=request.user, request=request, **data)
 
     def perform_update(self, request: Request, instance: User, data: dict[str, Any]) -> User:
         return services.user_update(user=instance, changed_by=request.user, request=request, **data)
@@ -264,8 +321,9 @@ class ApiKeySerializer(serializers.ModelSerializer):
 @api.register(ApiKey)
 class ApiKeyResource(api.Resource):
     """Your API keys, for scripts: send one as `X-API-Key`. The secret is shown once, at creation; afterwards only
-    its prefix. A key's scopes must be a subset of yours (else 400). Deleting a key revokes it at once (204).
-    Managing keys is for you, signed in: an API key gets a 403 here, whatever scopes it holds."""
+    its prefix. A key's scopes must be a subset of yours (else 400); `admin`, for platform admins, stands for all
+    of theirs. Deleting a key revokes it at once (204); name it by id or by the key itself. Managing keys is for
+    you, signed in: an API key gets a 403 here, whatever scopes it holds."""
 
     name = "auth/api-keys"
     scope = "api_keys"
@@ -277,6 +335,8 @@ class ApiKeyResource(api.Resource):
     ordering = ["created_at", "name"]
     default_ordering = ["-created_at"]
     operations = ("list", "create", "retrieve", "destroy")
+    lookup = staticmethod(selectors.api_key_lookup)
+    lookup_value_regex = "[0-9]+|tsk_[A-Za-z0-9_-]+"  # an id, or the key
     admin = False  # accounts/admin.py shows keys without their digest and adds a revoke action
 
     def perform_create(self, request: Request, data: dict[str, Any]) -> ApiKey:
