@@ -98,7 +98,8 @@ class AuthorizeView(AuthorizationView):
         beyond = sorted(set(scopes) - set(grantable))
         if beyond:
             refusal = InvalidScopeError(description=f"Not yours to grant: {', '.join(beyond)}.",
-                                        state=credentials.get("state"), redirect_uri=credentials["redirect_uri"])
+                                        state=credentials.get("state"))
+            refusal.redirect_uri = credentials["redirect_uri"]  # already checked against the registered ones
             raise OAuthToolkitError(error=refusal, redirect_uri=credentials["redirect_uri"])
         return scopes, credentials
 
