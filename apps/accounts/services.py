@@ -15,7 +15,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
-from oauth2_provider.models import get_access_token_model, get_refresh_token_model
+from oauth2_provider.models import AbstractAccessToken, get_access_token_model, get_refresh_token_model
 from rest_framework.exceptions import APIException, AuthenticationFailed, Throttled
 from rest_framework.request import Request
 from rest_framework_simplejwt.exceptions import TokenBackendError, TokenError
@@ -328,10 +328,12 @@ def api_key_revoke(key: ApiKey, *, revoked_by: User | None = None,
 
 @dataclass(frozen=True)
 class SocketTicket:
-    """What a WebSocket ticket stands for: the caller who asked for it, and the API key they used, if any."""
+    """What a WebSocket ticket stands for: the caller who asked for it, and the API key or the client
+    application's token they used, if any (the socket then holds only that credential's scopes)."""
 
     user_id: int
     api_key_id: int | None = None
+    application_token_id: int | None = None
 
 
 def _socket_ticket_cache_key(ticket: str) -> str:
@@ -339,7 +341,7 @@ def _socket_ticket_cache_key(ticket: str) -> str:
     return f"socket-ticket:{key_digest(ticket)}"
 
 
-def socket_ticket_issue(*, user: User, auth: ApiKey | Token | None) -> str:
+def socket_ticket_issue(*, user: User, auth: ApiKey | Token | AbstractAccessToken | None) -> str:
     """A one-time ticket that lets one WebSocket in as `user`, with the scopes of the API key `auth` if it is
     one, for TESSERA_ACCOUNTS["SOCKET_TICKET_SECONDS"].
 
@@ -347,15 +349,17 @@ def socket_ticket_issue(*, user: User, auth: ApiKey | Token | None) -> str:
     headers on a WebSocket, and a ticket in the URL is worthless once used or a few seconds old.
     """
     ticket = secrets.token_urlsafe(32)
-    claim = SocketTicket(user_id=user.pk, api_key_id=auth.pk if isinstance(auth, ApiKey) else None)
+    claim = SocketTicket(user_id=user.pk, api_key_id=auth.pk if isinstance(auth, ApiKey) else None,
+                         application_token_id=auth.pk if isinstance(auth, AbstractAccessToken) else None)
     cache.set(_socket_ticket_cache_key(ticket), claim, timeout=accounts_settings.SOCKET_TICKET_SECONDS)
     return ticket
 
 
-def socket_ticket_redeem(ticket: str) -> tuple[User, ApiKey | SocketTicket] | None:
-    """(user, auth) for a live ticket, once; None for an unknown, used or expired one, or a dead user or key.
+def socket_ticket_redeem(ticket: str) -> tuple[User, ApiKey | AbstractAccessToken | SocketTicket] | None:
+    """(user, auth) for a live ticket, once; None for an unknown, used or expired one, or a dead user, key or token.
 
-    `auth` is the ticket's API key, else the ticket itself: never None, which a socket reads as the session.
+    `auth` is the ticket's API key or application token, else the ticket itself: never None, which a socket reads
+    as the session.
     """
     cache_key = _socket_ticket_cache_key(ticket)
     claim = cache.get(cache_key)
@@ -364,6 +368,9 @@ def socket_ticket_redeem(ticket: str) -> tuple[User, ApiKey | SocketTicket] | No
     user = User.objects.filter(pk=claim.user_id, is_active=True).first()
     if user is None:
         return None
+    if claim.application_token_id is not None:
+        token = get_access_token_model().objects.filter(pk=claim.application_token_id, user=user).first()
+        return (user, token) if token is not None and token.is_valid() else None
     if claim.api_key_id is None:
         return user, claim
     key = ApiKey.objects.filter(pk=claim.api_key_id, user=user).first()
