@@ -293,7 +293,7 @@ class UserResource(api.Resource):
     default_ordering = ["email"]
     operations = ("list", "create", "retrieve", "update")
     lookup = staticmethod(selectors.user_lookup)
-    lookup_value_regex = "[^/]+"  # an id or an email
+    lookup_value_regex = r"[^/\x00]+"  # an id or an email (NUL never reaches a query: PostgreSQL refuses it)
     admin = False  # accounts/admin.py registers a UserAdmin that handles passwords
 
     def perform_create(self, request: Request, data: dict[str, Any]) -> User:
@@ -336,7 +336,7 @@ class ApiKeyResource(api.Resource):
     default_ordering = ["-created_at"]
     operations = ("list", "create", "retrieve", "destroy")
     lookup = staticmethod(selectors.api_key_lookup)
-    lookup_value_regex = "[0-9]+|tsk_[A-Za-z0-9_-]+"  # an id, or the key
+    lookup_value_regex = "(?:[0-9]+|tsk_[A-Za-z0-9_-]+)"  # an id, or the key
     admin = False  # accounts/admin.py shows keys without their digest and adds a revoke action
 
     def perform_create(self, request: Request, data: dict[str, Any]) -> ApiKey:

@@ -134,6 +134,11 @@ def test_an_unknown_user_is_404(admin_client):
     assert admin_client.get("/auth/users/nobody@example.com").status_code == 404
 
 
+@pytest.mark.parametrize("path", ["/auth/users/a%00b", "/api/v1/users/a%00b/", "/auth/users/%C2%B2"])
+def test_a_user_name_no_database_accepts_is_404_not_500(admin_client, path):
+    assert admin_client.get(path).status_code == 404
+
+
 def test_an_admin_lists_users_at_the_root(admin_client, user, viewer):
     response = admin_client.get("/auth/users")
 
