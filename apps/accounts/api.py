@@ -3,7 +3,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.http import HttpResponseBase
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.request import Request
@@ -14,6 +14,7 @@ from apps.api.parsers import FormParser, JSONParser
 from apps.api.serializers import ResourceSerializer
 from apps.api.scoping import require_tenant
 from apps.api.viewsets import ApiView
+from apps.platform.error_envelope import ErrorEnvelope
 from apps.tenants.models import Tenant
 
 from . import oauth, selectors, services
@@ -39,6 +40,28 @@ class TokenPairSerializer(serializers.Serializer):
     refresh_token = serializers.CharField(help_text="The same token as `refresh`, under OAuth2's name.")
     token_type = serializers.CharField(help_text='Always "bearer".')
     expires_in = serializers.IntegerField(help_text="Seconds until the access token expires.")
+
+
+class ClientTokenSerializer(serializers.Serializer):
+    """What a client application's grant (`authorization_code`, `refresh_token`) gets: OAuth2's token response."""
+
+    access_token = serializers.CharField()
+    token_type = serializers.CharField(help_text='"Bearer".')
+    expires_in = serializers.IntegerField()
+    refresh_token = serializers.CharField()
+    scope = serializers.CharField(help_text="The scopes granted, separated by spaces.")
+
+
+class ClientTokenErrorSerializer(serializers.Serializer):
+    """A refused grant of a client application, in OAuth2's format (RFC 6749, section 5.2)."""
+
+    error = serializers.CharField(help_text="`invalid_request`, `invalid_client`, `invalid_grant`, ...")
+    error_description = serializers.CharField(required=False)
+
+
+def either(name: str, *serializer_classes: type[serializers.Serializer]) -> PolymorphicProxySerializer:
+    return PolymorphicProxySerializer(component_name=name, serializers=list(serializer_classes),
+                                      resource_type_field_name=None)
 
 
 class RegisterInput(serializers.Serializer):
@@ -129,12 +152,16 @@ class TokenView(PublicAuthView):
 
     parser_classes = [JSONParser, FormParser]
 
-    @extend_schema(request=TokenInput, responses={200: TokenPairSerializer})
+    @extend_schema(request=TokenInput, responses={
+        200: either("TokenResponse", TokenPairSerializer, ClientTokenSerializer),
+        400: either("TokenError", ErrorEnvelope, ClientTokenErrorSerializer),
+        401: either("TokenRefusal", ErrorEnvelope, ClientTokenErrorSerializer)})
     def post(self, request: Request) -> HttpResponseBase:
-        grant_type = request.data.get("grant_type") if isinstance(request.data, Mapping) else None
-        if grant_type == "refresh_token" and is_jwt(str(request.data.get("refresh_token", ""))):
-            return Response(services.token_refresh(request.data["refresh_token"], request=request))
-        if grant_type in oauth.CLIENT_GRANT_TYPES:
+        body = request.data if isinstance(request.data, Mapping) else {}
+        grant_type, refresh = body.get("grant_type"), body.get("refresh_token")
+        if grant_type == "refresh_token" and isinstance(refresh, str) and is_jwt(refresh):
+            return Response(services.token_refresh(refresh, request=request))
+        if isinstance(grant_type, str) and grant_type in oauth.CLIENT_GRANT_TYPES:
             return oauth.client_token_response(request)
         data = self.validated(TokenInput)
         try:

@@ -69,6 +69,21 @@ def test_an_unknown_grant_type_is_a_400_naming_it(anon_client, user):
     assert "grant_type" in response.json()["error"]["details"]
 
 
+@pytest.mark.parametrize("body", [{"grant_type": ["refresh_token"]}, {"grant_type": {"a": 1}},
+                                  {"grant_type": "refresh_token", "refresh_token": ["a.b.c"]}])
+def test_a_grant_of_the_wrong_type_is_a_4xx_never_a_500(anon_client, body):
+    response = anon_client.post("/auth/token", body, format="json")
+
+    assert response.status_code in (400, 401)
+
+
+def test_a_client_grant_sent_as_json_gets_oauth2s_error(anon_client):
+    response = anon_client.post("/auth/token", {"grant_type": "authorization_code", "code": "x"}, format="json")
+
+    assert response.status_code in (400, 401)
+    assert isinstance(response.json()["error"], str)  # OAuth2's format: a code, not the envelope
+
+
 def test_an_api_key_works_on_the_root_paths(read_only_key):
     client = TenantAPIClient().with_api_key(read_only_key.secret)
 
