@@ -13,7 +13,7 @@ What Tessera adds to DOT, here and only here:
 - PKCE is required of public clients (no secret to authenticate them at the token endpoint); confidential clients
   may send it, and then it is verified.
 - An application's token is a program acting for the person, like an API key: account self-service (password,
-  API keys, invitations) refuses it (`api_key = True`), and deactivating the person or changing their password
+  API keys, invitations) refuses it (authentication.ClientApplicationAuthentication), and deactivating the person or changing their password
   revokes it (services.credentials_revoke_all).
 """
 from __future__ import annotations
