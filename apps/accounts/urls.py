@@ -8,6 +8,7 @@ way; `/auth/authorize` (OAuth2 consent, an HTML page for people) exists only her
 from django.urls import re_path
 
 from apps import api
+from apps.platform.meta_views import ApiNotFoundView
 from apps.tenants.models import Tenant
 
 from . import oauth
@@ -38,4 +39,6 @@ urlpatterns = [
     detail_path("auth/api-keys", ApiKey, {"get": "retrieve", "delete": "destroy"}, "root-auth-api-key"),
     list_path("auth/tenants", Tenant, "root-auth-tenants"),
     detail_path("auth/tenants", Tenant, {"get": "retrieve"}, "root-auth-tenant"),
+    # Last: any other path under /auth/ is the 404 envelope, never Django's HTML page.
+    re_path(r"^auth/", ApiNotFoundView.as_view(), name="root-auth-not-found"),
 ]

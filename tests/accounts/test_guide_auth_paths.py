@@ -149,6 +149,14 @@ def test_an_unknown_user_is_404(admin_client):
     assert admin_client.get("/auth/users/nobody@example.com").status_code == 404
 
 
+@pytest.mark.parametrize("path", ["/auth/nothing-here", "/auth/api-keys/%C2%84/", "/auth/tenants/a%20b"])
+def test_an_unknown_path_under_auth_is_the_404_envelope(user_client, path):
+    response = user_client.get(path)
+
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "not_found"
+
+
 @pytest.mark.parametrize("path", ["/auth/users/a%00b", "/api/v1/users/a%00b/", "/auth/users/%C2%B2"])
 def test_a_user_name_no_database_accepts_is_404_not_500(admin_client, path):
     assert admin_client.get(path).status_code == 404

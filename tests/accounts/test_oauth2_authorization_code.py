@@ -19,7 +19,7 @@ from tests.conftest import PASSWORD
 pytestmark = pytest.mark.django_db(transaction=True)
 
 Application = get_application_model()
-REDIRECT_URI = "http://127.0.0.1/callback"  # never fetched: the test reads the redirect the server answers with
+REDIRECT_URI = "https://127.0.0.1/callback"  # never fetched: the test reads the redirect the server answers with
 CLIENT_SECRET = "reporting-tool-secret-" + "s" * 30
 
 
@@ -64,7 +64,7 @@ def browser_of(server, person) -> requests.Session:
     plain_http(browser)
     signed_in = browser.post(f"{server.url}/api-auth/login/", allow_redirects=False, data={
         "username": person.email, "password": PASSWORD, "csrfmiddlewaretoken": csrf, "next": "/"})
-    assert signed_in.status_code == 302, signed_in.text
+    assert signed_in.status_code == 302, f"{signed_in.status_code}; the server's log: {server.log()[-3000:]}"
     plain_http(browser)
     return browser
 
@@ -179,7 +179,7 @@ def test_a_scope_the_person_does_not_hold_is_refused(server, application, viewer
 
 def test_a_redirect_uri_the_application_did_not_register_is_never_redirected_to(server, application, user):
     browser = browser_of(server, user)
-    oauth = OAuth2Session(application.client_id, redirect_uri="http://127.0.0.1/evil")
+    oauth = OAuth2Session(application.client_id, redirect_uri="https://127.0.0.1/evil")
     authorization_url, _ = oauth.authorization_url(f"{server.url}/auth/authorize")
 
     response = browser.get(authorization_url, allow_redirects=False)
