@@ -17,12 +17,18 @@ and accepts the same access token (HS256, same secret, same claims, the user loo
   fastapi (uvicorn)        bench/peers/fastapi_peer: FastAPI + SQLAlchemy 2 async + asyncpg + pydantic.
   floor (granian)          bench/peers/floor: a plain Django view, raw SQL and orjson: the floor.
 
+The generator's per-resource features of issue 14 that cost something on these endpoints (FEATURES: ETags, change
+events; BENCH_FEATURES names others) are switched on the task resource through TESSERA_API["RESOURCES"] (the
+API_RESOURCES variable), all on in every Tessera row, and all off in `tessera (make serve), features off`
+(`tessera-off`): the ratio of the two rows is what they cost. Only the features this tree's generator knows are
+switched (apps.api.conf.RESOURCE_OPTIONS), so the same script measures each as it arrives.
+
 wrk (Debian's package) drives list (a 50-row page with its COUNT), detail and create at BENCH_CONNECTIONS
 connections for BENCH_SECONDS each. Rounds are interleaved (every server in turn, BENCH_ROUNDS times), each
 server is checked for correct answers (status and body) before it is timed and warmed up after, and the rows
 a create run adds are deleted before the next run. Prints medians over rounds of req/s, p50 and p99, then
 the req/s ratios Tessera / each peer. The peers run from bench/.venv-race (bench/requirements.txt); BENCH_SERVERS
-picks rows by key (tessera, tessera-granian, tessera-uvicorn, drf, fastapi, floor).
+picks rows by key (tessera, tessera-off, tessera-granian, tessera-uvicorn, drf, fastapi, floor).
 """
 import http.client
 import json
@@ -59,6 +65,10 @@ SIGNING_KEY = "bench-race-only-secret-key-long-enough-for-hs256-signing"
 # Far above what 64 connections on this machine can send, so every limit is counted and none refuses.
 UNREACHABLE_RATE = "100000000/m"
 TASK_FIELDS = {"id", "title", "description", "status", "priority", "due_date", "created_at", "updated_at"}
+#: Tessera's tasks also say whether they are deleted (soft delete; the peers have no such column).
+TESSERA_TASK_FIELDS = TASK_FIELDS | {"deleted_at"}
+#: Per-resource options (TESSERA_API["RESOURCES"]) the Tessera rows switch on, and `tessera-off` off.
+FEATURES = [name.strip() for name in os.environ.get("BENCH_FEATURES", "etags,events").split(",") if name.strip()]
 CREATED_TITLE = "bench-race create"
 CREATE_SCRIPT = ROOT / "bench" / "race_create.lua"
 PATH = "/api/v1/tasks/"
@@ -99,14 +109,31 @@ class Server:
     command: Callable[[int], list[str]]
     environment: dict
     default: bool = True  # run when BENCH_SERVERS is not set
+    #: For Tessera rows: whether the task resource runs with the FEATURES on (True) or off (False).
+    features: bool | None = None
+
+    def full_environment(self) -> dict:
+        if self.features is None:
+            return self.environment
+        return {**self.environment, "API_RESOURCES": json.dumps({"tasks": dict.fromkeys(known_features(),
+                                                                                         self.features)})}
+
+
+def known_features() -> list[str]:
+    """The FEATURES this tree's generator can switch per resource (read once Django is set up, by `seed`)."""
+    from apps.api.conf import RESOURCE_OPTIONS
+
+    return [name for name in FEATURES if name in RESOURCE_OPTIONS]
 
 
 SERVERS = [
-    Server("tessera", "tessera (make serve)", tessera_command, tessera_environment(proxies=2)),
+    Server("tessera", "tessera (make serve)", tessera_command, tessera_environment(proxies=2), features=True),
+    Server("tessera-off", "tessera (make serve), features off", tessera_command, tessera_environment(proxies=2),
+           features=False),
     Server("tessera-granian", "tessera (granian alone)", tessera_alone_command("config.serve.wsgi"),
-           tessera_environment()),
+           tessera_environment(), features=True),
     Server("tessera-uvicorn", "tessera (uvicorn alone)", tessera_alone_command("config.serve"), tessera_environment(),
-           default=False),
+           default=False, features=True),
     Server("drf", "drf (gunicorn)", lambda port: [str(PEERS_BIN / "gunicorn"), "bench.peers.drf_peer.wsgi",
                                                   "--workers", str(WORKERS), "--bind", f"127.0.0.1:{port}"],
            peer_environment("bench.peers.drf_peer.settings")),
@@ -123,6 +150,7 @@ SERVERS = [
            peer_environment("bench.peers.floor.settings")),
 ]
 ENDPOINTS = ["list", "detail", "create"]
+OFF_SUFFIX = ", features off"
 
 
 @dataclass(frozen=True)
@@ -210,7 +238,8 @@ class ServerProcess:
         inherited = set(tessera_environment()) | {"PYTHONPATH", "VIRTUAL_ENV"}
         environment = {key: value for key, value in os.environ.items() if key not in inherited}
         with open(self.log, "ab") as log:
-            self.process = subprocess.Popen(server.command(PORT), cwd=ROOT, env={**environment, **server.environment},
+            self.process = subprocess.Popen(server.command(PORT), cwd=ROOT,
+                                            env={**environment, **server.full_environment()},
                                             stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
 
     def wait_until_serving(self, fixture: Fixture, timeout: float = 60) -> None:
@@ -257,7 +286,9 @@ def wait_for_port_free(timeout: float = 20) -> None:
     raise SystemExit(f"Port {PORT} is still in use.")
 
 
-def request(path: str, headers: dict, method: str = "GET", body: bytes | None = None) -> tuple[int, object]:
+def request(path: str, headers: dict, method: str = "GET", body: bytes | None = None,
+            with_headers: bool = False) -> tuple:
+    """(status, the JSON body or its first bytes), and the answer's headers (lower-case names) `with_headers`."""
     connection = http.client.HTTPConnection("127.0.0.1", PORT, timeout=30)
     try:
         connection.request(method, path, body=body, headers={**headers, "Content-Type": "application/json"})
@@ -266,24 +297,32 @@ def request(path: str, headers: dict, method: str = "GET", body: bytes | None = 
     finally:
         connection.close()
     try:
-        return response.status, json.loads(raw)
+        content = json.loads(raw)
     except ValueError:
-        return response.status, raw[:200]
+        content = raw[:200]
+    if with_headers:
+        return response.status, content, {name.lower(): value for name, value in response.getheaders()}
+    return response.status, content
 
 
 def verify(server: ServerProcess, fixture: Fixture) -> None:
     """Correct answers before any timing, so a fast error page cannot win."""
     headers = fixture.headers()
+    fields = TESSERA_TASK_FIELDS if server.server.key.startswith("tessera") else TASK_FIELDS
     checks = []
     status, page = request(PATH, headers)
     checks.append((f"list is 200 with a full first page of the {TASKS} seeded tasks (got {status}, "
                    f"count {page.get('count') if isinstance(page, dict) else page!r})",
                    status == 200 and isinstance(page, dict)
                    and page.get("count") == TASKS and len(page.get("results", [])) == 50
-                   and all(set(row) == TASK_FIELDS for row in page["results"])))
-    status, task = request(fixture.path("detail"), headers)
+                   and all(set(row) == fields for row in page["results"])))
+    status, task, answer_headers = request(fixture.path("detail"), headers, with_headers=True)
     checks.append((f"detail is 200 with the task (got {status})", status == 200 and isinstance(task, dict)
                    and task.get("id") == fixture.task_id and task.get("title") == fixture.task_title))
+    if server.server.features is not None and "etags" in known_features():
+        has_etag = answer_headers.get("etag") is not None
+        checks.append((f"detail has an ETag exactly when ETags are on (on: {server.server.features})",
+                       has_etag == server.server.features))
     status, created = request(PATH, headers, "POST", create_body())
     checks.append((f"create is 201 with the new task (got {status})", status == 201 and isinstance(created, dict)
                    and isinstance(created.get("id"), int) and created["id"] > fixture.last_seeded_id
@@ -354,27 +393,32 @@ def main():
 
 
 def report(results: dict, names: list[str]) -> None:
-    print(f"\nTask API on PostgreSQL, {WORKERS} worker processes per server, wrk at {CONNECTIONS} connections, "
+    print(f"\nFeatures on in the Tessera rows: {', '.join(known_features()) or 'none'}")
+    print(f"Task API on PostgreSQL, {WORKERS} worker processes per server, wrk at {CONNECTIONS} connections, "
           f"{TASKS} tasks, medians of {ROUNDS} round(s) of {SECONDS} s per endpoint\n")
-    print(f"{'':<26}" + "".join(f"{endpoint:^27}" for endpoint in ENDPOINTS))
-    print(f"{'server':<26}" + f"{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}" * len(ENDPOINTS))
+    print(f"{'':<36}" + "".join(f"{endpoint:^27}" for endpoint in ENDPOINTS))
+    print(f"{'server':<36}" + f"{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}" * len(ENDPOINTS))
     medians = {}
     for name in names:
-        line = f"{name:<26}"
+        line = f"{name:<36}"
         for endpoint in ENDPOINTS:
             runs = results[(name, endpoint)]
             medians[(name, endpoint)] = {key: statistics.median(run[key] for run in runs) for key in runs[0]}
             figures = medians[(name, endpoint)]
             line += f"{figures['req/s']:>9.0f}{figures['p50']:>9.1f}{figures['p99']:>9.1f}"
         print(line)
-    tesseras = [name for name in names if name.startswith("tessera")]
+    off = [name for name in names if name.endswith(OFF_SUFFIX)]
+    tesseras = [name for name in names if name.startswith("tessera") and name not in off]
     peers = [name for name in names if not name.startswith("tessera")]
-    # Each Tessera row against each peer, and `make serve` against its app servers alone (the proxy's cost).
+    # Each Tessera row against each peer, `make serve` against its app servers alone (the proxy's cost), and against
+    # itself with the features off (what they cost).
     pairs = [(tessera, peer) for tessera in tesseras for peer in peers] + [(tesseras[0], alone) for alone in tesseras[1:]]
+    pairs += [(name.removesuffix(OFF_SUFFIX), name) for name in off if name.removesuffix(OFF_SUFFIX) in names]
     if pairs:
-        print(f"\n{'req/s ratio':<48}" + "".join(f"{endpoint:>9}" for endpoint in ENDPOINTS))
+        width = max(48, *(len(f"{tessera} / {other}") + 2 for tessera, other in pairs))
+        print(f"\n{'req/s ratio':<{width}}" + "".join(f"{endpoint:>9}" for endpoint in ENDPOINTS))
         for tessera, other in pairs:
-            print(f"{tessera + ' / ' + other:<48}" + "".join(
+            print(f"{tessera + ' / ' + other:<{width}}" + "".join(
                 f"{medians[(tessera, endpoint)]['req/s'] / medians[(other, endpoint)]['req/s']:>9.2f}"
                 for endpoint in ENDPOINTS))
 

@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "apps.tasks",
     "apps.jobs",
     "apps.migrations_app",
+    "apps.events",
     "apps.demo",
     # After django.contrib.admin, so explicit admin.py registrations are known before generated ones.
     "apps.api",

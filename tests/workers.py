@@ -126,6 +126,8 @@ def handed_over(request, monkeypatch):
     calls = []
     if "workers" not in request.fixturenames:
         monkeypatch.setattr("apps.jobs.services.async_task", lambda func, job_id, **options: calls.append(job_id))
+        # Relays of committed change events are not sent either (apps/events/handoff.py): their events stay pending.
+        monkeypatch.setattr("apps.events.handoff.async_task", lambda func, **options: None)
     return calls
 
 

@@ -342,7 +342,8 @@ class ApiKeySerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "prefix", "key", "last_used_at", "revoked_at", "created_at"]
 
     def get_key(self, key: ApiKey) -> str | None:
-        return getattr(key, "secret", None)
+        # Only in the answer to the create call: a change event renders the same row without a request.
+        return getattr(key, "secret", None) if self.context.get("request") is not None else None
 
 
 @api.register(ApiKey)
@@ -364,6 +365,8 @@ class ApiKeyResource(api.Resource):
     operations = ("list", "create", "retrieve", "destroy")
     lookup = staticmethod(selectors.api_key_lookup)
     lookup_value_regex = "(?:[0-9]+|tsk_[A-Za-z0-9_-]+)"  # an id, or the key
+    events = True  # api_key.created / api_key.deleted (revoked), for the audit stream; never with the secret
+    event_name = "api_key"
     admin = False  # accounts/admin.py shows keys without their digest and adds a revoke action
 
     def perform_create(self, request: Request, data: dict[str, Any]) -> ApiKey:

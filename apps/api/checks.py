@@ -9,6 +9,7 @@ from django.core.checks import Error
 from django.db.models import ForeignKey
 from rest_framework import serializers
 
+from . import conditional, events, field_access, soft_delete, sparse
 from .conf import RESOURCE_OPTIONS, api_settings
 from .factories import resolve_field, split_lookup
 from .permissions import Access
@@ -81,6 +82,49 @@ def check_resource(resource: Resource) -> list[Error]:
     errors += _check_scopes(resource)
     errors += _check_outputs(resource)
     errors += _check_rates(resource)
+    errors += soft_delete.check(resource) + conditional.check(resource)
+    errors += field_access.check_rules(resource)
+    if sparse.PARAMETER in resource.filters:
+        errors.append(_error(resource, "filters", f"declares a {sparse.PARAMETER!r} parameter, which sparse fieldsets "
+                                                  "use.", "E036", hint="Name the filter parameter otherwise."))
+    errors += _check_events(resource)
+    return errors
+
+
+EVENT_NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_-]*$")
+
+
+def _check_events(resource) -> list[Error]:
+    """api.E060-E064: change events name only changes the resource can announce (apps/api/events.py)."""
+    if resource.events is False and not resource.lifecycle_events:
+        return []
+    errors = []
+    if resource.event_name is not None and not EVENT_NAME_PATTERN.match(str(resource.event_name)):
+        errors.append(_error(resource, "event_name", f"{resource.event_name!r} is not a lower-case name.", "E062",
+                             hint="Letters, digits, '-' and '_', starting with a letter, like 'job'."))
+    taken = {*events.OPERATION_EVENTS.values(), *resource.actions}
+    for name in resource.lifecycle_events:
+        if not isinstance(name, str) or not EVENT_NAME_PATTERN.match(name) or name in taken:
+            errors.append(_error(resource, "lifecycle_events", f"has {name!r}, which is not a new event name.",
+                                 "E064", hint="A lower-case name that is neither created, updated, deleted nor an "
+                                              "action's name (those are announced already)."))
+    if resource.events is True or resource.events is False:
+        return errors
+    if isinstance(resource.events, str) or not isinstance(resource.events, (list, tuple)):
+        errors.append(_error(resource, "events", f"is {resource.events!r}; use True or a list of event names.",
+                             "E060", hint="events = True announces every change; a list picks some, like "
+                                          "['created', 'deleted']."))
+        return errors
+    available = events.available_events(resource)
+    for name in resource.events:
+        spec = resource.actions.get(name)
+        if spec is not None and not events.changes_a_row(spec):
+            errors.append(_error(resource, "events", f"names {name!r}, an action that changes no single row.",
+                                 "E063", hint="Only writes and detail actions that write (not GET) change a row "
+                                              "an event could carry."))
+        elif name not in available:
+            errors.append(_error(resource, "events", f"names {name!r}, which is not an event of this resource.",
+                                 "E061", hint=f"Choose among: {', '.join(available) or 'nothing (no writes)'}."))
     return errors
 
 

@@ -76,7 +76,9 @@ class ApiSettings(AppSettings):
 
 
 #: Keys a per-resource entry of RESOURCES may set; anything else fails check api.E012.
-RESOURCE_OPTIONS = {"page_size", "enabled", "throttle", "throttles"}
+RESOURCE_OPTIONS = {"page_size", "enabled", "throttle", "throttles",
+                    "etags",   # conditional requests (conditional.py), switchable per deployment
+                    "events"}  # change events (events.py), likewise
 
 api_settings = ApiSettings("TESSERA_API", check_id="api.E021", defaults={
     "PAGE_SIZE": 50,
@@ -92,4 +94,8 @@ api_settings = ApiSettings("TESSERA_API", check_id="api.E021", defaults={
     "SCOPE_RESOLVER": None,
     # Arrays and objects in a JSON body may nest this deep; deeper is a 400 before parsing (parsers.py).
     "MAX_JSON_DEPTH": 64,
+    # Tenant roles that may purge (hard delete) rows of soft-delete resources, besides platform admins.
+    "PURGE_ROLES": ("owner", "admin"),
+    # The tenant membership roles a resource's `field_permissions` and `row_filters` may name (apps.tenants).
+    "ROLES": ("owner", "admin", "member", "viewer"),
 })

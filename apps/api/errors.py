@@ -10,6 +10,7 @@ from apps.platform.error_envelope import (
     NOT_FOUND,
     PAYLOAD_TOO_LARGE,
     PERMISSION_DENIED,
+    PRECONDITION_FAILED,
     UNAVAILABLE,
     VALIDATION_ERROR,
 )
@@ -61,6 +62,14 @@ class Conflict(DomainError):
     status_code = status.HTTP_409_CONFLICT
     code = CONFLICT
     default_message = "The request conflicts with the current state of the resource."
+
+
+class PreconditionFailed(DomainError):
+    """An `If-Match` named a version of the row that is no longer current (conditional.py)."""
+
+    status_code = status.HTTP_412_PRECONDITION_FAILED
+    code = PRECONDITION_FAILED
+    default_message = "The row changed since you read it; read it again and retry."
 
 
 class PayloadTooLarge(DomainError):

@@ -17,6 +17,7 @@ from apps.platform.error_envelope import envelope
 from apps.platform.security_events import PERMISSION_DENIED, THROTTLED, report_security_event
 
 from . import errors
+from .soft_delete import unique_conflict
 
 logger = logging.getLogger("tessera.errors")
 
@@ -48,6 +49,7 @@ def envelope_exception_handler(exc: Exception, context: dict[str, Any]) -> Respo
     if isinstance(exc, RequestDataTooBig):
         # Django raises it when DRF first reads request.body; DRF has no exception of its own for 413.
         exc = errors.PayloadTooLarge()
+    exc = unique_conflict(exc, context.get("view")) or exc
     if isinstance(exc, errors.DomainError):
         if exc.security_event is None:
             _report_refusal(exc.code, exc.message, context)

@@ -15,6 +15,7 @@ from rest_framework import serializers
 from rest_framework.decorators import action as drf_action
 from rest_framework.response import Response
 
+from . import events, field_access, soft_delete
 from .actions import ActionSpec
 from .filtering import ResourceFilterSet
 from .rendering import RowRenderer
@@ -104,12 +105,17 @@ def build_action(resource: Resource, name: str, spec: ActionSpec,
             refuse_null_characters(serializer.validated_data)
             arguments["data"] = serializer.validated_data
         arguments.update({key: value for key, value in kwargs.items() if key in wants})
-        result = method(request, **arguments)
+        with events.atomic_if_announced(resource, name):
+            result = method(request, **arguments)
+            if spec.detail:  # the row as the service left it, else as it was fetched
+                row = result if isinstance(result, resource.model) else arguments[_object_parameter(method)]
+                events.announce(resource, name, row)
         if result is None:
             return Response(status=spec.status)
         if isinstance(result, HttpResponseBase):  # a ready response, such as a file download
             return result
         rendered = output_class(result, many=spec.many, context=self.get_serializer_context())
+        field_access.hide_fields(rendered, field_access.hidden_in_output(resource, output_class, request))
         return Response(rendered.data, status=spec.status)
 
     handler.__name__ = name
@@ -169,6 +175,8 @@ def build_viewset(resource: Resource, serializer_class: type[serializers.ModelSe
         "__module__": type(resource).__module__,
     }
     attrs.update(_declared_actions(resource, serializer_class))
+    if resource.soft_delete:
+        attrs.update(soft_delete.build_actions(resource, serializer_class))
     return type(f"{model_name(resource)}ViewSet", bases, attrs)
 
 
@@ -203,6 +211,15 @@ def build_admin(resource: Resource) -> type[admin.ModelAdmin]:
         "search_fields": list(options.search_fields or resource.search),
         "readonly_fields": list(options.readonly_fields or [n for n in resource.read_only if n in local and n != "id"]),
         "list_select_related": list(resource.select_related) or False,
-        **options.extra,
     }
+    if resource.soft_delete:  # every row shows, with a filter on the mark and restore / mark / purge actions
+        extra = soft_delete.admin_options(resource)
+        if resource.soft_delete not in attrs["list_display"]:
+            attrs["list_display"].append(resource.soft_delete)
+        attrs["list_filter"] = [*extra.pop("list_filter"), *attrs["list_filter"]]
+        attrs.update(extra)
+    attrs.update(options.extra)
+    if resource.field_permissions or resource.row_filters:
+        attrs.update(api_field_permissions=resource.field_permissions, api_row_filters=resource.row_filters)
+        return type(f"{model_name(resource)}Admin", (field_access.FieldPermissionsAdmin,), attrs)
     return type(f"{model_name(resource)}Admin", (admin.ModelAdmin,), attrs)

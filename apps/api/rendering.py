@@ -102,12 +102,14 @@ class RowRenderer:
     """
 
     def __init__(self, names: Sequence[str], columns: Sequence[str], converters: dict[int, Converter],
-                 follows_datetime_format: bool) -> None:
+                 follows_datetime_format: bool, *, pk_column: str | None = None) -> None:
         self.names = tuple(names)
         self.columns = tuple(columns)
         self.converters = tuple(converters.items())
         #: Whether a timestamp is written as ISO 8601 only because REST_FRAMEWORK["DATETIME_FORMAT"] says so.
         self.follows_datetime_format = follows_datetime_format
+        self.pk_column = pk_column
+        self._narrowed: dict[frozenset[str], RowRenderer] = {}
 
     @classmethod
     def for_serializer(cls, serializer_class: type[serializers.ModelSerializer]) -> RowRenderer | None:
@@ -132,7 +134,26 @@ class RowRenderer:
             columns.append(column.attname)
         if model._meta.pk.attname not in columns:
             columns.append(model._meta.pk.attname)
-        return cls(names, columns, converters, follows_datetime_format)
+        return cls(names, columns, converters, follows_datetime_format, pk_column=model._meta.pk.attname)
+
+    def narrowed(self, names: frozenset[str]) -> RowRenderer:
+        """This renderer for the outputs in `names` only, in the same order, reading only their columns (and the
+        primary key); the renderers of the first few hundred sets asked for are kept (sparse fieldsets, hidden
+        fields)."""
+        narrowed = self._narrowed.get(names)
+        if narrowed is not None:
+            return narrowed
+        keep = [position for position, name in enumerate(self.names) if name in names]
+        converters = dict(self.converters)
+        columns = [self.columns[position] for position in keep]
+        if self.pk_column is not None and self.pk_column not in columns:
+            columns.append(self.pk_column)
+        narrowed = RowRenderer([self.names[position] for position in keep], columns,
+                               {new: converters[old] for new, old in enumerate(keep) if old in converters},
+                               self.follows_datetime_format, pk_column=self.pk_column)
+        if len(self._narrowed) < 256:  # a client choosing ever new sets must not grow it without end
+            self._narrowed[names] = narrowed
+        return narrowed
 
     def accepts(self, request: Request) -> bool:
         """Whether this request gets exactly DRF's JSONRenderer output from the rows: compact, unescaped

@@ -8,6 +8,7 @@ from django.db import models
 from rest_framework.request import Request
 
 from .actions import ActionSpec
+from .soft_delete import mark_deleted
 
 if TYPE_CHECKING:
     from .sites import ResourceSite
@@ -17,7 +18,9 @@ ALL_OPERATIONS = ("list", "create", "retrieve", "update", "destroy")
 
 #: Which scope verb each generated operation needs.
 OPERATION_VERBS = {"list": "read", "retrieve": "read", "create": "write", "update": "write",
-                   "partial_update": "write", "destroy": "delete"}
+                   "partial_update": "write", "destroy": "delete",
+                   # soft delete's verbs (soft_delete.py), routed only on a resource with `soft_delete`
+                   "restore": "delete", "purge": "delete"}
 
 
 @dataclass(frozen=True)
@@ -51,6 +54,12 @@ class Resource:
     fields: tuple = ()
     #: Fields shown but never written by clients.
     read_only: tuple = ()
+    #: Per tenant membership role (TESSERA_API["ROLES"]), fields it may not read or write ("hide": never rendered,
+    #: a 403 when written) or only read ("read_only": a 400 when written), e.g. `{"viewer": {"hide":
+    #: ["description"]}, "member": {"read_only": ["priority"]}}`. Platform admins are held to none (field_access.py).
+    field_permissions: dict = {}
+    #: Per tenant membership role, a `Q` the rows must also match for that role to see (or change) them.
+    row_filters: dict = {}
     #: Query parameter -> ORM lookup (`{"due_before": "due_date__lte"}`); nothing else is filterable.
     filters: dict = {}
     #: Fields `?search=` looks in (case-insensitive containment).
@@ -90,6 +99,24 @@ class Resource:
     throttles: dict = {}
     #: Whether the resource is routed at all (settings can switch it off without code).
     enabled: bool = True
+    #: A nullable DateTimeField: DELETE sets it instead of deleting the row, reads leave such rows out, and
+    #: `restore` and `purge` (hard delete) appear (apps/api/soft_delete.py). List it in read_only to show it.
+    soft_delete: str | None = None
+    #: Strong ETags on detail, weak ones on lists, 304 for `If-None-Match`, 412 for a stale `If-Match` on PUT,
+    #: PATCH and DELETE (apps/api/conditional.py). Off costs nothing; settings may switch it per resource.
+    etags: bool = False
+    #: A DateTimeField the server updates on every change (`auto_now`): detail GETs send it as `Last-Modified`
+    #: and honour `If-Modified-Since`, when `etags` is on.
+    last_modified: str | None = None
+    #: Change events (apps/events): True announces every change the resource can (created, updated, deleted,
+    #: each detail action by its name, each lifecycle event), or list the ones wanted. Each is written in the
+    #: change's own transaction and delivered after commit as `{id, type, tenant, occurred_at, data}`.
+    events: bool | tuple = False
+    #: The first part of event types, "<event_name>.<event>"; defaults to `name` ("tasks.created").
+    event_name: str | None = None
+    #: Events the app's services announce for state changes that are neither a write nor an action, with
+    #: `api.events.emit(row, "started")` (a job starting, a migration completing).
+    lifecycle_events: tuple = ()
     #: Declared verbs by attribute name; filled in from `@api.action` methods when the class is defined.
     actions: dict[str, ActionSpec] = {}
 
@@ -155,7 +182,11 @@ class Resource:
         return instance
 
     def perform_destroy(self, request: Request, instance: models.Model) -> None:
-        instance.delete()
+        """Delete the row, or mark it deleted when the resource has `soft_delete`."""
+        if self.soft_delete:
+            mark_deleted(self, instance)
+        else:
+            instance.delete()
 
     def stamps(self, request: Request) -> dict[str, Any]:
         """The server-side values every new row gets: its tenant and its owner."""

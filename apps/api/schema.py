@@ -3,11 +3,14 @@ import re
 from typing import Any
 
 from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.plumbing import force_instance
 from drf_spectacular.settings import spectacular_settings
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework.permissions import AllowAny
 
 from apps.platform.error_envelope import ErrorEnvelope
+
+from . import conditional, events, field_access, soft_delete, sparse
 
 OPERATION_TEXT = {
     "list": "Returns one page of the rows you can see, narrowed by the filter, search and ordering parameters.",
@@ -39,7 +42,30 @@ class ResourceAutoSchema(AutoSchema):
         action = getattr(self.view, "action", None)
         if resource is None or action in resource.actions:
             return super().get_description()
-        return f"{(type(resource).__doc__ or '').strip()}\n\n{OPERATION_TEXT.get(action, '')}".strip()
+        text = OPERATION_TEXT.get(action, "")
+        if action == "destroy" and resource.soft_delete:
+            text = soft_delete.DESTROY_TEXT
+        text = f"{(type(resource).__doc__ or '').strip()}\n\n{text}".strip()
+        announced = events.declared_events(resource)
+        if announced and action == "list":
+            types = ", ".join(f"`{events.event_type(resource, name)}`" for name in sorted(announced))
+            text += (f"\n\nChange events: {types}, as `{{id, type, tenant, occurred_at, data}}` with `data` the row "
+                     "as this endpoint renders it; live on the `/ws/events/` WebSocket, and to webhooks.")
+        return text
+
+    def get_operation(self, *args: Any, **kwargs: Any) -> dict[str, Any] | None:
+        """The operation, with the resource's rules per tenant role in its text and in `x-field-permissions`
+        (role -> hidden and read-only fields) and `x-row-filters` (the roles that see fewer rows)."""
+        operation = super().get_operation(*args, **kwargs)
+        resource = getattr(self.view, "resource", None)
+        if operation is None or resource is None or not (resource.field_permissions or resource.row_filters):
+            return operation
+        operation["description"] = f"{operation.get('description', '')}\n\n{field_access.describe(resource)}".strip()
+        if resource.field_permissions:
+            operation["x-field-permissions"] = field_access.declared_rules(resource)
+        if resource.row_filters:
+            operation["x-row-filters"] = sorted(resource.row_filters)
+        return operation
 
     def get_operation_id(self) -> str:
         # A view also served at the root (the Migration Assistant guide's paths, apps/accounts/urls.py) would get
@@ -53,13 +79,53 @@ class ResourceAutoSchema(AutoSchema):
         parameters = list(super().get_override_parameters())
         if self._requires_authentication():
             parameters.append(TENANT_HEADER)
+        resource = getattr(self.view, "resource", None)
+        if resource is not None:
+            parameters += conditional.openapi_parameters(self.view) + soft_delete.openapi_parameters(self.view)
+            if getattr(self.view, "action", None) in sparse.SPARSE_ACTIONS:
+                parameters.append(self._fields_parameter(resource))
         return parameters
+
+    def _fields_parameter(self, resource) -> OpenApiParameter:
+        readable = sparse.readable_fields(self.view.get_serializer_class(), field_access.NOTHING)
+        return OpenApiParameter(
+            sparse.PARAMETER, str, OpenApiParameter.QUERY, required=False,
+            description=f"Comma-separated fields to return, e.g. `{','.join(readable[:2])}`; the primary key always "
+                        f"comes too, and only those columns are read. Allowed: {', '.join(readable)}. A field that "
+                        "is unknown or hidden from your role is a 400 naming it.")
+
+    def _map_basic_serializer(self, serializer, direction):
+        schema = super()._map_basic_serializer(serializer, direction)
+        if direction == "response" and self._is_resource_serializer(serializer):
+            # `?fields=` and the fields a role may not read leave any field out of a row but its primary key.
+            primary_key = type(force_instance(serializer)).Meta.model._meta.pk.name
+            required = [name for name in schema.get("required", ()) if name == primary_key]
+            schema.pop("required", None)
+            if required:
+                schema["required"] = required
+        return schema
+
+    def _is_resource_serializer(self, serializer) -> bool:
+        """Whether `serializer` is the one a registered resource renders its rows with (a component, shared by
+        every operation that returns such rows)."""
+        from .sites import site as default_site
+
+        serializer_class = type(force_instance(serializer))
+        model = getattr(getattr(serializer_class, "Meta", None), "model", None)
+        site = getattr(getattr(self.view, "resource", None), "site", None) or default_site
+        return model is not None and site.is_registered(model) and site.get_serializer(model) is serializer_class
 
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction)
         for status_code in self._error_statuses():
             responses.setdefault(str(status_code), self._get_response_for_code(ErrorEnvelope, str(status_code),
                                                                               direction=direction))
+        if getattr(self.view, "resource", None) is not None:
+            for status_code, without_body in conditional.openapi_statuses(self.view).items():
+                responses[str(status_code)] = (
+                    {**self._get_response_for_code(None, str(status_code), direction=direction),
+                     "description": without_body} if without_body
+                    else self._get_response_for_code(ErrorEnvelope, str(status_code), direction=direction))
         return responses
 
     def get_filter_backends(self) -> list[Any]:

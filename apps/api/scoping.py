@@ -17,6 +17,8 @@ from apps.platform.security_events import report_security_event
 
 from .conf import api_settings
 from .errors import DomainError, PermissionDenied
+from .field_access import filter_rows
+from .soft_delete import live
 
 if TYPE_CHECKING:
     from .resources import Resource
@@ -115,21 +117,28 @@ def _resolvers(tenant_path: str | None, scope_path: str | None) -> tuple[TenantR
     return (import_string(tenant_path) if tenant_path else None, import_string(scope_path) if scope_path else None)
 
 
-def scope_queryset(queryset: QuerySet, *, request: ScopedRequest, resource: "Resource") -> QuerySet:
+def scope_queryset(queryset: QuerySet, *, request: ScopedRequest, resource: "Resource",
+                   include_deleted: bool = False) -> QuerySet:
     """Narrow `queryset` to what `request` may see under `resource`'s rules.
 
     By default rows must belong to the active tenant and, when the resource has an owner, to the
     current user. A resource with a `visibility` policy uses that instead; the policy may only narrow.
+    Either way, the resource's row filter for the caller's role narrows them further (field_access.py), and rows
+    a soft-delete resource marked deleted are left out unless `include_deleted` (soft_delete.py).
     """
     policy = type(resource).visibility
     if policy is not None:
-        return policy(queryset, request=request)
-    conditions = {}
-    if resource.tenant_field:
-        conditions[resource.tenant_field] = require_tenant(request)
-    if resource.owner_field:
-        conditions[resource.owner_field] = request.user
-    return queryset.filter(**conditions) if conditions else queryset
+        queryset = policy(queryset, request=request)
+    else:
+        conditions = {}
+        if resource.tenant_field:
+            conditions[resource.tenant_field] = require_tenant(request)
+        if resource.owner_field:
+            conditions[resource.owner_field] = request.user
+        queryset = queryset.filter(**conditions) if conditions else queryset
+    if resource.soft_delete and not include_deleted:
+        queryset = live(queryset, resource)
+    return filter_rows(queryset, resource, request)
 
 
 def require_tenant(request: ScopedRequest) -> Model:

@@ -2,6 +2,7 @@
 from collections.abc import Mapping
 from typing import Any
 
+from django.db import transaction
 from django.db.models import Model, QuerySet
 from django.http import HttpResponseBase
 from django_filters.rest_framework import DjangoFilterBackend
@@ -15,6 +16,7 @@ from rest_framework.serializers import BaseSerializer
 from rest_framework.views import APIView
 from rest_framework.viewsets import GenericViewSet
 
+from . import conditional, events, field_access, soft_delete, sparse
 from .errors import DomainError
 from .ordering import ResourceOrderingFilter
 from .pagination import ResourcePagination
@@ -185,15 +187,53 @@ class ResourceViewSet(TenantContextMixin, GenericViewSet):
 
     def get_queryset(self) -> QuerySet:
         queryset = self.resource.get_queryset(self.request)
-        return scope_queryset(queryset, request=self.request, resource=self.resource)
+        queryset = scope_queryset(queryset, request=self.request, resource=self.resource,
+                                  include_deleted=soft_delete.includes_deleted(self))
+        names = self.output_fields() if self.action in sparse.SPARSE_ACTIONS else None
+        if names is not None:
+            queryset = sparse.only_columns(queryset, self.get_serializer_class(), names)
+        return conditional.lock(self, queryset)
+
+    def output_fields(self) -> frozenset[str] | None:
+        """The fields this response renders, or None for all the serializer's: less those the caller's role hides
+        (field_access.py), narrowed by `?fields=` on list and detail (sparse.py). Read once per request."""
+        if not hasattr(self, "_output_fields"):
+            if getattr(self, "swagger_fake_view", False):  # schema generation documents every field
+                self._output_fields = None
+            else:
+                query_params = self.request.query_params if self.action in sparse.SPARSE_ACTIONS else None
+                self._output_fields = sparse.output_fields(
+                    self.get_serializer_class(), primary_key=self.resource.model._meta.pk.name,
+                    hidden=field_access.hidden_fields(self.resource, self.request), query_params=query_params)
+        return self._output_fields
+
+    def get_serializer(self, *args: Any, **kwargs: Any) -> BaseSerializer:
+        # The body as sent: the serializer below no longer offers a hidden field, and DRF would drop it silently.
+        if "data" in kwargs:
+            field_access.refuse_forbidden_writes(self.resource, self.request, kwargs["data"])
+        serializer = super().get_serializer(*args, **kwargs)
+        names = self.output_fields()
+        if names is not None:
+            sparse.keep_only(serializer, names)
+        field_access.mark_read_only(serializer, field_access.read_only_fields(self.resource, self.request))
+        return serializer
+
+    def narrowed_row_renderer(self) -> RowRenderer:
+        names = self.output_fields()
+        return self.row_renderer if names is None else self.row_renderer.narrowed(names)
 
     def get_object(self) -> Model:
-        """The row the detail URL names: by id, or through the resource's own `lookup` (still scoped)."""
+        """The row the detail URL names: by id, or through the resource's own `lookup` (still scoped); under an
+        `If-Match` it is locked and must be the version the client names (conditional.py)."""
         if self.resource.lookup is None:
-            return super().get_object()
-        queryset = self.filter_queryset(self.get_queryset())
-        instance = get_object_or_404(queryset, **self.resource.lookup(self.kwargs[self.lookup_url_kwarg]))
-        self.check_object_permissions(self.request, instance)
+            instance = super().get_object()
+        else:
+            queryset = self.filter_queryset(self.get_queryset())
+            instance = get_object_or_404(queryset, **self.resource.lookup(self.kwargs[self.lookup_url_kwarg]))
+            self.check_object_permissions(self.request, instance)
+        if self.resource.etags:
+            conditional.check_if_match(self, instance)
+            self.current_object = instance  # its update time is the answer's Last-Modified
         return instance
 
     def filter_queryset(self, queryset: QuerySet) -> QuerySet:
@@ -201,20 +241,42 @@ class ResourceViewSet(TenantContextMixin, GenericViewSet):
         # do not apply to it (a stray ?status= cannot turn a visible row into a 404), and cost nothing there.
         if self.detail:
             return queryset
+        hidden = field_access.hidden_fields(self.resource, self.request)
+        if hidden:  # the rows a filter, an ordering or a search matches would show the hidden values
+            self.search_fields = field_access.refuse_hidden_lookups(self.resource, self.request.query_params, hidden,
+                                                                    self.search_fields)
         return super().filter_queryset(queryset)
 
     # Here rather than in the generated serializer, so a resource's own `serializer_class` is covered too.
+    # A write the resource announces an event for shares one transaction with it (api/events.py).
     def perform_create(self, serializer: BaseSerializer) -> None:
         refuse_null_characters(serializer.validated_data)
-        serializer.instance = self.resource.perform_create(self.request, serializer.validated_data)
+        with events.atomic_if_announced(self.resource, "created"):
+            serializer.instance = self.resource.perform_create(self.request, serializer.validated_data)
+            events.announce(self.resource, "created", serializer.instance)
 
     def perform_update(self, serializer: BaseSerializer) -> None:
         refuse_null_characters(serializer.validated_data)
-        serializer.instance = self.resource.perform_update(self.request, serializer.instance,
-                                                           serializer.validated_data)
+        with events.atomic_if_announced(self.resource, "updated"):
+            serializer.instance = self.resource.perform_update(self.request, serializer.instance,
+                                                               serializer.validated_data)
+            events.announce(self.resource, "updated", serializer.instance)
+        self.current_object = serializer.instance
 
     def perform_destroy(self, instance: Model) -> None:
-        self.resource.perform_destroy(self.request, instance)
+        if not events.announces(self.resource, "deleted"):
+            self.resource.perform_destroy(self.request, instance)
+            return
+        data = events.render(self.resource, instance)  # while the row still has its id
+        with transaction.atomic():
+            self.resource.perform_destroy(self.request, instance)
+            # A row that outlives its destroy (an API key is revoked, not deleted) is announced as it is now.
+            events.announce(self.resource, "deleted", instance, data=data if instance.pk is None else None)
+
+    def finalize_response(self, request: Request, response: HttpResponseBase, *args: Any,
+                          **kwargs: Any) -> HttpResponseBase:
+        response = super().finalize_response(request, response, *args, **kwargs)
+        return conditional.finalize(self, request, response) if self.resource.etags else response
 
 
 class ListMixin(mixins.ListModelMixin):
@@ -224,11 +286,12 @@ class ListMixin(mixins.ListModelMixin):
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         if not self.renders_rows(request):
             return super().list(request, *args, **kwargs)
-        queryset = self.row_renderer.select(self.filter_queryset(self.get_queryset()))
+        renderer = self.narrowed_row_renderer()
+        queryset = renderer.select(self.filter_queryset(self.get_queryset()))
         page = self.paginate_queryset(queryset)
         if page is None:
-            return RowsResponse(self.row_renderer.rows(queryset))
-        return RowsResponse(self.get_paginated_response(self.row_renderer.rows(page)).data)
+            return RowsResponse(renderer.rows(queryset))
+        return RowsResponse(self.get_paginated_response(renderer.rows(page)).data)
 
 
 class RetrieveMixin(mixins.RetrieveModelMixin):
@@ -238,7 +301,23 @@ class RetrieveMixin(mixins.RetrieveModelMixin):
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         if not self.renders_rows(request):
             return super().retrieve(request, *args, **kwargs)
-        return RowsResponse(self.row_renderer.instance(self.get_object()))
+        return RowsResponse(self.narrowed_row_renderer().instance(self.get_object()))
+
+
+class UpdateMixin(mixins.UpdateModelMixin):
+    """DRF's update (PUT and PATCH); with `If-Match` it runs in one transaction holding the row's lock."""
+
+    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        with conditional.guarded_write(self):
+            return super().update(request, *args, **kwargs)
+
+
+class DestroyMixin(mixins.DestroyModelMixin):
+    """DRF's destroy; with `If-Match` it runs in one transaction holding the row's lock."""
+
+    def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        with conditional.guarded_write(self):
+            return super().destroy(request, *args, **kwargs)
 
 
 #: The DRF mixin that provides each generated operation.
@@ -246,6 +325,6 @@ OPERATION_MIXINS = {
     "list": ListMixin,
     "create": mixins.CreateModelMixin,
     "retrieve": RetrieveMixin,
-    "update": mixins.UpdateModelMixin,
-    "destroy": mixins.DestroyModelMixin,
+    "update": UpdateMixin,
+    "destroy": DestroyMixin,
 }

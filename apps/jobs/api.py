@@ -64,6 +64,10 @@ class JobResource(api.Resource):
     ordering = ["created_at", "priority", "status"]
     default_ordering = ["-created_at"]
     operations = ("list", "create", "retrieve", "destroy")
+    # job.queued, job.running, job.succeeded, ...: every status a job reaches (services.py), and job.deleted
+    event_name = "job"
+    lifecycle_events = ("queued", "running", "succeeded", "failed", "cancelled")
+    events = [*lifecycle_events, "deleted"]
     admin = False  # jobs/admin.py adds cancel/retry actions and the live progress bar
 
     def perform_create(self, request: Request, data: dict[str, Any]) -> Job:

@@ -38,19 +38,25 @@ CHANNEL_LAYER_ERRORS = (redis.RedisError, OSError)
 logger = logging.getLogger(__name__)
 
 
-@database_sync_to_async
-def _enter(request: SocketRequest) -> int | None:
-    """Resolve tenant and scopes as for an HTTP request, onto `request`; the close code when the caller may
-    not go on."""
+def enter(request: SocketRequest) -> int | None:
+    """Resolve tenant and scopes as for an HTTP request, onto `request`; the close code when the caller is not
+    authenticated or may not enter the tenant asked for. (Sync: call it through `database_sync_to_async`.)"""
     if not request.user.is_authenticated:
         return NOT_AUTHENTICATED
     try:
         request.tenant, request.tenant_role, request.scopes = resolve_access(AccessContext.of(request))
     except PermissionDenied:
         return NOT_A_MEMBER
-    if request.tenant is None or "jobs:read" not in request.scopes:
-        return NOT_FOUND
     return None
+
+
+@database_sync_to_async
+def _enter(request: SocketRequest) -> int | None:
+    """`enter`, and the jobs' own rule: a tenant and jobs:read, else 4404."""
+    refusal = enter(request)
+    if refusal is None and (request.tenant is None or "jobs:read" not in request.scopes):
+        return NOT_FOUND
+    return refusal
 
 
 @database_sync_to_async
@@ -72,10 +78,9 @@ def _events_since(jobs, seen: dict) -> list[dict]:
     return fresh
 
 
-class JobConsumer(AsyncJsonWebsocketConsumer):
-    """/ws/jobs/{id}/: one job's `job.progress` and `job.finished` messages, starting with its current state."""
+class ApiSocketConsumer(AsyncJsonWebsocketConsumer):
+    """What the API's sockets share: the bearer subprotocol answered, and a channel layer failure closed as 4503."""
 
-    poller = None
     accepted = False
 
     async def __call__(self, scope: Scope, receive: ASGIReceiveCallable, send: ASGISendCallable) -> None:
@@ -97,6 +102,12 @@ class JobConsumer(AsyncJsonWebsocketConsumer):
         """Accept, answering the bearer subprotocol when the client offered it (a browser insists on it)."""
         await super().accept(subprotocol or self.scope["request"].subprotocol, headers)
         self.accepted = True
+
+
+class JobConsumer(ApiSocketConsumer):
+    """/ws/jobs/{id}/: one job's `job.progress` and `job.finished` messages, starting with its current state."""
+
+    poller = None
 
     def watched_jobs(self) -> QuerySet[Job]:
         """The jobs this socket reports on, for the polling fallback."""

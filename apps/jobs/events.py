@@ -9,6 +9,9 @@ from typing import TYPE_CHECKING, Any
 
 from asgiref.sync import async_to_sync
 from channels.layers import InMemoryChannelLayer, get_channel_layer
+from django.db import transaction
+
+from apps.api import events as change_events
 
 if TYPE_CHECKING:
     from .models import Job
@@ -35,6 +38,13 @@ def job_event(job: Job) -> dict[str, Any]:
     """The message of API.md: type, job_id, status, progress, step, plus the latest message."""
     return {"type": FINISHED if job.status in job.FINISHED else PROGRESS, "job_id": job.pk, "status": job.status,
             "progress": job.progress, "step": job.step, "message": job.message, "job_type": job.type}
+
+
+def announce(job: Job) -> None:
+    """The job's status changed (its row is saved, in the caller's transaction): record the change event
+    `job.<status>` in that transaction, and publish the job's state to its watchers once it commits."""
+    change_events.emit(job, job.status)
+    transaction.on_commit(lambda: publish(job))
 
 
 def publish(job: Job) -> None:

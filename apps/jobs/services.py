@@ -14,6 +14,7 @@ from django_q.models import Schedule
 from django_q.tasks import async_task
 from rest_framework.utils.encoders import JSONEncoder
 
+from apps.api import events as change_events
 from apps.api.errors import Conflict, PermissionDenied, Unavailable, ValidationFailed
 from apps.api.serializers import NULL_CHARACTER_MESSAGE, null_character_paths
 from apps.platform.request_context import current_request_id
@@ -97,6 +98,7 @@ def job_enqueue(type_name: str, params: dict[str, Any], *, tenant: Tenant, creat
         tenant=tenant, created_by=created_by, type=type_name, params=_json_safe(clean), priority=priority,
         max_attempts=job_type.max_attempts, timeout_seconds=job_type.timeout, queued_at=timezone.now(),
         request_id=current_request_id())
+    change_events.emit(job, job.status)  # job.queued
     _hand_to_queue(job.pk, refuse_when_down=True)
     return job
 
@@ -148,7 +150,7 @@ def job_retry(job: Job, *, requested_by: User | None = None) -> Job:
     job.save(update_fields=["status", "progress", "step", "message", "error", "result", "attempts",
                             "cancel_requested", "worker_pid", "queued_at", "started_at", "finished_at",
                             "heartbeat_at", "updated_at"])
-    transaction.on_commit(lambda: events.publish(job))  # before the hand-off, so "queued" precedes "running"
+    events.announce(job)  # before the hand-off, so "queued" precedes "running"
     _hand_to_queue(job.pk, refuse_when_down=True)
     return job
 
@@ -169,7 +171,7 @@ def _finish(job: Job, status: str, *, error: str = "", result=None) -> None:
     if status == Job.Status.SUCCEEDED:
         job.progress = 100
     job.save(update_fields=["status", "error", "result", "progress", "finished_at", "updated_at"])
-    transaction.on_commit(lambda: events.publish(job))
+    events.announce(job)
 
 
 @transaction.atomic
@@ -194,7 +196,7 @@ def job_claim(job_id: int) -> Job | None:
     job.status, job.attempts, job.worker_pid, job.heartbeat_at = Job.Status.RUNNING, job.attempts + 1, os.getpid(), now
     job.started_at = job.started_at or now
     job.save(update_fields=["status", "attempts", "worker_pid", "heartbeat_at", "started_at", "updated_at"])
-    transaction.on_commit(lambda: events.publish(job))
+    events.announce(job)
     return job
 
 

@@ -93,6 +93,10 @@ class MigrationResource(api.Resource):
     ordering = ["created_at", "name"]
     default_ordering = ["-created_at"]
     operations = ("list", "create", "retrieve")
+    # migration.started, .progress (each whole percent), .completed, .failed, .cancelled, .rolled_back (services.py)
+    event_name = "migration"
+    lifecycle_events = ("started", "progress", "completed", "failed", "cancelled", "rolled_back")
+    events = True
     admin = False  # migrations_app/admin.py shows logs inline and adds cancel and rollback
 
     def perform_create(self, request: Request, data: dict[str, Any]) -> MigrationRun:

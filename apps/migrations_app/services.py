@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 from django_q.models import Schedule
 
+from apps.api import events
 from apps.api.errors import Conflict, PermissionDenied, ValidationFailed
 from apps.jobs.services import job_enqueue, job_request_cancel
 
@@ -200,6 +201,7 @@ def migration_begin(run: MigrationRun) -> MigrationRun:
     run = _lock(run)
     run.status, run.started_at = MigrationRun.Status.RUNNING, timezone.now()
     run.save(update_fields=["status", "started_at", "updated_at"])
+    events.emit(run, "started")
     return run
 
 
@@ -207,6 +209,9 @@ def migration_report_progress(run: MigrationRun, *, percent: float, step: str) -
     """The run's own progress and step, as the pipeline reports them (several times a second at most). A plain
     UPDATE of the two columns: no lock, so a report never waits behind a cancel holding the row."""
     MigrationRun.objects.filter(pk=run.pk).update(progress=int(percent), step=step[:200])
+    if int(percent) != run.progress:  # migration.progress once per whole percent, not per report
+        run.progress, run.step = int(percent), step[:200]
+        events.emit(run, "progress")
 
 
 @transaction.atomic
@@ -221,6 +226,7 @@ def migration_finish(run: MigrationRun, *, status: str, error: str = "", backup:
         run.progress, run.metrics = 100, metrics
         fields += ["progress", "metrics"]
     run.save(update_fields=fields)
+    events.emit(run, "completed" if status == "succeeded" else status)  # migration.completed, .failed, ...
     return run
 
 

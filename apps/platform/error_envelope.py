@@ -22,6 +22,7 @@ NOT_FOUND = "not_found"
 METHOD_NOT_ALLOWED = "method_not_allowed"
 NOT_ACCEPTABLE = "not_acceptable"
 CONFLICT = "conflict"
+PRECONDITION_FAILED = "precondition_failed"
 PAYLOAD_TOO_LARGE = "payload_too_large"
 UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"
 UNPROCESSABLE = "unprocessable"
@@ -48,7 +49,8 @@ class ErrorDetail(serializers.Serializer):
     code = serializers.ChoiceField(choices=[
         VALIDATION_ERROR, NOT_AUTHENTICATED, AUTHENTICATION_FAILED, TOKEN_INVALID, PERMISSION_DENIED, NOT_FOUND,
         METHOD_NOT_ALLOWED, NOT_ACCEPTABLE, CONFLICT, PAYLOAD_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, UNPROCESSABLE,
-        THROTTLED, SERVER_ERROR, UNAVAILABLE])
+        THROTTLED, SERVER_ERROR, UNAVAILABLE,
+        PRECONDITION_FAILED])
     message = serializers.CharField()
     details = serializers.DictField(help_text="Field name -> list of messages, for validation errors.")
     request_id = serializers.CharField()

@@ -27,9 +27,13 @@ class Task(models.Model):
     due_date = models.DateField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    #: Set by DELETE (the resource's soft delete); NULL while the task is live.
+    deleted_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
-        indexes = [models.Index(fields=["tenant", "user", "-created_at"])]
+        # Partial: what lists read and count is the live tasks, so the count stays an index-only scan.
+        indexes = [models.Index(fields=["tenant", "user", "-created_at"], condition=models.Q(deleted_at__isnull=True),
+                                name="tasks_task_live_idx")]
 
     def __str__(self):
         return self.title

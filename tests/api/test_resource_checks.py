@@ -60,7 +60,7 @@ def test_a_writable_model_property_is_e001():
 
 def test_a_read_only_name_missing_from_fields_is_e002():
     class StrayReadOnly(TaskResource):
-        read_only = ["id", "created_at", "updated_at", "user"]
+        read_only = ["id", "created_at", "updated_at", "deleted_at", "user"]
 
     assert ids(check(StrayReadOnly)) == ["api.E002"]
 

@@ -28,7 +28,7 @@ from apps.tasks.models import Task
 from apps.tenants.models import Invitation, Tenant
 from tests.conftest import make_user
 from tests.testapp.api import SpecimenResource
-from tests.testapp.models import Note, Specimen
+from tests.testapp.models import Label, Note, Specimen
 
 pytestmark = pytest.mark.django_db
 
@@ -119,6 +119,12 @@ def tasks(ctx):
             cycle(Task.Priority.values, len(TEXTS)), cycle([*DATES, None], len(TEXTS)))
     ])
     stamp(Task, rows, created_at=cycle(MOMENTS, len(rows)), updated_at=cycle(MOMENTS[::-1], len(rows)))
+
+
+def labels(ctx):
+    rows = Label.objects.bulk_create([Label(tenant=ctx["tenant"], name=f"{n} {text}"[:50])
+                                      for n, text in enumerate(TEXTS)])
+    stamp(Label, rows, updated_at=cycle(MOMENTS, len(rows)))
 
 
 def notes(ctx):
@@ -214,7 +220,7 @@ def invitations(ctx):
         Invitation.objects.create(tenant=tenant, email=ctx["user"].email, role=role, invited_by=ctx["second_user"])
 
 
-EDGE_ROWS = {Specimen: specimens, Task: tasks, Note: notes, Job: jobs, MigrationRun: migrations, Preset: presets,
+EDGE_ROWS = {Specimen: specimens, Task: tasks, Label: labels, Note: notes, Job: jobs, MigrationRun: migrations, Preset: presets,
              User: users, AuditLog: audit, Tenant: tenants, Invitation: invitations, ApiKey: api_keys}
 
 

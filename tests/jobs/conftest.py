@@ -75,6 +75,10 @@ class Socket:
         """The next JSON message; fails the test if none arrives within `timeout` s."""
         return self._run(self._communicator.receive_json_from(timeout=timeout))
 
+    def send(self, message: dict) -> None:
+        """Send `message` as JSON."""
+        self._run(self._communicator.send_json_to(message))
+
     def nothing_received(self, wait: float = 0.5) -> bool:
         return self._run(self._communicator.receive_nothing(timeout=wait))
 

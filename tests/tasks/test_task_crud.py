@@ -7,7 +7,8 @@ from apps.tasks.models import Task
 
 pytestmark = pytest.mark.django_db
 
-FIELDS = {"id", "title", "description", "status", "priority", "due_date", "created_at", "updated_at"}
+FIELDS = {"id", "title", "description", "status", "priority", "due_date", "created_at", "updated_at",
+          "deleted_at"}
 
 
 def test_user_creates_a_task_stamped_with_their_tenant_and_themselves(user_client, user, tenant):
@@ -111,12 +112,12 @@ def test_patch_can_clear_the_due_date(user_client, user, tenant):
     assert dated.due_date is None
 
 
-def test_delete_removes_the_task_and_returns_204_without_a_body(user_client, task):
+def test_delete_marks_the_task_deleted_and_returns_204_without_a_body(user_client, task):
     response = user_client.delete(f"/api/v1/tasks/{task.id}/")
 
     assert response.status_code == 204
     assert response.content == b""
-    assert not Task.objects.filter(pk=task.id).exists()
+    assert Task.objects.get(pk=task.id).deleted_at is not None  # soft delete: tests/tasks/test_task_soft_delete.py
 
 
 def test_a_deleted_task_is_then_not_found(user_client, task):

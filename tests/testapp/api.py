@@ -4,7 +4,7 @@ from rest_framework import serializers
 from apps import api
 
 from . import services
-from .models import Note, Specimen
+from .models import Label, Note, Specimen
 
 
 class SearchInput(serializers.Serializer):
@@ -74,3 +74,17 @@ class SpecimenResource(api.Resource):
     operations = ("list", "retrieve")
     default_ordering = ["pk"]
     admin = False
+
+
+@api.register(Label)
+class LabelResource(api.Resource):
+    """Labels of a tenant; a label's name is unique among the tenant's labels that are not deleted."""
+
+    name = "labels"
+    scope = "notes"
+    tenant_field = "tenant"
+    fields = ["id", "name", "updated_at", "deleted_at"]
+    read_only = ["id", "updated_at", "deleted_at"]
+    soft_delete = "deleted_at"
+    etags = True
+    last_modified = "updated_at"

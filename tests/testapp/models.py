@@ -53,3 +53,17 @@ class Specimen(models.Model):
     token = models.UUIDField(null=True)
     address = models.GenericIPAddressField(null=True)
     data = models.JSONField(null=True)
+
+
+class Label(models.Model):
+    """Soft-deleted, with a name unique among a tenant's live labels: a deleted label frees its name
+    (tests/api/test_soft_delete.py)."""
+
+    tenant = models.ForeignKey("tenants.Tenant", on_delete=models.CASCADE, related_name="+")
+    name = models.CharField(max_length=50)
+    updated_at = models.DateTimeField(auto_now=True)
+    deleted_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["tenant", "name"], condition=models.Q(deleted_at__isnull=True),
+                                               name="testapp_label_live_name")]

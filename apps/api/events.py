@@ -1,0 +1,82 @@
+"""Change events as the generator declares them: which changes a resource announces, and the announcement.
+
+The generator records nothing itself. It sends `row_changed` inside the change's transaction, and the events
+app (apps/events, above the generator) writes the outbox row from it. A resource that declares no events pays
+nothing: no transaction is opened for it, nothing is rendered and no signal is sent.
+"""
+from contextlib import AbstractContextManager, nullcontext
+from typing import TYPE_CHECKING, Any
+
+from django.db import models, transaction
+from django.dispatch import Signal
+
+from .actions import ActionSpec
+
+if TYPE_CHECKING:
+    from .resources import Resource
+
+#: The event each generated write announces, by DRF action name.
+OPERATION_EVENTS = {"create": "created", "update": "updated", "partial_update": "updated", "destroy": "deleted"}
+
+#: Sent inside the change's transaction for every change a resource declared an event for, with the keyword
+#: arguments `resource` (the Resource), `event` ("created", an action's name, ...), `type` ("tasks.created"),
+#: `instance` (the row; after a delete its pk is gone, its tenant and owner ids are not) and `data` (the row
+#: as the resource's serializer renders it, rendered before a delete).
+row_changed = Signal()
+
+
+def available_events(resource: "Resource") -> tuple[str, ...]:
+    """Every event the resource can announce: its generated writes', its writing detail actions', its lifecycle
+    events. (A GET action reads; a list action changes no one row an event could carry.)"""
+    writes = [OPERATION_EVENTS[op] for op in ("create", "update", "destroy") if op in resource.operations]
+    actions = [name for name, spec in resource.actions.items() if changes_a_row(spec)]
+    return tuple(dict.fromkeys([*writes, *actions, *resource.lifecycle_events]))
+
+
+def changes_a_row(spec: ActionSpec) -> bool:
+    return spec.detail and bool(set(spec.methods) - {"get", "head", "options"})
+
+
+def declared_events(resource: "Resource") -> frozenset[str]:
+    """The events the resource announces: all it can when `events = True`, else the ones it lists."""
+    if resource.events is True:
+        return frozenset(available_events(resource))
+    return frozenset(resource.events or ())
+
+
+def announces(resource: "Resource", event: str) -> bool:
+    return bool(resource.events) and event in declared_events(resource)
+
+
+def event_type(resource: "Resource", event: str) -> str:
+    """`<event_name>.<event>`: "tasks.created", "job.started"."""
+    return f"{resource.event_name or resource.name}.{event}"
+
+
+def atomic_if_announced(resource: "Resource", event: str) -> AbstractContextManager:
+    """The transaction a change and its event share, when the resource announces `event`; else nothing."""
+    return transaction.atomic() if announces(resource, event) else nullcontext()
+
+
+def render(resource: "Resource", instance: models.Model) -> dict[str, Any]:
+    """The row as the resource's serializer renders it for any reader holding its read scope. It is rendered
+    without a request, so nothing only the caller of one request may see (a secret shown once) is in it."""
+    serializer_class = resource.site.get_serializer(resource.model)
+    return serializer_class(instance, context={"request": None}).data
+
+
+def announce(resource: "Resource", event: str, instance: models.Model, *, data: dict | None = None) -> None:
+    """Send `row_changed` for `event` on `instance`, if the resource announces it. Call it inside the change's
+    transaction; pass `data` when the row must be rendered earlier (before a delete)."""
+    if not announces(resource, event):
+        return
+    row_changed.send(sender=type(resource), resource=resource, event=event, type=event_type(resource, event),
+                     instance=instance, data=render(resource, instance) if data is None else data)
+
+
+def emit(instance: models.Model, event: str) -> None:
+    """For services: announce a lifecycle event (`"started"`, `"completed"`) of a row of a registered resource,
+    as `api.events.emit(job, "started")`, inside the transaction of the state change it reports."""
+    from .sites import site
+
+    announce(site.get_resource(type(instance)), event, instance)

@@ -1,0 +1,19 @@
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+class EventsConfig(AppConfig):
+    """Writes the outbox row for every change a resource declares `events` for, and keeps the sweep scheduled."""
+
+    name = "apps.events"
+    label = "events"
+    verbose_name = "Change events"
+
+    def ready(self) -> None:
+        from apps.api.events import row_changed
+
+        from .schedules import ensure_sweep_schedule
+        from .services import record_change
+
+        row_changed.connect(record_change, dispatch_uid="apps.events.record_change")
+        post_migrate.connect(ensure_sweep_schedule, sender=self)

@@ -1,0 +1,56 @@
+"""Handing committed events to the relay without a round trip on the request path.
+
+A commit only puts the event's id on this process's queue (memory, no I/O). One background thread per process
+takes the ids as they come and queues one relay task (django-q2) for all it finds waiting, so a burst of commits
+costs a few tasks, not one each. The queue is not the events' state: the outbox is. An id lost here (the process
+died, the broker was down) leaves its event pending in PostgreSQL, and the scheduled sweep relays it.
+"""
+import atexit
+import logging
+import os
+import queue
+import threading
+
+from django_q.tasks import async_task
+
+RELAY = "apps.events.relay.relay_events"
+
+logger = logging.getLogger("tessera.events")
+
+_pending: queue.SimpleQueue = queue.SimpleQueue()
+_started_in: int | None = None
+_start_lock = threading.Lock()
+
+
+def hand_to_relay(event_id) -> None:
+    """`transaction.on_commit` callback of a recorded event: queue it for the background hand-off."""
+    global _started_in
+    _pending.put(str(event_id))
+    if _started_in != os.getpid():  # a forked process starts its own thread
+        with _start_lock:
+            if _started_in != os.getpid():
+                _started_in = os.getpid()
+                threading.Thread(target=_hand_off_forever, name="events-handoff", daemon=True).start()
+                atexit.register(hand_off_waiting)
+
+
+def _hand_off_forever() -> None:
+    while True:
+        first = _pending.get()
+        hand_off_waiting(first)
+
+
+def hand_off_waiting(first: str | None = None) -> None:
+    """Queue one relay for `first` and every id waiting behind it (logged, never raised, when the broker fails)."""
+    ids = [first] if first else []
+    while True:
+        try:
+            ids.append(_pending.get_nowait())
+        except queue.Empty:
+            break
+    if not ids:
+        return
+    try:
+        async_task(RELAY, task_name=f"events-{ids[0]}")
+    except Exception:
+        logger.error("Could not hand %d events to the relay; the sweep will relay them", len(ids), exc_info=True)

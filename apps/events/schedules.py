@@ -1,0 +1,12 @@
+"""The sweep runs every minute on the django-q2 scheduler, so no committed event stays unrelayed."""
+from typing import Any
+
+SWEEP_NAME = "tessera.events.sweep"
+
+
+def ensure_sweep_schedule(**kwargs: Any) -> None:
+    """post_migrate: make sure the schedule exists (idempotent; the tables exist by then)."""
+    from django_q.models import Schedule
+
+    Schedule.objects.update_or_create(name=SWEEP_NAME, defaults={
+        "func": "apps.events.relay.relay_events", "schedule_type": Schedule.MINUTES, "minutes": 1, "repeats": -1})
