@@ -320,7 +320,7 @@ class UserResource(api.Resource):
     default_ordering = ["email"]
     operations = ("list", "create", "retrieve", "update")
     lookup = staticmethod(selectors.user_lookup)
-    lookup_value_regex = r"[^/\x00]+"  # an id or an email (NUL never reaches a query: PostgreSQL refuses it)
+    lookup_value_regex = "[^/]+"  # an id or an email
     admin = False  # accounts/admin.py registers a UserAdmin that handles passwords
 
     def perform_create(self, request: Request, data: dict[str, Any]) -> User:

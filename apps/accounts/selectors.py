@@ -1,6 +1,8 @@
 """Reads of accounts: how a URL names a user or an API key."""
 from typing import Any
 
+from apps.api.serializers import NULL_CHARACTER
+
 from .authentication import key_digest, key_prefix
 
 
@@ -9,6 +11,8 @@ def user_lookup(value: str) -> dict[str, Any]:
     sign in with (`/auth/users/{username}`)."""
     if value.isascii() and value.isdigit():
         return {"pk": int(value)}
+    if NULL_CHARACTER in value:  # no email holds one, and PostgreSQL refuses NUL in a query
+        return {"pk__in": []}
     return {"email__iexact": value}
 
 
