@@ -22,6 +22,7 @@ urlpatterns = [
     path("health/ready", meta_views.ReadinessView.as_view(), name="readiness"),
     path("metrics", meta_views.MetricsView.as_view(), name="metrics"),
     path("api/v1/", include(api.site.urls)),
+    path("", include("apps.accounts.urls")),  # the Migration Assistant guide's /auth/... paths, at the root
     re_path(r"^api/schema/?$", SpectacularAPIView.as_view(), name="schema"),
     path("openapi.json", SpectacularJSONAPIView.as_view(), name="openapi-json"),
     re_path(r"^api/docs/?$", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),

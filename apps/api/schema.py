@@ -1,8 +1,10 @@
 """drf-spectacular glue: tags and texts from declarations, the tenant header, and documented error envelopes."""
+import re
 from typing import Any
 
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.plumbing import force_instance
+from drf_spectacular.settings import spectacular_settings
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework.permissions import AllowAny
 
@@ -76,6 +78,14 @@ class ResourceAutoSchema(AutoSchema):
         if resource.row_filters:
             operation["x-row-filters"] = sorted(resource.row_filters)
         return operation
+
+    def get_operation_id(self) -> str:
+        # A view also served at the root (the Migration Assistant guide's paths, apps/accounts/urls.py) would get
+        # the id of its twin under SCHEMA_PATH_PREFIX; `root_` keeps the two apart.
+        operation_id = super().get_operation_id()
+        if re.match(spectacular_settings.SCHEMA_PATH_PREFIX, self.path):
+            return operation_id
+        return f"root_{operation_id}"
 
     def get_override_parameters(self) -> list[OpenApiParameter | Any]:
         parameters = list(super().get_override_parameters())
