@@ -27,6 +27,9 @@ class ResourceAutoSchema(AutoSchema):
     """Adds what every Tessera operation shares to drf-spectacular's defaults."""
 
     def get_tags(self) -> list[str]:
+        surface = getattr(self.view, "surface", None)
+        if surface is not None:
+            return [surface.tag]
         resource = getattr(self.view, "resource", None)
         if resource is not None:
             return [resource.name]
@@ -39,6 +42,14 @@ class ResourceAutoSchema(AutoSchema):
             return super().get_description()
         return f"{(type(resource).__doc__ or '').strip()}\n\n{OPERATION_TEXT.get(action, '')}".strip()
 
+    def get_operation(self, *args: Any, **kwargs: Any) -> dict[str, Any] | None:
+        operation = super().get_operation(*args, **kwargs)
+        surface = getattr(self.view, "surface", None)
+        if operation is not None and surface is not None:
+            # The same view is documented at its own path too: the surface's copy needs an id of its own.
+            operation["operationId"] = f"{surface.name.lower()}_{operation['operationId']}"
+        return operation
+
     def get_override_parameters(self) -> list[OpenApiParameter | Any]:
         parameters = list(super().get_override_parameters())
         if self._requires_authentication():
@@ -47,8 +58,15 @@ class ResourceAutoSchema(AutoSchema):
 
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction)
+        surface = getattr(self.view, "surface", None)
+        if surface is not None:
+            for status_code in list(responses):
+                reshaped = surface.answer_schema(self.view, status_code)
+                if reshaped is not None:
+                    responses[status_code] = self._get_response_for_code(reshaped, status_code, direction=direction)
+        envelope_class = surface.error_envelope if surface is not None else ErrorEnvelope
         for status_code in self._error_statuses():
-            responses.setdefault(str(status_code), self._get_response_for_code(ErrorEnvelope, str(status_code),
+            responses.setdefault(str(status_code), self._get_response_for_code(envelope_class, str(status_code),
                                                                               direction=direction))
         return responses
 

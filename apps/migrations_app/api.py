@@ -12,6 +12,7 @@ from apps.api.viewsets import ApiView
 
 from . import selectors, services
 from .adapters.registry import ADAPTERS, SITE_KINDS, TRANSFERS
+from .guide import GuideSurface
 from .models import MigrationLog, MigrationRun, Preset
 from .selectors import LEVELS
 
@@ -247,3 +248,6 @@ class SystemModulesView(ApiView):
 api.site.route("validate", ValidateView, name="migrations-validate-alias")
 api.site.route("system/types", SystemTypesView)
 api.site.route("system/modules", SystemModulesView)
+
+
+api.site.add_surface(GuideSurface())
