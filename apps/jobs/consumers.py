@@ -39,16 +39,16 @@ logger = logging.getLogger(__name__)
 
 
 @database_sync_to_async
-def _enter(request: SocketRequest) -> int | None:
+def enter_socket(request: SocketRequest, *, scope: str = "jobs:read") -> int | None:
     """Resolve tenant and scopes as for an HTTP request, onto `request`; the close code when the caller may
-    not go on."""
+    not go on (other apps' consumers call it with the scope their stream needs)."""
     if not request.user.is_authenticated:
         return NOT_AUTHENTICATED
     try:
         request.tenant, request.tenant_role, request.scopes = resolve_access(AccessContext.of(request))
     except PermissionDenied:
         return NOT_A_MEMBER
-    if request.tenant is None or "jobs:read" not in request.scopes:
+    if request.tenant is None or scope not in request.scopes:
         return NOT_FOUND
     return None
 
@@ -122,7 +122,7 @@ class JobConsumer(AsyncJsonWebsocketConsumer):
     async def connect(self) -> None:
         await self.accept()
         request = self.scope["request"]
-        refusal = await _enter(request)
+        refusal = await enter_socket(request)
         job = None if refusal else await _visible_job(request, self.scope["url_route"]["kwargs"]["job_id"])
         if refusal or job is None:
             await self.close(code=refusal or NOT_FOUND)
@@ -144,7 +144,7 @@ class JobsConsumer(JobConsumer):
 
     async def connect(self) -> None:
         request = self.scope["request"]
-        refusal = await _enter(request)
+        refusal = await enter_socket(request)
         if refusal:
             await self.accept()
             await self.close(code=refusal)
