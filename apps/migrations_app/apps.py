@@ -23,13 +23,13 @@ class MigrationsAppConfig(AppConfig):
         are loaded."""
         from pathlib import Path
 
-        from apps import jobs
+        from apps.jobs.registry import registry as job_types
         from apps.platform.health import register_component
 
         from .adapters.registry import ADAPTERS
 
         builtin_presets = Path(__file__).resolve().parent / "presets" / "builtin.json"
-        register_component("orchestrator", lambda: all(jobs.registry.get(name) is not None
+        register_component("orchestrator", lambda: all(job_types.get(name) is not None
                                                        for name in ("migrations.run", "migrations.rollback")))
         register_component("preset_manager", builtin_presets.is_file)
         register_component("validation_engine", lambda: bool(ADAPTERS))

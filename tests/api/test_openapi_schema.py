@@ -159,7 +159,7 @@ def test_the_index_links_to_the_api_and_its_docs(client):
     assert response.json()["links"]["openapi"] == "/api/schema/"
 
 
-def test_health_reports_ok(client):
+def test_health_reports_healthy(client):
     response = client.get("/health")
 
     assert response.json()["status"] == "healthy"
