@@ -1,7 +1,10 @@
 """HTTP surface of the migrations app: runs and presets through the generator, plus the verbs that drive them."""
-from typing import Any
+from typing import Any, NoReturn
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.db.models import QuerySet
+from django.utils.timezone import now
+from django.utils.dateparse import parse_datetime
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
@@ -10,7 +13,8 @@ from rest_framework.response import Response
 from apps import api
 from apps.api.viewsets import ApiView
 
-from . import selectors, services
+from . import batches, selectors, services
+from .adapters.base import StrictSerializer
 from .adapters.registry import ADAPTERS, SITE_KINDS, TRANSFERS
 from .guide import GuideSurface
 from .models import MigrationLog, MigrationRun, Preset
@@ -66,14 +70,64 @@ class MigrationMetricsSerializer(serializers.Serializer):
     retries = serializers.IntegerField()
 
 
-class ScheduleInput(serializers.Serializer):
-    run_at = serializers.DateTimeField()
+class ScheduleInput(StrictSerializer):
+    """When to start the migration: once, at `scheduled_time` (in `timezone` when it carries no offset)."""
+
+    schedule_type = serializers.ChoiceField(
+        choices=["datetime"], default="datetime",
+        error_messages={"invalid_choice": "Unsupported schedule_type {input}: this deployment schedules one start at "
+                                          "a date and time (datetime)."})
+    scheduled_time = serializers.CharField(required=False, help_text="ISO 8601; without an offset, in `timezone`.")
+    run_at = serializers.DateTimeField(required=False, help_text="Tessera's name for an ISO 8601 `scheduled_time`.")
+    timezone = serializers.CharField(default="UTC", help_text="An IANA time zone name (`Europe/Paris`).")
+    auto_start = serializers.BooleanField(default=True, help_text="Only true: a scheduled migration starts itself.")
+    notifications = serializers.JSONField(required=False, help_text="Not delivered by this deployment: a 400.")
+
+    def validate_timezone(self, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise serializers.ValidationError(f"Unknown time zone {value!r}: use an IANA name such as UTC.") from None
+        return value
+
+    def validate_notifications(self, value: Any) -> NoReturn:
+        raise serializers.ValidationError("Unsupported: this deployment does not send schedule notifications; follow "
+                                          "the migration on /ws/migrations/{session_id} instead.")
+
+    def validate_auto_start(self, value: bool) -> bool:
+        if not value:
+            raise serializers.ValidationError("Unsupported: a scheduled migration starts itself at scheduled_time, so "
+                                              "auto_start can only be true.")
+        return value
+
+    def validate(self, data: dict[str, Any]) -> dict[str, Any]:
+        if ("scheduled_time" in data) == ("run_at" in data):
+            raise serializers.ValidationError({"scheduled_time": ["Give scheduled_time (or run_at), once."]})
+        if "scheduled_time" in data:
+            parsed = parse_datetime(data["scheduled_time"])
+            if parsed is None:
+                raise serializers.ValidationError({"scheduled_time": ["Not an ISO 8601 date and time."]})
+            data["run_at"] = parsed if parsed.tzinfo else parsed.replace(tzinfo=ZoneInfo(data["timezone"]))
+        if data["run_at"] <= now():
+            raise serializers.ValidationError({"scheduled_time" if "scheduled_time" in data else "run_at":
+                                               ["Must be in the future."]})
+        return data
 
 
-class BatchInput(serializers.Serializer):
-    items = serializers.ListField(child=serializers.DictField(), min_length=1, max_length=50,
-                                  help_text="Migrations as for POST /migrations/ ({name, source, destination, ...}).")
-    start = serializers.BooleanField(default=False)
+class BatchOptionsInput(StrictSerializer):
+    parallel_limit = serializers.IntegerField(min_value=1, required=False,
+                                              help_text="Migrations of the batch running at once (default: all).")
+    stop_on_failure = serializers.BooleanField(default=False,
+                                               help_text="A failure leaves the batch's unstarted migrations pending.")
+
+
+class BatchInput(StrictSerializer):
+    migrations = serializers.ListField(child=serializers.DictField(), min_length=1, max_length=50,
+                                       help_text="Migrations as for POST /migrations/ ({name, source, destination, "
+                                                 "...}).")
+    batch_options = BatchOptionsInput(required=False, help_text="Run the batch: how many at once, and whether a "
+                                                                "failure stops it.")
+    start = serializers.BooleanField(default=False, help_text="Run the batch with no limit (as batch_options: {}).")
 
 
 @api.register(MigrationRun)
@@ -144,9 +198,11 @@ class MigrationResource(api.Resource):
     @api.action(detail=False, methods=["post"], scope="migrations:write", input=BatchInput, status=201,
                 output=MigrationRun, many=True)
     def batch(self, request: Request, data: dict[str, Any]) -> list[MigrationRun]:
-        """Create several migrations at once, and start them with `start: true`. One invalid item: 400, with
-        errors named `items.<n>.<field>`, and nothing is created."""
-        return services.migration_batch(tenant=request.tenant, created_by=request.user, **data)
+        """Create several migrations at once (201). With `batch_options` (or `start: true`) the batch runs too: the
+        first `parallel_limit` start now and each of the others as one of the batch finishes; with
+        `stop_on_failure` a failure leaves the unstarted ones pending. One invalid migration: 400, with errors
+        named `migrations.<n>.<field>`, and nothing is created."""
+        return batches.migration_batch(tenant=request.tenant, created_by=request.user, **data)
 
 
 class CreateFromPresetInput(serializers.Serializer):
