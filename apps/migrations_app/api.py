@@ -1,11 +1,13 @@
 """HTTP surface of the migrations app: runs and presets through the generator, plus the verbs that drive them."""
+import math
 from typing import Any, NoReturn
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.db.models import QuerySet
 from django.utils.timezone import now
 from django.utils.dateparse import parse_datetime
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -30,16 +32,41 @@ class MigrationConfigInput(serializers.Serializer):
     safety = serializers.JSONField(required=False)
 
 
+def readable_duration(seconds: float | None) -> str | None:
+    """An estimate as people say one: a range of whole minutes or hours, ±20% of `seconds` ("35-45 minutes")."""
+    if seconds is None:
+        return None
+    low, high = seconds * 0.8, seconds * 1.2
+    if high < 60:
+        return "less than a minute"
+    unit, size = ("minutes", 60) if high < 2 * 3600 else ("hours", 3600)
+    first, last = max(math.floor(low / size), 1), max(math.ceil(high / size), 1)
+    return f"{first}-{last} {unit}" if first < last else f"about {first} {unit}"
+
+
 class ValidationReportSerializer(serializers.Serializer):
     valid = serializers.BooleanField()
-    checks_performed = serializers.ListField(child=serializers.CharField())
+    checks_performed = serializers.SerializerMethodField(help_text="How many checks ran (named in `checks`).")
+    checks = serializers.ListField(source="checks_performed", child=serializers.CharField(),
+                                   help_text="The checks that ran, by name.")
     checks_passed = serializers.IntegerField()
     checks_failed = serializers.IntegerField()
     warnings = serializers.ListField(child=serializers.CharField())
     errors = serializers.ListField(child=serializers.CharField())
     can_proceed = serializers.BooleanField()
-    estimated_duration = serializers.FloatField(allow_null=True, help_text="Seconds, from the measured size.")
+    estimated_duration = serializers.SerializerMethodField(
+        help_text='A readable range from the measured size ("35-45 minutes"); null when nothing could be measured.')
+    estimated_seconds = serializers.FloatField(source="estimated_duration", allow_null=True,
+                                               help_text="The same estimate in seconds.")
     measured_bytes = serializers.IntegerField()
+
+    @extend_schema_field(OpenApiTypes.INT)
+    def get_checks_performed(self, report: dict[str, Any]) -> int:
+        return len(report["checks_performed"])
+
+    @extend_schema_field({"type": "string", "nullable": True})
+    def get_estimated_duration(self, report: dict[str, Any]) -> str | None:
+        return readable_duration(report["estimated_duration"])
 
 
 class MigrationStatusSerializer(serializers.ModelSerializer):
@@ -265,7 +292,8 @@ class ValidateView(ApiView):
 
     @extend_schema(request=MigrationConfigInput, responses={200: ValidationReportSerializer})
     def post(self, request: Request) -> Response:
-        return Response(services.migration_validate(self.validated(MigrationConfigInput), tenant=request.tenant))
+        report = services.migration_validate(self.validated(MigrationConfigInput), tenant=request.tenant)
+        return Response(ValidationReportSerializer(report).data)
 
 
 class SystemTypesView(ApiView):

@@ -271,3 +271,11 @@ def test_the_root_answers_the_guides_shape(anon_client):
 
     assert {"name", "version", "description", "docs_url", "redoc_url", "health_url", "features"} <= set(body)
     assert (body["docs_url"], body["redoc_url"], body["health_url"]) == ("/docs", "/redoc", "/health")
+
+
+@pytest.mark.parametrize("seconds, readable", [(None, None), (20, "less than a minute"), (40 * 60, "32-48 minutes"),
+                                               (60, "1-2 minutes"), (5 * 3600, "4-6 hours")])
+def test_an_estimate_reads_as_a_range(seconds, readable):
+    from apps.migrations_app.api import readable_duration
+
+    assert readable_duration(seconds) == readable
