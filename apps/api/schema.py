@@ -50,6 +50,18 @@ class ResourceAutoSchema(AutoSchema):
             operation["operationId"] = f"{surface.name.lower()}_{operation['operationId']}"
         return operation
 
+    def get_paginated_name(self, serializer_name: str) -> str:
+        surface = getattr(self.view, "surface", None)
+        name = super().get_paginated_name(serializer_name)
+        return f"{surface.name}{name}" if surface is not None else name
+
+    def _get_response_headers_for_code(self, status_code: str, direction: str = "response") -> dict[str, Any]:
+        headers = super()._get_response_headers_for_code(status_code, direction)
+        paginator = self._get_paginator()
+        if status_code.startswith("2") and self._is_list_view() and paginator is not None:
+            headers.update(getattr(paginator, "response_headers", {}))
+        return headers
+
     def get_override_parameters(self) -> list[OpenApiParameter | Any]:
         parameters = list(super().get_override_parameters())
         if self._requires_authentication():

@@ -59,6 +59,12 @@ class GuidePagination(LimitOffsetPagination):
     and `offset`; the page is a plain array, and its total and neighbours travel in `X-Total-Count` and `Link`."""
 
     default_limit = DEFAULT_LIMIT
+    #: The headers its pages carry, for OpenAPI.
+    response_headers = {
+        "X-Total-Count": {"schema": {"type": "integer"}, "description": "Rows in the whole list."},
+        "Link": {"schema": {"type": "string"}, "description": 'The neighbouring pages: `<url>; rel="next"`, '
+                                                              '`<url>; rel="prev"`.'},
+    }
 
     def paginate_queryset(self, queryset, request: Request, view=None) -> list:
         self.max_limit = max(api_settings.MAX_PAGE_SIZE, DEFAULT_LIMIT)

@@ -279,3 +279,36 @@ def test_an_estimate_reads_as_a_range(seconds, readable):
     from apps.migrations_app.api import readable_duration
 
     assert readable_duration(seconds) == readable
+
+
+# --- Documentation ---------------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def schema():
+    from drf_spectacular.drainage import GENERATOR_STATS
+    from drf_spectacular.generators import SchemaGenerator
+
+    GENERATOR_STATS.reset()
+    generated = SchemaGenerator().get_schema(request=None, public=True)
+    assert [*GENERATOR_STATS._warn_cache, *GENERATOR_STATS._error_cache] == []
+    return generated
+
+
+def test_openapi_documents_both_surfaces_each_under_its_tag(schema):
+    guide, tessera = schema["paths"]["/migrations/"]["get"], schema["paths"]["/api/v1/migrations/"]["get"]
+
+    assert (guide["tags"], tessera["tags"]) == (["Migration Assistant (guide paths)"], ["migrations"])
+    assert guide["operationId"] == f"guide_{tessera['operationId']}"
+    assert guide["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].endswith("/GuidePaginatedMigrationRunList")
+    assert set(guide["responses"]["200"]["headers"]) == {"X-Total-Count", "Link"}
+    assert {"limit", "offset", "status_filter"} <= {parameter["name"] for parameter in guide["parameters"]}
+
+
+def test_openapi_documents_the_guides_receipts_and_error_envelope(schema):
+    start = next(operation for path, item in schema["paths"].items() if path.startswith("/migrations/{")
+                 and path.rstrip("/").endswith("/start") for operation in item.values())
+
+    assert start["responses"]["202"]["content"]["application/json"]["schema"]["$ref"].endswith(
+        "/MigrationReceipt")
+    assert start["responses"]["404"]["content"]["application/json"]["schema"]["$ref"].endswith(
+        "/GuideErrorEnvelope")
