@@ -23,9 +23,10 @@ class MigrationLogInline(admin.TabularInline):
 class MigrationRunAdmin(admin.ModelAdmin):
     """Runs change only through their services; the page is read-only and its actions call them."""
 
-    list_display = ["name", "tenant", "created_by", "status", "progress", "step", "started_at", "finished_at"]
+    list_display = ["name", "session_id", "tenant", "created_by", "status", "progress", "step", "started_at",
+                    "finished_at"]
     list_filter = ["status", "tenant"]
-    search_fields = ["name", "created_by__email"]
+    search_fields = ["name", "session_id", "created_by__email"]
     list_select_related = ["tenant", "created_by"]
     exclude = ["secrets"]  # encrypted credentials never reach the console, not even as ciphertext
     inlines = [MigrationLogInline]

@@ -72,11 +72,19 @@ class ValidationReportSerializer(serializers.Serializer):
 class MigrationStatusSerializer(serializers.ModelSerializer):
     class Meta:
         model = MigrationRun
-        fields = ["id", "status", "progress", "step", "job", "error", "scheduled_for", "started_at", "finished_at"]
+        fields = ["session_id", "status", "progress", "step", "job", "error", "scheduled_for", "started_at",
+                  "finished_at"]
+
+
+class LevelField(serializers.ChoiceField):
+    """A log level in any case (`info`, `INFO`), answered as the upper-case level."""
+
+    def to_internal_value(self, data: Any) -> str:
+        return super().to_internal_value(data.upper() if isinstance(data, str) else data)
 
 
 class LogQuery(serializers.Serializer):
-    level = serializers.ChoiceField(choices=LEVELS, required=False)
+    level = LevelField(choices=LEVELS, required=False, help_text="Minimum level, in any case.")
     since = serializers.DateTimeField(required=False)
     limit = serializers.IntegerField(min_value=1, max_value=1000, default=100)
 
@@ -166,10 +174,12 @@ class MigrationResource(api.Resource):
     scope = "migrations"
     tenant_field = "tenant"
     owner_field = "created_by"
-    fields = ["id", "name", "description", "status", "source", "destination", "transfer", "safety", "progress",
+    lookup = staticmethod(selectors.migration_lookup)
+    lookup_value_regex = "[0-9a-f]{32}"
+    fields = ["session_id", "name", "description", "status", "source", "destination", "transfer", "safety", "progress",
               "step", "job", "error", "scheduled_for", "created_at", "started_at", "finished_at"]
-    read_only = ["id", "status", "progress", "step", "job", "error", "scheduled_for", "created_at", "started_at",
-                 "finished_at"]
+    read_only = ["session_id", "status", "progress", "step", "job", "error", "scheduled_for", "created_at",
+                 "started_at", "finished_at"]
     filters = {"status": "status"}
     search = ["name"]
     ordering = ["created_at", "name"]

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 
 class RunParams(serializers.Serializer):
-    migration_id = serializers.IntegerField()
+    session_id = serializers.CharField()
 
 
 class RunReporter:
@@ -56,12 +56,12 @@ def stop_as_cancel() -> Iterator[None]:
 @jobs.register("migrations.run", params=RunParams, public=False, timeout=6 * 3600)
 def run_migration(params: dict[str, Any], progress: Progress) -> dict[str, Any]:
     """Load the run and hand it to the pipeline; progress and cancellation travel through `progress`."""
-    run = services.migration_begin(MigrationRun.objects.get(pk=params["migration_id"]))
+    run = services.migration_begin(MigrationRun.objects.get(session_id=params["session_id"]))
     reporter = RunReporter(run, progress)
     with stop_as_cancel():
         try:
             outcome = pipeline.execute(services.run_config(run), report=reporter.report, log=reporter.log,
-                                       backup_id=f"run-{run.pk}-{progress.job.pk}", tenant=run.tenant,
+                                       backup_id=f"run-{run.session_id}-{progress.job.pk}", tenant=run.tenant,
                                        earlier_backup=run.backup)
         except pipeline.Stop as stop:
             reporter.log("warning", "Cancelled; the destination holds what was copied so far (roll back to undo it).")
@@ -76,7 +76,7 @@ def run_migration(params: dict[str, Any], progress: Progress) -> dict[str, Any]:
                                       else MigrationRun.Status.FAILED,
                                       error=str(error), backup=None if rolled_back else getattr(error, "backup", None))
             raise
-    services.migration_finish(run, status=MigrationRun.Status.SUCCEEDED, metrics=outcome["metrics"],
+    services.migration_finish(run, status=MigrationRun.Status.COMPLETED, metrics=outcome["metrics"],
                               backup=outcome["backup"])
     return outcome["metrics"]
 
@@ -84,7 +84,7 @@ def run_migration(params: dict[str, Any], progress: Progress) -> dict[str, Any]:
 @jobs.register("migrations.rollback", params=RunParams, public=False, timeout=6 * 3600)
 def roll_back_migration(params: dict[str, Any], progress: Progress) -> dict[str, Any]:
     """Restore the destination from the run's backup, exactly as it was before the migration."""
-    run = MigrationRun.objects.get(pk=params["migration_id"])
+    run = MigrationRun.objects.get(session_id=params["session_id"])
     reporter = RunReporter(run, progress)
     with stop_as_cancel():
         try:

@@ -1,5 +1,6 @@
 """Migration runs, their log entries, presets (built-in ones shipped as data, custom ones per tenant), and how
 far each tenant's migrations may go."""
+import secrets
 from typing import Any
 
 from django.conf import settings
@@ -32,25 +33,32 @@ class TenantMigrationLimits(TenantPolicy):
         verbose_name_plural = "migration limits"
 
 
+def new_session_id() -> str:
+    """A migration's public id: 128 random bits, so one cannot be guessed from another."""
+    return secrets.token_hex(16)
+
+
 class MigrationRun(models.Model):
     """A described move of files or a database from a source to a destination, and its lifecycle.
 
-    `source` and `destination` hold the config without credentials; those live encrypted in `secrets`.
+    `session_id` is its public id (paths, bodies, events, logs); the integer pk stays internal. `source` and
+    `destination` hold the config without credentials; those live encrypted in `secrets`.
     """
 
     class Status(models.TextChoices):
-        CREATED = "created", "Created"
-        SCHEDULED = "scheduled", "Scheduled"
-        QUEUED = "queued", "Queued"
+        PENDING = "pending", "Pending"                            # created, or scheduled (scheduled_for set)
+        STARTED = "started", "Started"                            # queued for a worker
         RUNNING = "running", "Running"
-        SUCCEEDED = "succeeded", "Succeeded"
+        COMPLETED = "completed", "Completed"
         FAILED = "failed", "Failed"
         CANCELLED = "cancelled", "Cancelled"
-        ROLLING_BACK = "rolling_back", "Rolling back"
+        ROLLBACK_STARTED = "rollback_started", "Rollback started"  # queued or restoring
         ROLLED_BACK = "rolled_back", "Rolled back"
 
-    BUSY = (Status.QUEUED, Status.RUNNING, Status.ROLLING_BACK)
+    BUSY = (Status.STARTED, Status.RUNNING, Status.ROLLBACK_STARTED)
+    FINISHED = (Status.COMPLETED, Status.FAILED, Status.CANCELLED, Status.ROLLED_BACK)
 
+    session_id = models.CharField(max_length=32, unique=True, default=new_session_id, editable=False)
     tenant = models.ForeignKey("tenants.Tenant", on_delete=models.CASCADE, related_name="migration_runs")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     name = models.CharField(max_length=200)
@@ -60,7 +68,7 @@ class MigrationRun(models.Model):
     transfer = models.JSONField(default=dict, blank=True)
     safety = models.JSONField(default=dict, blank=True)
     secrets = models.TextField(blank=True, editable=False, help_text="Encrypted credentials (Fernet).")
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.CREATED)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     progress = models.PositiveSmallIntegerField(default=0)
     step = models.CharField(max_length=200, blank=True)
     job = models.ForeignKey("jobs.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
@@ -83,20 +91,24 @@ class MigrationRun(models.Model):
     def can_start(self) -> bool:
         return self.status not in self.BUSY
 
+    @property
+    def is_scheduled(self) -> bool:
+        return self.status == self.Status.PENDING and self.scheduled_for is not None
+
     def can_cancel(self) -> bool:
-        return self.status in (self.Status.QUEUED, self.Status.RUNNING, self.Status.SCHEDULED)
+        return self.status in (self.Status.STARTED, self.Status.RUNNING) or self.is_scheduled
 
     def can_roll_back(self) -> bool:
-        return self.backup is not None and self.status in (self.Status.SUCCEEDED, self.Status.FAILED,
+        return self.backup is not None and self.status in (self.Status.COMPLETED, self.Status.FAILED,
                                                            self.Status.CANCELLED)
 
 
 class MigrationLog(models.Model):
     class Level(models.TextChoices):
-        DEBUG = "debug", "Debug"
-        INFO = "info", "Info"
-        WARNING = "warning", "Warning"
-        ERROR = "error", "Error"
+        DEBUG = "DEBUG", "Debug"
+        INFO = "INFO", "Info"
+        WARNING = "WARNING", "Warning"
+        ERROR = "ERROR", "Error"
 
     run = models.ForeignKey(MigrationRun, on_delete=models.CASCADE, related_name="logs")
     level = models.CharField(max_length=8, choices=Level.choices, default=Level.INFO)

@@ -12,7 +12,12 @@ from .models import MigrationLog, MigrationRun, Preset, TenantMigrationLimits
 if TYPE_CHECKING:
     from apps.tenants.models import Tenant
 
-LEVELS = ["debug", "info", "warning", "error"]
+LEVELS = [level.value for level in MigrationLog.Level]
+
+
+def migration_lookup(session_id: str) -> dict[str, str]:
+    """How a detail URL names a migration: by its session_id, never its internal pk."""
+    return {"session_id": session_id}
 
 
 def migration_logs(run: MigrationRun, *, level: str | None = None, since: datetime | None = None,
@@ -34,8 +39,8 @@ def migration_metrics(run: MigrationRun) -> dict[str, Any]:
         "status": run.status,
         "parts": run.metrics.get("parts", {}),
         "duration_seconds": duration,
-        "errors": MigrationLog.objects.filter(run=run, level="error").count(),
-        "warnings": MigrationLog.objects.filter(run=run, level="warning").count(),
+        "errors": MigrationLog.objects.filter(run=run, level=MigrationLog.Level.ERROR).count(),
+        "warnings": MigrationLog.objects.filter(run=run, level=MigrationLog.Level.WARNING).count(),
         "attempts": job.attempts if job else 0,
         "retries": max((job.attempts if job else 0) - 1, 0),
     }

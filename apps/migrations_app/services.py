@@ -101,8 +101,9 @@ def migration_start(run: MigrationRun, *, started_by: User) -> MigrationRun:
     if run.status not in (MigrationRun.Status.CANCELLED, MigrationRun.Status.FAILED):
         # Only an unfinished attempt's backup still shows the original destination; resuming keeps it.
         run.backup = None
-    run.job = job_enqueue("migrations.run", {"migration_id": run.pk}, tenant=run.tenant, created_by=started_by)
-    run.status, run.progress, run.error, run.scheduled_for = MigrationRun.Status.QUEUED, 0, "", None
+    run.job = job_enqueue("migrations.run", {"session_id": run.session_id}, tenant=run.tenant,
+                          created_by=started_by)
+    run.status, run.progress, run.error, run.scheduled_for = MigrationRun.Status.STARTED, 0, "", None
     run.save(update_fields=["job", "status", "progress", "error", "scheduled_for", "backup", "updated_at"])
     migration_log(run, "info", f"Queued by {started_by.email}.")
     return run
@@ -114,13 +115,13 @@ def migration_cancel(run: MigrationRun, *, cancelled_by: User) -> MigrationRun:
     run = _lock(run)
     if not run.can_cancel():
         raise Conflict(f"A {run.get_status_display().lower()} migration cannot be cancelled.")
-    if run.status == MigrationRun.Status.SCHEDULED:
+    if run.is_scheduled:
         Schedule.objects.filter(name=_schedule_name(run)).delete()
         run.status = MigrationRun.Status.CANCELLED
         run.save(update_fields=["status", "updated_at"])
     elif run.job is not None:
         job_request_cancel(run.job, requested_by=cancelled_by)
-        if run.status == MigrationRun.Status.QUEUED:
+        if run.status == MigrationRun.Status.STARTED:
             run.status = MigrationRun.Status.CANCELLED
             run.save(update_fields=["status", "updated_at"])
     migration_log(run, "warning", f"Cancel requested by {cancelled_by.email}.")
@@ -136,9 +137,9 @@ def migration_rollback(run: MigrationRun, *, requested_by: User) -> MigrationRun
     if not run.can_roll_back():
         raise Conflict(f"A {run.get_status_display().lower()} migration cannot be rolled back.")
     _require_capacity(run)
-    run.job = job_enqueue("migrations.rollback", {"migration_id": run.pk}, tenant=run.tenant,
+    run.job = job_enqueue("migrations.rollback", {"session_id": run.session_id}, tenant=run.tenant,
                           created_by=requested_by)
-    run.status = MigrationRun.Status.ROLLING_BACK
+    run.status = MigrationRun.Status.ROLLBACK_STARTED
     run.save(update_fields=["job", "status", "updated_at"])
     migration_log(run, "warning", f"Rollback requested by {requested_by.email}.")
     return run
@@ -160,7 +161,7 @@ def migration_schedule(run: MigrationRun, *, run_at: datetime, scheduled_by: Use
         "func": "apps.migrations_app.services.migration_start_scheduled", "args": str(run.pk),
         "kwargs": f"{{'user_id': {scheduled_by.pk}}}", "schedule_type": Schedule.ONCE, "next_run": run_at,
         "repeats": 1})
-    run.status, run.scheduled_for = MigrationRun.Status.SCHEDULED, run_at
+    run.status, run.scheduled_for = MigrationRun.Status.PENDING, run_at
     run.save(update_fields=["status", "scheduled_for", "updated_at"])
     migration_log(run, "info", f"Scheduled for {run_at.isoformat()} by {scheduled_by.email}.")
     return run
@@ -170,10 +171,9 @@ def migration_start_scheduled(run_id: int, user_id: int) -> None:
     """The scheduler's entry point: start the run if it is still scheduled."""
     from django.contrib.auth import get_user_model
 
-    run = MigrationRun.objects.filter(pk=run_id, status=MigrationRun.Status.SCHEDULED).first()
+    run = MigrationRun.objects.filter(pk=run_id, status=MigrationRun.Status.PENDING,
+                                      scheduled_for__isnull=False).first()
     if run is not None:
-        run.status = MigrationRun.Status.CREATED
-        run.save(update_fields=["status", "updated_at"])
         migration_start(run, started_by=get_user_model().objects.get(pk=user_id))
 
 
@@ -212,12 +212,12 @@ def migration_report_progress(run: MigrationRun, *, percent: float, step: str) -
 @transaction.atomic
 def migration_finish(run: MigrationRun, *, status: str, error: str = "", backup: dict[str, Any] | None = None,
                      metrics: dict[str, Any] | None = None) -> MigrationRun:
-    """Record how a run ended: SUCCEEDED (with its metrics, progress 100), CANCELLED, FAILED or ROLLED_BACK after
+    """Record how a run ended: COMPLETED (with its metrics, progress 100), CANCELLED, FAILED or ROLLED_BACK after
     a failure. `backup` is what a rollback would restore from now on (None: nothing)."""
     run = _lock(run)
     run.status, run.error, run.backup, run.finished_at = status, error, backup, timezone.now()
     fields = ["status", "error", "backup", "finished_at", "updated_at"]
-    if status == MigrationRun.Status.SUCCEEDED:
+    if status == MigrationRun.Status.COMPLETED:
         run.progress, run.metrics = 100, metrics
         fields += ["progress", "metrics"]
     run.save(update_fields=fields)
@@ -240,7 +240,8 @@ def migration_rollback_finish(run: MigrationRun, *, error: str = "") -> Migratio
 
 
 def migration_log(run: MigrationRun, level: str, message: str, step: str = "") -> None:
-    MigrationLog.objects.create(run=run, level=level, message=message[:2000], step=step[:200])
+    """One entry of the run's log; `level` in any case (stored as DEBUG, INFO, WARNING or ERROR)."""
+    MigrationLog.objects.create(run=run, level=level.upper(), message=message[:2000], step=step[:200])
 
 
 def apply_overrides(config: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:

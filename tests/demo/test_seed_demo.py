@@ -49,7 +49,7 @@ def test_seeding_gives_the_demo_tenant_tasks_a_finished_job_and_a_finished_migra
     assert Task.objects.filter(tenant=demo, user__email="user@tessera.local").count() == 3
     assert (job.status, job.progress, job.logs.count()) == (Job.Status.SUCCEEDED, 100, 3)
     assert job.started_at and job.finished_at
-    assert (migration.status, migration.progress) == (MigrationRun.Status.SUCCEEDED, 100)
+    assert (migration.status, migration.progress) == (MigrationRun.Status.COMPLETED, 100)
     assert migration.logs.exists()
 
 

@@ -27,7 +27,7 @@ LOCAL_SERVERS = [f"{HOST}:5432", f"{HOST}:3306"]
 LOCAL = Confinement(allowed_db_hosts=tuple(LOCAL_SERVERS), passwordless_hosts=tuple(LOCAL_SERVERS))
 #: A password given in configs: it must never come back in a response, a log line or a page.
 SECRET = "pw-CANARY-5e1c-never-shown"
-FINISHED = ("succeeded", "failed", "cancelled", "rolled_back")
+FINISHED = ("completed", "failed", "cancelled", "rolled_back")
 
 
 def _answers(port: int) -> bool:
@@ -132,11 +132,11 @@ def scratch_mariadb():
 
 
 def postgresql_config(database: str, **extra) -> dict:
-    return {"type": "postgresql", "host": HOST, "port": 5432, "database": database, "user": "postgres", **extra}
+    return {"type": "postgresql", "host": HOST, "port": 5432, "database": database, "username": "postgres", **extra}
 
 
 def mysql_config(database: str, **extra) -> dict:
-    return {"type": "mysql", "host": HOST, "port": 3306, "database": database, "user": "root", **extra}
+    return {"type": "mysql", "host": HOST, "port": 3306, "database": database, "username": "root", **extra}
 
 
 def postgresql_checksums(database: str) -> dict:

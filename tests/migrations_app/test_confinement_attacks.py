@@ -61,7 +61,7 @@ def probed_deployment(allowed, settings):
 def test_the_probe_aiming_a_migration_at_the_platforms_own_database_is_refused(
         member_key_client, probed_deployment, scratch_postgresql, side):
     other = "destination" if side == "source" else "source"
-    plan = {side: {"type": "postgresql", "host": "127.0.0.1", "database": platform_database(), "user": "postgres"},
+    plan = {side: {"type": "postgresql", "host": "127.0.0.1", "database": platform_database(), "username": "postgres"},
             other: postgresql_config(scratch_postgresql())}
 
     response = member_key_client.post("/api/v1/validate/", plan, format="json")
@@ -110,8 +110,8 @@ def test_a_stored_run_aimed_at_the_platforms_database_fails_in_the_worker_and_to
                                       destination=postgresql_config(platform_database()))
     tables_before = set(connection.introspection.table_names())
 
-    assert user_client.post(f"/api/v1/migrations/{run.pk}/start").status_code == 202
-    outcome = wait_until(user_client, run.pk)
+    assert user_client.post(f"/api/v1/migrations/{run.session_id}/start").status_code == 202
+    outcome = wait_until(user_client, run.session_id)
 
     assert outcome["status"] == "failed"
     assert "platform's own database" in outcome["error"]
@@ -244,10 +244,10 @@ def test_a_made_up_password_to_a_server_that_checks_none_is_refused(user_client,
 
 @pytest.mark.parametrize("destination, reason", [
     (postgresql_config("tessera_mig_missing"), "database does not exist"),
-    (postgresql_config("postgres", user="nobody_at_all"), "authentication failed"),
+    (postgresql_config("postgres", username="nobody_at_all"), "authentication failed"),
     ({**postgresql_config("postgres"), "port": 5999}, "could not connect"),
     (mysql_config("tessera_mig_missing"), "database does not exist"),
-    (mysql_config("mysql", user="nobody_at_all"), "authentication failed"),
+    (mysql_config("mysql", username="nobody_at_all"), "authentication failed"),
 ])
 def test_a_failed_connection_is_told_in_fixed_words_without_the_servers_text(user_client, allowed, settings,
                                                                               destination, reason):
@@ -292,8 +292,8 @@ def test_a_config_key_no_adapter_declares_is_400_naming_it(user_client, allowed,
       "destination": {"type": "directory", "path": "out"}}, "config.source.note\\u0000"),
     ({"source": {"type": "directory", "path": "in"},
       "destination": {"type": "directory", "path": "out\u0000"}}, "config.destination.path"),
-    ({"source": {"type": "postgresql", "host": "127.0.0.1", "database": "a\u0000b", "user": "u"},
-      "destination": {"type": "postgresql", "host": "127.0.0.1", "database": "c", "user": "u"}},
+    ({"source": {"type": "postgresql", "host": "127.0.0.1", "database": "a\u0000b", "username": "u"},
+      "destination": {"type": "postgresql", "host": "127.0.0.1", "database": "c", "username": "u"}},
      "config.source.database"),
 ])
 def test_a_preset_with_an_unknown_key_or_a_nul_is_400_naming_the_field(user_client, allowed, config, field):

@@ -71,7 +71,7 @@ def make_postgresql(confinement):
 
     def new(password=""):
         return PostgreSQLAdapter({"type": "postgresql", "host": HOST, "port": 5432, "database": database,
-                                  "user": "postgres", "password": password,
+                                  "username": "postgres", "password": password,
                                   "schema": f"s_{uuid.uuid4().hex[:10]}"}, confinement=confinement)
 
     yield new
@@ -98,7 +98,7 @@ def make_mariadb(confinement):
         with closing(_maria_admin()) as admin, closing(admin.cursor()) as cursor:
             cursor.execute(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4")
         created.append(name)
-        return MySQLAdapter({"type": "mysql", "host": HOST, "port": 3306, "database": name, "user": "root",
+        return MySQLAdapter({"type": "mysql", "host": HOST, "port": 3306, "database": name, "username": "root",
                              "password": ""}, confinement=confinement)
 
     yield new
@@ -411,7 +411,7 @@ def test_a_postgresql_restore_keeps_the_original_table_and_drops_the_backup_sche
 
 @pytest.mark.parametrize("adapter", [PostgreSQLAdapter, MySQLAdapter])
 def test_a_host_outside_the_allow_list_is_a_field_error(adapter, confinement):
-    serializer = adapter.config_serializer(data={"host": "10.0.0.9", "database": "shop", "user": "app"},
+    serializer = adapter.config_serializer(data={"host": "10.0.0.9", "database": "shop", "username": "app"},
                                            context={"confinement": confinement})
 
     assert not serializer.is_valid()
@@ -432,7 +432,7 @@ def test_a_sqlite_path_escaping_its_root_is_a_field_error(spelling, confinement,
 
 def test_a_valid_config_keeps_the_password_write_only(confinement):
     serializer = PostgreSQLAdapter.config_serializer(
-        data={"host": HOST, "database": "shop", "user": "app", "password": SECRET},
+        data={"host": HOST, "database": "shop", "username": "app", "password": SECRET},
         context={"confinement": confinement})
 
     assert serializer.is_valid(), serializer.errors
@@ -443,7 +443,7 @@ def test_a_valid_config_keeps_the_password_write_only(confinement):
 
 @pytest.mark.parametrize("adapter, port", [(PostgreSQLAdapter, 5432), (MySQLAdapter, 3306), (PostgreSQLAdapter, 1)])
 def test_the_password_appears_in_no_repr_check_or_log_record(adapter, port, confinement, caplog):
-    config = {"host": HOST, "port": port, "database": "tessera_mig_absent", "user": "tessera_mig_nobody",
+    config = {"host": HOST, "port": port, "database": "tessera_mig_absent", "username": "tessera_mig_nobody",
               "password": SECRET}
     side = adapter(config, confinement=confinement)
     caplog.set_level(logging.DEBUG)

@@ -53,7 +53,7 @@ def test_the_rollback_action_without_a_backup_is_a_warning_not_an_error(staff_cl
     response = staff_client.post(CHANGELIST, {"action": "roll_back", "_selected_action": [run.pk]}, follow=True)
 
     run.refresh_from_db()
-    assert response.status_code == 200 and run.status == "created"
+    assert response.status_code == 200 and run.status == "pending"
     assert "no backup to roll back to" in response.content.decode()
 
 

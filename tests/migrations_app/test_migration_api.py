@@ -52,7 +52,7 @@ def test_create_returns_201_created_with_the_config(user_client, plan):
 
     assert response.status_code == 201, response.content
     body = response.json()
-    assert body["status"] == "created" and body["progress"] == 0
+    assert body["status"] == "pending" and body["progress"] == 0
     assert body["source"] == {"type": "directory", "path": plan["source"]["path"]}
     assert body["safety"] == {"backup_before": True, "rollback_on_failure": False, "verify_after": True}
 
@@ -83,12 +83,30 @@ def test_a_source_that_escapes_or_is_unknown_is_400_naming_the_field_and_nothing
 def test_a_database_host_outside_the_allow_list_is_400_on_destination_host(user_client, allowed):
     response = user_client.post("/api/v1/migrations/", {
         "name": "Exfiltrate", "source": {"type": "sqlite", "path": "app.sqlite3"},
-        "destination": {"type": "postgresql", "host": "db.example.com", "database": "x", "user": "postgres"}},
+        "destination": {"type": "postgresql", "host": "db.example.com", "database": "x", "username": "postgres"}},
         format="json")
 
     assert response.status_code == 400
     assert error_fields(response) == {"destination.host"}
     assert not MigrationRun.objects.exists()
+
+
+def test_database_credentials_are_username_and_the_old_user_is_400_naming_it(user_client, allowed):
+    login = {key: value for key, value in postgresql_config("x").items() if key != "username"}
+
+    response = user_client.post("/api/v1/migrations/", {
+        "name": "Old words", "source": {"type": "sqlite", "path": "app.sqlite3"},
+        "destination": {**login, "user": "postgres"}}, format="json")
+
+    assert response.status_code == 400
+    assert response.json()["error"]["details"]["destination.user"] == ["Unknown field; this is `username`."]
+    assert not MigrationRun.objects.exists()
+
+
+def test_a_session_id_is_the_public_id_and_the_internal_pk_names_nothing(user_client, run):
+    assert user_client.get(f"/api/v1/migrations/{run.session_id}/").json()["session_id"] == run.session_id
+    assert user_client.get(f"/api/v1/migrations/{run.pk}/").status_code == 404
+    assert "id" not in user_client.get(f"/api/v1/migrations/{run.session_id}/").json()
 
 
 def test_a_tenant_narrower_allow_list_refuses_hosts_the_deployment_allows(user_client, tenant, allowed):
@@ -119,7 +137,7 @@ def test_bad_transfer_and_safety_options_are_400_naming_the_field(user_client, p
 def test_every_bad_field_is_reported_at_once(user_client, plan):
     response = user_client.post("/api/v1/migrations/", {
         "name": "All wrong", "source": {"type": "directory", "path": "/etc"},
-        "destination": {"type": "mysql", "host": "evil.example", "database": "d", "user": "u"},
+        "destination": {"type": "mysql", "host": "evil.example", "database": "d", "username": "u"},
         "transfer": {"options": {"parallel_transfers": 0}}}, format="json")
 
     assert response.status_code == 400
@@ -147,45 +165,45 @@ def test_a_site_kind_names_the_field_of_its_part(user_client, allowed):
 # --- The state machine ---------------------------------------------------------------------------------------------
 
 def test_start_is_202_queued_with_a_job(user_client, run, handed_over):
-    response = user_client.post(f"/api/v1/migrations/{run.pk}/start")
+    response = user_client.post(f"/api/v1/migrations/{run.session_id}/start")
 
     assert response.status_code == 202
     body = response.json()
-    assert body["status"] == "queued" and body["job"] == Job.objects.get().pk
-    assert Job.objects.get().params == {"migration_id": run.pk}
+    assert body["status"] == "started" and body["job"] == Job.objects.get().pk
+    assert Job.objects.get().params == {"session_id": run.session_id}
 
 
-@pytest.mark.parametrize("status", ["queued", "running", "rolling_back"])
+@pytest.mark.parametrize("status", ["started", "running", "rollback_started"])
 def test_starting_a_busy_migration_is_409(user_client, run, status):
     MigrationRun.objects.filter(pk=run.pk).update(status=status)
 
-    response = user_client.post(f"/api/v1/migrations/{run.pk}/start")
+    response = user_client.post(f"/api/v1/migrations/{run.session_id}/start")
 
     assert response.status_code == 409 and response.json()["error"]["code"] == "conflict"
     assert not Job.objects.exists()
 
 
 def test_rollback_without_a_backup_is_409(user_client, run):
-    MigrationRun.objects.filter(pk=run.pk).update(status="succeeded", backup=None)
+    MigrationRun.objects.filter(pk=run.pk).update(status="completed", backup=None)
 
-    response = user_client.post(f"/api/v1/migrations/{run.pk}/rollback")
+    response = user_client.post(f"/api/v1/migrations/{run.session_id}/rollback")
 
     assert response.status_code == 409
     assert "no backup" in response.json()["error"]["message"]
 
 
 def test_cancelling_a_finished_migration_is_409(user_client, run):
-    MigrationRun.objects.filter(pk=run.pk).update(status="succeeded")
+    MigrationRun.objects.filter(pk=run.pk).update(status="completed")
 
-    response = user_client.post(f"/api/v1/migrations/{run.pk}/cancel")
+    response = user_client.post(f"/api/v1/migrations/{run.session_id}/cancel")
 
     assert response.status_code == 409
 
 
 def test_cancelling_a_queued_migration_cancels_it_and_its_job(user_client, run):
-    user_client.post(f"/api/v1/migrations/{run.pk}/start")
+    user_client.post(f"/api/v1/migrations/{run.session_id}/start")
 
-    response = user_client.post(f"/api/v1/migrations/{run.pk}/cancel")
+    response = user_client.post(f"/api/v1/migrations/{run.session_id}/cancel")
 
     assert response.status_code == 200 and response.json()["status"] == "cancelled"
     assert Job.objects.get().status == "cancelled"
@@ -194,13 +212,13 @@ def test_cancelling_a_queued_migration_cancels_it_and_its_job(user_client, run):
 def test_the_tenants_concurrent_migration_limit_holds(user_client, user, tenant, plan, run):
     tenant_policies_set(tenant=tenant, max_concurrent_migrations=1)
     second = create_run(user_client, name="Second", **plan)
-    assert user_client.post(f"/api/v1/migrations/{run.pk}/start").status_code == 202
+    assert user_client.post(f"/api/v1/migrations/{run.session_id}/start").status_code == 202
 
-    response = user_client.post(f"/api/v1/migrations/{second['id']}/start")
+    response = user_client.post(f"/api/v1/migrations/{second['session_id']}/start")
 
     assert response.status_code == 409
     assert "limit" in response.json()["error"]["message"]
-    assert MigrationRun.objects.get(pk=second["id"]).status == "created"
+    assert MigrationRun.objects.get(session_id=second["session_id"]).status == "pending"
 
 
 def test_two_concurrent_starts_cannot_both_win(transactional_db, user, tenant, allowed, plan):
@@ -213,7 +231,7 @@ def test_two_concurrent_starts_cannot_both_win(transactional_db, user, tenant, a
         try:
             client = client_for(user, tenant)
             barrier.wait()
-            statuses.append(client.post(f"/api/v1/migrations/{run.pk}/start").status_code)
+            statuses.append(client.post(f"/api/v1/migrations/{run.session_id}/start").status_code)
         finally:
             connections.close_all()
 
@@ -239,7 +257,7 @@ def test_two_concurrent_starts_of_different_runs_cannot_pass_a_limit_of_one(tran
         try:
             client = client_for(user, tenant)
             barrier.wait()
-            statuses.append(client.post(f"/api/v1/migrations/{run.pk}/start").status_code)
+            statuses.append(client.post(f"/api/v1/migrations/{run.session_id}/start").status_code)
         finally:
             connections.close_all()
 
@@ -250,18 +268,18 @@ def test_two_concurrent_starts_of_different_runs_cannot_pass_a_limit_of_one(tran
         thread.join()
 
     assert sorted(statuses) == [202, 409]
-    assert MigrationRun.objects.filter(status="queued").count() == 1
+    assert MigrationRun.objects.filter(status="started").count() == 1
 
 
 # --- Status, metrics, logs of a run that never ran -----------------------------------------------------------------
 
 def test_status_and_metrics_of_a_new_run(user_client, run):
-    status = user_client.get(f"/api/v1/migrations/{run.pk}/status").json()
-    metrics = user_client.get(f"/api/v1/migrations/{run.pk}/metrics").json()
+    status = user_client.get(f"/api/v1/migrations/{run.session_id}/status").json()
+    metrics = user_client.get(f"/api/v1/migrations/{run.session_id}/metrics").json()
 
-    assert status == {"id": run.pk, "status": "created", "progress": 0, "step": "", "job": None, "error": "",
+    assert status == {"session_id": run.session_id, "status": "pending", "progress": 0, "step": "", "job": None, "error": "",
                       "scheduled_for": None, "started_at": None, "finished_at": None}
-    assert metrics == {"status": "created", "parts": {}, "duration_seconds": None, "errors": 0, "warnings": 0,
+    assert metrics == {"status": "pending", "parts": {}, "duration_seconds": None, "errors": 0, "warnings": 0,
                        "attempts": 0, "retries": 0}
 
 
@@ -271,7 +289,7 @@ def test_list_filters_by_status(user_client, run, plan):
 
     response = user_client.get("/api/v1/migrations/", {"status": "failed"})
 
-    assert [item["id"] for item in response.json()["results"]] == [run.pk]
+    assert [item["session_id"] for item in response.json()["results"]] == [run.session_id]
 
 
 # --- Validate and the system catalogue -----------------------------------------------------------------------------
@@ -342,7 +360,7 @@ def test_a_batch_is_created_all_together(user_client, plan):
                                                                        {"name": "Two", **plan}]}, format="json")
 
     assert response.status_code == 201
-    assert [item["status"] for item in response.json()] == ["created", "created"]
+    assert [item["status"] for item in response.json()] == ["pending", "pending"]
     assert MigrationRun.objects.count() == 2
 
 
@@ -350,7 +368,7 @@ def test_a_batch_with_one_bad_item_creates_nothing_and_names_the_item(user_clien
     response = user_client.post("/api/v1/migrations/batch", {"items": [
         {"name": "Good", **plan},
         {"name": "Bad", **plan, "destination": {"type": "postgresql", "host": "evil.example", "database": "d",
-                                                "user": "u"}},
+                                                "username": "u"}},
         {"name": "Worse", **plan, "transfer": {"options": {"parallel_transfers": 0}}}]}, format="json")
 
     assert response.status_code == 400
@@ -364,7 +382,7 @@ def test_a_batch_with_start_queues_every_migration(user_client, plan, handed_ove
                                 format="json")
 
     assert response.status_code == 201
-    assert [item["status"] for item in response.json()] == ["queued", "queued"]
+    assert [item["status"] for item in response.json()] == ["started", "started"]
     assert Job.objects.filter(type="migrations.run").count() == 2
 
 
@@ -384,16 +402,16 @@ def test_a_batch_that_would_pass_the_limit_creates_nothing(user_client, tenant, 
 def test_scheduling_in_the_future_is_202_scheduled_with_a_schedule(user_client, run):
     run_at = timezone.now() + timedelta(hours=1)
 
-    response = user_client.post(f"/api/v1/migrations/{run.pk}/schedule", {"run_at": run_at.isoformat()},
+    response = user_client.post(f"/api/v1/migrations/{run.session_id}/schedule", {"run_at": run_at.isoformat()},
                                 format="json")
 
     assert response.status_code == 202
-    assert response.json()["status"] == "scheduled"
+    assert response.json()["status"] == "pending" and response.json()["scheduled_for"] is not None
     assert Schedule.objects.get(name=f"migration-{run.pk}-start").next_run == run_at
 
 
 def test_scheduling_in_the_past_is_400_on_run_at(user_client, run):
-    response = user_client.post(f"/api/v1/migrations/{run.pk}/schedule",
+    response = user_client.post(f"/api/v1/migrations/{run.session_id}/schedule",
                                 {"run_at": (timezone.now() - timedelta(minutes=1)).isoformat()}, format="json")
 
     assert response.status_code == 400 and error_fields(response) == {"run_at"}
@@ -401,10 +419,10 @@ def test_scheduling_in_the_past_is_400_on_run_at(user_client, run):
 
 
 def test_cancelling_a_scheduled_migration_removes_its_schedule(user_client, run):
-    user_client.post(f"/api/v1/migrations/{run.pk}/schedule",
+    user_client.post(f"/api/v1/migrations/{run.session_id}/schedule",
                      {"run_at": (timezone.now() + timedelta(hours=1)).isoformat()}, format="json")
 
-    response = user_client.post(f"/api/v1/migrations/{run.pk}/cancel")
+    response = user_client.post(f"/api/v1/migrations/{run.session_id}/cancel")
 
     assert response.status_code == 200 and response.json()["status"] == "cancelled"
     assert not Schedule.objects.filter(name__startswith="migration-").exists()
@@ -418,7 +436,7 @@ def test_a_scheduled_migration_starts_when_the_scheduler_calls_it(user, run, han
     migration_start_scheduled(run.pk, user_id=user.pk)
 
     run.refresh_from_db()
-    assert run.status == "queued" and run.job is not None and run.scheduled_for is None
+    assert run.status == "started" and run.job is not None and run.scheduled_for is None
 
 
 # --- Who may do what -----------------------------------------------------------------------------------------------
@@ -440,11 +458,11 @@ def test_a_scheduled_migration_starts_when_the_scheduler_calls_it(user, run, han
 def test_permission_matrix_on_a_run(request, run, persona, method, action, expected):
     client = request.getfixturevalue(persona)
 
-    response = getattr(client, method)(f"/api/v1/migrations/{run.pk}/{action}", {}, format="json")
+    response = getattr(client, method)(f"/api/v1/migrations/{run.session_id}/{action}", {}, format="json")
 
     assert response.status_code == expected, response.content
     run.refresh_from_db()
-    assert run.status == "created" and run.job is None
+    assert run.status == "pending" and run.job is None
 
 
 def test_a_viewer_cannot_create_a_migration(viewer_client, plan):
@@ -457,13 +475,13 @@ def test_a_viewer_cannot_create_a_migration(viewer_client, plan):
 def test_the_list_shows_only_the_callers_tenant(user_client, run, other_tenant_run):
     response = user_client.get("/api/v1/migrations/")
 
-    assert [item["id"] for item in response.json()["results"]] == [run.pk]
+    assert [item["session_id"] for item in response.json()["results"]] == [run.session_id]
     assert CANARY not in response.content.decode()
 
 
 def test_the_database_host_error_does_not_echo_other_hosts(user_client):
     response = user_client.post("/api/v1/migrations/validate", {
-        "source": {"type": "mysql", "host": "10.0.0.1", "database": "d", "user": "u"},
+        "source": {"type": "mysql", "host": "10.0.0.1", "database": "d", "username": "u"},
         "destination": postgresql_config("x")}, format="json")
 
     assert response.status_code == 400

@@ -46,32 +46,32 @@ def test_a_nested_tree_cancelled_midway_resumes_and_is_verified_by_checksums(wor
     run = create_run(user_client, **directory_plan(source, destination))
 
     with held_open(blocking):
-        started = user_client.post(f"/api/v1/migrations/{run['id']}/start")
+        started = user_client.post(f"/api/v1/migrations/{run['session_id']}/start")
         wait_for(lambda: destination.exists() and len(files_only(checksums(destination))) >= 3, timeout=15,
                  what="the copy to get under way")
-        cancelled = user_client.post(f"/api/v1/migrations/{run['id']}/cancel")
+        cancelled = user_client.post(f"/api/v1/migrations/{run['session_id']}/cancel")
         # The worker notices the request at its next heartbeat and stops at its next progress report.
         time.sleep(2 * (HEARTBEAT_INTERVAL + REPORT_INTERVAL))
-    after_cancel = wait_until(user_client, run["id"])
+    after_cancel = wait_until(user_client, run["session_id"])
     copied_before_cancel = files_only(checksums(destination))
-    resumed = user_client.post(f"/api/v1/migrations/{run['id']}/start")
-    final = wait_until(user_client, run["id"])
-    metrics = user_client.get(f"/api/v1/migrations/{run['id']}/metrics").json()
+    resumed = user_client.post(f"/api/v1/migrations/{run['session_id']}/start")
+    final = wait_until(user_client, run["session_id"])
+    metrics = user_client.get(f"/api/v1/migrations/{run['session_id']}/metrics").json()
 
-    assert started.status_code == 202 and started.json()["status"] == "queued"
+    assert started.status_code == 202 and started.json()["status"] == "started"
     assert cancelled.status_code == 200
     assert after_cancel["status"] == "cancelled"
     assert 3 <= len(copied_before_cancel) < len(tree)
     assert resumed.status_code == 202
-    assert final["status"] == "succeeded", final
+    assert final["status"] == "completed", final
     assert metrics["parts"]["main"]["items_skipped"] == len(copied_before_cancel)
     assert metrics["parts"]["main"]["items_copied"] == len(tree) - len(copied_before_cancel)
     assert metrics["parts"]["main"]["verified"] == len(tree)
     assert files_only(checksums(destination)) == tree
     # The backup is the first attempt's, taken before anything was copied: rolling back the resumed run
     # leaves the destination as it was before the migration (it did not exist), not half-copied.
-    user_client.post(f"/api/v1/migrations/{run['id']}/rollback")
-    assert wait_until(user_client, run["id"], "rolled_back", "failed")["status"] == "rolled_back"
+    user_client.post(f"/api/v1/migrations/{run['session_id']}/rollback")
+    assert wait_until(user_client, run["session_id"], "rolled_back", "failed")["status"] == "rolled_back"
     assert not destination.exists() or files_only(checksums(destination)) == {}
 
 
@@ -88,9 +88,9 @@ def test_a_failing_tree_migration_is_rolled_back_automatically_to_the_byte(worke
     before = checksums(destination)
     run = create_run(user_client, **directory_plan(source, destination, rollback_on_failure=True))
 
-    user_client.post(f"/api/v1/migrations/{run['id']}/start")
-    final = wait_until(user_client, run["id"])
-    errors = user_client.get(f"/api/v1/migrations/{run['id']}/logs", {"level": "error"}).json()
+    user_client.post(f"/api/v1/migrations/{run['session_id']}/start")
+    final = wait_until(user_client, run["session_id"])
+    errors = user_client.get(f"/api/v1/migrations/{run['session_id']}/logs", {"level": "error"}).json()
 
     assert final["status"] == "rolled_back", final
     assert blocked in final["error"]
@@ -105,15 +105,15 @@ def test_an_explicit_rollback_after_success_restores_the_tree_exactly(workers, u
     (destination / "top.txt").write_text("before the migration\n")
     before = checksums(destination)
     run = create_run(user_client, **directory_plan(source, destination))
-    user_client.post(f"/api/v1/migrations/{run['id']}/start")
-    assert wait_until(user_client, run["id"])["status"] == "succeeded"
+    user_client.post(f"/api/v1/migrations/{run['session_id']}/start")
+    assert wait_until(user_client, run["session_id"])["status"] == "completed"
     assert checksums(destination) != before
 
-    response = user_client.post(f"/api/v1/migrations/{run['id']}/rollback")
-    final = wait_until(user_client, run["id"], "rolled_back", "failed")
-    again = user_client.post(f"/api/v1/migrations/{run['id']}/rollback")
+    response = user_client.post(f"/api/v1/migrations/{run['session_id']}/rollback")
+    final = wait_until(user_client, run["session_id"], "rolled_back", "failed")
+    again = user_client.post(f"/api/v1/migrations/{run['session_id']}/rollback")
 
-    assert response.status_code == 202 and response.json()["status"] == "rolling_back"
+    assert response.status_code == 202 and response.json()["status"] == "rollback_started"
     assert final["status"] == "rolled_back"
     assert checksums(destination) == before
     assert again.status_code == 409 and again.json()["error"]["code"] == "conflict"
@@ -156,18 +156,18 @@ def test_sqlite_into_postgresql_moves_the_rows_and_verifies_counts_and_checksums
                      destination=postgresql_config(database),
                      safety={"backup_before": True, "verify_after": True})
 
-    started = user_client.post(f"/api/v1/migrations/{run['id']}/start")
-    final = wait_until(user_client, run["id"])
-    metrics = user_client.get(f"/api/v1/migrations/{run['id']}/metrics").json()
-    logs = user_client.get(f"/api/v1/migrations/{run['id']}/logs").json()
+    started = user_client.post(f"/api/v1/migrations/{run['session_id']}/start")
+    final = wait_until(user_client, run["session_id"])
+    metrics = user_client.get(f"/api/v1/migrations/{run['session_id']}/metrics").json()
+    logs = user_client.get(f"/api/v1/migrations/{run['session_id']}/logs").json()
 
     assert started.status_code == 202
-    assert final["status"] == "succeeded" and final["progress"] == 100, final
+    assert final["status"] == "completed" and final["progress"] == 100, final
     assert {table: value["rows"] for table, value in postgresql_checksums(database).items()} == {
         "a_people": 3, "b_orders": 500}
     part = metrics["parts"]["main"]
     assert part["items_copied"] == 503 and part["verified"] == 2
-    assert metrics["status"] == "succeeded" and metrics["errors"] == 0 and metrics["duration_seconds"] > 0
+    assert metrics["status"] == "completed" and metrics["errors"] == 0 and metrics["duration_seconds"] > 0
     assert metrics["attempts"] == 1 and metrics["retries"] == 0
     messages = [entry["message"] for entry in logs]
     assert messages[0].startswith("Queued by user@example.com")
@@ -188,11 +188,11 @@ def test_mariadb_into_postgresql_moves_the_rows_and_verifies_counts_and_checksum
     run = create_run(user_client, source=mysql_config(source), destination=postgresql_config(database),
                      safety={"backup_before": True, "verify_after": True})
 
-    user_client.post(f"/api/v1/migrations/{run['id']}/start")
-    final = wait_until(user_client, run["id"])
-    metrics = user_client.get(f"/api/v1/migrations/{run['id']}/metrics").json()
+    user_client.post(f"/api/v1/migrations/{run['session_id']}/start")
+    final = wait_until(user_client, run["session_id"])
+    metrics = user_client.get(f"/api/v1/migrations/{run['session_id']}/metrics").json()
 
-    assert final["status"] == "succeeded", final
+    assert final["status"] == "completed", final
     assert postgresql_checksums(database)["customers"]["rows"] == mysql_checksums(source)["customers"]["rows"] == 300
     assert metrics["parts"]["main"]["verified"] == 1 and metrics["parts"]["main"]["items_copied"] == 300
 
@@ -207,8 +207,8 @@ def test_a_failing_database_migration_is_rolled_back_automatically_to_the_same_c
                      destination=postgresql_config(database),
                      safety={"backup_before": True, "rollback_on_failure": True, "verify_after": True})
 
-    user_client.post(f"/api/v1/migrations/{run['id']}/start")
-    final = wait_until(user_client, run["id"])
+    user_client.post(f"/api/v1/migrations/{run['session_id']}/start")
+    final = wait_until(user_client, run["session_id"])
 
     assert final["status"] == "rolled_back", final
     assert "b_orders" in final["error"] or "twelve" in final["error"]
@@ -223,12 +223,12 @@ def test_an_explicit_rollback_restores_the_database_to_the_same_checksums(worker
     before = postgresql_checksums(database)
     run = create_run(user_client, source={"type": "sqlite", "path": str(allowed / "app.sqlite3")},
                      destination=postgresql_config(database), safety={"backup_before": True})
-    user_client.post(f"/api/v1/migrations/{run['id']}/start")
-    assert wait_until(user_client, run["id"])["status"] == "succeeded"
+    user_client.post(f"/api/v1/migrations/{run['session_id']}/start")
+    assert wait_until(user_client, run["session_id"])["status"] == "completed"
     assert postgresql_checksums(database) != before
 
-    response = user_client.post(f"/api/v1/migrations/{run['id']}/rollback")
-    final = wait_until(user_client, run["id"], "rolled_back", "failed")
+    response = user_client.post(f"/api/v1/migrations/{run['session_id']}/rollback")
+    final = wait_until(user_client, run["session_id"], "rolled_back", "failed")
 
     assert response.status_code == 202
     assert final["status"] == "rolled_back", final
@@ -239,18 +239,19 @@ def test_logs_filter_by_level_since_and_limit(workers, user_client, allowed):
     source, destination = allowed / "source", allowed / "destination"
     build_tree(source, files=3)
     run = create_run(user_client, **directory_plan(source, destination))
-    user_client.post(f"/api/v1/migrations/{run['id']}/start")
-    wait_until(user_client, run["id"])
-    everything = user_client.get(f"/api/v1/migrations/{run['id']}/logs").json()
+    user_client.post(f"/api/v1/migrations/{run['session_id']}/start")
+    wait_until(user_client, run["session_id"])
+    everything = user_client.get(f"/api/v1/migrations/{run['session_id']}/logs").json()
 
-    first_two = user_client.get(f"/api/v1/migrations/{run['id']}/logs", {"limit": 2}).json()
-    since = user_client.get(f"/api/v1/migrations/{run['id']}/logs",
+    first_two = user_client.get(f"/api/v1/migrations/{run['session_id']}/logs", {"limit": 2}).json()
+    since = user_client.get(f"/api/v1/migrations/{run['session_id']}/logs",
                             {"since": everything[1]["created_at"]}).json()
-    warnings = user_client.get(f"/api/v1/migrations/{run['id']}/logs", {"level": "warning"}).json()
-    bad_level = user_client.get(f"/api/v1/migrations/{run['id']}/logs", {"level": "loud"})
+    warnings = user_client.get(f"/api/v1/migrations/{run['session_id']}/logs", {"level": "warning"}).json()
+    guide_case = user_client.get(f"/api/v1/migrations/{run['session_id']}/logs", {"level": "WARNING"}).json()
+    bad_level = user_client.get(f"/api/v1/migrations/{run['session_id']}/logs", {"level": "loud"})
 
     assert len(everything) >= 4
     assert first_two == everything[:2]
     assert since == [entry for entry in everything[2:] if entry["created_at"] > everything[1]["created_at"]]
-    assert warnings == [entry for entry in everything if entry["level"] in ("warning", "error")]
+    assert warnings == guide_case == [entry for entry in everything if entry["level"] in ("WARNING", "ERROR")]
     assert bad_level.status_code == 400 and "level" in bad_level.json()["error"]["details"]

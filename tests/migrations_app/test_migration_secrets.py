@@ -38,7 +38,7 @@ def stored_text(run: MigrationRun) -> str:
 def test_the_secret_is_sealed_at_rest_and_only_the_engine_sees_it(user_client, allowed):
     body = create_run(user_client, **config_with_password(allowed))
 
-    run = MigrationRun.objects.get(pk=body["id"])
+    run = MigrationRun.objects.get(session_id=body["session_id"])
     assert run.destination["password"] == credentials.REDACTED
     assert run.secrets and SECRET not in run.secrets
     assert credentials.unseal(run.secrets) == {"source": {}, "destination": {"password": SECRET}}
@@ -51,7 +51,7 @@ def test_no_response_or_web_log_line_carries_the_secret(user_client, user, tenan
     plan = config_with_password(allowed)
 
     responses = [user_client.post("/api/v1/migrations/", {"name": "Secret", **plan}, format="json")]
-    run_id = responses[0].json()["id"]
+    run_id = responses[0].json()["session_id"]
     responses += [
         user_client.get(f"/api/v1/migrations/{run_id}/"),
         user_client.get("/api/v1/migrations/"),
@@ -71,7 +71,8 @@ def test_no_response_or_web_log_line_carries_the_secret(user_client, user, tenan
                          format="json"),
         user_client.get("/api/schema/"),
         staff_client.get("/admin/migrations_app/migrationrun/"),
-        staff_client.get(f"/admin/migrations_app/migrationrun/{run_id}/change/"),
+        staff_client.get(f"/admin/migrations_app/migrationrun/{MigrationRun.objects.get(session_id=run_id).pk}"
+                         "/change/"),
         staff_client.get("/admin/migrations_app/preset/"),
         staff_client.get("/admin/jobs/job/"),
     ]
@@ -99,12 +100,12 @@ def test_the_workers_never_log_or_store_the_secret(workers, user_client, allowed
     start_of_output = len(workers.output())
 
     for run in (succeeding, failing):
-        assert user_client.post(f"/api/v1/migrations/{run['id']}/start").status_code == 202
-    outcomes = [wait_until(user_client, run["id"]) for run in (succeeding, failing)]
-    logs = [user_client.get(f"/api/v1/migrations/{run['id']}/logs").content.decode()
+        assert user_client.post(f"/api/v1/migrations/{run['session_id']}/start").status_code == 202
+    outcomes = [wait_until(user_client, run["session_id"]) for run in (succeeding, failing)]
+    logs = [user_client.get(f"/api/v1/migrations/{run['session_id']}/logs").content.decode()
             for run in (succeeding, failing)]
 
-    assert [outcome["status"] for outcome in outcomes] == ["succeeded", "failed"]
+    assert [outcome["status"] for outcome in outcomes] == ["completed", "failed"]
     assert "authentication failed" in outcomes[1]["error"] and "Access denied" not in outcomes[1]["error"]
     assert all(SECRET not in text for text in logs)
     assert SECRET not in workers.output()[start_of_output:]

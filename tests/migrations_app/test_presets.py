@@ -66,7 +66,7 @@ def test_a_tenant_creates_changes_and_deletes_its_own_preset(user_client, tenant
 
 def test_a_preset_never_stores_credentials(user_client, tenant, allowed):
     config = {"source": {"type": "sqlite", "path": "app.sqlite3"},
-              "destination": {"type": "postgresql", "host": "127.0.0.1", "database": "app", "user": "postgres",
+              "destination": {"type": "postgresql", "host": "127.0.0.1", "database": "app", "username": "postgres",
                               "password": SECRET}}
 
     response = user_client.post("/api/v1/presets/", {"slug": "db", "name": "DB", "config": config}, format="json")
@@ -94,7 +94,7 @@ def test_a_builtin_preset_with_only_non_path_overrides_makes_a_runnable_migratio
 
     assert response.status_code == 201, response.content
     body = response.json()
-    assert body["status"] == "created" and body["name"] == "Directory sync"
+    assert body["status"] == "pending" and body["name"] == "Directory sync"
     assert body["source"]["path"] == str(allowed / "source")
     assert body["destination"]["path"] == str(allowed / "destination")
     assert body["transfer"]["options"]["parallel_transfers"] == 2

@@ -24,14 +24,18 @@ from .confinement import Confinement
 
 class StrictSerializer(serializers.Serializer):
     """A config serializer that refuses keys it does not declare (an error on each), instead of dropping them: a
-    typo is told, and nothing unvalidated is stored."""
+    typo is told, and nothing unvalidated is stored. `renamed` names the field an old spelling became."""
+
+    renamed: ClassVar[dict[str, str]] = {}
 
     def to_internal_value(self, data: Any) -> dict[str, Any]:
 
         if isinstance(data, dict):
             unknown = sorted(str(key) for key in data if key not in self.fields)
             if unknown:
-                raise serializers.ValidationError({key: ["Unknown field."] for key in unknown})
+                raise serializers.ValidationError({key: [f"Unknown field; this is `{self.renamed[key]}`."
+                                                         if key in self.renamed else "Unknown field."]
+                                                   for key in unknown})
         return super().to_internal_value(data)
 
 

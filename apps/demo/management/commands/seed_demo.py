@@ -56,7 +56,7 @@ def seed_finished_migration(tenant: Tenant, user: User) -> None:
         return
     finished = timezone.now()
     run = MigrationRun.objects.create(
-        tenant=tenant, created_by=user, name=DEMO_MIGRATION, status=MigrationRun.Status.SUCCEEDED, progress=100,
+        tenant=tenant, created_by=user, name=DEMO_MIGRATION, status=MigrationRun.Status.COMPLETED, progress=100,
         description="A finished example: a directory copied to an archive, as the directory adapter does.",
         source={"type": "directory", "path": "/srv/reports/2025"},
         destination={"type": "directory", "path": "/srv/archive/reports-2025"},

@@ -67,6 +67,7 @@ class ServerConfig(StrictSerializer):
     allowed (host, port and database together), and a password-less login must be allowed for it."""
 
     default_port: ClassVar[int]
+    renamed = {"user": "username"}
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         try:
@@ -157,7 +158,7 @@ class DatabaseAdapter(Adapter):
     def label(self) -> str:
         """Where this adapter points, for messages: never includes the password."""
         cfg = self.config
-        return f"{self.type}://{cfg.get('user', '')}@{cfg.get('host')}:{cfg.get('port')}/{cfg.get('database')}"
+        return f"{self.type}://{cfg.get('username', '')}@{cfg.get('host')}:{cfg.get('port')}/{cfg.get('database')}"
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.label}>"

@@ -25,7 +25,7 @@ class MySQLConfig(ServerConfig):
     host = HostField(max_length=255)
     port = serializers.IntegerField(min_value=1, max_value=65535, default=3306)
     database = serializers.CharField(max_length=64)
-    user = serializers.CharField(max_length=80)
+    username = serializers.CharField(max_length=80)
     password = serializers.CharField(write_only=True, required=False, allow_blank=True, default="",
                                      trim_whitespace=False, style={"input_type": "password"})
 
@@ -46,7 +46,7 @@ class MySQLAdapter(DatabaseAdapter):
     def connect(self, *, role: str = "source") -> pymysql.connections.Connection:
         cfg = self.config
         # UTC sessions: TIMESTAMP columns come back, and DATETIME values go in, as UTC.
-        return pymysql.connect(host=cfg["host"], port=cfg.get("port", 3306), user=cfg["user"],
+        return pymysql.connect(host=cfg["host"], port=cfg.get("port", 3306), user=cfg["username"],
                                password=cfg.get("password") or "", database=cfg["database"], charset="utf8mb4",
                                connect_timeout=10, autocommit=True, init_command="SET time_zone = '+00:00'")
 

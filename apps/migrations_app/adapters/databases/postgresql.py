@@ -27,7 +27,7 @@ class PostgreSQLConfig(ServerConfig):
     host = HostField(max_length=255)
     port = serializers.IntegerField(min_value=1, max_value=65535, default=5432)
     database = serializers.CharField(max_length=63)
-    user = serializers.CharField(max_length=63)
+    username = serializers.CharField(max_length=63)
     password = serializers.CharField(write_only=True, required=False, allow_blank=True, default="",
                                      trim_whitespace=False, style={"input_type": "password"})
     schema = serializers.CharField(max_length=63, default="public")
@@ -55,7 +55,7 @@ class PostgreSQLAdapter(DatabaseAdapter):
         # A password file that cannot exist: the platform user's own saved passwords (~/.pgpass) never log a
         # tenant's migration in.
         return psycopg.connect(host=cfg["host"], port=cfg.get("port", 5432), dbname=cfg["database"],
-                               user=cfg["user"], password=cfg.get("password") or None, passfile=NO_PASSWORD_FILE,
+                               user=cfg["username"], password=cfg.get("password") or None, passfile=NO_PASSWORD_FILE,
                                connect_timeout=10,
                                application_name=f"tessera-migration-{role}", autocommit=True)
 
