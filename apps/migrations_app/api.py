@@ -176,11 +176,12 @@ class MigrationResource(api.Resource):
     owner_field = "created_by"
     lookup = staticmethod(selectors.migration_lookup)
     lookup_value_regex = "[0-9a-f]{32}"
+    lookup_url_kwarg = "session_id"
     fields = ["session_id", "name", "description", "status", "source", "destination", "transfer", "safety", "progress",
               "step", "job", "error", "scheduled_for", "created_at", "started_at", "finished_at"]
     read_only = ["session_id", "status", "progress", "step", "job", "error", "scheduled_for", "created_at",
                  "started_at", "finished_at"]
-    filters = {"status": "status"}
+    filters = {"status": "status", "status_filter": "status"}  # status_filter: the guide's name for it
     search = ["name"]
     ordering = ["created_at", "name"]
     default_ordering = ["-created_at"]
