@@ -84,4 +84,7 @@ def build_surface_view(surface: Surface, view: type) -> type:
     attrs = {"surface": surface, "__doc__": view.__doc__, "__module__": view.__module__}
     if surface.pagination_class is not None and hasattr(view, "pagination_class"):
         attrs["pagination_class"] = surface.pagination_class
+    if hasattr(view, "lookup_value_regex"):
+        # Any id reaches the view, so a malformed one is the surface's own 404 rather than an unrouted path's.
+        attrs["lookup_value_regex"] = "[^/]+"
     return type(f"{surface.name}{view.__name__}", (SurfaceView, view), attrs)

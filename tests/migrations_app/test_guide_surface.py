@@ -312,3 +312,10 @@ def test_openapi_documents_the_guides_receipts_and_error_envelope(schema):
         "/MigrationReceipt")
     assert start["responses"]["404"]["content"]["application/json"]["schema"]["$ref"].endswith(
         "/GuideErrorEnvelope")
+
+
+def test_a_malformed_session_id_is_migration_not_found_too(guide_client):
+    response = guide_client.post("/migrations/not-a-session/start", format="json")
+
+    assert (response.status_code, response.json()["error"]["code"]) == (404, "MIGRATION_NOT_FOUND")
+    assert response.json()["error"]["details"] == {"session_id": "not-a-session"}
