@@ -23,17 +23,18 @@ class MigrationLogInline(admin.TabularInline):
 class MigrationRunAdmin(admin.ModelAdmin):
     """Runs change only through their services; the page is read-only and its actions call them."""
 
-    list_display = ["name", "session_id", "tenant", "created_by", "status", "progress", "step", "started_at",
+    list_display = ["name", "session_id", "tenant", "created_by", "status", "progress", "current_step", "started_at",
                     "finished_at"]
     list_filter = ["status", "tenant"]
     search_fields = ["name", "session_id", "created_by__email"]
-    list_select_related = ["tenant", "created_by"]
+    list_select_related = ["tenant", "created_by", "job"]
     exclude = ["secrets"]  # encrypted credentials never reach the console, not even as ciphertext
     inlines = [MigrationLogInline]
     actions = ["cancel", "roll_back"]
 
     def get_readonly_fields(self, request: HttpRequest, obj: MigrationRun | None = None) -> list[str]:
-        return [field.name for field in MigrationRun._meta.fields if field.name != "secrets"]
+        return [*(field.name for field in MigrationRun._meta.fields if field.name != "secrets"), "progress",
+                "current_step"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

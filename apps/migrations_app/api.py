@@ -16,16 +16,19 @@ from apps import api
 from apps.api.viewsets import ApiView
 
 from . import batches, selectors, services
-from .adapters.base import StrictSerializer
 from .adapters.registry import ADAPTERS, SITE_KINDS, TRANSFERS
 from .guide import GuideSurface
-from .models import MigrationLog, MigrationRun, Preset
-from .selectors import LEVELS
+from .models import MigrationRun, Preset
+from .serializers import (MIGRATION_FIELDS, LogQuery, MigrationLogsSerializer, MigrationMetricsSerializer,
+                          MigrationSerializer, MigrationStatusSerializer, RollbackInput, StartInput, StrictInput)
 
 
-class MigrationConfigInput(serializers.Serializer):
-    """A migration plan: each side is `{"type": ..., ...}`; see GET /system/types for what each type takes."""
+class MigrationConfigInput(StrictInput):
+    """A migration plan: each side is `{"type": ..., ...}`; see GET /system/types for what each type takes. A
+    `name` and `description` may come along (as in a create body); other keys are a 400 naming them."""
 
+    name = serializers.CharField(max_length=200, required=False)
+    description = serializers.CharField(required=False, allow_blank=True)
     source = serializers.JSONField()
     destination = serializers.JSONField()
     transfer = serializers.JSONField(required=False)
@@ -69,43 +72,7 @@ class ValidationReportSerializer(serializers.Serializer):
         return readable_duration(report["estimated_duration"])
 
 
-class MigrationStatusSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = MigrationRun
-        fields = ["session_id", "status", "progress", "step", "job", "error", "scheduled_for", "started_at",
-                  "finished_at"]
-
-
-class LevelField(serializers.ChoiceField):
-    """A log level in any case (`info`, `INFO`), answered as the upper-case level."""
-
-    def to_internal_value(self, data: Any) -> str:
-        return super().to_internal_value(data.upper() if isinstance(data, str) else data)
-
-
-class LogQuery(serializers.Serializer):
-    level = LevelField(choices=LEVELS, required=False, help_text="Minimum level, in any case.")
-    since = serializers.DateTimeField(required=False)
-    limit = serializers.IntegerField(min_value=1, max_value=1000, default=100)
-
-
-class MigrationLogSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = MigrationLog
-        fields = ["level", "step", "message", "created_at"]
-
-
-class MigrationMetricsSerializer(serializers.Serializer):
-    status = serializers.CharField()
-    parts = serializers.DictField(help_text="Per part: items copied and skipped, bytes, seconds, rate, verified.")
-    duration_seconds = serializers.FloatField(allow_null=True)
-    errors = serializers.IntegerField()
-    warnings = serializers.IntegerField()
-    attempts = serializers.IntegerField()
-    retries = serializers.IntegerField()
-
-
-class ScheduleInput(StrictSerializer):
+class ScheduleInput(StrictInput):
     """When to start the migration: once, at `scheduled_time` (in `timezone` when it carries no offset)."""
 
     schedule_type = serializers.ChoiceField(
@@ -149,14 +116,14 @@ class ScheduleInput(StrictSerializer):
         return data
 
 
-class BatchOptionsInput(StrictSerializer):
+class BatchOptionsInput(StrictInput):
     parallel_limit = serializers.IntegerField(min_value=1, required=False,
                                               help_text="Migrations of the batch running at once (default: all).")
     stop_on_failure = serializers.BooleanField(default=False,
                                                help_text="A failure leaves the batch's unstarted migrations pending.")
 
 
-class BatchInput(StrictSerializer):
+class BatchInput(StrictInput):
     migrations = serializers.ListField(child=serializers.DictField(), min_length=1, max_length=50,
                                        help_text="Migrations as for POST /migrations/ ({name, source, destination, "
                                                  "...}).")
@@ -167,29 +134,35 @@ class BatchInput(StrictSerializer):
 
 @api.register(MigrationRun)
 class MigrationResource(api.Resource):
-    """Moves files or a database from a source to a destination, in the background. Credentials given in the
-    config are stored encrypted and always shown as [redacted]. Config errors name the field (`source.path`)."""
+    """Moves files or a database from a source to a destination, in the background. A migration is named by its
+    `session_id`. Credentials given in the config are stored encrypted and always shown as [redacted]. Config
+    errors name the field (`source.path`), unknown keys included. Everyone in the tenant reads its migrations;
+    members create them and run their own; the tenant's owners and admins, and platform admins, run all."""
 
     name = "migrations"
     scope = "migrations"
     tenant_field = "tenant"
-    owner_field = "created_by"
+    serializer_class = MigrationSerializer
+    fields = MIGRATION_FIELDS
+    read_only = MigrationSerializer.Meta.read_only_fields
+    select_related = ("job",)
     lookup = staticmethod(selectors.migration_lookup)
     lookup_value_regex = "[0-9a-f]{32}"
     lookup_url_kwarg = "session_id"
-    fields = ["session_id", "name", "description", "status", "source", "destination", "transfer", "safety", "progress",
-              "step", "job", "error", "scheduled_for", "created_at", "started_at", "finished_at"]
-    read_only = ["session_id", "status", "progress", "step", "job", "error", "scheduled_for", "created_at",
-                 "started_at", "finished_at"]
     filters = {"status": "status", "status_filter": "status"}  # status_filter: the guide's name for it
     search = ["name"]
     ordering = ["created_at", "name"]
     default_ordering = ["-created_at"]
-    operations = ("list", "create", "retrieve")
+    operations = ("list", "create", "retrieve", "destroy")
     admin = False  # migrations_app/admin.py shows logs inline and adds cancel and rollback
 
     def perform_create(self, request: Request, data: dict[str, Any]) -> MigrationRun:
         return services.migration_create(tenant=request.tenant, created_by=request.user, **data)
+
+    def perform_destroy(self, request: Request, instance: MigrationRun) -> None:
+        """Delete a migration that is not running and discard its backups (needs migrations:delete)."""
+        controlled(request, instance)
+        services.migration_delete(instance, deleted_by=request.user)
 
     @api.action(detail=False, methods=["post"], url_path="validate", scope="migrations:write",
                 input=MigrationConfigInput, output=ValidationReportSerializer)
@@ -198,39 +171,49 @@ class MigrationResource(api.Resource):
         schema conflicts) and estimate its duration. Config errors are 400 with the field named."""
         return services.migration_validate(data, tenant=request.tenant)
 
-    @api.action(detail=True, methods=["post"], scope="migrations:write", status=202)
-    def start(self, request: Request, migration: MigrationRun) -> MigrationRun:
-        """Queue the run; progress streams on /ws/jobs/{job}/. Starting a queued or running migration is 409."""
-        return services.migration_start(migration, started_by=request.user)
+    @api.action(detail=True, methods=["post"], scope="migrations:write", input=StartInput, status=202)
+    def start(self, request: Request, migration: MigrationRun, data: dict[str, Any]) -> MigrationRun:
+        """Start the migration (202, status `started`); progress streams on /ws/jobs/{job}/. `auto_rollback`
+        restores the backup if this run fails. Starting a started or running migration is 409."""
+        controlled(request, migration)
+        return services.migration_start(migration, started_by=request.user, **data)
 
     @api.action(detail=True, methods=["post"], scope="migrations:write")
     def cancel(self, request: Request, migration: MigrationRun) -> MigrationRun:
-        """Stop a scheduled, queued or running migration at its next checkpoint; copied data is kept for rollback."""
+        """Stop a scheduled, started or running migration at its next checkpoint; copied data is kept for
+        rollback."""
+        controlled(request, migration)
         return services.migration_cancel(migration, cancelled_by=request.user)
 
-    @api.action(detail=True, methods=["post"], scope="migrations:write", status=202)
-    def rollback(self, request: Request, migration: MigrationRun) -> MigrationRun:
-        """Restore the destination exactly as it was before the migration, from its backup. No backup: 409."""
-        return services.migration_rollback(migration, requested_by=request.user)
+    @api.action(detail=True, methods=["post"], scope="migrations:write", input=RollbackInput, status=202)
+    def rollback(self, request: Request, migration: MigrationRun, data: dict[str, Any]) -> MigrationRun:
+        """Restore the destination exactly as it was before the migration, from its backup (202, status
+        `rollback_started`): the parts `rollback_options` choose. No backup: 409; another `backup_id`: 400."""
+        controlled(request, migration)
+        return services.migration_rollback(migration, requested_by=request.user, **data)
 
     @api.action(detail=True, url_path="status", scope="migrations:read", output=MigrationStatusSerializer)
-    def run_status(self, request: Request, migration: MigrationRun) -> MigrationRun:
-        """Where the migration is: status, progress, step, its job and any error."""
-        return migration
+    def run_status(self, request: Request, migration: MigrationRun) -> dict[str, Any]:
+        """Where the migration is: status, progress, current step and operation, times, steps done and total,
+        performance (rates from bytes moved over time) and any error."""
+        return selectors.migration_status(migration)
 
-    @api.action(detail=True, scope="migrations:read", input=LogQuery, output=MigrationLogSerializer, many=True)
-    def logs(self, request: Request, migration: MigrationRun, data: dict[str, Any]) -> QuerySet[MigrationLog]:
-        """The run's log, filtered by minimum `level`, entries after `since`, at most `limit` (default 100)."""
+    @api.action(detail=True, scope="migrations:read", input=LogQuery, output=MigrationLogsSerializer)
+    def logs(self, request: Request, migration: MigrationRun, data: dict[str, Any]) -> dict[str, Any]:
+        """The run's log, oldest first: entries at `level` or above (DEBUG, INFO, WARNING, ERROR in any case),
+        after `since`, at most `limit` (default 100); `total_logs` and `has_more` tell what was left out."""
         return selectors.migration_logs(migration, **data)
 
     @api.action(detail=True, scope="migrations:read", output=MigrationMetricsSerializer)
     def metrics(self, request: Request, migration: MigrationRun) -> dict[str, Any]:
-        """Rates, counts, durations, errors and retries of the latest run."""
+        """Overall, transfer, database, the worker's CPU and memory, and errors and retries of the latest run."""
         return selectors.migration_metrics(migration)
 
     @api.action(detail=True, methods=["post"], scope="migrations:write", input=ScheduleInput, status=202)
     def schedule(self, request: Request, migration: MigrationRun, data: dict[str, Any]) -> MigrationRun:
-        """Start the migration at `run_at` instead of now (202). A busy migration is 409."""
+        """Start the migration at `run_at` instead of now (202; it stays `pending` with `scheduled_for`). A busy
+        migration is 409."""
+        controlled(request, migration)
         return services.migration_schedule(migration, run_at=data["run_at"], scheduled_by=request.user)
 
     @api.action(detail=False, methods=["post"], scope="migrations:write", input=BatchInput, status=201,
@@ -241,6 +224,10 @@ class MigrationResource(api.Resource):
         `stop_on_failure` a failure leaves the unstarted ones pending. One invalid migration: 400, with errors
         named `migrations.<n>.<field>`, and nothing is created."""
         return batches.migration_batch(tenant=request.tenant, created_by=request.user, **data)
+
+
+def controlled(request: Request, migration: MigrationRun) -> None:
+    services.migration_require_control(migration, user=request.user, tenant_role=request.tenant_role)
 
 
 class CreateFromPresetInput(serializers.Serializer):

@@ -9,12 +9,15 @@ class MigrationsAppConfig(AppConfig):
     verbose_name = "Migrations"
 
     def ready(self) -> None:
+        from django.db.models.signals import post_migrate
+
         from apps.platform.metrics import register_collector
 
         from .metrics import MigrationsCollector
 
         register_collector(MigrationsCollector)
         self.register_health_components()
+        post_migrate.connect(ensure_backup_retention_schedule, sender=self)
 
     @staticmethod
     def register_health_components() -> None:
@@ -33,3 +36,16 @@ class MigrationsAppConfig(AppConfig):
                                                        for name in ("migrations.run", "migrations.rollback")))
         register_component("preset_manager", builtin_presets.is_file)
         register_component("validation_engine", lambda: bool(ADAPTERS))
+
+
+#: The django-q2 schedule that discards backups past their safety.backup_retention_days.
+RETENTION_SCHEDULE = "tessera.migrations.discard-expired-backups"
+
+
+def ensure_backup_retention_schedule(**kwargs: object) -> None:
+    """post_migrate: make sure the hourly schedule exists (idempotent; the tables exist by then)."""
+    from django_q.models import Schedule
+
+    Schedule.objects.update_or_create(name=RETENTION_SCHEDULE, defaults={
+        "func": "apps.migrations_app.services.migrations_discard_expired_backups",
+        "schedule_type": Schedule.HOURLY, "repeats": -1})

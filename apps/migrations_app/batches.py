@@ -15,7 +15,7 @@ from django.db import transaction
 from apps.api.errors import Conflict, ValidationFailed
 from apps.jobs.services import job_enqueue
 
-from .config import validate_config
+from .config import SECTIONS, printable, validate_config
 from .models import MigrationRun
 from .services import migration_create, migration_log, migration_start
 
@@ -34,6 +34,10 @@ def migration_batch(*, tenant: Tenant, created_by: User, migrations: list[dict[s
     `batch_options` say when they are given or `start` is true."""
     errors = {}
     for index, item in enumerate(migrations):
+        errors.update({f"migrations.{index}.{printable(key)}": ["Unknown field."] for key in item
+                       if key not in ("name", "description", *SECTIONS)})
+        if not isinstance(item.get("name"), str) or not 0 < len(item["name"]) <= 200:
+            errors[f"migrations.{index}.name"] = ["A name of 1 to 200 characters is required."]
         try:
             validate_config(source=item.get("source"), destination=item.get("destination"),
                             transfer=item.get("transfer"), safety=item.get("safety"), tenant=tenant)

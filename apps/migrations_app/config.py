@@ -5,6 +5,7 @@ parts (`{"type": "django_site", "files": {"type": "directory", ...}, "database":
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -25,20 +26,104 @@ if TYPE_CHECKING:
     from apps.tenants.models import Tenant
 
 
+UNSUPPORTED = "Unsupported by this deployment"
+
+
+class OnlyTrue(serializers.BooleanField):
+    """A switch this deployment always has on (`false` is refused, never silently ignored)."""
+
+    def __init__(self, *, why: str, **kwargs: Any) -> None:
+        self.why = why
+        super().__init__(default=True, **kwargs)
+
+    def to_internal_value(self, data: Any) -> bool:
+        if not super().to_internal_value(data):
+            raise serializers.ValidationError(f"{UNSUPPORTED}: {self.why}")
+        return True
+
+
+class OnlyFalse(serializers.BooleanField):
+    """A switch this deployment does not offer (`true` is refused, never silently ignored)."""
+
+    def __init__(self, *, why: str, **kwargs: Any) -> None:
+        self.why = why
+        super().__init__(default=False, **kwargs)
+
+    def to_internal_value(self, data: Any) -> bool:
+        if super().to_internal_value(data):
+            raise serializers.ValidationError(f"{UNSUPPORTED}: {self.why}")
+        return False
+
+
+class ByteSizeField(serializers.Field):
+    """A size as bytes (an integer) or as text with a unit: "10MB", "512 KiB" (powers of 1024)."""
+
+    UNITS = {"": 1, "B": 1, "K": 1 << 10, "KB": 1 << 10, "KIB": 1 << 10, "M": 1 << 20, "MB": 1 << 20,
+             "MIB": 1 << 20}
+
+    def __init__(self, *, min_value: int, max_value: int, **kwargs: Any) -> None:
+        self.min_value, self.max_value = min_value, max_value
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data: Any) -> int:
+        match = re.fullmatch(r"\s*(\d+)\s*([A-Za-z]*)\s*", str(data)) if isinstance(data, (int, str)) \
+            and not isinstance(data, bool) else None
+        if match is None or match.group(2).upper() not in self.UNITS:
+            raise serializers.ValidationError('A size in bytes, or with a unit: "64KB", "10MB".')
+        size = int(match.group(1)) * self.UNITS[match.group(2).upper()]
+        if not self.min_value <= size <= self.max_value:
+            raise serializers.ValidationError(f"Between {self.min_value // 1024} KB and "
+                                              f"{self.max_value >> 20} MB.")
+        return size
+
+    def to_representation(self, value: int) -> int:
+        return value
+
+
 class TransferOptions(StrictSerializer):
-    parallel_transfers = serializers.IntegerField(min_value=1, max_value=32, default=4)
-    batch_size = serializers.IntegerField(min_value=100, max_value=100_000, default=5000)
-    tables = serializers.ListField(child=serializers.CharField(max_length=128), required=False, max_length=500)
+    parallel_transfers = serializers.IntegerField(min_value=1, max_value=32, default=4,
+                                                  help_text="Files copied at once.")
+    chunk_size = ByteSizeField(min_value=64 << 10, max_value=64 << 20, default=1 << 20,
+                               help_text='Bytes each file is read, hashed and written in: 1048576 or "10MB".')
+    compression = serializers.BooleanField(default=False, help_text="Store the backups of files gzip-compressed.")
+    resume_on_failure = OnlyTrue(why="a run always resumes: files already identical are skipped.")
+    verify_checksums = OnlyTrue(why="copies are always checked with SHA-256 as they are written.")
+    batch_size = serializers.IntegerField(min_value=100, max_value=100_000, default=5000,
+                                          help_text="Rows per batch of a database copy.")
+    tables = serializers.ListField(child=serializers.CharField(max_length=128), required=False, max_length=500,
+                                   help_text="Tables a database copy moves (all by default).")
+
+
+#: The guide's transfer methods: those this engine has, with the part kinds each moves, and the rest, refused.
+TRANSFER_METHODS = {"hybrid_sync": ("files", "database"), "rsync": ("files",)}
+UNSUPPORTED_TRANSFER_METHODS = ("ssh", "ftp", "s3_sync", "gcs_sync", "azure_sync", "docker_cp")
+#: Transfer options that only change how files move.
+FILE_OPTIONS = ("chunk_size", "compression")
 
 
 class TransferConfig(StrictSerializer):
+    method = serializers.CharField(default="hybrid_sync",
+                                   help_text="hybrid_sync: each part (files, database) by its own transfer; "
+                                             "rsync: files only, skipping identical files.")
     options = TransferOptions(required=False)
+
+    def validate_method(self, method: str) -> str:
+        if method in UNSUPPORTED_TRANSFER_METHODS:
+            raise serializers.ValidationError(f"{UNSUPPORTED}: {method}. Choose one of: "
+                                              f"{', '.join(TRANSFER_METHODS)}.")
+        if method not in TRANSFER_METHODS:
+            raise serializers.ValidationError(f"Choose one of: {', '.join(TRANSFER_METHODS)}.")
+        return method
 
 
 class SafetyConfig(StrictSerializer):
-    backup_before = serializers.BooleanField(default=True)
-    rollback_on_failure = serializers.BooleanField(default=False)
-    verify_after = serializers.BooleanField(default=True)
+    backup_before = serializers.BooleanField(default=True, help_text="Back up what the copy overwrites.")
+    backup_retention_days = serializers.IntegerField(
+        min_value=1, max_value=3650, required=False, allow_null=True, default=None,
+        help_text="Days the backup is kept after the run ends; then it is discarded (no rollback). None: kept.")
+    rollback_on_failure = serializers.BooleanField(default=False, help_text="Restore the backup when a run fails.")
+    verify_after = serializers.BooleanField(default=True, help_text="Compare the destination with the source.")
+    maintenance_mode = OnlyFalse(why="the systems migrated here have no maintenance switch to turn on.")
 
 
 @dataclass(frozen=True)
@@ -146,7 +231,17 @@ def validate_config(*, source: object, destination: object, transfer: object = N
             errors.update(error.details)
     if errors:
         raise ValidationFailed("The migration config is invalid.", details=errors)
-    parts(validated)  # raises when the two sides cannot be paired
+    kinds = {part.kind for part in parts(validated)}  # raises when the two sides cannot be paired
+    method = validated["transfer"]["method"]
+    if kinds - set(TRANSFER_METHODS[method]):
+        errors["transfer.method"] = [f"{method} moves {' and '.join(TRANSFER_METHODS[method])} only; this migration "
+                                     f"has a {' and a '.join(sorted(kinds))} part: use hybrid_sync."]
+    options = (transfer or {}).get("options") or {}
+    if "files" not in kinds:
+        errors.update({f"transfer.options.{name}": ["Only changes how files move; this migration moves none."]
+                       for name in FILE_OPTIONS if name in options})
+    if errors:
+        raise ValidationFailed("The migration config is invalid.", details=errors)
     return validated
 
 

@@ -17,6 +17,7 @@ from apps.jobs.progress import JobCancelled
 
 from . import batches, pipeline, services
 from .models import MigrationRun
+from .tracking import RunTracker
 
 if TYPE_CHECKING:
     from apps.jobs.progress import Progress
@@ -26,22 +27,31 @@ class RunParams(serializers.Serializer):
     session_id = serializers.CharField()
 
 
+class RollbackParams(RunParams):
+    kinds = serializers.ListField(child=serializers.ChoiceField(choices=["files", "database"]), min_length=1)
+
+
 class RunReporter:
-    """Bridges the pipeline's reports to the job (percent, step, live events) and the run's own log and progress."""
+    """Bridges the pipeline's reports to the job (percent and step: the one place progress is kept, with its live
+    events), the run's measures (tracking.py) and the run's log (messages go there, the one log of a run)."""
 
     def __init__(self, run: MigrationRun, progress: Progress) -> None:
         self.run, self.job_progress, self.step = run, progress, ""
+        self.tracker = RunTracker(run)
 
-    def report(self, percent: float, step: str, message: str | None = None) -> None:
+    def report(self, percent: float, step: str, message: str | None = None, **measures: Any) -> None:
         try:
-            self.job_progress(percent, step=step, message=message)
+            self.job_progress(percent, step=step)
         except JobCancelled as cancel:
             raise pipeline.Stop(str(cancel)) from cancel
         self.step = step
-        services.migration_report_progress(self.run, percent=percent, step=step)
+        self.tracker.update(**measures)
+        if message:
+            self.log("info", message, component=pipeline.operation_type(measures["phase"], measures["kind"])
+                     if "phase" in measures else "")
 
-    def log(self, level: str, message: str) -> None:
-        services.migration_log(self.run, level, message, step=self.step)
+    def log(self, level: str, message: str, component: str = "", details: dict[str, Any] | None = None) -> None:
+        services.migration_log(self.run, level, message, step=self.step, component=component, details=details)
 
 
 @contextmanager
@@ -58,45 +68,54 @@ def run_migration(params: dict[str, Any], progress: Progress) -> dict[str, Any]:
     """Load the run and hand it to the pipeline; progress and cancellation travel through `progress`."""
     run = services.migration_begin(MigrationRun.objects.get(session_id=params["session_id"]))
     reporter = RunReporter(run, progress)
+    backup_id = services.new_backup_id(run)
+    earlier = run.backup
     with stop_as_cancel():
         try:
             outcome = pipeline.execute(services.run_config(run), report=reporter.report, log=reporter.log,
-                                       backup_id=f"run-{run.session_id}-{progress.job.pk}", tenant=run.tenant,
-                                       earlier_backup=run.backup)
+                                       backup_id=backup_id, tenant=run.tenant,
+                                       earlier_backup=earlier["parts"] if earlier else None,
+                                       rollback_on_failure=run.auto_rollback)
         except pipeline.Stop as stop:
             reporter.log("warning", "Cancelled; the destination holds what was copied so far (roll back to undo it).")
+            reporter.tracker.finish()
             services.migration_finish(run, status=MigrationRun.Status.CANCELLED,
-                                      backup=getattr(stop, "backup", None) or run.backup)
+                                      backup=services.backup_record(getattr(stop, "backup", None), backup_id,
+                                                                    earlier))
             raise
         except Exception as error:
             rolled_back = getattr(error, "rolled_back", False)
             reporter.log("error", f"Failed: {error}" + (" The destination was restored from the backup."
                                                         if rolled_back else ""))
+            reporter.tracker.finish()
             services.migration_finish(run, status=MigrationRun.Status.ROLLED_BACK if rolled_back
-                                      else MigrationRun.Status.FAILED,
-                                      error=str(error), backup=None if rolled_back else getattr(error, "backup", None))
+                                      else MigrationRun.Status.FAILED, error=str(error),
+                                      backup=None if rolled_back else services.backup_record(
+                                          getattr(error, "backup", None), backup_id, earlier))
             raise
-    services.migration_finish(run, status=MigrationRun.Status.COMPLETED, metrics=outcome["metrics"],
-                              backup=outcome["backup"])
+    metrics = reporter.tracker.finish(outcome["metrics"])
+    services.migration_finish(run, status=MigrationRun.Status.COMPLETED, metrics=metrics,
+                              backup=services.backup_record(outcome["backup"], backup_id, earlier))
     return outcome["metrics"]
 
 
-@jobs.register("migrations.rollback", params=RunParams, public=False, timeout=6 * 3600)
+@jobs.register("migrations.rollback", params=RollbackParams, public=False, timeout=6 * 3600)
 def roll_back_migration(params: dict[str, Any], progress: Progress) -> dict[str, Any]:
-    """Restore the destination from the run's backup, exactly as it was before the migration."""
+    """Restore the destination's parts of the chosen kinds from the run's backup, exactly as they were before."""
     run = MigrationRun.objects.get(session_id=params["session_id"])
     reporter = RunReporter(run, progress)
     with stop_as_cancel():
         try:
-            pipeline.restore(services.run_config(run), run.backup, report=reporter.report, log=reporter.log,
-                             tenant=run.tenant)
+            restored = pipeline.restore(services.run_config(run), run.backup["parts"], report=reporter.report,
+                                        log=reporter.log, tenant=run.tenant, kinds=tuple(params["kinds"]))
         except Exception as error:
-            reporter.log("error", f"Rollback failed: {error}")
+            reporter.log("error", f"Rollback failed: {error}", component="restore")
             services.migration_rollback_finish(run, error=f"Rollback failed: {error}")
             raise
-    reporter.log("info", "Rolled back: the destination is as it was before the migration.")
-    services.migration_rollback_finish(run)
-    return {"rolled_back": True}
+    reporter.log("info", f"Rolled back {', '.join(restored) or 'nothing'}: the destination is as it was before "
+                         "the migration.", component="restore")
+    services.migration_rollback_finish(run, restored=restored)
+    return {"rolled_back": True, "parts": restored}
 
 
 class BatchParams(serializers.Serializer):

@@ -1,11 +1,13 @@
 """Migration runs, their log entries, presets (built-in ones shipped as data, custom ones per tenant), and how
 far each tenant's migrations may go."""
 import secrets
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils import timezone
 
 from apps.tenants.models import TenantPolicy
 
@@ -69,11 +71,12 @@ class MigrationRun(models.Model):
     safety = models.JSONField(default=dict, blank=True)
     secrets = models.TextField(blank=True, editable=False, help_text="Encrypted credentials (Fernet).")
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
-    progress = models.PositiveSmallIntegerField(default=0)
-    step = models.CharField(max_length=200, blank=True)
-    job = models.ForeignKey("jobs.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    backup = models.JSONField(null=True, blank=True, help_text="What rollback restores.")
-    metrics = models.JSONField(default=dict, blank=True)
+    job = models.ForeignKey("jobs.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+                            help_text="The latest run or rollback: its progress and step are the migration's.")
+    auto_rollback = models.BooleanField(default=False, help_text="Asked at start: roll back if this run fails.")
+    send_notifications = models.BooleanField(default=False, help_text="Asked at start: notify on the outcome.")
+    backup = models.JSONField(null=True, blank=True, help_text="What rollback restores: {id, taken_at, parts}.")
+    metrics = models.JSONField(default=dict, blank=True, help_text="Live and final measures (tracking.py).")
     last_validation = models.JSONField(null=True, blank=True)
     error = models.TextField(blank=True)
     scheduled_for = models.DateTimeField(null=True, blank=True)
@@ -92,6 +95,44 @@ class MigrationRun(models.Model):
         return self.status not in self.BUSY
 
     @property
+    def source_type(self) -> str:
+        return self.source.get("type", "") if isinstance(self.source, dict) else ""
+
+    @property
+    def destination_type(self) -> str:
+        return self.destination.get("type", "") if isinstance(self.destination, dict) else ""
+
+    @property
+    def progress(self) -> float:
+        """Percent done: its job's (the one place progress is kept); 100 once completed."""
+        if self.status == self.Status.COMPLETED:
+            return 100.0
+        return float(self.job.progress) if self.job_id and self.status != self.Status.PENDING else 0.0
+
+    @property
+    def current_step(self) -> str:
+        return self.job.step if self.job_id and self.status != self.Status.PENDING else ""
+
+    @property
+    def duration(self) -> float | None:
+        """Seconds from the start of its latest run to its end, or to now while it runs."""
+        if self.started_at is None:
+            return None
+        return round(((self.finished_at or timezone.now()) - self.started_at).total_seconds(), 3)
+
+    @property
+    def start_time(self) -> datetime | None:
+        return self.started_at
+
+    @property
+    def end_time(self) -> datetime | None:
+        return self.finished_at
+
+    @property
+    def error_or_none(self) -> str | None:
+        return self.error or None
+
+    @property
     def is_scheduled(self) -> bool:
         return self.status == self.Status.PENDING and self.scheduled_for is not None
 
@@ -100,7 +141,7 @@ class MigrationRun(models.Model):
 
     def can_roll_back(self) -> bool:
         return self.backup is not None and self.status in (self.Status.COMPLETED, self.Status.FAILED,
-                                                           self.Status.CANCELLED)
+                                                           self.Status.CANCELLED, self.Status.ROLLED_BACK)
 
 
 class MigrationLog(models.Model):
@@ -113,6 +154,8 @@ class MigrationLog(models.Model):
     run = models.ForeignKey(MigrationRun, on_delete=models.CASCADE, related_name="logs")
     level = models.CharField(max_length=8, choices=Level.choices, default=Level.INFO)
     step = models.CharField(max_length=200, blank=True)
+    component = models.CharField(max_length=40, blank=True, help_text="file_transfer, database_transfer, backup...")
+    details = models.JSONField(default=dict, blank=True)
     message = models.TextField()
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 

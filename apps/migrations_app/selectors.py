@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 from rest_framework.request import Request
 
 from .models import MigrationLog, MigrationRun, Preset, TenantMigrationLimits
@@ -21,29 +21,99 @@ def migration_lookup(session_id: str) -> dict[str, str]:
 
 
 def migration_logs(run: MigrationRun, *, level: str | None = None, since: datetime | None = None,
-                   limit: int = 100) -> QuerySet[MigrationLog]:
-    """Log entries at `level` or above, after `since`, oldest first, at most `limit`."""
+                   limit: int = 100) -> dict[str, Any]:
+    """The guide's log page: entries at `level` or above (any case), after `since`, oldest first, at most `limit`;
+    `total_logs` counts every entry that matches, `has_more` says whether some were left out."""
     entries = MigrationLog.objects.filter(run=run)
     if level:
-        entries = entries.filter(level__in=LEVELS[LEVELS.index(level):])
+        entries = entries.filter(level__in=LEVELS[LEVELS.index(level.upper()):])
     if since is not None:
         entries = entries.filter(created_at__gt=since)
-    return entries.order_by("created_at", "pk")[:limit]
+    page = list(entries.order_by("created_at", "pk")[:limit])
+    total = entries.count() if len(page) == limit else len(page)
+    return {"session_id": run.session_id, "logs": page, "total_logs": total, "has_more": total > len(page)}
+
+
+UNITS = ("B", "KB", "MB", "GB", "TB")
+
+
+def human_bytes(count: float | None) -> str | None:
+    """1288490188 -> "1.2 GB" (powers of 1024, as the guide writes sizes); None stays None."""
+    if count is None:
+        return None
+    unit = 0
+    while count >= 1024 and unit < len(UNITS) - 1:
+        count, unit = count / 1024, unit + 1
+    return f"{count:.0f} {UNITS[unit]}" if unit == 0 else f"{count:.1f} {UNITS[unit]}"
+
+
+def human_rate(per_second: float | None) -> str | None:
+    return None if per_second is None else f"{human_bytes(per_second)}/s"
+
+
+def _parts(run: MigrationRun, kind: str | None = None) -> list[dict[str, Any]]:
+    return [part for part in (run.metrics or {}).get("parts", {}).values() if kind is None or part.get("kind") == kind]
+
+
+def _total(parts: list[dict[str, Any]], key: str) -> int:
+    return sum(part.get(key) or 0 for part in parts)
+
+
+def migration_performance(run: MigrationRun) -> dict[str, Any]:
+    """The status's `performance_metrics`: rates from bytes moved over time, files and data done and total."""
+    measured, files = run.metrics or {}, _parts(run, "files")
+    return {"transfer_rate_current": human_rate(measured.get("rate_current")),
+            "transfer_rate_average": human_rate(measured.get("rate_average")),
+            "files_transferred": _total(files, "done_items"), "files_total": _total(files, "total_items"),
+            "data_transferred": human_bytes(_total(_parts(run), "done_bytes")),
+            "data_total": human_bytes(_total(_parts(run), "total_bytes"))}
+
+
+def migration_status(run: MigrationRun) -> dict[str, Any]:
+    """Where the migration is, in the guide's fields: status, progress, the current step and operation, times,
+    steps done and total, performance, and the error (None when there is none)."""
+    measured = run.metrics or {}
+    return {"session_id": run.session_id, "status": run.status, "progress": run.progress,
+            "current_step": run.current_step, "start_time": run.started_at, "end_time": run.finished_at,
+            "duration": run.duration, "error": run.error or None,
+            "steps_completed": measured.get("steps_completed", 0), "steps_total": measured.get("steps_total", 0),
+            "performance_metrics": migration_performance(run),
+            "current_operation": measured.get("current_operation") if run.status == run.Status.RUNNING else None}
 
 
 def migration_metrics(run: MigrationRun) -> dict[str, Any]:
-    """Rates, counts, durations, errors and retries of the latest run."""
-    job = run.job
-    duration = (run.finished_at - run.started_at).total_seconds() if run.started_at and run.finished_at else None
-    return {
-        "status": run.status,
-        "parts": run.metrics.get("parts", {}),
-        "duration_seconds": duration,
-        "errors": MigrationLog.objects.filter(run=run, level=MigrationLog.Level.ERROR).count(),
-        "warnings": MigrationLog.objects.filter(run=run, level=MigrationLog.Level.WARNING).count(),
-        "attempts": job.attempts if job else 0,
-        "retries": max((job.attempts if job else 0) - 1, 0),
-    }
+    """The guide's metrics: overall, transfer, database, the worker's system use and the errors of the latest
+    run, from what the worker measured (tracking.py) and its log. Unmeasured values are None."""
+    measured, job = run.metrics or {}, run.job
+    parts, databases = _parts(run), _parts(run, "database")
+    files = _parts(run, "files")
+    progress, duration = run.progress, run.duration
+    remaining = (0.0 if run.status == run.Status.COMPLETED else
+                 round(duration * (100 - progress) / progress, 1) if duration and progress and
+                 run.status == run.Status.RUNNING else None)
+    counts = dict(MigrationLog.objects.filter(run=run, level__in=[MigrationLog.Level.ERROR,
+                                                                  MigrationLog.Level.WARNING])
+                  .values_list("level").annotate(n=Count("pk")).order_by())
+    system = measured.get("system") or {}
+    return {"session_id": run.session_id, "metrics": {
+        "overall": {"duration": duration, "progress": progress, "estimated_remaining": remaining},
+        "transfer": {"rate_current": human_rate(measured.get("rate_current")),
+                     "rate_average": human_rate(measured.get("rate_average")),
+                     "rate_peak": human_rate(measured.get("rate_peak")),
+                     "bytes_transferred": _total(parts, "done_bytes"), "bytes_total": _total(parts, "total_bytes"),
+                     "files_transferred": _total(files, "done_items"), "files_total": _total(files, "total_items")},
+        "database": {"tables_migrated": _total(databases, "tables") if databases else None,
+                     "tables_total": _total(databases, "tables") if databases and run.status == run.Status.COMPLETED
+                     else None,
+                     "rows_migrated": _total(databases, "done_items"), "rows_total": _total(databases, "total_items"),
+                     "data_size": human_bytes(_total(databases, "total_bytes"))},
+        "system": {"cpu_usage": system.get("cpu_usage"), "memory_usage": human_bytes(system.get("memory_bytes")),
+                   "disk_usage": None, "network_usage": None},
+        "errors": {"total_errors": counts.get(MigrationLog.Level.ERROR, 0),
+                   "total_warnings": counts.get(MigrationLog.Level.WARNING, 0),
+                   "retry_count": max((job.attempts if job else 0) - 1, 0)},
+        "parts": measured.get("parts", {}),
+    }}
 
 
 def presets_visible_to(queryset: QuerySet[Preset], *, request: Request) -> QuerySet[Preset]:

@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import copy
-from datetime import datetime
+import logging
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
@@ -12,7 +13,7 @@ from django_q.models import Schedule
 from apps.api.errors import Conflict, PermissionDenied, ValidationFailed
 from apps.jobs.services import job_enqueue, job_request_cancel
 
-from . import credentials
+from . import credentials, pipeline
 from .adapters.base import Check
 from .config import SECTIONS, parts, printable, transfer_for, transfer_options, validate_config
 from .models import MigrationLog, MigrationRun, Preset, TenantMigrationLimits
@@ -20,6 +21,8 @@ from .models import MigrationLog, MigrationRun, Preset, TenantMigrationLimits
 if TYPE_CHECKING:
     from apps.accounts.models import User
     from apps.tenants.models import Tenant
+
+logger = logging.getLogger(__name__)
 
 
 def _seal_config(config: dict) -> tuple[dict, dict, str]:
@@ -52,7 +55,7 @@ def migration_create(*, tenant: Tenant, created_by: User, name: str, source: dic
 def migration_validate(config: dict[str, Any], *, tenant: Tenant | None = None) -> dict[str, Any]:
     """Check a plan against the real systems without moving anything: reachability, permissions, confinement,
     free space against the measured size, schema compatibility and conflicts, and a duration estimate."""
-    validated = validate_config(**config, tenant=tenant)
+    validated = validate_config(**{section: config.get(section) for section in SECTIONS}, tenant=tenant)
     options = transfer_options(validated)
     checks, total_bytes, kinds = [], 0, set()
     for part in parts(validated):
@@ -90,10 +93,22 @@ def _require_capacity(run: MigrationRun) -> None:
         raise Conflict(f"This tenant already runs {busy} migrations, its limit. Wait for one to finish.")
 
 
+def migration_require_control(run: MigrationRun, *, user: User, tenant_role: str | None) -> None:
+    """Who may start, cancel, schedule, roll back or delete a migration: its creator, the tenant's owners and
+    admins, and platform admins (members create and run their own; viewers only read)."""
+    from apps.tenants.models import Membership
+
+    if run.created_by_id != user.pk and tenant_role not in Membership.MANAGER_ROLES and not user.is_platform_admin:
+        raise PermissionDenied("Only the migration's creator, the tenant's owners and admins, and platform admins "
+                               "may do this.")
+
+
 @transaction.atomic
-def migration_start(run: MigrationRun, *, started_by: User) -> MigrationRun:
+def migration_start(run: MigrationRun, *, started_by: User, auto_rollback: bool = False,
+                    send_notifications: bool = False) -> MigrationRun:
     """Queue one run of the migration as a job. The row lock makes two concurrent starts serialize: the second
-    sees it queued and gets a 409 instead of a duplicate run."""
+    sees it started and gets a 409 instead of a duplicate run. `auto_rollback` restores the backup if this run
+    fails (as safety.rollback_on_failure does); `send_notifications` is recorded for the outcome's notice."""
     run = _lock(run)
     if not run.can_start():
         raise Conflict(f"A {run.get_status_display().lower()} migration cannot be started.")
@@ -103,9 +118,13 @@ def migration_start(run: MigrationRun, *, started_by: User) -> MigrationRun:
         run.backup = None
     run.job = job_enqueue("migrations.run", {"session_id": run.session_id}, tenant=run.tenant,
                           created_by=started_by)
-    run.status, run.progress, run.error, run.scheduled_for = MigrationRun.Status.STARTED, 0, "", None
-    run.save(update_fields=["job", "status", "progress", "error", "scheduled_for", "backup", "updated_at"])
-    migration_log(run, "info", f"Queued by {started_by.email}.")
+    run.status, run.error, run.scheduled_for = MigrationRun.Status.STARTED, "", None
+    run.auto_rollback, run.send_notifications, run.metrics = auto_rollback, send_notifications, {}
+    run.started_at = run.finished_at = None
+    run.save(update_fields=["job", "status", "error", "scheduled_for", "backup", "auto_rollback",
+                            "send_notifications", "metrics", "started_at", "finished_at", "updated_at"])
+    migration_log(run, "info", f"Started by {started_by.email}.",
+                  details={"auto_rollback": auto_rollback, "send_notifications": send_notifications})
     return run
 
 
@@ -128,17 +147,33 @@ def migration_cancel(run: MigrationRun, *, cancelled_by: User) -> MigrationRun:
     return run
 
 
+#: rollback_options -> the part kind each restores.
+RESTORES = {"restore_files": "files", "restore_database": "database"}
+
+
 @transaction.atomic
-def migration_rollback(run: MigrationRun, *, requested_by: User) -> MigrationRun:
-    """Restore what the migration overwrote, from its backup, as a job (202). Without a backup it is a 409."""
+def migration_rollback(run: MigrationRun, *, requested_by: User, backup_id: str | None = None,
+                       rollback_options: dict[str, bool] | None = None) -> MigrationRun:
+    """Restore what the migration overwrote, from its backup, as a job (202): the parts `rollback_options` name
+    (files, database; both by default). Without a backup it is a 409; another `backup_id` than the migration's
+    is a 400 naming it."""
     run = _lock(run)
     if run.backup is None:
-        raise Conflict("This migration has no backup to roll back to (safety.backup_before was off or it never ran).")
+        raise Conflict("This migration has no backup to roll back to (safety.backup_before was off, it never ran, "
+                       "or its backup was discarded).")
+    if backup_id is not None and backup_id != run.backup["id"]:
+        raise ValidationFailed(details={"backup_id": [f"This migration has no backup {backup_id}; its backup is "
+                                                      f"{run.backup['id']}."]})
+    options = {**dict.fromkeys(RESTORES, True), **(rollback_options or {})}
+    kinds = [kind for option, kind in RESTORES.items() if options[option]]
+    if not kinds:
+        raise ValidationFailed(details={"rollback_options": ["Nothing to restore: turn on restore_files or "
+                                                             "restore_database."]})
     if not run.can_roll_back():
         raise Conflict(f"A {run.get_status_display().lower()} migration cannot be rolled back.")
     _require_capacity(run)
-    run.job = job_enqueue("migrations.rollback", {"session_id": run.session_id}, tenant=run.tenant,
-                          created_by=requested_by)
+    run.job = job_enqueue("migrations.rollback", {"session_id": run.session_id, "kinds": kinds},
+                          tenant=run.tenant, created_by=requested_by)
     run.status = MigrationRun.Status.ROLLBACK_STARTED
     run.save(update_fields=["job", "status", "updated_at"])
     migration_log(run, "warning", f"Rollback requested by {requested_by.email}.")
@@ -186,10 +221,10 @@ def migration_begin(run: MigrationRun) -> MigrationRun:
     return run
 
 
-def migration_report_progress(run: MigrationRun, *, percent: float, step: str) -> None:
-    """The run's own progress and step, as the pipeline reports them (several times a second at most). A plain
-    UPDATE of the two columns: no lock, so a report never waits behind a cancel holding the row."""
-    MigrationRun.objects.filter(pk=run.pk).update(progress=int(percent), step=step[:200])
+def migration_record_measures(run: MigrationRun, *, metrics: dict[str, Any]) -> None:
+    """The run's live measures (tracking.py), a few times a second at most. Percent and step are its job's. A
+    plain UPDATE of the one column: no lock, so a report never waits behind a cancel holding the row."""
+    MigrationRun.objects.filter(pk=run.pk).update(metrics=metrics)
 
 
 @transaction.atomic
@@ -201,30 +236,99 @@ def migration_finish(run: MigrationRun, *, status: str, error: str = "", backup:
     run.status, run.error, run.backup, run.finished_at = status, error, backup, timezone.now()
     fields = ["status", "error", "backup", "finished_at", "updated_at"]
     if status == MigrationRun.Status.COMPLETED:
-        run.progress, run.metrics = 100, metrics
-        fields += ["progress", "metrics"]
+        run.metrics = metrics
+        fields.append("metrics")
     run.save(update_fields=fields)
     return run
 
 
 @transaction.atomic
-def migration_rollback_finish(run: MigrationRun, *, error: str = "") -> MigrationRun:
-    """Record how a rollback ended: ROLLED_BACK with its backup spent, or, with an `error`, FAILED with the backup
-    kept so the rollback can be tried again."""
+def migration_rollback_finish(run: MigrationRun, *, error: str = "", restored: list[str] = ()) -> MigrationRun:
+    """Record how a rollback ended: ROLLED_BACK with the `restored` parts' backups spent (the others are kept for a
+    later rollback), or, with an `error`, FAILED with the backup kept so the rollback can be tried again."""
     run = _lock(run)
     run.finished_at = timezone.now()
     if error:
         run.status, run.error = MigrationRun.Status.FAILED, error
         run.save(update_fields=["status", "error", "finished_at", "updated_at"])
     else:
-        run.status, run.backup = MigrationRun.Status.ROLLED_BACK, None
+        left = {name: part for name, part in run.backup["parts"].items() if name not in restored}
+        run.status, run.backup = MigrationRun.Status.ROLLED_BACK, {**run.backup, "parts": left} if left else None
         run.save(update_fields=["status", "backup", "finished_at", "updated_at"])
     return run
 
 
-def migration_log(run: MigrationRun, level: str, message: str, step: str = "") -> None:
+def new_backup_id(run: MigrationRun) -> str:
+    """The id of the backup a run is about to take (the guide's `backup-20240826-143022`), unique per migration."""
+    return f"backup-{timezone.now():%Y%m%d-%H%M%S}-{run.session_id[:8]}"
+
+
+def backup_record(parts: dict[str, Any] | None, backup_id: str, earlier: dict[str, Any] | None) -> dict | None:
+    """What a run stores as its backup: the parts backed up under their id (an earlier attempt's, when resumed)."""
+    if not parts:
+        return None
+    if earlier:
+        return {**earlier, "parts": parts}
+    return {"id": backup_id, "taken_at": timezone.now().isoformat(), "parts": parts}
+
+
+def _discard_backup(run: MigrationRun) -> None:
+    pipeline.discard(run_config(run), run.backup["parts"], tenant=run.tenant)
+
+
+@transaction.atomic
+def migration_delete(run: MigrationRun, *, deleted_by: User) -> None:
+    """Delete a migration that is not running, and discard its backups (no rollback afterwards). A started,
+    running or rolling-back migration is 409; a backup that cannot be discarded (its destination unreachable) is a
+    409 too, with the migration kept."""
+    run = _lock(run)
+    if run.status in MigrationRun.BUSY:
+        raise Conflict(f"A {run.get_status_display().lower()} migration cannot be deleted; cancel it first.")
+    if run.backup:
+        try:
+            _discard_backup(run)
+        except Exception as error:
+            raise Conflict(f"Its backup could not be discarded ({error}); the migration was kept.") from error
+    if run.is_scheduled:
+        Schedule.objects.filter(name=_schedule_name(run)).delete()
+    logger.info("Migration %s deleted by user %s", run.session_id, deleted_by.pk)
+    run.delete()
+
+
+def migrations_discard_expired_backups() -> int:
+    """The scheduled job: discard each finished migration's backup once its safety.backup_retention_days have
+    passed since the run ended (the migration stays, without a rollback). How many were discarded."""
+    discarded = 0
+    candidates = MigrationRun.objects.filter(backup__isnull=False, status__in=MigrationRun.FINISHED,
+                                             safety__backup_retention_days__isnull=False,
+                                             finished_at__isnull=False)
+    for run in candidates.iterator():
+        if run.finished_at + timedelta(days=run.safety["backup_retention_days"]) > timezone.now():
+            continue
+        with transaction.atomic():
+            run = _lock(run)
+            if run.backup is None or run.status not in MigrationRun.FINISHED:
+                continue
+            try:
+                _discard_backup(run)
+            except Exception as error:
+                migration_log(run, "warning", f"The expired backup {run.backup['id']} could not be discarded: "
+                                              f"{error}", component="backup")
+                continue
+            migration_log(run, "info", f"Backup {run.backup['id']} discarded: kept "
+                                       f"{run.safety['backup_retention_days']} days (safety.backup_retention_days).",
+                          component="backup")
+            run.backup = None
+            run.save(update_fields=["backup", "updated_at"])
+            discarded += 1
+    return discarded
+
+
+def migration_log(run: MigrationRun, level: str, message: str, step: str = "", component: str = "",
+                  details: dict[str, Any] | None = None) -> None:
     """One entry of the run's log; `level` in any case (stored as DEBUG, INFO, WARNING or ERROR)."""
-    MigrationLog.objects.create(run=run, level=level.upper(), message=message[:2000], step=step[:200])
+    MigrationLog.objects.create(run=run, level=level.upper(), message=message[:2000], step=step[:200],
+                                component=component[:40], details=details or {})
 
 
 def apply_overrides(config: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:

@@ -97,7 +97,7 @@ def test_a_stored_run_aimed_at_the_platforms_database_is_refused_where_the_conne
         destination.open(role="destination")
     with pytest.raises(pipeline.ChecksFailed, match="platform's own database"):
         pipeline.execute({"source": postgresql_config("postgres"), "destination": postgresql_config(platform_database()),
-                        "safety": {"backup_before": True}}, report=lambda *a: None, log=lambda *a: None,
+                        "safety": {"backup_before": True}}, report=lambda *a, **k: None, log=lambda *a, **k: None,
                        backup_id="attack")
 
 
@@ -322,7 +322,7 @@ def test_a_backup_is_kept_in_directories_only_the_platform_user_can_open(allowed
 
     pipeline.execute({"source": {"type": "directory", "path": str(allowed / "in")},
                     "destination": {"type": "directory", "path": str(allowed / "out")},
-                    "safety": {"backup_before": True}}, report=lambda *a: None, log=lambda *a: None,
+                    "safety": {"backup_before": True}}, report=lambda *a, **k: None, log=lambda *a, **k: None,
                    backup_id="private")
 
     for directory in (backup_root.parent, backup_root, backup_root / "private", backup_root / "private" / "main"):

@@ -52,9 +52,13 @@ def test_create_returns_201_created_with_the_config(user_client, plan):
 
     assert response.status_code == 201, response.content
     body = response.json()
-    assert body["status"] == "pending" and body["progress"] == 0
+    assert body["status"] == "pending" and body["progress"] == 0 and body["current_step"] == ""
     assert body["source"] == {"type": "directory", "path": plan["source"]["path"]}
-    assert body["safety"] == {"backup_before": True, "rollback_on_failure": False, "verify_after": True}
+    assert (body["source_type"], body["destination_type"]) == ("directory", "directory")
+    assert (body["start_time"], body["end_time"], body["duration"], body["error"]) == (None, None, None, None)
+    assert body["transfer"] == {"method": "hybrid_sync"}
+    assert body["safety"] == {"backup_before": True, "backup_retention_days": None, "rollback_on_failure": False,
+                              "verify_after": True, "maintenance_mode": False}
 
 
 @pytest.mark.parametrize("make_side, field", [
@@ -276,11 +280,23 @@ def test_two_concurrent_starts_of_different_runs_cannot_pass_a_limit_of_one(tran
 def test_status_and_metrics_of_a_new_run(user_client, run):
     status = user_client.get(f"/api/v1/migrations/{run.session_id}/status").json()
     metrics = user_client.get(f"/api/v1/migrations/{run.session_id}/metrics").json()
+    logs = user_client.get(f"/api/v1/migrations/{run.session_id}/logs").json()
 
-    assert status == {"session_id": run.session_id, "status": "pending", "progress": 0, "step": "", "job": None, "error": "",
-                      "scheduled_for": None, "started_at": None, "finished_at": None}
-    assert metrics == {"status": "pending", "parts": {}, "duration_seconds": None, "errors": 0, "warnings": 0,
-                       "attempts": 0, "retries": 0}
+    assert status == {"session_id": run.session_id, "status": "pending", "progress": 0.0, "current_step": "",
+                      "start_time": None, "end_time": None, "duration": None, "error": None,
+                      "steps_completed": 0, "steps_total": 0, "current_operation": None,
+                      "performance_metrics": {"transfer_rate_current": None, "transfer_rate_average": None,
+                                              "files_transferred": 0, "files_total": 0, "data_transferred": "0 B",
+                                              "data_total": "0 B"}}
+    assert metrics == {"session_id": run.session_id, "metrics": {
+        "overall": {"duration": None, "progress": 0.0, "estimated_remaining": None},
+        "transfer": {"rate_current": None, "rate_average": None, "rate_peak": None, "bytes_transferred": 0,
+                     "bytes_total": 0, "files_transferred": 0, "files_total": 0},
+        "database": {"tables_migrated": None, "tables_total": None, "rows_migrated": 0, "rows_total": 0,
+                     "data_size": "0 B"},
+        "system": {"cpu_usage": None, "memory_usage": None, "disk_usage": None, "network_usage": None},
+        "errors": {"total_errors": 0, "total_warnings": 0, "retry_count": 0}, "parts": {}}}
+    assert logs == {"session_id": run.session_id, "logs": [], "total_logs": 0, "has_more": False}
 
 
 def test_list_filters_by_status(user_client, run, plan):
@@ -447,9 +463,11 @@ def test_a_scheduled_migration_starts_when_the_scheduler_calls_it(user, run, han
     ("viewer_client", "post", "cancel", 403),
     ("viewer_client", "post", "rollback", 403),
     ("viewer_client", "post", "schedule", 403),
-    ("viewer_client", "get", "status", 404),   # runs are their creator's, like tasks
-    ("second_user_client", "get", "status", 404),
-    ("second_user_client", "post", "start", 404),
+    ("second_user_client", "post", "start", 403),   # a member runs their own migrations, not a teammate's
+    ("second_user_client", "post", "cancel", 403),
+    ("second_user_client", "post", "rollback", 403),
+    ("second_user_client", "delete", "", 403),
+    ("viewer_client", "delete", "", 403),
     ("other_tenant_client", "get", "status", 404),
     ("other_tenant_client", "get", "metrics", 404),
     ("other_tenant_client", "post", "start", 404),
@@ -478,6 +496,42 @@ def test_the_list_shows_only_the_callers_tenant(user_client, run, other_tenant_r
 
     assert [item["session_id"] for item in response.json()["results"]] == [run.session_id]
     assert CANARY not in response.content.decode()
+
+
+@pytest.mark.parametrize("persona", ["viewer_client", "second_user_client", "admin_client"])
+def test_everyone_in_the_tenant_reads_its_migrations(request, run, persona):
+    client = request.getfixturevalue(persona)
+
+    listed = client.get("/api/v1/migrations/").json()["results"]
+    reads = [client.get(f"/api/v1/migrations/{run.session_id}/{path}") for path in ("", "status", "logs", "metrics")]
+
+    assert [item["session_id"] for item in listed] == [run.session_id]
+    assert [response.status_code for response in reads] == [200, 200, 200, 200]
+
+
+def test_a_member_runs_their_own_migrations_and_owners_and_platform_admins_run_all(
+        second_user_client, user_client, admin_client, plan):
+    theirs = create_run(second_user_client, name="A member's", **plan)["session_id"]
+
+    own_start = second_user_client.post(f"/api/v1/migrations/{theirs}/start")
+    owner_cancel = user_client.post(f"/api/v1/migrations/{theirs}/cancel")
+    admin_start = admin_client.post(f"/api/v1/migrations/{theirs}/start")
+
+    assert own_start.status_code == 202 and own_start.json()["status"] == "started"
+    assert owner_cancel.status_code == 200 and owner_cancel.json()["status"] == "cancelled"
+    assert admin_start.status_code == 202
+    assert [job.created_by.email for job in Job.objects.order_by("pk")] == ["second@example.com",
+                                                                            "admin@example.com"]
+
+
+def test_deleting_a_migration_needs_migrations_delete_and_a_finished_run(user_client, run):
+    MigrationRun.objects.filter(pk=run.pk).update(status="running")
+    busy = user_client.delete(f"/api/v1/migrations/{run.session_id}/")
+    MigrationRun.objects.filter(pk=run.pk).update(status="completed")
+    deleted = user_client.delete(f"/api/v1/migrations/{run.session_id}/")
+
+    assert busy.status_code == 409 and deleted.status_code == 204
+    assert not MigrationRun.objects.exists() and not MigrationLog.objects.exists()
 
 
 def test_the_database_host_error_does_not_echo_other_hosts(user_client):

@@ -64,9 +64,9 @@ def test_a_nested_tree_cancelled_midway_resumes_and_is_verified_by_checksums(wor
     assert 3 <= len(copied_before_cancel) < len(tree)
     assert resumed.status_code == 202
     assert final["status"] == "completed", final
-    assert metrics["parts"]["main"]["items_skipped"] == len(copied_before_cancel)
-    assert metrics["parts"]["main"]["items_copied"] == len(tree) - len(copied_before_cancel)
-    assert metrics["parts"]["main"]["verified"] == len(tree)
+    assert metrics["metrics"]["parts"]["main"]["items_skipped"] == len(copied_before_cancel)
+    assert metrics["metrics"]["parts"]["main"]["items_copied"] == len(tree) - len(copied_before_cancel)
+    assert metrics["metrics"]["parts"]["main"]["verified"] == len(tree)
     assert files_only(checksums(destination)) == tree
     # The backup is the first attempt's, taken before anything was copied: rolling back the resumed run
     # leaves the destination as it was before the migration (it did not exist), not half-copied.
@@ -95,7 +95,7 @@ def test_a_failing_tree_migration_is_rolled_back_automatically_to_the_byte(worke
     assert final["status"] == "rolled_back", final
     assert blocked in final["error"]
     assert checksums(destination) == before
-    assert any("restored from the backup" in entry["message"] for entry in errors)
+    assert any("restored from the backup" in entry["message"] for entry in errors["logs"])
 
 
 def test_an_explicit_rollback_after_success_restores_the_tree_exactly(workers, user_client, allowed):
@@ -163,14 +163,20 @@ def test_sqlite_into_postgresql_moves_the_rows_and_verifies_counts_and_checksums
 
     assert started.status_code == 202
     assert final["status"] == "completed" and final["progress"] == 100, final
+    assert final["steps_completed"] == final["steps_total"] == 3 and final["current_operation"] is None
     assert {table: value["rows"] for table, value in postgresql_checksums(database).items()} == {
         "a_people": 3, "b_orders": 500}
-    part = metrics["parts"]["main"]
+    measured = metrics["metrics"]
+    part = measured["parts"]["main"]
     assert part["items_copied"] == 503 and part["verified"] == 2
-    assert metrics["status"] == "completed" and metrics["errors"] == 0 and metrics["duration_seconds"] > 0
-    assert metrics["attempts"] == 1 and metrics["retries"] == 0
-    messages = [entry["message"] for entry in logs]
-    assert messages[0].startswith("Queued by user@example.com")
+    assert measured["database"] == {"tables_migrated": 2, "tables_total": 2, "rows_migrated": 503, "rows_total": 503,
+                                    "data_size": measured["database"]["data_size"]}
+    assert measured["overall"]["progress"] == 100 and measured["overall"]["duration"] > 0
+    assert measured["errors"] == {"total_errors": 0, "total_warnings": 0, "retry_count": 0}
+    assert measured["system"]["cpu_usage"] is not None and measured["system"]["memory_usage"].endswith("MB")
+    messages = [entry["message"] for entry in logs["logs"]]
+    assert messages[0].startswith("Started by user@example.com")
+    assert {entry["component"] for entry in logs["logs"]} >= {"backup", "database_transfer", "verification"}
     assert "main: verifying" in messages and any(m.startswith("main: done (503 copied") for m in messages)
 
 
@@ -194,7 +200,8 @@ def test_mariadb_into_postgresql_moves_the_rows_and_verifies_counts_and_checksum
 
     assert final["status"] == "completed", final
     assert postgresql_checksums(database)["customers"]["rows"] == mysql_checksums(source)["customers"]["rows"] == 300
-    assert metrics["parts"]["main"]["verified"] == 1 and metrics["parts"]["main"]["items_copied"] == 300
+    assert metrics["metrics"]["parts"]["main"]["verified"] == 1
+    assert metrics["metrics"]["parts"]["main"]["items_copied"] == 300
 
 
 def test_a_failing_database_migration_is_rolled_back_automatically_to_the_same_checksums(
@@ -241,17 +248,18 @@ def test_logs_filter_by_level_since_and_limit(workers, user_client, allowed):
     run = create_run(user_client, **directory_plan(source, destination))
     user_client.post(f"/api/v1/migrations/{run['session_id']}/start")
     wait_until(user_client, run["session_id"])
-    everything = user_client.get(f"/api/v1/migrations/{run['session_id']}/logs").json()
+    everything = user_client.get(f"/api/v1/migrations/{run['session_id']}/logs").json()["logs"]
 
     first_two = user_client.get(f"/api/v1/migrations/{run['session_id']}/logs", {"limit": 2}).json()
     since = user_client.get(f"/api/v1/migrations/{run['session_id']}/logs",
-                            {"since": everything[1]["created_at"]}).json()
-    warnings = user_client.get(f"/api/v1/migrations/{run['session_id']}/logs", {"level": "warning"}).json()
-    guide_case = user_client.get(f"/api/v1/migrations/{run['session_id']}/logs", {"level": "WARNING"}).json()
+                            {"since": everything[1]["timestamp"]}).json()["logs"]
+    warnings = user_client.get(f"/api/v1/migrations/{run['session_id']}/logs", {"level": "warning"}).json()["logs"]
+    guide_case = user_client.get(f"/api/v1/migrations/{run['session_id']}/logs", {"level": "WARNING"}).json()["logs"]
     bad_level = user_client.get(f"/api/v1/migrations/{run['session_id']}/logs", {"level": "loud"})
 
     assert len(everything) >= 4
-    assert first_two == everything[:2]
-    assert since == [entry for entry in everything[2:] if entry["created_at"] > everything[1]["created_at"]]
+    assert first_two["logs"] == everything[:2]
+    assert first_two["total_logs"] == len(everything) and first_two["has_more"] is True
+    assert since == [entry for entry in everything[2:] if entry["timestamp"] > everything[1]["timestamp"]]
     assert warnings == guide_case == [entry for entry in everything if entry["level"] in ("WARNING", "ERROR")]
     assert bad_level.status_code == 400 and "level" in bad_level.json()["error"]["details"]

@@ -61,3 +61,38 @@ def test_stored_runs_presets_logs_and_jobs_speak_the_guides_words_and_move_back(
         assert Run.objects.get(pk=runs["failed"].pk).source == site_side("user")
         assert old.get_model("migrations_app", "MigrationLog").objects.get().level == "warning"
         assert old.get_model("jobs", "Job").objects.get(pk=job.pk).params == {"migration_id": runs["queued"].pk}
+
+
+BEFORE_PROGRESS_MOVE = [("migrations_app", "0007_start_options_and_log_details"), ("jobs", "0002_tenant_job_limits")]
+
+
+def test_backups_metrics_and_progress_take_their_new_places_and_move_back(tenant, user):
+    with migrated_back_to(BEFORE_PROGRESS_MOVE) as old_apps:
+        Run = old_apps.get_model("migrations_app", "MigrationRun")
+        Job = old_apps.get_model("jobs", "Job")
+        job = Job.objects.create(tenant_id=tenant.pk, created_by_id=user.pk, type="migrations.run", progress=10)
+        running = Run.objects.create(tenant_id=tenant.pk, created_by_id=user.pk, name="Running", status="running",
+                                     source={"type": "directory", "path": "/a"},
+                                     destination={"type": "directory", "path": "/b"}, job=job, progress=55,
+                                     step="main: copying files")
+        done = Run.objects.create(tenant_id=tenant.pk, created_by_id=user.pk, name="Done", status="completed",
+                                  source={"type": "sqlite", "path": "a.db"}, destination={"type": "sqlite",
+                                                                                          "path": "b.db"},
+                                  progress=100, backup={"main": {"file": "b.db.bak"}},
+                                  metrics={"parts": {"main": {"items_copied": 7, "items_skipped": 2,
+                                                              "bytes_copied": 900}}, "seconds": 1.5})
+
+        new = migrate(latest())
+
+        Run = new.get_model("migrations_app", "MigrationRun")
+        assert new.get_model("jobs", "Job").objects.get(pk=job.pk).step == "main: copying files"
+        assert new.get_model("jobs", "Job").objects.get(pk=job.pk).progress == 55
+        moved = Run.objects.get(pk=done.pk)
+        assert moved.backup["parts"] == {"main": {"file": "b.db.bak"}} and moved.backup["id"].startswith("backup-")
+        assert moved.metrics["parts"]["main"] == {"kind": "database", "done_items": 9, "total_items": 9,
+                                                  "done_bytes": 900, "total_bytes": 900, "items_copied": 7,
+                                                  "items_skipped": 2, "bytes_copied": 900}
+
+        Run = migrate(BEFORE_PROGRESS_MOVE).get_model("migrations_app", "MigrationRun")
+        assert Run.objects.get(pk=done.pk).backup == {"main": {"file": "b.db.bak"}}
+        assert (Run.objects.get(pk=running.pk).progress, Run.objects.get(pk=done.pk).progress) == (55, 100)

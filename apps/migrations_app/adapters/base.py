@@ -144,6 +144,10 @@ class Transfer(ABC):
         """Put the destination back exactly as `backup` found it."""
 
     @abstractmethod
+    def discard(self, backup: dict[str, Any]) -> None:
+        """Delete a backup that no rollback will need any more (retention ran out, the migration was deleted)."""
+
+    @abstractmethod
     def copy(self, progress: Progress) -> TransferReport:
         """Move everything from the source to the destination."""
 

@@ -12,19 +12,22 @@ class TreeTransfer(Transfer):
 
     kind = "files"
     bytes_per_second = 80e6
-    features = ("sha256 checksums", "skips identical files (resumable)", "parallel transfers", "verify after",
-                "backup and exact rollback")
+    features = ("sha256 checksums", "skips identical files (resumable)", "parallel transfers", "chunk size",
+                "verify after", "backup and exact rollback", "compressed backups")
 
     def backup(self, backup_dir: Path) -> dict[str, Any]:
         return directory.backup_tree(self.destination, directory.relative_files(self.source),
-                                     directory.private_directory(backup_dir))
+                                     directory.private_directory(backup_dir), compress=self.options["compression"])
 
     def restore(self, backup: dict[str, Any]) -> None:
         directory.restore_tree(backup)
 
+    def discard(self, backup: dict[str, Any]) -> None:
+        directory.discard_tree_backup(backup)
+
     def copy(self, progress: Progress) -> TransferReport:
         return directory.copy_tree(self.source, self.destination, parallel=self.options["parallel_transfers"],
-                                   progress=progress)
+                                   chunk_size=self.options["chunk_size"], progress=progress)
 
     def verify(self, copied: TransferReport, progress: Progress) -> VerificationReport:
         return directory.verify_tree(self.source, self.destination, progress=progress,
@@ -52,6 +55,9 @@ class TableTransfer(Transfer):
 
     def restore(self, backup: dict[str, Any]) -> None:
         databases.restore_database(self.destination, backup)
+
+    def discard(self, backup: dict[str, Any]) -> None:
+        databases.discard_backup(self.destination, backup)
 
     def copy(self, progress: Progress) -> TransferReport:
         return databases.copy_database(self.source, self.destination, tables=self.tables,

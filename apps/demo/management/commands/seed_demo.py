@@ -56,15 +56,17 @@ def seed_finished_migration(tenant: Tenant, user: User) -> None:
         return
     finished = timezone.now()
     run = MigrationRun.objects.create(
-        tenant=tenant, created_by=user, name=DEMO_MIGRATION, status=MigrationRun.Status.COMPLETED, progress=100,
+        tenant=tenant, created_by=user, name=DEMO_MIGRATION, status=MigrationRun.Status.COMPLETED,
         description="A finished example: a directory copied to an archive, as the directory adapter does.",
         source={"type": "directory", "path": "/srv/reports/2025"},
         destination={"type": "directory", "path": "/srv/archive/reports-2025"},
-        step="done", metrics={"files": 42, "bytes": 18_874_368, "seconds": 3.2},
+        metrics={"steps_completed": 3, "steps_total": 3, "seconds": 3.2, "rate_average": 4_718_592,
+                 "parts": {"main": {"kind": "files", "done_items": 42, "total_items": 42, "done_bytes": 18_874_368,
+                                    "total_bytes": 18_874_368}}},
         started_at=finished - timedelta(seconds=4), finished_at=finished)
     MigrationLog.objects.bulk_create([
-        MigrationLog(run=run, step="copy", message="Copied 42 files (18.0 MiB)"),
-        MigrationLog(run=run, step="verify", message="Checksums match"),
+        MigrationLog(run=run, step="copy", component="file_transfer", message="Copied 42 files (18.0 MiB)"),
+        MigrationLog(run=run, step="verify", component="verification", message="Checksums match"),
     ])
 
 

@@ -18,8 +18,8 @@ A library the files transfer (adapters/transfers.py) calls; it reads no settings
   most every REPORT_INTERVAL seconds and always once at the end. Workers only add to counters.
 """
 from .adapter import DirectoryAdapter, DirectoryConfigSerializer, FileEntry, Skipped, relative_files
-from .backup import backup_tree, private_directory, restore_tree
+from .backup import backup_tree, discard_tree_backup, private_directory, restore_tree
 from .transfer import copy_tree, verify_tree
 
 __all__ = ["DirectoryAdapter", "DirectoryConfigSerializer", "FileEntry", "Skipped", "backup_tree", "copy_tree",
-           "private_directory", "relative_files", "restore_tree", "verify_tree"]
+           "discard_tree_backup", "private_directory", "relative_files", "restore_tree", "verify_tree"]

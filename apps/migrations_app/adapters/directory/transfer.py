@@ -48,8 +48,9 @@ class _Abandoned(Exception):
 class _WorkerPool:
     """Drives `work` over a stream of files on a thread pool, reporting throttled progress from this thread."""
 
-    def __init__(self, *, parallel: int, progress: Callable, step: str, totals: tuple[int, int]):
-        self.parallel = max(1, int(parallel))
+    def __init__(self, *, parallel: int, progress: Callable, step: str, totals: tuple[int, int],
+                 chunk_size: int = CHUNK_SIZE):
+        self.parallel, self.chunk_size = max(1, int(parallel)), chunk_size
         self.progress, self.step = progress, step
         self.total_items, self.total_bytes = totals
         self.counters = _Counters()
@@ -61,7 +62,7 @@ class _WorkerPool:
 
     def buffer(self) -> memoryview:
         if not hasattr(self._buffers, "view"):
-            self._buffers.view = memoryview(bytearray(CHUNK_SIZE))
+            self._buffers.view = memoryview(bytearray(self.chunk_size))
         return self._buffers.view
 
     def report(self, *, force=False, message=None):
@@ -133,8 +134,9 @@ def _batches(entries: Iterable[FileEntry]) -> Iterator[list[FileEntry]]:
 
 
 def copy_tree(source: DirectoryAdapter, destination: DirectoryAdapter, *, parallel: int, progress: Callable,
-              should_stop: Callable[[], bool] | None = None) -> TransferReport:
-    """Copy every file of `source` into `destination`, skipping those already identical there.
+              should_stop: Callable[[], bool] | None = None, chunk_size: int = CHUNK_SIZE) -> TransferReport:
+    """Copy every file of `source` into `destination`, skipping those already identical there, `parallel` files
+    at a time, each read, hashed and written `chunk_size` bytes at a time.
 
     `report.details` holds `manifest` (relative path → SHA-256 of every source file copied or found identical,
     for `verify_tree`), `rate_bytes_per_second`, totals, `errors` (per file; the copy goes on) and `skipped`
@@ -152,7 +154,7 @@ def copy_tree(source: DirectoryAdapter, destination: DirectoryAdapter, *, parall
             scan.total_items, scan.total_bytes = scan.total_items + 1, scan.total_bytes + found.size
             scan.report()
     pool = _WorkerPool(parallel=parallel, progress=progress, step="copying files",
-                       totals=(scan.total_items, scan.total_bytes))
+                       totals=(scan.total_items, scan.total_bytes), chunk_size=chunk_size)
     report = TransferReport()
     manifest, errors, skipped = {}, [], []
     directories = _DestinationDirectories(destination_root)
@@ -197,6 +199,7 @@ def copy_tree(source: DirectoryAdapter, destination: DirectoryAdapter, *, parall
     rate = report.bytes_copied / report.seconds if report.seconds > 0 else 0.0
     report.details = {
         "files_total": pool.total_items, "bytes_total": pool.total_bytes, "parallel": pool.parallel,
+        "chunk_size": pool.chunk_size,
         "rate_bytes_per_second": round(rate), "stopped": not complete,
         "errors_count": len(errors), "errors": errors[:MAX_LISTED],
         "skipped_count": len(skipped), "skipped": skipped[:MAX_LISTED], "manifest": manifest}

@@ -54,11 +54,11 @@ class Command(BaseCommand):
             raise CommandError("The config must be a JSON object.")
         return config
 
-    def _report(self, percent, step, message=None):
+    def _report(self, percent, step, message=None, **measures):
         filled = int(BAR_WIDTH * percent / 100)
         self.stdout.write(f"\r[{'#' * filled}{'.' * (BAR_WIDTH - filled)}] {percent:5.1f}%  {step[:50]:<50}",
                           ending="")
         self.stdout.flush()
 
-    def _log(self, level, message):
+    def _log(self, level, message, **context):
         self.stdout.write(f"\n{level}: {message}")
