@@ -17,6 +17,7 @@ from apps.api.viewsets import ApiView
 
 from . import batches, selectors, services
 from .adapters.registry import ADAPTERS, SITE_KINDS, TRANSFERS
+from .config import TRANSFER_METHODS
 from .guide import GuideSurface
 from .models import MigrationRun, Preset
 from .serializers import (MIGRATION_FIELDS, LogQuery, MigrationLogsSerializer, MigrationMetricsSerializer,
@@ -294,13 +295,22 @@ class ValidateView(ApiView):
         return Response(ValidationReportSerializer(report).data)
 
 
+class SystemTypesSerializer(serializers.Serializer):
+    system_types = serializers.ListField(child=serializers.CharField(), help_text="Every source and destination type.")
+    transfer_methods = serializers.ListField(child=serializers.CharField(),
+                                             help_text="The `transfer.method` values this deployment runs.")
+    database_types = serializers.ListField(child=serializers.CharField(), help_text="The database types among them.")
+    types = SourceTypeSerializer(many=True, help_text="Each type with the config it takes and its secret fields.")
+
+
 class SystemTypesView(ApiView):
-    """The source and destination types a migration moves between, with the config each takes and its secrets."""
+    """The source and destination types a migration moves between, the transfer methods this deployment runs, the
+    database types, and for each type the config it takes and its secrets."""
 
     scope = "migrations:read"
     schema_tag = "migrations"
 
-    @extend_schema(responses={200: SourceTypeSerializer(many=True)})
+    @extend_schema(responses={200: SystemTypesSerializer})
     def get(self, request: Request) -> Response:
         from apps.jobs.params_schema import params_json_schema
 
@@ -309,7 +319,10 @@ class SystemTypesView(ApiView):
                      "config_schema": params_json_schema(adapter.config_serializer)} for adapter in ADAPTERS.values()]
         sites = [{"type": name, "kind": "site", "description": site["description"], "secret_fields": [],
                   "parts": site["parts"]} for name, site in SITE_KINDS.items()]
-        return Response(sorted(adapters + sites, key=lambda entry: entry["type"]))
+        types = sorted(adapters + sites, key=lambda entry: entry["type"])
+        return Response({
+            "system_types": [entry["type"] for entry in types], "transfer_methods": list(TRANSFER_METHODS),
+            "database_types": [entry["type"] for entry in types if entry["kind"] == "database"], "types": types})
 
 
 class SystemModulesView(ApiView):

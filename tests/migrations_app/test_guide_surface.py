@@ -256,6 +256,7 @@ def test_system_types_answers_the_guides_three_lists(guide_client):
     body = response.json()
     assert {"system_types", "transfer_methods", "database_types"} <= set(body)
     assert "directory" in body["system_types"] and "postgresql" in body["database_types"]
+    assert "hybrid_sync" in body["transfer_methods"]
 
 
 def test_health_answers_the_guides_shape(anon_client):
@@ -299,7 +300,7 @@ def test_openapi_documents_both_surfaces_each_under_its_tag(schema):
 
     assert (guide["tags"], tessera["tags"]) == (["Migration Assistant (guide paths)"], ["migrations"])
     assert guide["operationId"] == f"guide_{tessera['operationId']}"
-    assert guide["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].endswith("/GuidePaginatedMigrationRunList")
+    assert guide["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].endswith("/GuidePaginatedMigrationList")
     assert set(guide["responses"]["200"]["headers"]) == {"X-Total-Count", "Link"}
     assert {"limit", "offset", "status_filter"} <= {parameter["name"] for parameter in guide["parameters"]}
 

@@ -352,10 +352,12 @@ def test_validate_with_a_bad_config_is_400_naming_the_field(user_client, plan):
 def test_system_types_lists_every_adapter_and_site_kind(user_client):
     response = user_client.get("/api/v1/system/types")
 
-    types = {entry["type"]: entry for entry in response.json()}
+    types = {entry["type"]: entry for entry in response.json()["types"]}
     assert response.status_code == 200
-    assert set(types) == {"directory", "sqlite", "postgresql", "mysql", "static_site", "django_site",
-                          "wordpress_site"}
+    assert set(types) == set(response.json()["system_types"]) == {
+        "directory", "sqlite", "postgresql", "mysql", "static_site", "django_site", "wordpress_site"}
+    assert response.json()["database_types"] == ["mysql", "postgresql", "sqlite"]
+    assert response.json()["transfer_methods"] == ["hybrid_sync", "rsync"]
     assert types["postgresql"]["secret_fields"] == ["password"] and types["postgresql"]["kind"] == "database"
     assert "path" in types["directory"]["config_schema"]["properties"]
     assert types["django_site"]["parts"] == {"files": "files", "database": "database"}
