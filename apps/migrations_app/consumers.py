@@ -11,6 +11,7 @@ Close codes are the job sockets': 4401 not authenticated, 4403 not a member of t
 migration for this caller.
 """
 import asyncio
+import logging
 from typing import Any
 
 from channels.db import database_sync_to_async
@@ -20,8 +21,12 @@ from apps.api.scoping import scope_queryset
 from apps.jobs.consumers import NOT_FOUND, JobConsumer, enter_socket
 
 from .models import MigrationRun
+from .selectors import migration_status
+from .serializers import MigrationStatusSerializer
 
 POLL_INTERVAL = 0.5
+SERVER_ERROR = 1011
+logger = logging.getLogger(__name__)
 PROGRESS, FINISHED = "migration.progress", "migration.finished"
 #: Fields that change with the clock alone: a change in them only is not worth a message.
 CLOCK_FIELDS = ("duration",)
@@ -29,9 +34,9 @@ CLOCK_FIELDS = ("duration",)
 
 def migration_event(run: MigrationRun) -> dict[str, Any]:
     """A socket message: `type`, then the fields of the status answer (session_id, status, progress,
-    current_step, performance_metrics, ...), rendered by the very serializer GET .../status renders with."""
-    status_output = api.site.get_resource(MigrationRun).actions["run_status"].output
-    return {"type": FINISHED if run.status in MigrationRun.FINISHED else PROGRESS, **status_output(run).data}
+    current_step, performance_metrics, ...), read and rendered as GET .../status reads and renders them."""
+    return {"type": FINISHED if run.status in MigrationRun.FINISHED else PROGRESS,
+            **MigrationStatusSerializer(migration_status(run)).data}
 
 
 @database_sync_to_async
@@ -61,6 +66,15 @@ class MigrationConsumer(JobConsumer):
         self.poller = asyncio.create_task(self._follow(run.pk))
 
     async def _follow(self, run_pk: int) -> None:
+        try:
+            await self._send_changes(run_pk)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # a task's error is otherwise never seen, and the socket would wait forever
+            logger.exception("The progress socket of migration %s failed", run_pk)
+            await self.close(code=SERVER_ERROR)
+
+    async def _send_changes(self, run_pk: int) -> None:
         sent = None
         while True:
             event = await _event(run_pk)
