@@ -20,8 +20,9 @@ from .adapters.registry import ADAPTERS, SITE_KINDS, TRANSFERS
 from .config import TRANSFER_METHODS
 from .guide import GuideSurface
 from .models import MigrationRun, Preset
-from .serializers import (MIGRATION_FIELDS, LogQuery, MigrationLogsSerializer, MigrationMetricsSerializer,
-                          MigrationSerializer, MigrationStatusSerializer, RollbackInput, StartInput, StrictInput)
+from .serializers import (MIGRATION_FIELDS, PRESET_FIELDS, CreateFromPresetInput, LogQuery, MigrationLogsSerializer,
+                          MigrationMetricsSerializer, MigrationSerializer, MigrationStatusSerializer,
+                          PresetSerializer, RollbackInput, StartInput, StrictInput)
 
 
 class MigrationConfigInput(StrictInput):
@@ -148,7 +149,7 @@ class MigrationResource(api.Resource):
     read_only = MigrationSerializer.Meta.read_only_fields
     select_related = ("job",)
     lookup = staticmethod(selectors.migration_lookup)
-    lookup_value_regex = "[0-9a-f]{32}"
+    lookup_value_regex = "[0-9a-f]+"  # a session_id (32 of them); anything else is a 404
     lookup_url_kwarg = "session_id"
     filters = {"status": "status", "status_filter": "status"}  # status_filter: the guide's name for it
     search = ["name"]
@@ -231,21 +232,20 @@ def controlled(request: Request, migration: MigrationRun) -> None:
     services.migration_require_control(migration, user=request.user, tenant_role=request.tenant_role)
 
 
-class CreateFromPresetInput(serializers.Serializer):
-    overrides = serializers.DictField(required=False, default=dict,
-                                      help_text='Dotted paths into the preset config: {"source.path": "..."}.')
-    name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
-
-
 @api.register(Preset)
 class PresetResource(api.Resource):
-    """Reusable migration plans: built-in ones shipped with Tessera (read-only) and your tenant's own."""
+    """Reusable migration plans, named by slug (`GET /presets/wordpress-mysql`): built-in ones shipped with
+    Tessera (read-only) and your tenant's own (`custom`). A template's strings may hold `{{variable}}`
+    placeholders, declared with a type, whether required and a default; create-migration fills them."""
 
     name = "presets"
     scope = "presets"
     visibility = selectors.presets_visible_to
-    fields = ["id", "slug", "name", "description", "config", "is_builtin", "created_at", "updated_at"]
-    read_only = ["id", "is_builtin", "created_at", "updated_at"]
+    serializer_class = PresetSerializer
+    fields = PRESET_FIELDS
+    read_only = PresetSerializer.Meta.read_only_fields
+    lookup = staticmethod(selectors.preset_lookup)
+    lookup_value_regex = "[-a-zA-Z0-9_]+"
     search = ["name", "slug"]
     ordering = ["name", "created_at"]
     default_ordering = ["name"]
@@ -262,8 +262,9 @@ class PresetResource(api.Resource):
     @api.action(detail=True, methods=["post"], url_path="create-migration", scope="migrations:write",
                 input=CreateFromPresetInput, output=MigrationRun, status=201)
     def create_migration(self, request: Request, preset: Preset, data: dict[str, Any]) -> MigrationRun:
-        """Create a migration from this preset with dotted-path `overrides` applied; the result is validated
-        like any migration (400 naming the field)."""
+        """Create a migration from this preset: its template filled with `variables` (a required one missing, or
+        one of the wrong type, is a 400 naming `variables.<name>`), then dotted-path `overrides` applied; the
+        result is validated like any migration (400 naming the field)."""
         return services.preset_create_migration(preset, tenant=request.tenant, created_by=request.user, **data)
 
 

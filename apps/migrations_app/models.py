@@ -167,7 +167,8 @@ class MigrationLog(models.Model):
 
 
 class Preset(models.Model):
-    """A reusable migration config. Built-in presets have no tenant and are shipped as data."""
+    """A reusable migration config, named by its slug. Built-in presets have no tenant and are shipped as data;
+    a tenant's own are `custom`. Strings of the template may hold `{{variable}}` placeholders (templates.py)."""
 
     tenant = models.ForeignKey("tenants.Tenant", null=True, blank=True, on_delete=models.CASCADE,
                                related_name="migration_presets")
@@ -176,7 +177,14 @@ class Preset(models.Model):
     slug = models.SlugField(max_length=80)
     name = models.CharField(max_length=200)
     description = models.TextField(blank=True)
-    config = models.JSONField(help_text="source, destination, transfer and safety, without credentials.")
+    config_template = models.JSONField(help_text="source, destination, transfer and safety, without credentials; "
+                                                 "strings may hold {{variable}} placeholders.")
+    variables = models.JSONField(default=list, blank=True,
+                                 help_text="The placeholders' declarations: [{name, type, required, default}].")
+    source_types = models.JSONField(default=list, blank=True, validators=[validate_string_list],
+                                    help_text="Source types the preset moves from.")
+    destination_types = models.JSONField(default=list, blank=True, validators=[validate_string_list],
+                                         help_text="Destination types it moves to.")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -189,3 +197,8 @@ class Preset(models.Model):
     @property
     def is_builtin(self) -> bool:
         return self.tenant_id is None
+
+    @property
+    def custom(self) -> bool:
+        """A tenant's own preset (the guide's `custom`), as opposed to a built-in one."""
+        return self.tenant_id is not None

@@ -116,6 +116,11 @@ def migration_metrics(run: MigrationRun) -> dict[str, Any]:
     }}
 
 
+def preset_lookup(slug: str) -> dict[str, str]:
+    """How a detail URL names a preset: by its slug (a tenant's own never shares a built-in's)."""
+    return {"slug": slug}
+
+
 def presets_visible_to(queryset: QuerySet[Preset], *, request: Request) -> QuerySet[Preset]:
     """Visibility policy of presets: the built-in ones, and the active tenant's own."""
     from django.db.models import Q

@@ -8,7 +8,7 @@ from apps.api.serializers import ResourceSerializer
 
 from .adapters.base import StrictSerializer
 from .config import validate_options
-from .models import MigrationLog, MigrationRun
+from .models import MigrationLog, MigrationRun, Preset
 from .selectors import LEVELS
 
 MIGRATION_FIELDS = ["session_id", "name", "description", "status", "source", "destination", "transfer", "safety",
@@ -193,3 +193,34 @@ class RollbackInput(StrictInput):
 
     def validate_rollback_options(self, value: object) -> dict[str, bool]:
         return validate_options(value, RollbackOptions, "rollback_options")
+
+
+PRESET_FIELDS = ["id", "slug", "name", "description", "source_types", "destination_types", "config_template",
+                 "variables", "custom", "created_at", "updated_at"]
+
+
+class PresetSerializer(StrictInput, ResourceSerializer):
+    """A preset, named by its slug (`id` is the slug too, as the guide reads it). `custom` is a tenant's own."""
+
+    id = serializers.CharField(source="slug", read_only=True, help_text="The slug: GET /presets/{id}.")
+    config_template = serializers.JSONField(help_text="{source, destination, transfer?, safety?}; strings may hold "
+                                                      "{{variable}} placeholders.")
+    variables = serializers.JSONField(required=False, help_text='[{"name": "source_host", "type": "string", '
+                                                                '"required": true, "default": ...}]; types: string, '
+                                                                'integer, number, boolean.')
+    source_types = serializers.ListField(child=serializers.CharField(), required=False)
+    destination_types = serializers.ListField(child=serializers.CharField(), required=False)
+    custom = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = Preset
+        fields = PRESET_FIELDS
+        read_only_fields = ["id", "custom", "created_at", "updated_at"]
+
+
+class CreateFromPresetInput(StrictInput):
+    variables = serializers.DictField(required=False, default=dict,
+                                      help_text='Values of the preset\'s variables: {"source_host": "..."}.')
+    overrides = serializers.DictField(required=False, default=dict,
+                                      help_text='Dotted paths into the filled config: {"source.path": "..."}.')
+    name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")

@@ -13,8 +13,9 @@ from django_q.models import Schedule
 from apps.api.errors import Conflict, PermissionDenied, ValidationFailed
 from apps.jobs.services import job_enqueue, job_request_cancel
 
-from . import credentials, pipeline
+from . import credentials, pipeline, templates
 from .adapters.base import Check
+from .adapters.registry import adapter_types
 from .config import SECTIONS, parts, printable, transfer_for, transfer_options, validate_config
 from .models import MigrationLog, MigrationRun, Preset, TenantMigrationLimits
 
@@ -81,6 +82,12 @@ def migration_validate(config: dict[str, Any], *, tenant: Tenant | None = None) 
             "measured_bytes": total_bytes}
 
 
+def _save_transition(run: MigrationRun, *fields: str) -> None:
+    """Save a status change with the `fields` changed along: every transition of a migration goes through here
+    (the one place to announce them)."""
+    run.save(update_fields=["status", *fields, "updated_at"])
+
+
 def _lock(run: MigrationRun) -> MigrationRun:
     return MigrationRun.objects.select_for_update().get(pk=run.pk)
 
@@ -121,8 +128,8 @@ def migration_start(run: MigrationRun, *, started_by: User, auto_rollback: bool 
     run.status, run.error, run.scheduled_for = MigrationRun.Status.STARTED, "", None
     run.auto_rollback, run.send_notifications, run.metrics = auto_rollback, send_notifications, {}
     run.started_at = run.finished_at = None
-    run.save(update_fields=["job", "status", "error", "scheduled_for", "backup", "auto_rollback",
-                            "send_notifications", "metrics", "started_at", "finished_at", "updated_at"])
+    _save_transition(run, "job", "error", "scheduled_for", "backup", "auto_rollback", "send_notifications",
+                     "metrics", "started_at", "finished_at")
     migration_log(run, "info", f"Started by {started_by.email}.",
                   details={"auto_rollback": auto_rollback, "send_notifications": send_notifications})
     return run
@@ -137,12 +144,12 @@ def migration_cancel(run: MigrationRun, *, cancelled_by: User) -> MigrationRun:
     if run.is_scheduled:
         Schedule.objects.filter(name=_schedule_name(run)).delete()
         run.status = MigrationRun.Status.CANCELLED
-        run.save(update_fields=["status", "updated_at"])
+        _save_transition(run)
     elif run.job is not None:
         job_request_cancel(run.job, requested_by=cancelled_by)
         if run.status == MigrationRun.Status.STARTED:
             run.status = MigrationRun.Status.CANCELLED
-            run.save(update_fields=["status", "updated_at"])
+            _save_transition(run)
     migration_log(run, "warning", f"Cancel requested by {cancelled_by.email}.")
     return run
 
@@ -175,7 +182,7 @@ def migration_rollback(run: MigrationRun, *, requested_by: User, backup_id: str 
     run.job = job_enqueue("migrations.rollback", {"session_id": run.session_id, "kinds": kinds},
                           tenant=run.tenant, created_by=requested_by)
     run.status = MigrationRun.Status.ROLLBACK_STARTED
-    run.save(update_fields=["job", "status", "updated_at"])
+    _save_transition(run, "job")
     migration_log(run, "warning", f"Rollback requested by {requested_by.email}.")
     return run
 
@@ -197,7 +204,7 @@ def migration_schedule(run: MigrationRun, *, run_at: datetime, scheduled_by: Use
         "kwargs": f"{{'user_id': {scheduled_by.pk}}}", "schedule_type": Schedule.ONCE, "next_run": run_at,
         "repeats": 1})
     run.status, run.scheduled_for = MigrationRun.Status.PENDING, run_at
-    run.save(update_fields=["status", "scheduled_for", "updated_at"])
+    _save_transition(run, "scheduled_for")
     migration_log(run, "info", f"Scheduled for {run_at.isoformat()} by {scheduled_by.email}.")
     return run
 
@@ -217,7 +224,7 @@ def migration_begin(run: MigrationRun) -> MigrationRun:
     """The worker took the run: RUNNING from now."""
     run = _lock(run)
     run.status, run.started_at = MigrationRun.Status.RUNNING, timezone.now()
-    run.save(update_fields=["status", "started_at", "updated_at"])
+    _save_transition(run, "started_at")
     return run
 
 
@@ -234,11 +241,11 @@ def migration_finish(run: MigrationRun, *, status: str, error: str = "", backup:
     a failure. `backup` is what a rollback would restore from now on (None: nothing)."""
     run = _lock(run)
     run.status, run.error, run.backup, run.finished_at = status, error, backup, timezone.now()
-    fields = ["status", "error", "backup", "finished_at", "updated_at"]
+    fields = ["error", "backup", "finished_at"]
     if status == MigrationRun.Status.COMPLETED:
         run.metrics = metrics
         fields.append("metrics")
-    run.save(update_fields=fields)
+    _save_transition(run, *fields)
     return run
 
 
@@ -250,11 +257,11 @@ def migration_rollback_finish(run: MigrationRun, *, error: str = "", restored: l
     run.finished_at = timezone.now()
     if error:
         run.status, run.error = MigrationRun.Status.FAILED, error
-        run.save(update_fields=["status", "error", "finished_at", "updated_at"])
+        _save_transition(run, "error", "finished_at")
     else:
         left = {name: part for name, part in run.backup["parts"].items() if name not in restored}
         run.status, run.backup = MigrationRun.Status.ROLLED_BACK, {**run.backup, "parts": left} if left else None
-        run.save(update_fields=["status", "backup", "finished_at", "updated_at"])
+        _save_transition(run, "backup", "finished_at")
     return run
 
 
@@ -324,6 +331,26 @@ def migrations_discard_expired_backups() -> int:
     return discarded
 
 
+def migrations_reconcile_with_jobs() -> int:
+    """The scheduled job (every minute): a started, running or rolling-back migration whose job has ended without
+    recording the outcome (its worker died and the job reaper failed it) ends too, failed with the job's
+    reason, so no client polls it forever. How many were ended."""
+    from apps.jobs.models import Job
+
+    ended = 0
+    for run in MigrationRun.objects.filter(status__in=MigrationRun.BUSY, job__status__in=Job.FINISHED).iterator():
+        with transaction.atomic():
+            run = MigrationRun.objects.select_for_update(of=("self",)).select_related("job").get(pk=run.pk)
+            if run.status not in MigrationRun.BUSY or run.job is None or run.job.status not in Job.FINISHED:
+                continue
+            reason = run.job.error or f"Its job ended ({run.job.status}) without finishing the migration."
+            migration_log(run, "error", f"Failed: {reason}")
+            run.status, run.error, run.finished_at = MigrationRun.Status.FAILED, reason, timezone.now()
+            _save_transition(run, "error", "finished_at")
+            ended += 1
+    return ended
+
+
 def migration_log(run: MigrationRun, level: str, message: str, step: str = "", component: str = "",
                   details: dict[str, Any] | None = None) -> None:
     """One entry of the run's log; `level` in any case (stored as DEBUG, INFO, WARNING or ERROR)."""
@@ -346,29 +373,55 @@ def apply_overrides(config: dict[str, Any], overrides: dict[str, Any]) -> dict[s
 
 
 def preset_create_migration(preset: Preset, *, tenant: Tenant, created_by: User, overrides: dict[str, Any],
-                            name: str = "") -> MigrationRun:
-    """A migration from a preset with overrides applied; the result is validated like any other config."""
-    config = apply_overrides(preset.config, overrides)
+                            variables: dict[str, Any] | None = None, name: str = "") -> MigrationRun:
+    """A migration from a preset: its template filled with `variables` (declared ones only, of their type,
+    defaults for the rest), then dotted-path `overrides` applied; the result is validated like any other config."""
+    values = templates.variable_values(preset.variables, variables or {})
+    config = apply_overrides(templates.render(preset.config_template, values), overrides)
     return migration_create(tenant=tenant, created_by=created_by, name=name or preset.name,
                             description=preset.description, source=config.get("source"),
                             destination=config.get("destination"), transfer=config.get("transfer"),
                             safety=config.get("safety"))
 
 
+def _template_types(template: dict[str, Any], side: str) -> list[str]:
+    kind = (template.get(side) or {}).get("type") if isinstance(template.get(side), dict) else None
+    return [kind] if isinstance(kind, str) and not templates.placeholders(kind) else []
+
+
 @transaction.atomic
 def preset_save(*, tenant: Tenant, created_by: User, instance: Preset | None = None, **fields: Any) -> Preset:
-    """Create or change a tenant's own preset; built-in presets are read-only."""
+    """Create or change a tenant's own (custom) preset; built-in presets are read-only. The template may hold
+    `{{variable}}` placeholders, each declared in `variables`; a template without any is validated as a config
+    now, one with some when a migration is made from it. `source_types` / `destination_types` default to the
+    template's own types."""
     if instance is not None and instance.is_builtin:
         raise PermissionDenied("Built-in presets cannot be changed; create your own from one.")
-    if "config" in fields:
-        if not isinstance(fields["config"], dict):
-            raise ValidationFailed(details={"config": ["Must be an object: {source, destination, transfer?, safety?}."]})
-        unknown = sorted(str(key) for key in fields["config"] if key not in SECTIONS)
+    if "slug" in fields and Preset.objects.filter(tenant=None, slug=fields["slug"]).exists():
+        raise ValidationFailed(details={"slug": ["A built-in preset has this slug; choose another."]})
+    template = fields.get("config_template", instance.config_template if instance else None)
+    if "config_template" in fields:
+        if not isinstance(template, dict):
+            raise ValidationFailed(details={"config_template": [
+                "Must be an object: {source, destination, transfer?, safety?}."]})
+        unknown = sorted(str(key) for key in template if key not in SECTIONS)
         if unknown:
-            raise ValidationFailed(details={f"config.{printable(key)}": ["Unknown field."] for key in unknown})
-        config = fields["config"] = credentials.without_secrets(fields["config"])
-        validate_config(source=config.get("source"), destination=config.get("destination"),
-                        transfer=config.get("transfer"), safety=config.get("safety"), tenant=tenant)
+            raise ValidationFailed(details={f"config_template.{printable(key)}": ["Unknown field."]
+                                            for key in unknown})
+        template = fields["config_template"] = credentials.without_secrets(template)
+        if not templates.placeholders(template):
+            validate_config(**{section: template.get(section) for section in SECTIONS}, tenant=tenant)
+    if "config_template" in fields or "variables" in fields:
+        fields["variables"] = templates.validate_variables(
+            fields.get("variables", instance.variables if instance else []), template)
+    for side, name in (("source", "source_types"), ("destination", "destination_types")):
+        if name in fields or instance is None:
+            chosen = fields.get(name) or _template_types(template, side)
+            unknown = sorted(set(chosen) - set(adapter_types()))
+            if unknown:
+                raise ValidationFailed(details={name: [f"Unknown types: {', '.join(unknown)}. Choose among: "
+                                                       f"{', '.join(adapter_types())}."]})
+            fields[name] = chosen
     if instance is None:
         return Preset.objects.create(tenant=tenant, created_by=created_by, **fields)
     for name, value in fields.items():

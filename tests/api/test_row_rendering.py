@@ -161,7 +161,8 @@ def migrations(ctx):
 
 def presets(ctx):
     Preset.objects.bulk_create([
-        Preset(tenant=tenant, slug=f"preset-{n}", name=text or "unnamed", description=text, config=config)
+        Preset(tenant=tenant, slug=f"preset-{n}", name=text or "unnamed", description=text,
+               config_template=config)
         for n, (text, config, tenant) in enumerate(zip(TEXTS, cycle(JSON_VALUES, len(TEXTS)),
                                                        cycle([ctx["tenant"], None], len(TEXTS))))
     ])

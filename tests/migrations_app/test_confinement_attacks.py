@@ -287,17 +287,17 @@ def test_a_config_key_no_adapter_declares_is_400_naming_it(user_client, allowed,
 
 @pytest.mark.parametrize("config, field", [
     ({"source": {"type": "directory", "path": "in"}, "destination": {"type": "directory", "path": "out"},
-      "notes": "kept raw"}, "config.notes"),
+      "notes": "kept raw"}, "config_template.notes"),
     ({"source": {"type": "directory", "path": "in", "note\u0000": "x"},
-      "destination": {"type": "directory", "path": "out"}}, "config.source.note\\u0000"),
+      "destination": {"type": "directory", "path": "out"}}, "config_template.source.note\\u0000"),
     ({"source": {"type": "directory", "path": "in"},
-      "destination": {"type": "directory", "path": "out\u0000"}}, "config.destination.path"),
+      "destination": {"type": "directory", "path": "out\u0000"}}, "config_template.destination.path"),
     ({"source": {"type": "postgresql", "host": "127.0.0.1", "database": "a\u0000b", "username": "u"},
       "destination": {"type": "postgresql", "host": "127.0.0.1", "database": "c", "username": "u"}},
-     "config.source.database"),
+     "config_template.source.database"),
 ])
 def test_a_preset_with_an_unknown_key_or_a_nul_is_400_naming_the_field(user_client, allowed, config, field):
-    response = user_client.post("/api/v1/presets/", {"slug": "odd", "name": "Odd", "config": config}, format="json")
+    response = user_client.post("/api/v1/presets/", {"slug": "odd", "name": "Odd", "config_template": config}, format="json")
 
     assert response.status_code == 400, response.content
     assert field in error_fields(response)

@@ -561,3 +561,19 @@ def test_validate_warns_about_destination_tables_the_copy_would_replace(user_cli
     assert report["can_proceed"] is True
     assert "conflicts" in report["checks"]
     assert any("Replaces 1 existing destination tables: items" in warning for warning in report["warnings"])
+
+
+def test_a_migration_whose_job_died_ends_failed_so_no_poll_waits_forever(user_client, run):
+    from apps.migrations_app.apps import RECONCILE_SCHEDULE
+    from apps.migrations_app.services import migrations_reconcile_with_jobs
+
+    job = Job.objects.create(tenant=run.tenant, created_by=run.created_by, type="migrations.run",
+                             status="failed", error="The worker stopped responding (no heartbeat for 30 s).")
+    MigrationRun.objects.filter(pk=run.pk).update(status="running", job=job)
+
+    ended = migrations_reconcile_with_jobs()
+    status = user_client.get(f"/api/v1/migrations/{run.session_id}/status").json()
+
+    assert ended == 1 and status["status"] == "failed" and "no heartbeat" in status["error"]
+    assert migrations_reconcile_with_jobs() == 0
+    assert Schedule.objects.get(name=RECONCILE_SCHEDULE).minutes == 1

@@ -63,9 +63,9 @@ def test_no_response_or_web_log_line_carries_the_secret(user_client, user, tenan
         user_client.post("/api/v1/migrations/batch", {"migrations": [{"name": "In a batch", **plan}]}, format="json"),
         user_client.post("/api/v1/migrations/batch", {"migrations": [
             {"name": "Bad batch", **plan, "source": {"type": "directory", "path": "/etc"}}]}, format="json"),
-        user_client.post(f"/api/v1/presets/{preset.pk}/create-migration",
+        user_client.post(f"/api/v1/presets/{preset.slug}/create-migration",
                          {"overrides": {"destination.password": SECRET}}, format="json"),
-        user_client.post("/api/v1/presets/", {"slug": "p", "name": "P", "config": plan}, format="json"),
+        user_client.post("/api/v1/presets/", {"slug": "p", "name": "P", "config_template": plan}, format="json"),
         user_client.post("/api/v1/migrations/validate", plan, format="json"),
         user_client.post("/api/v1/migrations/", {"name": "Refused", **plan, "source": {"type": "teleport"}},
                          format="json"),

@@ -49,7 +49,7 @@ def test_stored_runs_presets_logs_and_jobs_speak_the_guides_words_and_move_back(
         assert len(set(Run.objects.values_list("session_id", flat=True))) == len(OLD_TO_NEW)
         assert Run.objects.get(pk=runs["scheduled"].pk).scheduled_for is not None
         assert new.get_model("migrations_app", "MigrationLog").objects.get().level == "WARNING"
-        assert new.get_model("migrations_app", "Preset").objects.get(pk=preset.pk).config == {
+        assert new.get_model("migrations_app", "Preset").objects.get(pk=preset.pk).config_template == {
             "source": database_side("username"), "destination": database_side("username")}
         assert new.get_model("jobs", "Job").objects.get(pk=job.pk).params == {
             "session_id": Run.objects.get(pk=runs["queued"].pk).session_id}
@@ -96,3 +96,26 @@ def test_backups_metrics_and_progress_take_their_new_places_and_move_back(tenant
         Run = migrate(BEFORE_PROGRESS_MOVE).get_model("migrations_app", "MigrationRun")
         assert Run.objects.get(pk=done.pk).backup == {"main": {"file": "b.db.bak"}}
         assert (Run.objects.get(pk=running.pk).progress, Run.objects.get(pk=done.pk).progress) == (55, 100)
+
+
+BEFORE_TEMPLATES = [("migrations_app", "0009_progress_lives_on_the_job")]
+
+
+def test_presets_become_templates_with_types_and_a_tenants_clashing_slug_is_renamed(tenant):
+    with migrated_back_to(BEFORE_TEMPLATES) as old_apps:
+        Preset = old_apps.get_model("migrations_app", "Preset")
+        config = {"source": {"type": "sqlite", "path": "a.db"}, "destination": database_side("username")}
+        clashing = Preset.objects.create(tenant_id=tenant.pk, slug="directory-sync", name="Ours", config=config)
+
+        Preset = migrate(latest()).get_model("migrations_app", "Preset")
+
+        ours = Preset.objects.get(pk=clashing.pk)
+        assert (ours.slug, ours.config_template) == ("directory-sync-custom", config)
+        assert (ours.source_types, ours.destination_types) == (["sqlite"], ["postgresql"])
+        shipped = Preset.objects.get(tenant=None, slug="directory-sync")
+        assert [variable["name"] for variable in shipped.variables] == ["source_path", "destination_path",
+                                                                       "parallel_transfers"]
+        assert shipped.config_template["source"]["path"] == "{{source_path}}"
+
+        Preset = migrate(BEFORE_TEMPLATES).get_model("migrations_app", "Preset")
+        assert Preset.objects.get(tenant=None, slug="directory-sync").config["source"]["path"] == "source"
