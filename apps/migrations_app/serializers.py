@@ -84,7 +84,7 @@ class MigrationStatusSerializer(serializers.Serializer):
     current_operation = OperationSerializer(allow_null=True)
 
 
-class LogQuery(StrictInput):
+class LogQuery(serializers.Serializer):
     level = serializers.CharField(required=False, help_text="Minimum level: DEBUG, INFO, WARNING or ERROR, any case.")
     since = serializers.DateTimeField(required=False)
     limit = serializers.IntegerField(min_value=1, max_value=1000, default=100)
