@@ -17,6 +17,7 @@ _PUBLIC = {
     "Access": "apps.api.permissions",
     "Admin": "apps.api.resources",
     "Resource": "apps.api.resources",
+    "Surface": "apps.api.surfaces",
     "action": "apps.api.actions",
     "register": "apps.api.sites",
     "autodiscover": "apps.api.sites",
