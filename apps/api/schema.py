@@ -83,10 +83,10 @@ class ResourceAutoSchema(AutoSchema):
         return operation
 
     def get_operation_id(self) -> str:
-        # A view also served at the root (the Migration Assistant guide's paths, apps/accounts/urls.py) would get
-        # the id of its twin under SCHEMA_PATH_PREFIX; `root_` keeps the two apart.
+        # A view also served at the root (the guide's /auth/ paths, apps/accounts/urls.py) would get the id of its
+        # twin under SCHEMA_PATH_PREFIX; `root_` keeps the two apart. A surface's copy is named by the surface.
         operation_id = super().get_operation_id()
-        if re.match(spectacular_settings.SCHEMA_PATH_PREFIX, self.path):
+        if re.match(spectacular_settings.SCHEMA_PATH_PREFIX, self.path) or getattr(self.view, "surface", None):
             return operation_id
         return f"root_{operation_id}"
 
