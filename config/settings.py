@@ -221,6 +221,15 @@ TESSERA_AGENTS = set_in_environment(
     SERVICE_ACCOUNT=env.str("AGENT_SERVICE_ACCOUNT", default="") or None,
     CALLBACK_BASE_URL=env.str("AGENT_CALLBACK_BASE_URL", default="") or None,
 )
+# apps/github/conf.py: the GitHub OAuth app (sign-in), a token for syncing, and GitHub's base URLs.
+TESSERA_GITHUB = set_in_environment(
+    CLIENT_ID=env.str("GITHUB_CLIENT_ID", default="") or None,
+    CLIENT_SECRET=env.str("GITHUB_CLIENT_SECRET", default="") or None,
+    TOKEN=env.str("GITHUB_TOKEN", default="") or None,
+    API_URL=env.str("GITHUB_API_URL", default="") or None,
+    OAUTH_URL=env.str("GITHUB_OAUTH_URL", default="") or None,
+    CALLBACK_URL=env.str("GITHUB_CALLBACK_URL", default="") or None,
+)
 # apps/projects/conf.py: directories whose git repositories projects may use by path (self-hosted deployments).
 TESSERA_PROJECTS = set_in_environment(
     LOCAL_REPOSITORY_ROOTS=[root for root in env.list("PROJECT_REPOSITORY_ROOTS", default=[]) if root] or None,
