@@ -83,6 +83,8 @@ class Resource:
     #: accepts; by default the numeric id. (Tenants take their id or slug, as X-Tenant-ID does.)
     lookup = None
     lookup_value_regex: str = "[0-9]+"
+    #: The name of that URL part, in paths and in the OpenAPI schema (`/migrations/{session_id}/`).
+    lookup_url_kwarg: str = "id"
     #: Escape hatch: a hand-written serializer class to use instead of the generated one.
     serializer_class = None
     #: Render list and detail GETs from rows with orjson wherever that is byte for byte the serializer's JSON

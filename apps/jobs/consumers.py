@@ -51,10 +51,11 @@ def enter(request: SocketRequest) -> int | None:
 
 
 @database_sync_to_async
-def _enter(request: SocketRequest) -> int | None:
-    """`enter`, and the jobs' own rule: a tenant and jobs:read, else 4404."""
+def enter_socket(request: SocketRequest, *, scope: str = "jobs:read") -> int | None:
+    """`enter`, and a stream's own rule: a tenant and the `scope` the stream needs, else 4404 (other apps'
+    consumers call it with theirs)."""
     refusal = enter(request)
-    if refusal is None and (request.tenant is None or "jobs:read" not in request.scopes):
+    if refusal is None and (request.tenant is None or scope not in request.scopes):
         return NOT_FOUND
     return refusal
 
@@ -133,7 +134,7 @@ class JobConsumer(ApiSocketConsumer):
     async def connect(self) -> None:
         await self.accept()
         request = self.scope["request"]
-        refusal = await _enter(request)
+        refusal = await enter_socket(request)
         job = None if refusal else await _visible_job(request, self.scope["url_route"]["kwargs"]["job_id"])
         if refusal or job is None:
             await self.close(code=refusal or NOT_FOUND)
@@ -155,7 +156,7 @@ class JobsConsumer(JobConsumer):
 
     async def connect(self) -> None:
         request = self.scope["request"]
-        refusal = await _enter(request)
+        refusal = await enter_socket(request)
         if refusal:
             await self.accept()
             await self.close(code=refusal)
