@@ -79,6 +79,8 @@ class AgentResource(api.Resource):
     scope = "agents"
     tenant_field = "tenant"
     owner_field = "owner"
+    events = True  # agents.created / .updated / .deleted / .start / .cancel, and each run's lifecycle:
+    lifecycle_events = ("running", "completed", "failed", "cancelled")  # agents.running, .completed, ... (services)
 
     fields = ["id", "project", "name", "type", "config", "status", "job", "result", "error", "started_at",
               "finished_at", "created_at", "updated_at"]

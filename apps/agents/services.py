@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from django.db import transaction
 from django.utils import timezone
 
+from apps.api import events
 from apps.api.errors import Conflict, NotFound
 from apps.jobs.progress import report as job_report
 from apps.jobs.services import job_enqueue, job_request_cancel
@@ -81,19 +82,25 @@ def agent_delete(agent: Agent) -> None:
     agent.delete()
 
 
+@transaction.atomic
 def agent_begin(agent: Agent, *, job: Job) -> Agent:
-    """The worker took the run: it is running from now."""
+    """The worker took the run: it is running from now (agents.running)."""
     agent.status, agent.started_at = Agent.Status.RUNNING, timezone.now()
-    Agent.objects.filter(pk=agent.pk, job=job).update(status=agent.status, started_at=agent.started_at,
-                                                      updated_at=timezone.now())
+    if Agent.objects.filter(pk=agent.pk, job=job).update(status=agent.status, started_at=agent.started_at,
+                                                         updated_at=timezone.now()):
+        events.emit(agent, agent.status)
     return agent
 
 
 def agent_finish(agent: Agent, *, status: str, result: Any = None, error: str = "") -> None:
     """Record how the run ended, unless a newer run has replaced it or its outcome is recorded already, and tell
     the apps that listen (`signals.run_finished`)."""
-    recorded = Agent.objects.filter(pk=agent.pk, job_id=agent.job_id, status__in=Agent.ACTIVE).update(
-        status=status, result=result, error=error[:2000], finished_at=timezone.now(), updated_at=timezone.now())
+    with transaction.atomic():
+        recorded = Agent.objects.filter(pk=agent.pk, job_id=agent.job_id, status__in=Agent.ACTIVE).update(
+            status=status, result=result, error=error[:2000], finished_at=timezone.now(), updated_at=timezone.now())
+        if recorded:
+            agent.refresh_from_db()
+            events.emit(agent, status)  # agents.completed, .failed or .cancelled, with the run's result
     if recorded:
         run_finished.send(sender=Agent, agent=agent, status=status, result=result)
 

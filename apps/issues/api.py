@@ -54,6 +54,7 @@ class IssueResource(api.Resource):
     scope = "issues"
     tenant_field = "tenant"
     owner_field = "owner"
+    events = True  # issues.created / .updated / .deleted / .resolve / .assign
 
     fields = ["id", "project", "title", "description", "status", "priority", "labels", "github_number", "agent",
               "resolution", "resolved_at", "created_at", "updated_at"]

@@ -18,6 +18,7 @@ class ProjectResource(api.Resource):
     scope = "projects"
     tenant_field = "tenant"
     owner_field = "owner"
+    events = True  # projects.created / .updated / .deleted, on /ws/events/ and to webhooks
 
     fields = ["id", "name", "description", "repository_url", "default_branch", "enabled", "created_at",
               "updated_at"]

@@ -48,6 +48,7 @@ class PullRequestResource(api.Resource):
     scope = "prs"
     tenant_field = "tenant"
     owner_field = "owner"
+    events = True  # prs.created / .updated / .deleted / .review / .sync
 
     fields = ["id", "project", "number", "title", "description", "base", "head", "state", "author", "additions",
               "deletions", "changed_files", "reviewer", "synced_at", "created_at", "updated_at"]
