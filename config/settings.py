@@ -55,6 +55,12 @@ INSTALLED_APPS = [
     "apps.migrations_app",
     "apps.events",
     "apps.webhooks",
+    "apps.projects",
+    "apps.agents",
+    "apps.issues",
+    "apps.pulls",
+    "apps.github",
+    "apps.analytics",
     "apps.demo",
     # After django.contrib.admin, so explicit admin.py registrations are known before generated ones.
     "apps.api",
@@ -208,6 +214,26 @@ TESSERA_MIGRATIONS = set_in_environment(
     ALLOW_PASSWORDLESS=[host for host in env.list("MIGRATION_ALLOW_PASSWORDLESS", default=[]) if host] or None,
     BACKUP_ROOT=env.str("MIGRATION_BACKUP_ROOT", default="") or None,
     SECRETS_KEY=env.str("MIGRATION_SECRETS_KEY", default="") or None,
+)
+# apps/agents/conf.py: the external agent service behind issue_resolver and custom agents.
+TESSERA_AGENTS = set_in_environment(
+    SERVICE_URL=env.str("AGENT_SERVICE_URL", default="") or None,
+    SERVICE_SECRET=env.str("AGENT_SERVICE_SECRET", default="") or None,
+    SERVICE_ACCOUNT=env.str("AGENT_SERVICE_ACCOUNT", default="") or None,
+    CALLBACK_BASE_URL=env.str("AGENT_CALLBACK_BASE_URL", default="") or None,
+)
+# apps/github/conf.py: the GitHub OAuth app (sign-in), a token for syncing, and GitHub's base URLs.
+TESSERA_GITHUB = set_in_environment(
+    CLIENT_ID=env.str("GITHUB_CLIENT_ID", default="") or None,
+    CLIENT_SECRET=env.str("GITHUB_CLIENT_SECRET", default="") or None,
+    TOKEN=env.str("GITHUB_TOKEN", default="") or None,
+    API_URL=env.str("GITHUB_API_URL", default="") or None,
+    OAUTH_URL=env.str("GITHUB_OAUTH_URL", default="") or None,
+    CALLBACK_URL=env.str("GITHUB_CALLBACK_URL", default="") or None,
+)
+# apps/projects/conf.py: directories whose git repositories projects may use by path (self-hosted deployments).
+TESSERA_PROJECTS = set_in_environment(
+    LOCAL_REPOSITORY_ROOTS=[root for root in env.list("PROJECT_REPOSITORY_ROOTS", default=[]) if root] or None,
 )
 
 # --- Auth ---------------------------------------------------------------------

@@ -19,8 +19,11 @@ from django.conf import settings
 from django.db import connection
 
 from apps.jobs.models import Job
-from tests.servers import ROOT
+from tests.servers import ROOT, free_port
 
+#: Where the worker cluster sends issue_resolver and custom runs (tests/agents/agent_service.py listens there).
+AGENT_SERVICE = {"SERVICE_URL": f"http://127.0.0.1:{free_port()}/runs", "SERVICE_SECRET": "agent-service-secret",
+                 "SERVICE_ACCOUNT": "agent-service@example.com"}
 #: A running job whose heartbeat is older than this is taken to have lost its worker (worker and tests alike).
 STALE_AFTER_SECONDS = 3
 
@@ -116,6 +119,8 @@ def cluster_environment(migration_root) -> dict:
         "MIGRATION_ALLOWED_DB_HOSTS": "127.0.0.1:5432,127.0.0.1:3306",
         "MIGRATION_ALLOW_PASSWORDLESS": "127.0.0.1:5432,127.0.0.1:3306",
         "MIGRATION_BACKUP_ROOT": str(migration_root / "worker-backups"),
+        "PROJECT_REPOSITORY_ROOTS": str(migration_root),
+        **{f"AGENT_{name}": value for name, value in AGENT_SERVICE.items()},
         # Webhook deliveries go to receivers the tests serve on this machine (tests/webhooks/conftest.py).
         "WEBHOOK_ALLOWED_NETWORKS": "127.0.0.0/8",
         "WEBHOOK_DISABLE_AFTER_FAILURES": "3",

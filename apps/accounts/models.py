@@ -30,6 +30,8 @@ class User(AbstractBaseUser, PermissionsMixin):
         ADMIN = "admin", "Admin"
         USER = "user", "User"
         VIEWER = "viewer", "Viewer"
+        #: A service account of an external agent service: it reports on the agent runs handed to it, nothing else.
+        AGENT = "agent", "Agent service"
 
     email = models.EmailField(unique=True)
     full_name = models.CharField(max_length=255, blank=True)

@@ -37,11 +37,18 @@ def read_only(scopes: Iterable[str]) -> frozenset[str]:
     return frozenset(scope for scope in scopes if scope.endswith(":read"))
 
 
+#: All an agent service account may do: report on the runs handed to it (apps/agents).
+AGENT_SCOPES = frozenset({"agents:report"})
+
+
 def role_scopes(role: str) -> frozenset[str]:
-    """Admins hold every scope; users read, write and delete tenant resources; viewers only read them."""
+    """Admins hold every scope; users read, write and delete tenant resources; viewers only read them. Reporting
+    on agent runs belongs to agent service accounts alone, and they hold nothing else."""
+    if role == User.Role.AGENT:
+        return AGENT_SCOPES & site.scopes()
     if role == User.Role.ADMIN:
-        return site.scopes() | {ADMIN_SCOPE}
-    tenant_scopes = site.scopes(include_admin_only=False)
+        return (site.scopes() - AGENT_SCOPES) | {ADMIN_SCOPE}
+    tenant_scopes = site.scopes(include_admin_only=False) - AGENT_SCOPES
     return read_only(tenant_scopes) if role == User.Role.VIEWER else tenant_scopes
 
 

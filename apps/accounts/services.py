@@ -49,12 +49,15 @@ def _validate_password(password: str, *, user=None, field: str = "password") -> 
 
 
 @transaction.atomic
-def user_register(*, email: str, password: str, full_name: str = "", role: str = User.Role.USER) -> User:
-    """Create a user (by default with the `user` role) and a personal tenant they own. Duplicate emails are 409."""
+def user_register(*, email: str, password: str | None, full_name: str = "", role: str = User.Role.USER) -> User:
+    """Create a user (by default with the `user` role) and a personal tenant they own. Duplicate emails are 409. A
+    password of None (an account made by signing in elsewhere, such as GitHub) cannot sign in with a password until
+    one is set."""
     email = User.objects.normalize_email(email).lower()
     if User.objects.filter(email__iexact=email).exists():
         raise Conflict("An account with this email already exists.", details={"email": ["This email is taken."]})
-    _validate_password(password, user=User(email=email, full_name=full_name))
+    if password is not None:
+        _validate_password(password, user=User(email=email, full_name=full_name))
     user = User.objects.create_user(email=email, password=password, full_name=full_name, role=role)
     tenant_create_personal(owner=user)
     return user

@@ -12,7 +12,7 @@ from apps.platform.meta_views import ApiNotFoundView
 from apps.tenants.models import Tenant
 
 from . import oauth
-from .api import ActiveTenantView, MeView, TokenView
+from .api import ActiveTenantView, MeView, RefreshView, TokenView
 from .models import ApiKey, User
 
 LIST = {"get": "list", "post": "create"}
@@ -30,6 +30,7 @@ def list_path(prefix: str, model: type, name: str):
 
 urlpatterns = [
     re_path(r"^auth/token/?$", TokenView.as_view(), name="root-auth-token"),
+    re_path(r"^auth/refresh/?$", RefreshView.as_view(), name="root-auth-refresh"),  # the gateway summary's name
     re_path(r"^auth/authorize/?$", oauth.AuthorizeView.as_view(), name="root-auth-authorize"),
     re_path(r"^auth/me/?$", MeView.as_view(), name="root-auth-me"),
     re_path(r"^auth/me/tenant/?$", ActiveTenantView.as_view(), name="root-auth-me-tenant"),

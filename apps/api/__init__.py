@@ -16,6 +16,7 @@ from typing import Any
 _PUBLIC = {
     "Access": "apps.api.permissions",
     "Admin": "apps.api.resources",
+    "JSONListFilter": "apps.api.filtering",
     "Resource": "apps.api.resources",
     "Surface": "apps.api.surfaces",
     "action": "apps.api.actions",

@@ -7,6 +7,7 @@ from django.apps import AppConfig
 from django.conf import settings
 from django.core.checks import Error
 from django.db.models import ForeignKey
+from django_filters import Filter
 from rest_framework import serializers
 
 from . import conditional, events, field_access, soft_delete, sparse
@@ -14,7 +15,7 @@ from .bulk import OPERATIONS as BULK_OPERATIONS
 from .conf import RESOURCE_OPTIONS, api_settings
 from .factories import resolve_field, split_lookup
 from .permissions import Access
-from .rates import is_rate
+from .rates import is_rate, rates_of
 from .resources import ALL_OPERATIONS, Resource
 from .viewsets import ApiView
 
@@ -71,7 +72,7 @@ def check_resource(resource: Resource) -> list[Error]:
                                  hint=f"Use a field of {model.__name__} itself (no relation paths), or 'pk'."))
     for parameter, lookup in resource.filters.items():
         try:
-            split_lookup(model, lookup)
+            split_lookup(model, lookup.field_name if isinstance(lookup, Filter) else lookup)
         except LookupError as error:
             errors.append(_error(resource, "filters", f"maps {parameter!r} to {lookup!r}, which does not resolve.", "E005",
                                  hint=f"{error} Write a field path and a lookup it supports, like 'due_date__lte'."))
@@ -160,7 +161,11 @@ def _is_positive_count(value) -> bool:
 
 
 def _check_rates(resource) -> list[Error]:
-    rates = {"throttle": resource.throttle} if resource.throttle else {}
+    declared = resource.throttle
+    if isinstance(declared, (list, tuple)):
+        rates = {f"throttle[{index}]": rate for index, rate in enumerate(rates_of(declared))}
+    else:
+        rates = {"throttle": declared} if declared else {}
     rates.update({f"throttles[{action!r}]": rate for action, rate in (resource.throttles or {}).items()})
     return [_error(resource, attribute, f"{rate!r} is not a rate; write it like '100/m'.", "E017",
                    hint="A count, a slash and a period: s, m, h or d ('100/m', '5000/h').")

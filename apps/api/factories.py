@@ -1,4 +1,5 @@
 """Pure `build_*` functions that turn a Resource declaration into real, named DRF, django-filter and admin classes."""
+import copy
 import inspect
 from collections.abc import Callable
 from typing import Any
@@ -7,7 +8,7 @@ from django.contrib import admin
 from django.db.models import Field, ForeignObjectRel, Model
 from django.db.models.constants import LOOKUP_SEP
 from django.http import HttpResponseBase
-from django_filters import FilterSet
+from django_filters import Filter, FilterSet
 from django_filters.exceptions import FieldLookupError
 from django_filters.utils import resolve_field as resolve_lookup
 from drf_spectacular.utils import extend_schema
@@ -77,6 +78,9 @@ def build_filterset(resource: Resource) -> type[FilterSet]:
     """`<Model>FilterSet` with one filter per declared parameter; choice fields validate their values (400)."""
     declared = {}
     for parameter, lookup in resource.filters.items():
+        if isinstance(lookup, Filter):  # a ready filter, such as JSONListFilter
+            declared[parameter] = copy.deepcopy(lookup)
+            continue
         path, lookup_expr = split_lookup(resource.model, lookup)
         declared[parameter] = ResourceFilterSet.filter_for_field(resolve_field(resource.model, path), path,
                                                                  lookup_expr)
@@ -102,6 +106,7 @@ def build_action(resource: Resource, name: str, spec: ActionSpec,
         if input_class is not None:
             source = request.query_params if request.method == "GET" else request.data
             serializer = input_class(data=source, context=self.get_serializer_context())
+            self.confine_relations(serializer)
             serializer.is_valid(raise_exception=True)
             refuse_null_characters(serializer.validated_data)
             arguments["data"] = serializer.validated_data
@@ -208,7 +213,7 @@ def build_admin(resource: Resource) -> type[admin.ModelAdmin]:
     options = resource.admin if isinstance(resource.admin, Admin) else Admin()
     local = {f.name for f in resource.model._meta.get_fields() if not f.many_to_many and not f.one_to_many}
     shown = [name for name in resource.fields if name in local]
-    filters = [lookup for lookup in resource.filters.values() if LOOKUP_SEP not in lookup]
+    filters = [lookup for lookup in resource.filters.values() if isinstance(lookup, str) and LOOKUP_SEP not in lookup]
     attrs = {
         "list_display": list(options.list_display or shown[:8]),
         "list_filter": list(options.list_filter or filters),

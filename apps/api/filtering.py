@@ -1,10 +1,14 @@
 """`ResourceFilterSet`: the base of every generated FilterSet, so any value a client sends is either valid SQL or a 400."""
+import json
 from datetime import datetime, timezone
 from typing import Any
 
 from django import forms
-from django.db import models
+from django.db import connections, models
+from django.db.models import QuerySet, TextField
+from django.db.models.functions import Cast
 from django_filters import FilterSet, filters
+from django_filters.constants import EMPTY_VALUES
 
 
 class UTCDateTimeField(forms.DateTimeField):
@@ -31,3 +35,23 @@ class UTCDateTimeFilter(filters.DateTimeFilter):
 
 class ResourceFilterSet(FilterSet):
     FILTER_DEFAULTS = {**FilterSet.FILTER_DEFAULTS, models.DateTimeField: {"filter_class": UTCDateTimeFilter}}
+
+
+class JSONListFilter(filters.CharFilter):
+    """Rows whose JSON list field holds the value as one of its elements: `filters = {"label":
+    JSONListFilter("labels")}` makes `?label=bug` match `["bug", "ui"]` but not `["debug"]`.
+
+    PostgreSQL answers with jsonb containment; SQLite (the embedded default), which has none, by looking for the
+    element's JSON text in the stored text."""
+
+    def __init__(self, field_name: str, **kwargs: Any) -> None:
+        super().__init__(field_name=field_name, **kwargs)
+
+    def filter(self, queryset: QuerySet, value: str) -> QuerySet:
+        if value in EMPTY_VALUES:
+            return queryset
+        if connections[queryset.db].vendor == "postgresql":
+            return queryset.filter(**{f"{self.field_name}__contains": [value]})
+        text = f"_{self.field_name}_text"
+        return queryset.annotate(**{text: Cast(self.field_name, TextField())}).filter(
+            **{f"{text}__contains": json.dumps(value)})

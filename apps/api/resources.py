@@ -94,9 +94,10 @@ class Resource:
     admin: Admin | bool = Admin()
     #: Rows per page unless `TESSERA_API["RESOURCES"][name]["page_size"]` says otherwise.
     page_size: int | None = None
-    #: Request rate per user or API key for all of this resource's endpoints, e.g. "200/m" (on top of
-    #: TESSERA_API["DEFAULT_THROTTLE"], which counts every endpoint together).
-    throttle: str | None = None
+    #: Request rate per user or API key for all of this resource's endpoints, e.g. "200/m", or several rates that
+    #: all hold, e.g. ("60/m", "1000/h") (on top of TESSERA_API["DEFAULT_THROTTLE"], which counts every endpoint
+    #: together).
+    throttle: str | tuple | None = None
     #: Rates per action, e.g. {"create": "10/m", "list": "30/m", "destroy": "5/m"} (DRF's action names).
     throttles: dict = {}
     #: Bulk writes: which of "create", "update" (partial, as PATCH) and "delete" `POST /<name>/bulk` accepts, each

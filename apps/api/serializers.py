@@ -10,6 +10,7 @@ It also holds `refuse_null_characters`, which the viewsets and action handlers a
 """
 import copy
 from collections.abc import Mapping
+from typing import Any
 from datetime import datetime, timezone
 
 from django.db import models
@@ -80,3 +81,15 @@ def refuse_null_characters(validated_data: Mapping) -> None:
     paths = null_character_paths(validated_data)
     if paths:
         raise serializers.ValidationError({path: [NULL_CHARACTER_MESSAGE] for path in paths})
+
+
+class StrictSerializer(serializers.Serializer):
+    """An input serializer that refuses keys it does not declare (an error on each) instead of dropping them: a
+    typo is told, and nothing unvalidated is stored. For JSON config objects, which DRF would otherwise trim."""
+
+    def to_internal_value(self, data: Any) -> dict[str, Any]:
+        if isinstance(data, dict):
+            unknown = sorted(str(key) for key in data if key not in self.fields)
+            if unknown:
+                raise serializers.ValidationError({key: ["Unknown field."] for key in unknown})
+        return super().to_internal_value(data)

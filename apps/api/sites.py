@@ -90,7 +90,7 @@ class ResourceSite:
     def route(self, path: str, view: type, name: str | None = None) -> None:
         """Attach a hand-written view at `path` (no leading slash; the trailing slash is optional)."""
         self._routes.append((path, view, name or path.replace("/", "-")))
-        self._built.pop("urls", None)
+        self._built.clear()
 
     # --- building ----------------------------------------------------------------------------
     def effective_resource(self, model: Model) -> Resource:
@@ -175,13 +175,14 @@ class ResourceSite:
 
     # --- scopes -----------------------------------------------------------------------------
     def scopes(self, *, include_admin_only: bool = True) -> frozenset[str]:
-        """Every scope some resource or action needs: the catalogue roles and API keys choose from."""
+        """Every scope some resource, action or routed view needs: the catalogue roles and API keys choose from."""
         key = ("scopes", include_admin_only)
         if key not in self._built:
             found = set()
             for resource in self._registry.values():
                 if include_admin_only or not resource.admin_only:
                     found |= resource.declared_scopes()
+            found |= {view.scope for _path, view, _name in self._routes if getattr(view, "scope", None)}
             self._built[key] = frozenset(found)
         return self._built[key]
 

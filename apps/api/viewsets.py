@@ -8,7 +8,8 @@ from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import filters, mixins
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.generics import get_object_or_404
-from rest_framework.permissions import AllowAny, BasePermission, IsAuthenticated
+from rest_framework.permissions import SAFE_METHODS, AllowAny, BasePermission, IsAuthenticated
+from rest_framework.relations import ManyRelatedField, RelatedField
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
@@ -20,6 +21,7 @@ from .errors import DomainError
 from .ordering import ResourceOrderingFilter
 from .pagination import ResourcePagination
 from .permissions import Access, HasScope
+from .rates import rates_of
 from .rendering import RowRenderer, RowsResponse
 from .scoping import AccessContext, require_tenant, resolve_access, scope_queryset
 from .serializers import refuse_null_characters
@@ -166,9 +168,8 @@ class ResourceViewSet(TenantContextMixin, GenericViewSet):
     def declared_rates(self) -> list[tuple[str, str]]:
         """The resource's rate for all its endpoints, and its rate for this action, from code or settings (for a
         bulk, also the rates of the single writes it carries: `rate_weight` counts each of its operations)."""
-        rates = []
-        if self.resource.throttle:
-            rates.append((self.resource.name, self.resource.throttle))
+        own = rates_of(self.resource.throttle)  # one counter per rate: "60/m" and "1000/h" both hold
+        rates = [(self.resource.name if len(own) == 1 else f"{self.resource.name}@{rate}", rate) for rate in own]
         actions = [self.action, *(bulk.ACTIONS[op] for op in self.resource.bulk)] if self.action == "bulk" else [
             self.action]
         for action in actions:
@@ -255,6 +256,9 @@ class ResourceViewSet(TenantContextMixin, GenericViewSet):
         if names is not None:
             sparse.keep_only(serializer, names)
         field_access.mark_read_only(serializer, field_access.read_only_fields(self.resource, self.request))
+        # The schema generator builds serializers for a request that names no caller: nothing to confine to.
+        if self.request.method not in SAFE_METHODS and not getattr(self, "swagger_fake_view", False):
+            self.confine_relations(serializer)
         return serializer
 
     def narrowed_row_renderer(self) -> RowRenderer:
@@ -285,6 +289,19 @@ class ResourceViewSet(TenantContextMixin, GenericViewSet):
             self.search_fields = field_access.refuse_hidden_lookups(self.resource, self.request.query_params, hidden,
                                                                     self.search_fields)
         return super().filter_queryset(queryset)
+
+    def confine_relations(self, serializer: BaseSerializer) -> None:
+        """A writable relation to a registered model (in the resource's serializer or an action's input) accepts only
+        rows the caller sees through that model's own resource: naming another tenant's or another owner's row is
+        the same 400 as naming a missing one."""
+        for field in getattr(serializer, "child", serializer).fields.values():
+            relation = field.child_relation if isinstance(field, ManyRelatedField) else field
+            if field.read_only or not isinstance(relation, RelatedField) or relation.queryset is None:
+                continue
+            model = relation.queryset.model
+            if self.resource.site.is_registered(model):
+                relation.queryset = scope_queryset(relation.queryset, request=self.request,
+                                                   resource=self.resource.site.get_resource(model))
 
     # Here rather than in the generated serializer, so a resource's own `serializer_class` is covered too.
     # A write the resource announces an event for shares one transaction with it (api/events.py).

@@ -41,6 +41,22 @@ class Caller:
     tenant: Tenant
 
 
+def report(job: Job, *, percent: float | None = None, step: str | None = None, message: str | None = None,
+           level: str = JobLog.Level.INFO) -> None:
+    """Record how far a running job got, with a log line when there is a `message`, and tell its watchers. The
+    worker reports through `Progress`; work done elsewhere (an external agent service) through its own endpoint."""
+    if percent is not None:
+        job.progress = max(0, min(100, int(percent)))
+    if step is not None:
+        job.step = step[:200]
+    if message is not None:
+        job.message = message[:500]
+        JobLog.objects.create(job=job, level=level, progress=job.progress, step=job.step, message=job.message)
+    Job.objects.filter(pk=job.pk).update(progress=job.progress, step=job.step, message=job.message,
+                                         heartbeat_at=timezone.now(), updated_at=timezone.now())
+    events.publish_soon(job)  # the job goes on; its end waits for these (services.job_finish)
+
+
 class Progress:
     """Passed to every job function. Call it as often as is natural; each call is cheap and safe.
 
@@ -58,17 +74,7 @@ class Progress:
     def __call__(self, percent: float | None = None, step: str | None = None, message: str | None = None,
                  *, level: str = JobLog.Level.INFO) -> None:
         self.raise_if_stopped()
-        job = self.job
-        if percent is not None:
-            job.progress = max(0, min(100, int(percent)))
-        if step is not None:
-            job.step = step[:200]
-        if message is not None:
-            job.message = message[:500]
-            JobLog.objects.create(job=job, level=level, progress=job.progress, step=job.step, message=job.message)
-        Job.objects.filter(pk=job.pk).update(progress=job.progress, step=job.step, message=job.message,
-                                             heartbeat_at=timezone.now(), updated_at=timezone.now())
-        events.publish_soon(job)  # the job goes on; its end waits for these (services.job_finish)
+        report(self.job, percent=percent, step=step, message=message, level=level)
 
     def raise_if_stopped(self) -> None:
         if self._stop_reason == "cancelled":

@@ -221,3 +221,30 @@ class MetricsMiddleware:
         record_request(method=request.method, route=route, status=response.status_code,
                        seconds=time.perf_counter() - started)
         return response
+
+
+def request_latency_summary(quantiles: tuple[float, ...] = (0.5, 0.9, 0.95, 0.99)) -> dict[str, float | int | None]:
+    """Requests served by every process and their latency quantiles (seconds), estimated from the histogram
+    buckets as Prometheus' histogram_quantile does: linearly inside the bucket the quantile falls in."""
+    totals: dict[str, float] = defaultdict(float)
+    for field, value in metrics_store().read(LATENCY_KEY).items():
+        totals[field.rsplit("|", 1)[1]] += value
+    count = sum(value for bucket, value in totals.items() if bucket != "sum")
+    summary: dict[str, float | int | None] = {"requests": int(count),
+                                               "mean_seconds": round(totals["sum"] / count, 6) if count else None}
+    bounds = [*BUCKETS, float("inf")]
+    for quantile in quantiles:
+        summary[f"p{round(quantile * 100)}_seconds"] = _quantile(quantile, count, totals, bounds) if count else None
+    return summary
+
+
+def _quantile(quantile: float, count: float, totals: dict[str, float], bounds: list[float]) -> float:
+    rank, seen, lower = quantile * count, 0.0, 0.0
+    for bound in bounds:
+        in_bucket = totals.get("+Inf" if bound == float("inf") else str(bound), 0.0)
+        if seen + in_bucket >= rank and in_bucket:
+            if bound == float("inf"):
+                return BUCKETS[-1]  # beyond the last bound nothing better is known (as in Prometheus)
+            return round(lower + (bound - lower) * (rank - seen) / in_bucket, 6)
+        seen, lower = seen + in_bucket, bound
+    return BUCKETS[-1]

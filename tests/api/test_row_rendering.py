@@ -18,12 +18,17 @@ from apps import api
 from apps.accounts.models import ApiKey, User
 from apps.accounts.scopes import role_scopes
 from apps.accounts.services import api_key_create
+from apps.agents.models import Agent
+from apps.analytics.models import AnalyticsEvent
 from apps.api.rendering import RowRenderer, RowsResponse
 from apps.api.testing import fresh_site
 from apps.audit.models import AuditLog
 from apps.jobs.models import Job, TenantJobLimits
 from apps.migrations_app.adapters.databases.base import HostField
 from apps.migrations_app.models import MigrationRun, Preset, TenantMigrationLimits
+from apps.issues.models import Issue
+from apps.projects.models import Project
+from apps.pulls.models import PullRequest
 from apps.tasks.models import Task
 from apps.tenants.models import Invitation, Tenant
 from apps.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookSubscription
@@ -222,6 +227,67 @@ def invitations(ctx):
         Invitation.objects.create(tenant=tenant, email=ctx["user"].email, role=role, invited_by=ctx["second_user"])
 
 
+def projects(ctx):
+    rows = Project.objects.bulk_create([
+        Project(tenant=ctx["tenant"], owner=ctx["user"], name=text[:200] or "unnamed", description=LONG_TEXT,
+                repository_url=f"https://github.com/acme/{n}", default_branch=text[:200] or "main", enabled=n % 2 == 0)
+        for n, text in enumerate(TEXTS)
+    ])
+    stamp(Project, rows, created_at=cycle(MOMENTS, len(rows)), updated_at=cycle(MOMENTS[::-1], len(rows)))
+    return rows
+
+
+def agents(ctx):
+    project = projects(ctx)[0]
+    job = Job.objects.create(tenant=ctx["tenant"], created_by=ctx["user"], type="agents.run")
+    count = len(JSON_VALUES)
+    rows = Agent.objects.bulk_create([
+        Agent(tenant=ctx["tenant"], owner=ctx["user"], project=project, name=text[:200] or "unnamed", type=kind,
+              config=config, status=status, job=job if n % 2 else None, result=result, error=text,
+              started_at=moment, finished_at=moment)
+        for n, (text, kind, config, result, status, moment) in enumerate(zip(
+            cycle(TEXTS, count), cycle(Agent.Type.values, count), JSON_VALUES, JSON_VALUES[::-1],
+            cycle(Agent.Status.values, count), cycle([None, *MOMENTS], count)))
+    ])
+    stamp(Agent, rows, created_at=cycle(MOMENTS, count), updated_at=cycle(MOMENTS[::-1], count))
+
+
+def issues(ctx):
+    project = projects(ctx)[0]
+    count = len(TEXTS)
+    rows = Issue.objects.bulk_create([
+        Issue(tenant=ctx["tenant"], owner=ctx["user"], project=project, title=text[:300] or "unnamed",
+              description=LONG_TEXT, status=status, priority=priority, labels=[text[:50]] if text else [],
+              github_number=n or None, resolution=text, resolved_at=moment)
+        for n, (text, status, priority, moment) in enumerate(zip(
+            TEXTS, cycle(Issue.Status.values, count), cycle(Issue.Priority.values, count),
+            cycle([None, *MOMENTS], count)))
+    ])
+    stamp(Issue, rows, created_at=cycle(MOMENTS, count), updated_at=cycle(MOMENTS[::-1], count))
+
+
+def pull_requests(ctx):
+    project = projects(ctx)[0]
+    count = len(TEXTS)
+    rows = PullRequest.objects.bulk_create([
+        PullRequest(tenant=ctx["tenant"], owner=ctx["user"], project=project, number=n + 1, title=text[:300],
+                    description=LONG_TEXT, base="main", head=f"feature-{n}", state=state, author=text[:100],
+                    additions=n or None, deletions=2147483647, changed_files=0, synced_at=moment)
+        for n, (text, state, moment) in enumerate(zip(TEXTS, cycle(PullRequest.State.values, count),
+                                                      cycle([None, *MOMENTS], count)))
+    ])
+    stamp(PullRequest, rows, created_at=cycle(MOMENTS, count), updated_at=cycle(MOMENTS[::-1], count))
+
+
+def analytics_events(ctx):
+    rows = AnalyticsEvent.objects.bulk_create([
+        AnalyticsEvent(tenant=ctx["tenant"], user=ctx["user"], name=f"event.{n}", properties=properties,
+                       occurred_at=moment)
+        for n, (properties, moment) in enumerate(zip(JSON_VALUES, cycle(MOMENTS, len(JSON_VALUES))))
+    ])
+    stamp(AnalyticsEvent, rows, created_at=cycle(MOMENTS[::-1], len(rows)))
+
+
 def webhook_subscriptions(ctx):
     WebhookSubscription.objects.bulk_create([
         WebhookSubscription(tenant=ctx["tenant"], name=text[:100] or "unnamed", url=f"https://example.com/{n}",
@@ -247,7 +313,8 @@ def webhook_deliveries(ctx):
 
 EDGE_ROWS = {Specimen: specimens, Task: tasks, Label: labels, Note: notes, Job: jobs, MigrationRun: migrations,
              Preset: presets, User: users, AuditLog: audit, Tenant: tenants, Invitation: invitations, ApiKey: api_keys,
-             WebhookSubscription: webhook_subscriptions, WebhookDelivery: webhook_deliveries}
+             WebhookSubscription: webhook_subscriptions, WebhookDelivery: webhook_deliveries, Project: projects,
+             Agent: agents, Issue: issues, PullRequest: pull_requests, AnalyticsEvent: analytics_events}
 
 
 # --- serving both ways --------------------------------------------------------------------------------------------
