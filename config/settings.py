@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "corsheaders",
     "rest_framework",
     "rest_framework_simplejwt.token_blacklist",
+    "oauth2_provider",  # client applications' OAuth2 (apps/accounts/oauth.py)
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -221,6 +222,15 @@ TESSERA_AGENTS = set_in_environment(
     SERVICE_ACCOUNT=env.str("AGENT_SERVICE_ACCOUNT", default="") or None,
     CALLBACK_BASE_URL=env.str("AGENT_CALLBACK_BASE_URL", default="") or None,
 )
+# apps/github/conf.py: the GitHub OAuth app (sign-in), a token for syncing, and GitHub's base URLs.
+TESSERA_GITHUB = set_in_environment(
+    CLIENT_ID=env.str("GITHUB_CLIENT_ID", default="") or None,
+    CLIENT_SECRET=env.str("GITHUB_CLIENT_SECRET", default="") or None,
+    TOKEN=env.str("GITHUB_TOKEN", default="") or None,
+    API_URL=env.str("GITHUB_API_URL", default="") or None,
+    OAUTH_URL=env.str("GITHUB_OAUTH_URL", default="") or None,
+    CALLBACK_URL=env.str("GITHUB_CALLBACK_URL", default="") or None,
+)
 # apps/projects/conf.py: directories whose git repositories projects may use by path (self-hosted deployments).
 TESSERA_PROJECTS = set_in_environment(
     LOCAL_REPOSITORY_ROOTS=[root for root in env.list("PROJECT_REPOSITORY_ROOTS", default=[]) if root] or None,
@@ -256,9 +266,33 @@ SIMPLE_JWT = {
     "SIGNING_KEY": env.str("JWT_SIGNING_KEY", default=SECRET_KEY),
 }
 
+# OAuth2 for registered client applications (django-oauth-toolkit; apps/accounts/oauth.py): the authorization-code
+# flow at /auth/authorize and /auth/token. A person consents on a page, signed in with a session (LOGIN_URL); the
+# application gets at most the scopes that person holds. Client secrets are stored hashed.
+LOGIN_URL = "rest_framework:login"
+OAUTH2_PROVIDER = {
+    "SCOPES_BACKEND_CLASS": "apps.accounts.oauth.TesseraScopes",
+    "OAUTH2_VALIDATOR_CLASS": "apps.accounts.oauth.TesseraOAuth2Validator",
+    "ACCESS_TOKEN_EXPIRE_SECONDS": int(SIMPLE_JWT["ACCESS_TOKEN_LIFETIME"].total_seconds()),
+    "REFRESH_TOKEN_EXPIRE_SECONDS": int(SIMPLE_JWT["REFRESH_TOKEN_LIFETIME"].total_seconds()),
+    # RFC 9700 (OAuth 2.0 Security BCP), adopted ahead of DOT 4.0: no implicit or password grant, PKCE by S256
+    # only, tokens never in a query string, `iss` in authorization responses, tokens stored hashed, a replayed
+    # refresh token revokes its family, and redirect URIs over HTTPS only.
+    "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,
+    "COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT": True,
+    "COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS": True,
+    "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
+    "REFRESH_TOKEN_REUSE_PROTECTION": True,
+    "ALLOWED_REDIRECT_URI_SCHEMES": ["https"],
+}
+
 # --- REST framework and the generator ------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        # Before the JWT one: it takes only bearer tokens that are no JWT (those of client applications).
+        "apps.accounts.authentication.ClientApplicationAuthentication",
         "apps.accounts.authentication.BearerTokenAuthentication",
         "apps.accounts.authentication.ApiKeyAuthentication",
         "rest_framework.authentication.SessionAuthentication",

@@ -22,6 +22,10 @@ urlpatterns = [
     path("health/ready", meta_views.ReadinessView.as_view(), name="readiness"),
     path("metrics", meta_views.MetricsView.as_view(), name="metrics"),
     path("api/v1/", include(api.site.urls)),
+    path("", include("apps.github.urls")),  # the gateway summary's /auth/github/... paths, at the root
+    path("", include("apps.accounts.urls")),  # the Migration Assistant guide's /auth/... paths, at the root
+    # The Migration Assistant guide's paths: the same views in the guide's envelope (apps/migrations_app/guide.py).
+    path("", include(api.site.surface_urls("Guide"))),
     re_path(r"^api/schema/?$", SpectacularAPIView.as_view(), name="schema"),
     path("openapi.json", SpectacularJSONAPIView.as_view(), name="openapi-json"),
     re_path(r"^api/docs/?$", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),

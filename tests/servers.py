@@ -25,14 +25,16 @@ def free_port() -> int:
 class ServerProcess:
     """The app served by `python -m <module>` in its own process, on the test database, with extra environment and
     `options` (`--log-level info`). `module` is one of the project's serving commands (config/serve/): uvicorn by
-    default, `config.serve.wsgi` (granian), or `config.serve.production` (`make serve`'s nginx in front of both).
+    default, `config.serve.wsgi` (granian), or `config.serve.production` (`make serve`'s nginx in front of both);
+    `command` replaces `python -m <module>` (a console script's command line).
 
     Everything the server writes (its logs: the app's on stderr, the servers' own lines on stdout) goes to
     `log_path`; `log()` reads it, also after `stop()`.
     """
 
     def __init__(self, environment: dict, *, options: tuple[str, ...] = ("--log-level", "warning"),
-                 module: str = "config.serve", start_timeout: float = 30, stop_timeout: float = 10):
+                 module: str = "config.serve", start_timeout: float = 30, stop_timeout: float = 10,
+                 command: list[str] | None = None):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.stop_timeout = stop_timeout
@@ -40,8 +42,8 @@ class ServerProcess:
         descriptor, self.log_path = tempfile.mkstemp(prefix="tessera-server-", suffix=".log")
         with os.fdopen(descriptor, "wb") as log_file:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", module, "--port", str(self.port), *options], cwd=ROOT, env=env,
-                stdout=log_file, stderr=subprocess.STDOUT)
+                [*(command or [sys.executable, "-m", module]), "--port", str(self.port), *options], cwd=ROOT,
+                env=env, stdout=log_file, stderr=subprocess.STDOUT)
         self._wait_until_up(start_timeout)
 
     def log(self) -> str:

@@ -81,7 +81,8 @@ def demo_server(tmp_path):
                    if key not in ("REDIS_URL", "EXTRA_INSTALLED_APPS", "TEST_DATABASE_NAME", "DATABASE_URL")}
     environment.update({"DEBUG": "true", "SECRET_KEY": "readme-test-secret-key-long-enough-for-hs256-signing",
                         "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}", "PYTHONPATH": str(ROOT),
-                        "MIGRATION_ALLOWED_ROOTS": str(data), "MIGRATION_BACKUP_ROOT": str(data / ".backups")})
+                        "MIGRATION_ALLOWED_ROOTS": str(data), "MIGRATION_BACKUP_ROOT": str(data / ".backups"),
+                        "PROJECT_REPOSITORY_ROOTS": str(data)})
     for command in (["migrate", "--noinput"], ["seed_demo"]):
         subprocess.run([sys.executable, "manage.py", *command], cwd=ROOT, env=environment, check=True,
                        capture_output=True)

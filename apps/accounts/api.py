@@ -1,7 +1,9 @@
 """HTTP surface of accounts: auth flows (hand-written, they are not model CRUD), users and API keys."""
+from collections.abc import Mapping
 from typing import Any
 
-from drf_spectacular.utils import extend_schema
+from django.http import HttpResponseBase
+from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.request import Request
@@ -9,11 +11,14 @@ from rest_framework.response import Response
 
 from apps import api
 from apps.api.parsers import FormParser, JSONParser
+from apps.api.serializers import ResourceSerializer
 from apps.api.scoping import require_tenant
 from apps.api.viewsets import ApiView
+from apps.platform.error_envelope import ErrorEnvelope
 from apps.tenants.models import Tenant
 
-from . import services
+from . import oauth, selectors, services
+from .authentication import is_jwt
 from .conf import accounts_settings
 from .models import ApiKey, User
 from .scopes import role_scopes
@@ -31,8 +36,32 @@ class AccountSerializer(serializers.ModelSerializer):
 class TokenPairSerializer(serializers.Serializer):
     access = serializers.CharField()
     refresh = serializers.CharField()
-    token_type = serializers.CharField()
+    access_token = serializers.CharField(help_text="The same token as `access`, under OAuth2's name.")
+    refresh_token = serializers.CharField(help_text="The same token as `refresh`, under OAuth2's name.")
+    token_type = serializers.CharField(help_text='Always "bearer".')
     expires_in = serializers.IntegerField(help_text="Seconds until the access token expires.")
+
+
+class ClientTokenSerializer(serializers.Serializer):
+    """What a client application's grant (`authorization_code`, `refresh_token`) gets: OAuth2's token response."""
+
+    access_token = serializers.CharField()
+    token_type = serializers.CharField(help_text='"Bearer".')
+    expires_in = serializers.IntegerField()
+    refresh_token = serializers.CharField()
+    scope = serializers.CharField(help_text="The scopes granted, separated by spaces.")
+
+
+class ClientTokenErrorSerializer(serializers.Serializer):
+    """A refused grant of a client application, in OAuth2's format (RFC 6749, section 5.2)."""
+
+    error = serializers.CharField(help_text="`invalid_request`, `invalid_client`, `invalid_grant`, ...")
+    error_description = serializers.CharField(required=False)
+
+
+def either(name: str, *serializer_classes: type[serializers.Serializer]) -> PolymorphicProxySerializer:
+    return PolymorphicProxySerializer(component_name=name, serializers=list(serializer_classes),
+                                      resource_type_field_name=None)
 
 
 class RegisterInput(serializers.Serializer):
@@ -42,8 +71,14 @@ class RegisterInput(serializers.Serializer):
 
 
 class TokenInput(serializers.Serializer):
+    grant_type = serializers.ChoiceField(
+        choices=["password", *sorted(oauth.CLIENT_GRANT_TYPES)], required=False,
+        help_text="`password` (the default) signs a person in with `email`/`username` and `password`. A client "
+                  "application sends `authorization_code` (with `code`, `redirect_uri`, `code_verifier`) or "
+                  "`refresh_token`, form-encoded, and is answered in OAuth2's format.")
     email = serializers.CharField(required=False, max_length=254)
-    username = serializers.CharField(required=False, max_length=254, help_text="OAuth2 form name for email.")
+    username = serializers.CharField(required=False, max_length=254,
+                                     help_text="OAuth2's name for the email (accounts have no other username).")
     password = serializers.CharField(write_only=True, max_length=128, style={"input_type": "password"})
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
@@ -103,15 +138,31 @@ class RegisterView(PublicAuthView):
 
 
 class TokenView(PublicAuthView):
-    """Exchange email and password for a token pair. JSON `{email, password}`, or the OAuth2 password form
-    (`username=&password=`) that Swagger's Authorize button sends. Wrong credentials are a 401 that reads the
-    same whether the email exists or not. Attempts are limited per email and per address (429), whatever the
-    password: the same limits as every other sign-in."""
+    """Exchange email and password for a token pair: JSON `{email, password}` or `{username, password}` (the
+    username is the email), or the OAuth2 password form (`username=&password=`) that Swagger's Authorize button
+    sends. The pair comes under Tessera's names (`access`, `refresh`) and OAuth2's (`access_token`,
+    `refresh_token`). Wrong credentials are a 401 that reads the same whether the email exists or not. Attempts
+    are limited per email and per address (429), whatever the password: the same limits as every other sign-in.
+
+    It is also the token endpoint of the OAuth2 authorization-code flow (`/auth/authorize`): a client application
+    posts `grant_type=authorization_code` or `grant_type=refresh_token`, form-encoded with its client credentials,
+    and gets OAuth2's answer (`access_token`, `token_type`, `expires_in`, `refresh_token`, `scope`; errors as
+    `{"error": ...}`, RFC 6749). `grant_type=refresh_token` with one of Tessera's refresh tokens rotates it, as
+    `/auth/token/refresh` does."""
 
     parser_classes = [JSONParser, FormParser]
 
-    @extend_schema(request=TokenInput, responses={200: TokenPairSerializer})
-    def post(self, request: Request) -> Response:
+    @extend_schema(request=TokenInput, responses={
+        200: either("TokenResponse", TokenPairSerializer, ClientTokenSerializer),
+        400: either("TokenError", ErrorEnvelope, ClientTokenErrorSerializer),
+        401: either("TokenRefusal", ErrorEnvelope, ClientTokenErrorSerializer)})
+    def post(self, request: Request) -> HttpResponseBase:
+        body = request.data if isinstance(request.data, Mapping) else {}
+        grant_type, refresh = body.get("grant_type"), body.get("refresh_token")
+        if grant_type == "refresh_token" and isinstance(refresh, str) and is_jwt(refresh):
+            return Response(services.token_refresh(refresh, request=request))
+        if isinstance(grant_type, str) and grant_type in oauth.CLIENT_GRANT_TYPES:
+            return oauth.client_token_response(request)
         data = self.validated(TokenInput)
         try:
             user = services.credentials_check(request=request, email=data["email"], password=data["password"])
@@ -119,10 +170,7 @@ class TokenView(PublicAuthView):
             raise refused.refusal from None
         if user is None:
             raise AuthenticationFailed(services.BAD_CREDENTIALS)
-        pair = services.token_pair_issue(user)
-        if request.content_type.startswith("application/x-www-form-urlencoded"):
-            pair["access_token"] = pair["access"]  # the name OAuth2 clients (Swagger UI) read
-        return Response(pair)
+        return Response(services.token_pair_issue(user))
 
 
 class RefreshView(PublicAuthView):
@@ -225,22 +273,58 @@ api.site.route("auth/password", PasswordChangeView)
 api.site.route("auth/ws-ticket", SocketTicketView)
 
 
+class UserSerializer(ResourceSerializer):
+    """Replaces the generated serializer because an account is opened with a password, which is written once and
+    never shown, and its email is fixed from then on."""
+
+    password = serializers.CharField(write_only=True, required=False, max_length=128,
+                                     style={"input_type": "password"},
+                                     help_text="Required when opening the account, refused afterwards; never shown.")
+
+    class Meta:
+        model = User
+        fields = ["id", "email", "full_name", "role", "is_active", "date_joined", "last_login", "password"]
+        read_only_fields = ["id", "date_joined", "last_login"]
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        fields = super().get_fields()
+        if self.instance is not None:  # a change of an existing account: its email stays
+            fields["email"].read_only = True
+        else:
+            fields["password"].required = True
+        return fields
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if self.instance is not None and "password" in attrs:
+            raise serializers.ValidationError(
+                {"password": ["Only its owner changes a password (POST /auth/password)."]})
+        return attrs
+
+
 @api.register(User)
 class UserResource(api.Resource):
-    """Platform user management, for platform admins: change a user's `role` or deactivate them (`is_active`).
-    A deactivated user's tokens and API keys stop working at once, and reactivating them revives none."""
+    """Platform user management, for platform admins: open an account (with a personal tenant, as registration
+    gives), change a user's `role` or deactivate them (`is_active`). A user is named by id or by email. A
+    deactivated user's tokens, API keys and client applications' tokens stop working at once, and reactivating
+    them revives none."""
 
     name = "users"
     scope = "users"
     admin_only = True
+    serializer_class = UserSerializer
     fields = ["id", "email", "full_name", "role", "is_active", "date_joined", "last_login"]
-    read_only = ["id", "email", "date_joined", "last_login"]
+    read_only = ["id", "date_joined", "last_login"]
     filters = {"role": "role", "is_active": "is_active"}
     search = ["email", "full_name"]
     ordering = ["email", "date_joined"]
     default_ordering = ["email"]
-    operations = ("list", "retrieve", "update")
+    operations = ("list", "create", "retrieve", "update")
+    lookup = staticmethod(selectors.user_lookup)
+    lookup_value_regex = "[^/]+"  # an id or an email
     admin = False  # accounts/admin.py registers a UserAdmin that handles passwords
+
+    def perform_create(self, request: Request, data: dict[str, Any]) -> User:
+        return services.user_create(created_by=request.user, request=request, **data)
 
     def perform_update(self, request: Request, instance: User, data: dict[str, Any]) -> User:
         return services.user_update(user=instance, changed_by=request.user, request=request, **data)
@@ -265,8 +349,9 @@ class ApiKeySerializer(serializers.ModelSerializer):
 @api.register(ApiKey)
 class ApiKeyResource(api.Resource):
     """Your API keys, for scripts: send one as `X-API-Key`. The secret is shown once, at creation; afterwards only
-    its prefix. A key's scopes must be a subset of yours (else 400). Deleting a key revokes it at once (204).
-    Managing keys is for you, signed in: an API key gets a 403 here, whatever scopes it holds."""
+    its prefix. A key's scopes must be a subset of yours (else 400); `admin`, for platform admins, stands for all
+    of theirs. Deleting a key revokes it at once (204); name it by id or by the key itself. Managing keys is for
+    you, signed in: an API key gets a 403 here, whatever scopes it holds."""
 
     name = "auth/api-keys"
     scope = "api_keys"
@@ -278,6 +363,8 @@ class ApiKeyResource(api.Resource):
     ordering = ["created_at", "name"]
     default_ordering = ["-created_at"]
     operations = ("list", "create", "retrieve", "destroy")
+    lookup = staticmethod(selectors.api_key_lookup)
+    lookup_value_regex = "(?:[0-9]+|tsk_[A-Za-z0-9_-]+)"  # an id, or the key
     events = True  # api_key.created / api_key.deleted (revoked), for the audit stream; never with the secret
     event_name = "api_key"
     idempotent = False  # a replay would show the secret again, and keep it in the cache for a day

@@ -1,4 +1,4 @@
-"""How a request proves who it is: a JWT bearer token or an X-API-Key header."""
+"""How a request proves who it is: a JWT bearer token, an X-API-Key header, or a client application's OAuth2 token."""
 from __future__ import annotations
 
 import hashlib
@@ -12,6 +12,7 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
+from oauth2_provider.contrib.rest_framework import OAuth2Authentication
 from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.utils import get_md5_hash_password
@@ -179,6 +180,29 @@ def _touch(key: ApiKey, state: caller_cache.CachedState) -> None:
         state.store({"key": _key_snapshot(key)})
 
 
+def is_jwt(token: str) -> bool:
+    """Tessera's own access tokens are JWTs (three dot-separated parts); an application's are opaque, without dots."""
+    return token.count(".") == 2
+
+
+class ClientApplicationAuthentication(OAuth2Authentication):
+    """`Authorization: Bearer <token>` with a token issued to a client application. A JWT is left to
+    BearerTokenAuthentication (next in the list), and so is a token DOT does not know, which that class then
+    refuses as invalid: one bearer header, one answer."""
+
+    #: An application acts for the person as an API key does: account self-service refuses it.
+    api_key = True
+
+    def authenticate(self, request: Request) -> tuple[User, Any] | None:
+        kind, _, token = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")
+        if kind.lower() != "bearer" or not token or is_jwt(token):
+            return None
+        authenticated = super().authenticate(request)
+        if authenticated is not None and not authenticated[0].is_active:
+            raise exceptions.AuthenticationFailed("User is inactive.", code="user_inactive")
+        return authenticated
+
+
 class BearerTokenScheme(OpenApiAuthenticationExtension):
     """Documents bearer tokens twice: as OAuth2 password flow (Swagger's Authorize) and as a pasted token."""
 
@@ -201,3 +225,18 @@ class ApiKeyScheme(OpenApiAuthenticationExtension):
 
     def get_security_definition(self, auto_schema: AutoSchema) -> dict[str, str]:
         return {"type": "apiKey", "in": "header", "name": API_KEY_HEADER}
+
+
+class ClientApplicationScheme(OpenApiAuthenticationExtension):
+    """Documents the authorization-code flow, with the scope catalogue, for the docs and client generators."""
+
+    target_class = ClientApplicationAuthentication
+    name = "oauth2AuthorizationCode"
+    priority = 1  # over drf-spectacular's own extension for DOT's base class
+
+    def get_security_definition(self, auto_schema: AutoSchema) -> dict[str, Any]:
+        from .oauth import scope_catalogue  # the catalogue needs every app's resources, loaded by now
+
+        return {"type": "oauth2", "flows": {"authorizationCode": {
+            "authorizationUrl": "/auth/authorize", "tokenUrl": "/auth/token", "refreshUrl": "/auth/token",
+            "scopes": scope_catalogue()}}}

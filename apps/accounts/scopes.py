@@ -1,7 +1,13 @@
 """Effective scopes: the platform role, narrowed (viewer) or widened (owner) by the membership role, then
 narrowed by an API key. The scopes of personal resources (your API keys, your invitations) follow the platform
-role only: they act on your account, whichever tenant you act in."""
+role only: they act on your account, whichever tenant you act in.
+
+`admin` (the API summary's "administrative access") is a scope of platform admins only: granted to an API key
+or a client application, it stands for every scope its admin holds."""
 from collections.abc import Iterable
+from typing import Any
+
+from oauth2_provider.models import AbstractAccessToken
 
 from apps.api import site
 from apps.api.scoping import AccessContext
@@ -9,6 +15,7 @@ from apps.api.scoping import AccessContext
 from .models import ApiKey, User
 
 VIEWER_ROLES = {"viewer"}
+ADMIN_SCOPE = "admin"
 
 #: Admin-only scopes that a tenant's owners also hold while they act in that tenant.
 #:
@@ -40,7 +47,7 @@ def role_scopes(role: str) -> frozenset[str]:
     if role == User.Role.AGENT:
         return AGENT_SCOPES & site.scopes()
     if role == User.Role.ADMIN:
-        return site.scopes() - AGENT_SCOPES
+        return (site.scopes() - AGENT_SCOPES) | {ADMIN_SCOPE}
     tenant_scopes = site.scopes(include_admin_only=False) - AGENT_SCOPES
     return read_only(tenant_scopes) if role == User.Role.VIEWER else tenant_scopes
 
@@ -57,6 +64,19 @@ def scopes_for_access(access: AccessContext, *, tenant_role: str | None) -> froz
         scopes |= OWNER_SCOPES & site.scopes()
     if tenant_role in ("owner", "admin"):
         scopes |= MANAGER_SCOPES & site.scopes()
-    if isinstance(access.auth, ApiKey):
-        scopes &= frozenset(access.auth.scopes)
+    granted = credential_scopes(access.auth)
+    if granted is not None:
+        scopes &= granted
     return scopes
+
+
+def credential_scopes(auth: Any) -> frozenset[str] | None:
+    """The scopes a credential was given (an API key's, a client application's token's), `admin` standing for
+    every scope; None for a credential that narrows nothing (a person's own token or session)."""
+    if isinstance(auth, ApiKey):
+        granted = frozenset(auth.scopes)
+    elif isinstance(auth, AbstractAccessToken):
+        granted = frozenset(auth.scope.split())
+    else:
+        return None
+    return granted | site.scopes() if ADMIN_SCOPE in granted else granted

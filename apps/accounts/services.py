@@ -15,6 +15,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
+from oauth2_provider.models import AbstractAccessToken, get_access_token_model, get_refresh_token_model
 from rest_framework.exceptions import APIException, AuthenticationFailed, Throttled
 from rest_framework.request import Request
 from rest_framework_simplejwt.exceptions import TokenBackendError, TokenError
@@ -48,16 +49,28 @@ def _validate_password(password: str, *, user=None, field: str = "password") -> 
 
 
 @transaction.atomic
-def user_register(*, email: str, password: str | None, full_name: str = "") -> User:
-    """Create a user with the `user` role and a personal tenant they own. Duplicate emails are 409. A password of
-    None (an account made by signing in elsewhere, such as GitHub) cannot sign in with a password until one is set."""
+def user_register(*, email: str, password: str | None, full_name: str = "", role: str = User.Role.USER) -> User:
+    """Create a user (by default with the `user` role) and a personal tenant they own. Duplicate emails are 409. A
+    password of None (an account made by signing in elsewhere, such as GitHub) cannot sign in with a password until
+    one is set."""
     email = User.objects.normalize_email(email).lower()
     if User.objects.filter(email__iexact=email).exists():
         raise Conflict("An account with this email already exists.", details={"email": ["This email is taken."]})
     if password is not None:
         _validate_password(password, user=User(email=email, full_name=full_name))
-    user = User.objects.create_user(email=email, password=password, full_name=full_name, role=User.Role.USER)
+    user = User.objects.create_user(email=email, password=password, full_name=full_name, role=role)
     tenant_create_personal(owner=user)
+    return user
+
+
+@transaction.atomic
+def user_create(*, created_by: User, email: str, password: str, full_name: str = "", role: str = User.Role.USER,
+                is_active: bool = True, request: HttpRequest | Request | None = None) -> User:
+    """A platform admin opens an account for someone: registration's rules (unique email, a strong password, a
+    personal tenant), with the role given. A role other than `user` is audited as a role change by the admin."""
+    user = user_register(email=email, password=password, full_name=full_name)
+    if role != user.role or not is_active:
+        user_update(user=user, changed_by=created_by, request=request, role=role, is_active=is_active)
     return user
 
 
@@ -129,8 +142,11 @@ def _refresh_token_issue(user: User, *, family_id) -> RefreshToken:
 
 
 def _token_pair(refresh: RefreshToken) -> dict:
-    return {"access": str(refresh.access_token), "refresh": str(refresh), "token_type": "bearer",
-            "expires_in": int(jwt_settings.ACCESS_TOKEN_LIFETIME.total_seconds())}
+    """The pair under Tessera's names (`access`, `refresh`) and OAuth2's (`access_token`, `refresh_token`), so
+    clients written for either read it unchanged."""
+    access = str(refresh.access_token)
+    return {"access": access, "refresh": str(refresh), "access_token": access, "refresh_token": str(refresh),
+            "token_type": "bearer", "expires_in": int(jwt_settings.ACCESS_TOKEN_LIFETIME.total_seconds())}
 
 
 def token_refresh(refresh: str, *, request: Request | None = None) -> dict[str, Any]:
@@ -219,7 +235,8 @@ def _sign_ins_end(families: QuerySet[TokenFamily]) -> None:
 
 def credentials_revoke_all(user: User, *, revoked_by: User | None = None,
                            request: HttpRequest | Request | None = None) -> None:
-    """End every credential `user` holds: every sign-in (so every refresh and access token) and every API key.
+    """End every credential `user` holds: every sign-in (so every refresh and access token), every API key and
+    every token a client application holds for them.
 
     Nothing here is undone by reactivating the user: the families, blacklist entries and keys stay revoked,
     so only credentials issued afterwards work.
@@ -228,6 +245,9 @@ def credentials_revoke_all(user: User, *, revoked_by: User | None = None,
     outstanding = OutstandingToken.objects.filter(user=user, blacklistedtoken__isnull=True)
     BlacklistedToken.objects.bulk_create([BlacklistedToken(token=token) for token in outstanding],
                                          ignore_conflicts=True)
+    for refresh_token in get_refresh_token_model().objects.filter(user=user, revoked__isnull=True):
+        refresh_token.revoke()  # its access token goes with it
+    get_access_token_model().objects.filter(user=user).delete()
     for key in user.api_keys.filter(revoked_at__isnull=True):
         api_key_revoke(key, revoked_by=revoked_by or user, request=request)
 
@@ -311,10 +331,12 @@ def api_key_revoke(key: ApiKey, *, revoked_by: User | None = None,
 
 @dataclass(frozen=True)
 class SocketTicket:
-    """What a WebSocket ticket stands for: the caller who asked for it, and the API key they used, if any."""
+    """What a WebSocket ticket stands for: the caller who asked for it, and the API key or the client
+    application's token they used, if any (the socket then holds only that credential's scopes)."""
 
     user_id: int
     api_key_id: int | None = None
+    application_token_id: int | None = None
 
 
 def _socket_ticket_cache_key(ticket: str) -> str:
@@ -322,7 +344,7 @@ def _socket_ticket_cache_key(ticket: str) -> str:
     return f"socket-ticket:{key_digest(ticket)}"
 
 
-def socket_ticket_issue(*, user: User, auth: ApiKey | Token | None) -> str:
+def socket_ticket_issue(*, user: User, auth: ApiKey | Token | AbstractAccessToken | None) -> str:
     """A one-time ticket that lets one WebSocket in as `user`, with the scopes of the API key `auth` if it is
     one, for TESSERA_ACCOUNTS["SOCKET_TICKET_SECONDS"].
 
@@ -330,15 +352,17 @@ def socket_ticket_issue(*, user: User, auth: ApiKey | Token | None) -> str:
     headers on a WebSocket, and a ticket in the URL is worthless once used or a few seconds old.
     """
     ticket = secrets.token_urlsafe(32)
-    claim = SocketTicket(user_id=user.pk, api_key_id=auth.pk if isinstance(auth, ApiKey) else None)
+    claim = SocketTicket(user_id=user.pk, api_key_id=auth.pk if isinstance(auth, ApiKey) else None,
+                         application_token_id=auth.pk if isinstance(auth, AbstractAccessToken) else None)
     cache.set(_socket_ticket_cache_key(ticket), claim, timeout=accounts_settings.SOCKET_TICKET_SECONDS)
     return ticket
 
 
-def socket_ticket_redeem(ticket: str) -> tuple[User, ApiKey | SocketTicket] | None:
-    """(user, auth) for a live ticket, once; None for an unknown, used or expired one, or a dead user or key.
+def socket_ticket_redeem(ticket: str) -> tuple[User, ApiKey | AbstractAccessToken | SocketTicket] | None:
+    """(user, auth) for a live ticket, once; None for an unknown, used or expired one, or a dead user, key or token.
 
-    `auth` is the ticket's API key, else the ticket itself: never None, which a socket reads as the session.
+    `auth` is the ticket's API key or application token, else the ticket itself: never None, which a socket reads
+    as the session.
     """
     cache_key = _socket_ticket_cache_key(ticket)
     claim = cache.get(cache_key)
@@ -347,6 +371,9 @@ def socket_ticket_redeem(ticket: str) -> tuple[User, ApiKey | SocketTicket] | No
     user = User.objects.filter(pk=claim.user_id, is_active=True).first()
     if user is None:
         return None
+    if claim.application_token_id is not None:
+        token = get_access_token_model().objects.filter(pk=claim.application_token_id, user=user).first()
+        return (user, token) if token is not None and token.is_valid() else None
     if claim.api_key_id is None:
         return user, claim
     key = ApiKey.objects.filter(pk=claim.api_key_id, user=user).first()

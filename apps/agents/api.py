@@ -8,6 +8,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from apps import api
+from apps.projects.rates import CRUD_RATES, RESOURCE_RATES
 from apps.api.viewsets import ApiView
 from apps.jobs.models import JobLog
 
@@ -79,6 +80,8 @@ class AgentResource(api.Resource):
     scope = "agents"
     tenant_field = "tenant"
     owner_field = "owner"
+    events = True  # agents.created / .updated / .deleted / .start / .cancel, and each run's lifecycle:
+    lifecycle_events = ("running", "completed", "failed", "cancelled")  # agents.running, .completed, ... (services)
 
     fields = ["id", "project", "name", "type", "config", "status", "job", "result", "error", "started_at",
               "finished_at", "created_at", "updated_at"]
@@ -87,8 +90,8 @@ class AgentResource(api.Resource):
     search = ["name"]
     ordering = ["name", "created_at", "started_at"]
     default_ordering = ["-created_at"]
-    throttles = {"create": "10/m", "partial_update": "10/m", "update": "10/m", "list": "30/m", "retrieve": "30/m",
-                 "destroy": "5/m", "start": "10/m", "cancel": "10/m", "logs": "30/m"}
+    throttle = RESOURCE_RATES
+    throttles = {**CRUD_RATES, "start": "10/m", "cancel": "10/m", "logs": "30/m"}
 
     admin = api.Admin(list_display=("name", "type", "status", "project", "owner", "tenant", "started_at"),
                       list_filter=("type", "status", "tenant"), search_fields=("name",), extra={"actions": [

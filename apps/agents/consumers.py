@@ -13,7 +13,7 @@ from typing import Any
 from channels.db import database_sync_to_async
 
 from apps.jobs import events as job_events
-from apps.jobs.consumers import NOT_FOUND, JobConsumer, enter_for
+from apps.jobs.consumers import NOT_FOUND, JobConsumer, enter_socket
 
 from . import events, selectors
 from .models import Agent
@@ -30,7 +30,7 @@ class AgentRunConsumer(JobConsumer):
     async def connect(self) -> None:
         await self.accept()
         request = self.scope["request"]
-        refusal = await enter_for(request, scope="agents:read")
+        refusal = await enter_socket(request, scope="agents:read")
         agent = None if refusal else await database_sync_to_async(selectors.visible_agent)(
             request, self.scope["url_route"]["kwargs"]["agent_id"])
         if refusal or agent is None:

@@ -10,11 +10,12 @@ from typing import TYPE_CHECKING, Any
 from django.db import transaction
 from django.utils import timezone
 
+from apps.api import events
 from apps.api.errors import Conflict, NotFound
 from apps.jobs.progress import report as job_report
 from apps.jobs.services import job_enqueue, job_request_cancel
 
-from . import events
+from . import events as watchers  # the agent's sockets (/ws/agents/, /ws/logs/)
 from .configs import validated_config
 from .models import Agent, Report
 from .signals import run_finished
@@ -59,7 +60,7 @@ def agent_start(agent: Agent, *, started_by: User) -> Agent:
     agent.status, agent.result, agent.error, agent.started_at, agent.finished_at = (
         Agent.Status.PENDING, None, "", None, None)
     agent.save(update_fields=["job", "status", "result", "error", "started_at", "finished_at", "updated_at"])
-    events.publish(agent)
+    watchers.publish(agent)
     return agent
 
 
@@ -80,27 +81,33 @@ def agent_delete(agent: Agent) -> None:
     agent = _lock(agent)
     if agent.job_id is not None and agent.status in Agent.ACTIVE:
         raise Conflict("A queued or running agent cannot be deleted; cancel it first.")
-    events.publish(agent)  # its watchers find it gone, and their sockets close
+    watchers.publish(agent)  # its watchers find it gone, and their sockets close
     agent.delete()
 
 
+@transaction.atomic
 def agent_begin(agent: Agent, *, job: Job) -> Agent:
-    """The worker took the run: it is running from now."""
+    """The worker took the run: it is running from now (agents.running)."""
     agent.status, agent.started_at = Agent.Status.RUNNING, timezone.now()
     if Agent.objects.filter(pk=agent.pk, job=job).update(status=agent.status, started_at=agent.started_at,
                                                          updated_at=timezone.now()):
-        events.publish(agent)
+        events.emit(agent, agent.status)
+        watchers.publish(agent)
     return agent
 
 
 def agent_finish(agent: Agent, *, status: str, result: Any = None, error: str = "") -> None:
     """Record how the run ended, unless a newer run has replaced it or its outcome is recorded already, and tell
     the apps that listen (`signals.run_finished`)."""
-    recorded = Agent.objects.filter(pk=agent.pk, job_id=agent.job_id, status__in=Agent.ACTIVE).update(
-        status=status, result=result, error=error[:2000], finished_at=timezone.now(), updated_at=timezone.now())
+    with transaction.atomic():
+        recorded = Agent.objects.filter(pk=agent.pk, job_id=agent.job_id, status__in=Agent.ACTIVE).update(
+            status=status, result=result, error=error[:2000], finished_at=timezone.now(), updated_at=timezone.now())
+        if recorded:
+            agent.refresh_from_db()
+            events.emit(agent, status)  # agents.completed, .failed or .cancelled, with the run's result
     if recorded:
         agent.status, agent.error = status, error[:2000]
-        events.publish(agent)
+        watchers.publish(agent)
         run_finished.send(sender=Agent, agent=agent, status=status, result=result)
 
 

@@ -8,6 +8,7 @@ from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 
 from apps import api
+from apps.projects.rates import RESOURCE_RATES
 
 from . import selectors, services
 from .models import AnalyticsEvent
@@ -82,6 +83,7 @@ class AnalyticsResource(api.Resource):
     ordering = ["occurred_at"]
     default_ordering = ["-occurred_at"]
     operations = ("list",)
+    throttle = RESOURCE_RATES
     throttles = {"list": "30/m", "dashboard": "30/m", "project": "30/m", "agent": "30/m", "series": "30/m",
                  "performance": "30/m", "export": "5/m", "report_event": "60/m"}
     admin = api.Admin(list_display=("name", "user", "tenant", "occurred_at"), list_filter=("tenant",))

@@ -18,6 +18,7 @@ _PUBLIC = {
     "Admin": "apps.api.resources",
     "JSONListFilter": "apps.api.filtering",
     "Resource": "apps.api.resources",
+    "Surface": "apps.api.surfaces",
     "action": "apps.api.actions",
     "admin_action": "apps.api.admin_actions",
     "register": "apps.api.sites",

@@ -15,7 +15,7 @@ from .bulk import OPERATIONS as BULK_OPERATIONS
 from .conf import RESOURCE_OPTIONS, api_settings
 from .factories import resolve_field, split_lookup
 from .permissions import Access
-from .rates import is_rate
+from .rates import is_rate, rates_of
 from .resources import ALL_OPERATIONS, Resource
 from .viewsets import ApiView
 
@@ -161,7 +161,11 @@ def _is_positive_count(value) -> bool:
 
 
 def _check_rates(resource) -> list[Error]:
-    rates = {"throttle": resource.throttle} if resource.throttle else {}
+    declared = resource.throttle
+    if isinstance(declared, (list, tuple)):
+        rates = {f"throttle[{index}]": rate for index, rate in enumerate(rates_of(declared))}
+    else:
+        rates = {"throttle": declared} if declared else {}
     rates.update({f"throttles[{action!r}]": rate for action, rate in (resource.throttles or {}).items()})
     return [_error(resource, attribute, f"{rate!r} is not a rate; write it like '100/m'.", "E017",
                    hint="A count, a slash and a period: s, m, h or d ('100/m', '5000/h').")

@@ -176,6 +176,7 @@ def build_viewset(resource: Resource, serializer_class: type[serializers.ModelSe
         "ordering_fields": list(resource.ordering),
         "ordering": list(resource.default_ordering),
         "lookup_value_regex": resource.lookup_value_regex,
+        "lookup_url_kwarg": resource.lookup_url_kwarg,
         "queryset": resource.model._default_manager.none(),  # tells schema generation the model; never queried
         "__doc__": type(resource).__doc__,
         "__module__": type(resource).__module__,

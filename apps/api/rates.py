@@ -11,6 +11,13 @@ def is_rate(value: object) -> bool:
     return isinstance(value, str) and bool(RATE_PATTERN.match(value))
 
 
+def rates_of(declared: str | tuple | list | None) -> tuple[str, ...]:
+    """A declaration's rates: none, one ("100/m") or several at once (("60/m", "1000/h"))."""
+    if not declared:
+        return ()
+    return (declared,) if isinstance(declared, str) else tuple(declared)
+
+
 def validate_rate(value: str) -> None:
     """Model and serializer validator: blank means "no limit", anything else must be a rate."""
     if value and not is_rate(value):

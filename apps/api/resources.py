@@ -83,6 +83,8 @@ class Resource:
     #: accepts; by default the numeric id. (Tenants take their id or slug, as X-Tenant-ID does.)
     lookup = None
     lookup_value_regex: str = "[0-9]+"
+    #: The name of that URL part, in paths and in the OpenAPI schema (`/migrations/{session_id}/`).
+    lookup_url_kwarg: str = "id"
     #: Escape hatch: a hand-written serializer class to use instead of the generated one.
     serializer_class = None
     #: Render list and detail GETs from rows with orjson wherever that is byte for byte the serializer's JSON
@@ -92,9 +94,10 @@ class Resource:
     admin: Admin | bool = Admin()
     #: Rows per page unless `TESSERA_API["RESOURCES"][name]["page_size"]` says otherwise.
     page_size: int | None = None
-    #: Request rate per user or API key for all of this resource's endpoints, e.g. "200/m" (on top of
-    #: TESSERA_API["DEFAULT_THROTTLE"], which counts every endpoint together).
-    throttle: str | None = None
+    #: Request rate per user or API key for all of this resource's endpoints, e.g. "200/m", or several rates that
+    #: all hold, e.g. ("60/m", "1000/h") (on top of TESSERA_API["DEFAULT_THROTTLE"], which counts every endpoint
+    #: together).
+    throttle: str | tuple | None = None
     #: Rates per action, e.g. {"create": "10/m", "list": "30/m", "destroy": "5/m"} (DRF's action names).
     throttles: dict = {}
     #: Bulk writes: which of "create", "update" (partial, as PATCH) and "delete" `POST /<name>/bulk` accepts, each

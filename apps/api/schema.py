@@ -1,8 +1,10 @@
 """drf-spectacular glue: tags and texts from declarations, the tenant header, and documented error envelopes."""
+import re
 from typing import Any
 
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.plumbing import force_instance
+from drf_spectacular.settings import spectacular_settings
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework.permissions import AllowAny
 
@@ -42,6 +44,9 @@ class ResourceAutoSchema(AutoSchema):
     """Adds what every Tessera operation shares to drf-spectacular's defaults."""
 
     def get_tags(self) -> list[str]:
+        surface = getattr(self.view, "surface", None)
+        if surface is not None:
+            return [surface.tag]
         resource = getattr(self.view, "resource", None)
         if resource is not None:
             return [resource.name]
@@ -76,6 +81,34 @@ class ResourceAutoSchema(AutoSchema):
         if resource.row_filters:
             operation["x-row-filters"] = sorted(resource.row_filters)
         return operation
+
+    def get_operation_id(self) -> str:
+        # A view also served at the root (the guide's /auth/ paths, apps/accounts/urls.py) would get the id of its
+        # twin under SCHEMA_PATH_PREFIX; `root_` keeps the two apart. A surface's copy is named by the surface.
+        operation_id = super().get_operation_id()
+        if re.match(spectacular_settings.SCHEMA_PATH_PREFIX, self.path) or getattr(self.view, "surface", None):
+            return operation_id
+        return f"root_{operation_id}"
+
+    def get_operation(self, *args: Any, **kwargs: Any) -> dict[str, Any] | None:
+        operation = super().get_operation(*args, **kwargs)
+        surface = getattr(self.view, "surface", None)
+        if operation is not None and surface is not None:
+            # The same view is documented at its own path too: the surface's copy needs an id of its own.
+            operation["operationId"] = f"{surface.name.lower()}_{operation['operationId']}"
+        return operation
+
+    def get_paginated_name(self, serializer_name: str) -> str:
+        surface = getattr(self.view, "surface", None)
+        name = super().get_paginated_name(serializer_name)
+        return f"{surface.name}{name}" if surface is not None else name
+
+    def _get_response_headers_for_code(self, status_code: str, direction: str = "response") -> dict[str, Any]:
+        headers = super()._get_response_headers_for_code(status_code, direction)
+        paginator = self._get_paginator()
+        if status_code.startswith("2") and self._is_list_view() and paginator is not None:
+            headers.update(getattr(paginator, "response_headers", {}))
+        return headers
 
     def get_override_parameters(self) -> list[OpenApiParameter | Any]:
         parameters = list(super().get_override_parameters())
@@ -125,8 +158,15 @@ class ResourceAutoSchema(AutoSchema):
 
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction)
+        surface = getattr(self.view, "surface", None)
+        if surface is not None:
+            for status_code in list(responses):
+                reshaped = surface.answer_schema(self.view, status_code)
+                if reshaped is not None:
+                    responses[status_code] = self._get_response_for_code(reshaped, status_code, direction=direction)
+        envelope_class = surface.error_envelope if surface is not None else ErrorEnvelope
         for status_code in self._error_statuses():
-            responses.setdefault(str(status_code), self._get_response_for_code(ErrorEnvelope, str(status_code),
+            responses.setdefault(str(status_code), self._get_response_for_code(envelope_class, str(status_code),
                                                                               direction=direction))
         if getattr(self.view, "resource", None) is not None:
             for status_code, without_body in conditional.openapi_statuses(self.view).items():

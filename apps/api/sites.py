@@ -15,6 +15,7 @@ from rest_framework.routers import DefaultRouter
 from . import factories
 from .conf import RESOURCE_OPTIONS, api_settings
 from .resources import Resource
+from .surfaces import Surface, build_surface_view
 
 if TYPE_CHECKING:
     from django_filters import FilterSet
@@ -51,6 +52,7 @@ class ResourceSite:
         self._registry: dict = {}
         self._routes: list = []
         self._built: dict = {}
+        self._surfaces: dict = {}
 
     # --- registration -----------------------------------------------------------------------
     def register(self, model: Model, resource_class: type[Resource] = Resource) -> None:
@@ -140,6 +142,36 @@ class ResourceSite:
                       for path, view, name in self._routes]
             self._built["urls"] = routes + router.urls
         return self._built["urls"]
+
+    # --- surfaces (surfaces.py) -----------------------------------------------------------------
+    def add_surface(self, surface: Surface) -> None:
+        """Serve `surface.models` and `surface.routes` once more, in the surface's envelope (`surface_urls`)."""
+        if surface.name in self._surfaces:
+            raise AlreadyRegistered(f"A surface named {surface.name!r} is already added.")
+        self._surfaces[surface.name] = surface
+        self._built.pop(("surface_urls", surface.name), None)
+
+    def surfaces(self) -> list[Surface]:
+        return list(self._surfaces.values())
+
+    def surface_urls(self, name: str) -> list:
+        """The URL patterns of the surface added as `name`: its resources under their names and its routes at
+        their paths, with no prefix (include them where the surface's paths start). Built lazily, like `urls`."""
+        key = ("surface_urls", name)
+        if key not in self._built:
+            surface = self._surfaces[name]
+            router = ResourceRouter()
+            router.include_root_view = False
+            for model in surface.models:
+                resource = self._build(model)["resource"]
+                if resource.enabled:
+                    router.register(resource.name, build_surface_view(surface, self.get_viewset(model)),
+                                    basename=f"{surface.name.lower()}-{resource.basename}")
+            views = {path: (view, name) for path, view, name in self._routes}
+            routes = [re_path(rf"^{_literal(path)}/?$", build_surface_view(surface, views[path][0]).as_view(),
+                              name=f"{surface.name.lower()}-{views[path][1]}") for path in surface.routes]
+            self._built[key] = routes + router.urls
+        return self._built[key]
 
     # --- scopes -----------------------------------------------------------------------------
     def scopes(self, *, include_admin_only: bool = True) -> frozenset[str]:

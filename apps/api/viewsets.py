@@ -21,6 +21,7 @@ from .errors import DomainError
 from .ordering import ResourceOrderingFilter
 from .pagination import ResourcePagination
 from .permissions import Access, HasScope
+from .rates import rates_of
 from .rendering import RowRenderer, RowsResponse
 from .scoping import AccessContext, require_tenant, resolve_access, scope_queryset
 from .serializers import refuse_null_characters
@@ -167,9 +168,8 @@ class ResourceViewSet(TenantContextMixin, GenericViewSet):
     def declared_rates(self) -> list[tuple[str, str]]:
         """The resource's rate for all its endpoints, and its rate for this action, from code or settings (for a
         bulk, also the rates of the single writes it carries: `rate_weight` counts each of its operations)."""
-        rates = []
-        if self.resource.throttle:
-            rates.append((self.resource.name, self.resource.throttle))
+        own = rates_of(self.resource.throttle)  # one counter per rate: "60/m" and "1000/h" both hold
+        rates = [(self.resource.name if len(own) == 1 else f"{self.resource.name}@{rate}", rate) for rate in own]
         actions = [self.action, *(bulk.ACTIONS[op] for op in self.resource.bulk)] if self.action == "bulk" else [
             self.action]
         for action in actions:

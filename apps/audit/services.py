@@ -12,6 +12,7 @@ from rest_framework.request import Request
 from apps.api.scoping import AccessContext
 from apps.platform.client_ip import client_ip
 from apps.platform.request_context import current_request_id
+from apps.platform.request_log import recordable_path
 
 from .models import AuditLog
 
@@ -51,7 +52,7 @@ def audit_record(event: str, *, request: HttpRequest | Request | AccessContext |
         details = {name: _safe_detail(name, value) for name, value in details.items()}
         row = AuditLog(event=event, actor=actor, tenant=tenant, details=details, request_id=current_request_id(),
                        ip=(_caller_address(request) or None) if request is not None else None,
-                       path=request.path[:255] if request is not None else "")
+                       path=recordable_path(request.path)[:255] if request is not None else "")
         audit_logger.info("audit %s", event, extra={
             "event": event, "actor_id": row.actor_id, "tenant_id": row.tenant_id, "client_ip": row.ip,
             "path": row.path, "details": details})

@@ -6,6 +6,7 @@ from rest_framework import serializers
 from rest_framework.request import Request
 
 from apps import api
+from apps.projects.rates import CRUD_RATES, RESOURCE_RATES
 
 from apps.projects.models import Project
 
@@ -53,6 +54,7 @@ class IssueResource(api.Resource):
     scope = "issues"
     tenant_field = "tenant"
     owner_field = "owner"
+    events = True  # issues.created / .updated / .deleted / .resolve / .assign
 
     fields = ["id", "project", "title", "description", "status", "priority", "labels", "github_number", "agent",
               "resolution", "resolved_at", "created_at", "updated_at"]
@@ -62,9 +64,8 @@ class IssueResource(api.Resource):
     search = ["title", "description"]
     ordering = ["created_at", "priority", "status", "title"]
     default_ordering = ["-created_at"]
-    throttles = {"create": "10/m", "partial_update": "10/m", "update": "10/m", "list": "30/m", "retrieve": "30/m",
-                 "destroy": "5/m", "stats": "30/m", "resolve": "10/m", "sync": "10/m",
-                 "assign": "10/m"}
+    throttle = RESOURCE_RATES
+    throttles = {**CRUD_RATES, "stats": "30/m", "resolve": "10/m", "sync": "10/m", "assign": "10/m"}
 
     admin = api.Admin(list_display=("title", "project", "status", "priority", "owner", "tenant", "created_at"),
                       list_filter=("status", "priority", "tenant"), search_fields=("title",), extra={"actions": [

@@ -51,9 +51,9 @@ def enter(request: SocketRequest) -> int | None:
 
 
 @database_sync_to_async
-def enter_for(request: SocketRequest, scope: str = "jobs:read") -> int | None:
-    """`enter`, and the rule of the sockets that follow rows of a resource (jobs, agents): a tenant and the
-    resource's read `scope`, else 4404 (nothing there is the caller's to see)."""
+def enter_socket(request: SocketRequest, *, scope: str = "jobs:read") -> int | None:
+    """`enter`, and a stream's own rule: a tenant and the `scope` the stream needs, else 4404 (other apps'
+    consumers call it with theirs)."""
     refusal = enter(request)
     if refusal is None and (request.tenant is None or scope not in request.scopes):
         return NOT_FOUND
@@ -146,7 +146,7 @@ class JobConsumer(ApiSocketConsumer):
     async def connect(self) -> None:
         await self.accept()
         request = self.scope["request"]
-        refusal = await enter_for(request)
+        refusal = await enter_socket(request)
         job = None if refusal else await _visible_job(request, self.scope["url_route"]["kwargs"]["job_id"])
         if refusal or job is None:
             await self.close(code=refusal or NOT_FOUND)
@@ -169,7 +169,7 @@ class JobsConsumer(JobConsumer):
 
     async def connect(self) -> None:
         request = self.scope["request"]
-        refusal = await enter_for(request)
+        refusal = await enter_socket(request)
         if refusal:
             await self.accept()
             await self.close(code=refusal)

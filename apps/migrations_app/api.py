@@ -1,8 +1,13 @@
 """HTTP surface of the migrations app: runs and presets through the generator, plus the verbs that drive them."""
-from typing import Any
+import math
+from typing import Any, NoReturn
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.db.models import QuerySet
-from drf_spectacular.utils import extend_schema
+from django.utils.timezone import now
+from django.utils.dateparse import parse_datetime
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -10,8 +15,10 @@ from rest_framework.response import Response
 from apps import api
 from apps.api.viewsets import ApiView
 
-from . import selectors, services
+from . import batches, selectors, services
 from .adapters.registry import ADAPTERS, SITE_KINDS, TRANSFERS
+from .config import TRANSFER_METHODS
+from .guide import GuideSurface
 from .models import MigrationRun, Preset
 from .serializers import (MIGRATION_FIELDS, PRESET_FIELDS, CreateFromPresetInput, LogQuery, MigrationLogsSerializer,
                           MigrationMetricsSerializer, MigrationSerializer, MigrationStatusSerializer,
@@ -30,26 +37,101 @@ class MigrationConfigInput(StrictInput):
     safety = serializers.JSONField(required=False)
 
 
+def readable_duration(seconds: float | None) -> str | None:
+    """An estimate as people say one: a range of whole minutes or hours, ±20% of `seconds` ("35-45 minutes")."""
+    if seconds is None:
+        return None
+    low, high = seconds * 0.8, seconds * 1.2
+    if high < 60:
+        return "less than a minute"
+    unit, size = ("minutes", 60) if high < 2 * 3600 else ("hours", 3600)
+    first, last = max(math.floor(low / size), 1), max(math.ceil(high / size), 1)
+    return f"{first}-{last} {unit}" if first < last else f"about {first} {unit}"
+
+
 class ValidationReportSerializer(serializers.Serializer):
     valid = serializers.BooleanField()
-    checks_performed = serializers.ListField(child=serializers.CharField())
+    checks_performed = serializers.SerializerMethodField(help_text="How many checks ran (named in `checks`).")
+    checks = serializers.ListField(source="checks_performed", child=serializers.CharField(),
+                                   help_text="The checks that ran, by name.")
     checks_passed = serializers.IntegerField()
     checks_failed = serializers.IntegerField()
     warnings = serializers.ListField(child=serializers.CharField())
     errors = serializers.ListField(child=serializers.CharField())
     can_proceed = serializers.BooleanField()
-    estimated_duration = serializers.FloatField(allow_null=True, help_text="Seconds, from the measured size.")
+    estimated_duration = serializers.SerializerMethodField(
+        help_text='A readable range from the measured size ("35-45 minutes"); null when nothing could be measured.')
+    estimated_seconds = serializers.FloatField(source="estimated_duration", allow_null=True,
+                                               help_text="The same estimate in seconds.")
     measured_bytes = serializers.IntegerField()
 
+    @extend_schema_field(OpenApiTypes.INT)
+    def get_checks_performed(self, report: dict[str, Any]) -> int:
+        return len(report["checks_performed"])
 
-class ScheduleInput(serializers.Serializer):
-    run_at = serializers.DateTimeField()
+    @extend_schema_field({"type": "string", "nullable": True})
+    def get_estimated_duration(self, report: dict[str, Any]) -> str | None:
+        return readable_duration(report["estimated_duration"])
 
 
-class BatchInput(serializers.Serializer):
-    items = serializers.ListField(child=serializers.DictField(), min_length=1, max_length=50,
-                                  help_text="Migrations as for POST /migrations/ ({name, source, destination, ...}).")
-    start = serializers.BooleanField(default=False)
+class ScheduleInput(StrictInput):
+    """When to start the migration: once, at `scheduled_time` (in `timezone` when it carries no offset)."""
+
+    schedule_type = serializers.ChoiceField(
+        choices=["datetime"], default="datetime",
+        error_messages={"invalid_choice": "Unsupported schedule_type {input}: this deployment schedules one start at "
+                                          "a date and time (datetime)."})
+    scheduled_time = serializers.CharField(required=False, help_text="ISO 8601; without an offset, in `timezone`.")
+    run_at = serializers.DateTimeField(required=False, help_text="Tessera's name for an ISO 8601 `scheduled_time`.")
+    timezone = serializers.CharField(default="UTC", help_text="An IANA time zone name (`Europe/Paris`).")
+    auto_start = serializers.BooleanField(default=True, help_text="Only true: a scheduled migration starts itself.")
+    notifications = serializers.JSONField(required=False, help_text="Not delivered by this deployment: a 400.")
+
+    def validate_timezone(self, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise serializers.ValidationError(f"Unknown time zone {value!r}: use an IANA name such as UTC.") from None
+        return value
+
+    def validate_notifications(self, value: Any) -> NoReturn:
+        raise serializers.ValidationError("Unsupported: this deployment does not send schedule notifications; follow "
+                                          "the migration on /ws/migrations/{session_id} instead.")
+
+    def validate_auto_start(self, value: bool) -> bool:
+        if not value:
+            raise serializers.ValidationError("Unsupported: a scheduled migration starts itself at scheduled_time, so "
+                                              "auto_start can only be true.")
+        return value
+
+    def validate(self, data: dict[str, Any]) -> dict[str, Any]:
+        if ("scheduled_time" in data) == ("run_at" in data):
+            raise serializers.ValidationError({"scheduled_time": ["Give scheduled_time (or run_at), once."]})
+        if "scheduled_time" in data:
+            parsed = parse_datetime(data["scheduled_time"])
+            if parsed is None:
+                raise serializers.ValidationError({"scheduled_time": ["Not an ISO 8601 date and time."]})
+            data["run_at"] = parsed if parsed.tzinfo else parsed.replace(tzinfo=ZoneInfo(data["timezone"]))
+        if data["run_at"] <= now():
+            raise serializers.ValidationError({"scheduled_time" if "scheduled_time" in data else "run_at":
+                                               ["Must be in the future."]})
+        return data
+
+
+class BatchOptionsInput(StrictInput):
+    parallel_limit = serializers.IntegerField(min_value=1, required=False,
+                                              help_text="Migrations of the batch running at once (default: all).")
+    stop_on_failure = serializers.BooleanField(default=False,
+                                               help_text="A failure leaves the batch's unstarted migrations pending.")
+
+
+class BatchInput(StrictInput):
+    migrations = serializers.ListField(child=serializers.DictField(), min_length=1, max_length=50,
+                                       help_text="Migrations as for POST /migrations/ ({name, source, destination, "
+                                                 "...}).")
+    batch_options = BatchOptionsInput(required=False, help_text="Run the batch: how many at once, and whether a "
+                                                                "failure stops it.")
+    start = serializers.BooleanField(default=False, help_text="Run the batch with no limit (as batch_options: {}).")
 
 
 @api.register(MigrationRun)
@@ -68,7 +150,8 @@ class MigrationResource(api.Resource):
     select_related = ("job",)
     lookup = staticmethod(selectors.migration_lookup)
     lookup_value_regex = "[0-9a-f]+"  # a session_id (32 of them); anything else is a 404
-    filters = {"status": "status"}
+    lookup_url_kwarg = "session_id"
+    filters = {"status": "status", "status_filter": "status"}  # status_filter: the guide's name for it
     search = ["name"]
     ordering = ["created_at", "name"]
     default_ordering = ["-created_at"]
@@ -143,9 +226,11 @@ class MigrationResource(api.Resource):
     @api.action(detail=False, methods=["post"], scope="migrations:write", input=BatchInput, status=201,
                 output=MigrationRun, many=True)
     def batch(self, request: Request, data: dict[str, Any]) -> list[MigrationRun]:
-        """Create several migrations at once, and start them with `start: true`. One invalid item: 400, with
-        errors named `items.<n>.<field>`, and nothing is created."""
-        return services.migration_batch(tenant=request.tenant, created_by=request.user, **data)
+        """Create several migrations at once (201). With `batch_options` (or `start: true`) the batch runs too: the
+        first `parallel_limit` start now and each of the others as one of the batch finishes; with
+        `stop_on_failure` a failure leaves the unstarted ones pending. One invalid migration: 400, with errors
+        named `migrations.<n>.<field>`, and nothing is created."""
+        return batches.migration_batch(tenant=request.tenant, created_by=request.user, **data)
 
 
 def controlled(request: Request, migration: MigrationRun) -> None:
@@ -212,16 +297,26 @@ class ValidateView(ApiView):
 
     @extend_schema(request=MigrationConfigInput, responses={200: ValidationReportSerializer})
     def post(self, request: Request) -> Response:
-        return Response(services.migration_validate(self.validated(MigrationConfigInput), tenant=request.tenant))
+        report = services.migration_validate(self.validated(MigrationConfigInput), tenant=request.tenant)
+        return Response(ValidationReportSerializer(report).data)
+
+
+class SystemTypesSerializer(serializers.Serializer):
+    system_types = serializers.ListField(child=serializers.CharField(), help_text="Every source and destination type.")
+    transfer_methods = serializers.ListField(child=serializers.CharField(),
+                                             help_text="The `transfer.method` values this deployment runs.")
+    database_types = serializers.ListField(child=serializers.CharField(), help_text="The database types among them.")
+    types = SourceTypeSerializer(many=True, help_text="Each type with the config it takes and its secret fields.")
 
 
 class SystemTypesView(ApiView):
-    """The source and destination types a migration moves between, with the config each takes and its secrets."""
+    """The source and destination types a migration moves between, the transfer methods this deployment runs, the
+    database types, and for each type the config it takes and its secrets."""
 
     scope = "migrations:read"
     schema_tag = "migrations"
 
-    @extend_schema(responses={200: SourceTypeSerializer(many=True)})
+    @extend_schema(responses={200: SystemTypesSerializer})
     def get(self, request: Request) -> Response:
         from apps.jobs.params_schema import params_json_schema
 
@@ -230,7 +325,10 @@ class SystemTypesView(ApiView):
                      "config_schema": params_json_schema(adapter.config_serializer)} for adapter in ADAPTERS.values()]
         sites = [{"type": name, "kind": "site", "description": site["description"], "secret_fields": [],
                   "parts": site["parts"]} for name, site in SITE_KINDS.items()]
-        return Response(sorted(adapters + sites, key=lambda entry: entry["type"]))
+        types = sorted(adapters + sites, key=lambda entry: entry["type"])
+        return Response({
+            "system_types": [entry["type"] for entry in types], "transfer_methods": list(TRANSFER_METHODS),
+            "database_types": [entry["type"] for entry in types if entry["kind"] == "database"], "types": types})
 
 
 class SystemModulesView(ApiView):
@@ -251,3 +349,6 @@ class SystemModulesView(ApiView):
 api.site.route("validate", ValidateView, name="migrations-validate-alias")
 api.site.route("system/types", SystemTypesView)
 api.site.route("system/modules", SystemModulesView)
+
+
+api.site.add_surface(GuideSurface())

@@ -1,10 +1,11 @@
-"""Background work contributed by the migrations app: running and rolling back a migration.
+"""Background work contributed by the migrations app: running and rolling back a migration, and running a batch.
 
 Each job loads its run, hands it to the pipeline and records the outcome through the services; a cancel request
 reaches the pipeline as its `Stop`, and comes back out as the job's `JobCancelled`.
 """
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
@@ -14,7 +15,7 @@ from rest_framework import serializers
 from apps import jobs
 from apps.jobs.progress import JobCancelled
 
-from . import pipeline, services
+from . import batches, pipeline, services
 from .models import MigrationRun
 from .tracking import RunTracker
 
@@ -116,3 +117,26 @@ def roll_back_migration(params: dict[str, Any], progress: Progress) -> dict[str,
                          "the migration.", component="restore")
     services.migration_rollback_finish(run, restored=restored)
     return {"rolled_back": True, "parts": restored}
+
+
+class BatchParams(serializers.Serializer):
+    session_ids = serializers.ListField(child=serializers.CharField(), min_length=1)
+    parallel_limit = serializers.IntegerField(min_value=1)
+    stop_on_failure = serializers.BooleanField()
+
+
+#: Seconds between two looks of a batch's coordinator at its migrations.
+BATCH_POLL_SECONDS = 1
+
+
+@jobs.register("migrations.batch", params=BatchParams, public=False, timeout=24 * 3600)
+def run_batch(params: dict[str, Any], progress: Progress) -> dict[str, Any]:
+    """Start a batch's waiting migrations as its running ones finish, `parallel_limit` at a time (batches.py)."""
+    while True:
+        finished, total, done = batches.batch_advance(
+            params["session_ids"], parallel_limit=params["parallel_limit"],
+            stop_on_failure=params["stop_on_failure"], started_by=progress.job.created_by)
+        progress(100 * finished / total, step=f"{finished} of {total} migrations finished")
+        if done:
+            return {"finished": finished, "total": total}
+        time.sleep(BATCH_POLL_SECONDS)

@@ -229,27 +229,6 @@ def migration_start_scheduled(run_id: int, user_id: int) -> None:
 
 
 @transaction.atomic
-def migration_batch(*, tenant: Tenant, created_by: User, items: list[dict[str, Any]],
-                    start: bool) -> list[MigrationRun]:
-    """Create several migrations (and start them) in one go: all valid, or none written (errors per item)."""
-    errors = {}
-    for index, item in enumerate(items):
-        errors.update({f"items.{index}.{printable(key)}": ["Unknown field."] for key in item
-                       if key not in ("name", "description", *SECTIONS)})
-        if not isinstance(item.get("name"), str) or not 0 < len(item["name"]) <= 200:
-            errors[f"items.{index}.name"] = ["A name of 1 to 200 characters is required."]
-        try:
-            validate_config(source=item.get("source"), destination=item.get("destination"),
-                            transfer=item.get("transfer"), safety=item.get("safety"), tenant=tenant)
-        except ValidationFailed as error:
-            errors.update({f"items.{index}.{key}": value for key, value in error.details.items()})
-    if errors:
-        raise ValidationFailed("Some migrations in the batch are invalid; none was created.", details=errors)
-    runs = [migration_create(tenant=tenant, created_by=created_by, **item) for item in items]
-    return [migration_start(run, started_by=created_by) for run in runs] if start else runs
-
-
-@transaction.atomic
 def migration_begin(run: MigrationRun) -> MigrationRun:
     """The worker took the run: RUNNING from now."""
     run = _lock(run)

@@ -7,6 +7,7 @@ from typing import Any, NoReturn
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
 from prometheus_client import CONTENT_TYPE_LATEST
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.permissions import BasePermission
@@ -24,36 +25,61 @@ from rest_framework.views import APIView
 
 from . import error_envelope as codes
 from .error_envelope import ErrorEnvelope, envelope, envelope_json
+from .health import component_report
 from .metrics import render_metrics
 from .readiness import readiness_report
 
 
+#: What the service does, for GET / (the guide's `features`): each is a real part of it.
+FEATURES = [
+    "Async migration execution",
+    "Real-time progress tracking",
+    "Multiple transfer methods",
+    "Database migration support",
+    "Backup and rollback capabilities",
+    "Comprehensive validation",
+]
+
+
 class IndexView(APIView):
-    """Name, version and where to go next."""
+    """Name, version, what the service does and where to go next (the Migration Assistant guide's fields, plus
+    `links`)."""
 
     permission_classes = [AllowAny]
     authentication_classes = []
     schema_tag = "service"
 
     @extend_schema(operation_id="service_index", responses={200: inline_serializer("ServiceIndex", {
-        "name": serializers.CharField(), "version": serializers.CharField(), "links": serializers.DictField()})})
+        "name": serializers.CharField(), "version": serializers.CharField(), "description": serializers.CharField(),
+        "docs_url": serializers.CharField(), "redoc_url": serializers.CharField(),
+        "health_url": serializers.CharField(), "features": serializers.ListField(child=serializers.CharField()),
+        "links": serializers.DictField()})})
     def get(self, request: Request) -> Response:
-        return Response({"name": "Tessera", "version": settings.VERSION, "links": {
-            "api": "/api/v1/", "openapi": "/api/schema/", "docs": "/api/docs/", "redoc": "/api/redoc/",
-            "health": "/health", "admin": "/admin/"}})
+        return Response({
+            "name": "Tessera", "version": settings.VERSION,
+            "description": "A multi-tenant REST API for migrating web applications and databases, and more.",
+            "docs_url": "/docs", "redoc_url": "/redoc", "health_url": "/health", "features": FEATURES,
+            "links": {"api": "/api/v1/", "openapi": "/api/schema/", "docs": "/api/docs/", "redoc": "/api/redoc/",
+                      "health": "/health", "admin": "/admin/"}})
 
 
 class HealthView(APIView):
-    """Liveness: the process answers. It checks nothing else, so it stays cheap enough to poll."""
+    """Liveness: the process answers, with the in-process components other apps registered (apps.platform.health).
+    It checks nothing over the network, so it stays cheap enough to poll; /health/ready checks the services."""
 
     permission_classes = [AllowAny]
     authentication_classes = []
     schema_tag = "service"
 
     @extend_schema(operation_id="service_health", responses={200: inline_serializer("Health", {
-        "status": serializers.CharField(), "version": serializers.CharField()})})
+        "status": serializers.CharField(), "version": serializers.CharField(), "service": serializers.CharField(),
+        "timestamp": serializers.DateTimeField(),
+        "components": serializers.DictField(child=serializers.BooleanField())})})
     def get(self, request: Request) -> Response:
-        return Response({"status": "ok", "version": settings.VERSION})
+        components = component_report()
+        return Response({"status": "healthy" if all(components.values()) else "degraded", "version": settings.VERSION,
+                         "service": "Migration Assistant API", "timestamp": timezone.now().isoformat(),
+                         "components": components})
 
 
 class ReadinessView(APIView):

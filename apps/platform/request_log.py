@@ -43,6 +43,16 @@ def without_query_strings(text: str) -> str:
     The server loggers below go through it, and so do nginx's lines behind `make serve` (config/serve/production.py)."""
     return _PATH_AND_QUERY.sub(r"\1", text)
 
+#: An API key named in a path (`DELETE /auth/api-keys/tsk_<prefix>_<secret>`, apps/accounts): only its public
+#: prefix may be written anywhere.
+_API_KEY_IN_PATH = re.compile(r"(/tsk_[0-9a-f]+_)[A-Za-z0-9_-]+")
+
+
+def recordable_path(path: str) -> str:
+    """`path` as logs and the audit trail record it: an API key in it cut to its public prefix."""
+    return _API_KEY_IN_PATH.sub(r"\1…", path)
+
+
 #: The server's own loggers: "uvicorn.error" also carries the `"WebSocket /ws/jobs/?token=…" [accepted]` lines.
 SERVER_LOGGERS = ("uvicorn.error", "uvicorn.access")
 
@@ -162,10 +172,11 @@ class RequestLogMiddleware:
         response = self.get_response(request)
         duration_ms = round((time.perf_counter() - started) * 1000, 2)
         tenant = getattr(request, "tenant", None)
+        path = recordable_path(request.path)
         logger.log(
             logging.ERROR if response.status_code >= 500 else logging.INFO,
-            "%s %s %s", request.method, request.path, response.status_code,
-            extra={"method": request.method, "path": request.path, "status": response.status_code,
+            "%s %s %s", request.method, path, response.status_code,
+            extra={"method": request.method, "path": path, "status": response.status_code,
                    "duration_ms": duration_ms, "user_id": _user_id(request),
                    "tenant_id": getattr(tenant, "pk", None), "client_ip": client_ip(request)},
         )

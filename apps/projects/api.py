@@ -2,6 +2,7 @@
 from apps import api
 
 from .models import Project
+from .rates import CRUD_RATES, RESOURCE_RATES
 
 
 @api.register(Project)
@@ -17,6 +18,7 @@ class ProjectResource(api.Resource):
     scope = "projects"
     tenant_field = "tenant"
     owner_field = "owner"
+    events = True  # projects.created / .updated / .deleted, on /ws/events/ and to webhooks
 
     fields = ["id", "name", "description", "repository_url", "default_branch", "enabled", "created_at",
               "updated_at"]
@@ -25,9 +27,8 @@ class ProjectResource(api.Resource):
     search = ["name", "description"]
     ordering = ["name", "created_at"]
     default_ordering = ["-created_at"]
-    # The gateway's per-action limits: writes 10 a minute, reads 30, deletes 5.
-    throttles = {"create": "10/m", "partial_update": "10/m", "update": "10/m", "list": "30/m", "retrieve": "30/m",
-                 "destroy": "5/m"}
+    throttle = RESOURCE_RATES
+    throttles = CRUD_RATES
 
     admin = api.Admin(list_display=("name", "owner", "tenant", "repository_url", "enabled"),
                       list_filter=("enabled", "tenant"), search_fields=("name", "repository_url"))

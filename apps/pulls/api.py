@@ -6,6 +6,7 @@ from rest_framework import serializers
 from rest_framework.request import Request
 
 from apps import api
+from apps.projects.rates import CRUD_RATES, RESOURCE_RATES
 from apps.agents.configs import REVIEW_LEVELS
 
 from . import selectors, services
@@ -47,6 +48,7 @@ class PullRequestResource(api.Resource):
     scope = "prs"
     tenant_field = "tenant"
     owner_field = "owner"
+    events = True  # prs.created / .updated / .deleted / .review / .sync
 
     fields = ["id", "project", "number", "title", "description", "base", "head", "state", "author", "additions",
               "deletions", "changed_files", "reviewer", "synced_at", "created_at", "updated_at"]
@@ -56,8 +58,8 @@ class PullRequestResource(api.Resource):
     search = ["title"]
     ordering = ["created_at", "number"]
     default_ordering = ["-created_at"]
-    throttles = {"create": "10/m", "partial_update": "10/m", "update": "10/m", "list": "30/m", "retrieve": "30/m",
-                 "destroy": "5/m", "stats": "30/m", "review": "5/m", "sync": "10/m"}
+    throttle = RESOURCE_RATES
+    throttles = {**CRUD_RATES, "stats": "30/m", "review": "5/m", "sync": "10/m"}
 
     admin = api.Admin(list_display=("__str__", "project", "number", "state", "owner", "tenant", "synced_at"),
                       list_filter=("state", "tenant"), search_fields=("title",), extra={"actions": [

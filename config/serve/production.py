@@ -39,10 +39,11 @@ from apps.platform.request_log import without_query_strings
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 NGINX_TEMPLATE = Path(__file__).with_name("nginx.conf.template")
 STOP_TIMEOUT = 20
+MIN_JWT_SECRET_LENGTH = 32
 
 
-def arguments(argv: list[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m config.serve.production", description=__doc__.split("\n")[0])
+def arguments(argv: list[str], prog: str = "python -m config.serve.production") -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog=prog, description=__doc__.split("\n")[0])
     parser.add_argument("--host", default="0.0.0.0", help="nginx's address (every interface)")
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")), help="nginx's port (PORT)")
     parser.add_argument("--workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", os.cpu_count() or 2)),
@@ -51,7 +52,27 @@ def arguments(argv: list[str]) -> argparse.Namespace:
                         help="skip migrate and collectstatic (a release phase runs them)")
     parser.add_argument("--no-worker", dest="worker", action="store_false",
                         help="start no django-q2 cluster (workers run elsewhere)")
+    # The Migration Assistant guide's options (`migration-assistant serve`, config/cli.py).
+    parser.add_argument("--auth-enabled", action=argparse.BooleanOptionalAction, default=True,
+                        help="authentication is always on; --no-auth-enabled is refused")
+    parser.add_argument("--jwt-secret", help=f"the key that signs access and refresh tokens (JWT_SIGNING_KEY; default "
+                        f"SECRET_KEY), at least {MIN_JWT_SECRET_LENGTH} characters; the environment keeps it out of "
+                        "the process list")
     return parser.parse_args(argv)
+
+
+def apply_auth_options(options: argparse.Namespace) -> None:
+    """The guide's --auth-enabled and --jwt-secret, as Tessera can honour them. Its API never serves anyone
+    unauthenticated, so turning authentication off is refused rather than ignored; the JWT key reaches every
+    process through the environment, as JWT_SIGNING_KEY would."""
+    if not options.auth_enabled:
+        sys.exit("Cannot serve with --no-auth-enabled: Tessera's API always authenticates its callers (a token, an "
+                 "API key or a client application's OAuth2 token); only /, /health and the sign-in paths are open.")
+    if options.jwt_secret is not None:
+        if len(options.jwt_secret) < MIN_JWT_SECRET_LENGTH:
+            sys.exit(f"--jwt-secret must be at least {MIN_JWT_SECRET_LENGTH} characters (HS256 needs a key as long as "
+                     "its 256-bit digest), e.g. $(python3 -c 'import secrets; print(secrets.token_urlsafe(48))').")
+        os.environ["JWT_SIGNING_KEY"] = options.jwt_secret
 
 
 def check_settings() -> None:
@@ -192,8 +213,9 @@ def serve(options: argparse.Namespace, processes: Processes, run_dir: Path) -> N
     processes.watch()
 
 
-def main(argv: list[str]) -> int:
-    options = arguments(argv)
+def main(argv: list[str], prog: str = "python -m config.serve.production") -> int:
+    options = arguments(argv, prog)
+    apply_auth_options(options)
     check_settings()
     environment = production_environment()
     if not nginx_executable():

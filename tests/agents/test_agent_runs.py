@@ -5,6 +5,7 @@ import time
 import pytest
 
 from apps.agents.models import Agent, Report
+from apps.events.models import Event
 from apps.jobs.models import Job
 from tests.repositories import commit, make_git_repository
 from tests.workers import job_in, wait_for
@@ -51,6 +52,9 @@ def test_a_code_analyzer_reports_the_lint_findings_planted_in_the_repository(wor
     stored = Report.objects.get(agent_id=agent["id"])
     assert (stored.kind, stored.quality_score) == ("analysis", report["quality_score"])
     assert Job.objects.get(pk=agent["job"]).status == "succeeded"
+    types = list(Event.objects.filter(resource="agents").order_by("occurred_at").values_list("type", flat=True))
+    assert types == ["agents.created", "agents.start", "agents.running", "agents.completed"]
+    assert Event.objects.get(type="agents.completed").data["result"]["quality_score"] == report["quality_score"]
 
 
 def test_a_thorough_review_finds_the_security_issue_in_the_changed_lines_only(workers, user_client,

@@ -159,10 +159,10 @@ def test_the_index_links_to_the_api_and_its_docs(client):
     assert response.json()["links"]["openapi"] == "/api/schema/"
 
 
-def test_health_reports_ok(client):
+def test_health_reports_healthy(client):
     response = client.get("/health")
 
-    assert response.json()["status"] == "ok"
+    assert response.json()["status"] == "healthy"
 
 
 def test_the_served_schema_is_openapi_3(client):

@@ -290,3 +290,10 @@ def test_the_projects_registered_resources_pass_every_check():
 
 def test_manage_py_check_is_clean_for_the_project():
     call_command("check", fail_level="WARNING")
+
+
+def test_a_resource_may_hold_several_rates_and_each_is_checked():
+    class TwoRates(TaskResource):
+        throttle = ("60/m", "often")
+
+    assert [(error.id, "throttle[1]" in error.msg) for error in check(TwoRates)] == [("api.E017", True)]

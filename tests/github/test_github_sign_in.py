@@ -128,3 +128,14 @@ def test_without_an_oauth_app_github_sign_in_is_unavailable(anon_client, setting
     settings.TESSERA_GITHUB = {"CLIENT_ID": ""}
 
     assert anon_client.post(LOGIN).status_code == 503
+
+
+def test_the_gateway_summarys_root_paths_serve_the_same_flow(anon_client, github):
+    octocat(github)
+    state = anon_client.post("/auth/github/login").json()["state"]
+
+    response = anon_client.get("/auth/github/callback", {"code": "code-1", "state": state})
+
+    assert response.status_code == 200, response.json()
+    refreshed = anon_client.post("/auth/refresh", {"refresh": response.json()["refresh"]}, format="json")
+    assert refreshed.status_code == 200 and refreshed.json()["access"]

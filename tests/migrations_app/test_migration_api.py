@@ -320,9 +320,10 @@ def test_validate_reports_the_checks_without_moving_anything(user_client, plan, 
                            "can_proceed", "estimated_duration"}
     assert report["valid"] is report["can_proceed"] is True
     assert report["errors"] == [] and report["checks_failed"] == len(report["warnings"])
-    assert {"confinement", "exists", "readable", "writable", "main: free space"} <= set(report["checks_performed"])
-    assert report["checks_passed"] + report["checks_failed"] == len(report["checks_performed"])
-    assert report["estimated_duration"] > 0 and report["measured_bytes"] > 0
+    assert {"confinement", "exists", "readable", "writable", "main: free space"} <= set(report["checks"])
+    assert report["checks_passed"] + report["checks_failed"] == report["checks_performed"] == len(report["checks"])
+    assert report["estimated_seconds"] > 0 and report["measured_bytes"] > 0
+    assert report["estimated_duration"] == "less than a minute"
     assert not (allowed / "destination").exists() and not MigrationRun.objects.exists()
 
 
@@ -351,10 +352,12 @@ def test_validate_with_a_bad_config_is_400_naming_the_field(user_client, plan):
 def test_system_types_lists_every_adapter_and_site_kind(user_client):
     response = user_client.get("/api/v1/system/types")
 
-    types = {entry["type"]: entry for entry in response.json()}
+    types = {entry["type"]: entry for entry in response.json()["types"]}
     assert response.status_code == 200
-    assert set(types) == {"directory", "sqlite", "postgresql", "mysql", "static_site", "django_site",
-                          "wordpress_site"}
+    assert set(types) == set(response.json()["system_types"]) == {
+        "directory", "sqlite", "postgresql", "mysql", "static_site", "django_site", "wordpress_site"}
+    assert response.json()["database_types"] == ["mysql", "postgresql", "sqlite"]
+    assert response.json()["transfer_methods"] == ["hybrid_sync", "rsync"]
     assert types["postgresql"]["secret_fields"] == ["password"] and types["postgresql"]["kind"] == "database"
     assert "path" in types["directory"]["config_schema"]["properties"]
     assert types["django_site"]["parts"] == {"files": "files", "database": "database"}
@@ -372,7 +375,7 @@ def test_system_modules_lists_the_transfer_modules(user_client):
 # --- Batch ---------------------------------------------------------------------------------------------------------
 
 def test_a_batch_is_created_all_together(user_client, plan):
-    response = user_client.post("/api/v1/migrations/batch", {"items": [{"name": "One", **plan},
+    response = user_client.post("/api/v1/migrations/batch", {"migrations": [{"name": "One", **plan},
                                                                        {"name": "Two", **plan}]}, format="json")
 
     assert response.status_code == 201
@@ -381,19 +384,19 @@ def test_a_batch_is_created_all_together(user_client, plan):
 
 
 def test_a_batch_with_one_bad_item_creates_nothing_and_names_the_item(user_client, plan):
-    response = user_client.post("/api/v1/migrations/batch", {"items": [
+    response = user_client.post("/api/v1/migrations/batch", {"migrations": [
         {"name": "Good", **plan},
         {"name": "Bad", **plan, "destination": {"type": "postgresql", "host": "evil.example", "database": "d",
                                                 "username": "u"}},
         {"name": "Worse", **plan, "transfer": {"options": {"parallel_transfers": 0}}}]}, format="json")
 
     assert response.status_code == 400
-    assert error_fields(response) == {"items.1.destination.host", "items.2.transfer.options.parallel_transfers"}
+    assert error_fields(response) == {"migrations.1.destination.host", "migrations.2.transfer.options.parallel_transfers"}
     assert not MigrationRun.objects.exists() and not Job.objects.exists()
 
 
 def test_a_batch_with_start_queues_every_migration(user_client, plan, handed_over):
-    response = user_client.post("/api/v1/migrations/batch", {"items": [{"name": "One", **plan},
+    response = user_client.post("/api/v1/migrations/batch", {"migrations": [{"name": "One", **plan},
                                                                        {"name": "Two", **plan}], "start": True},
                                 format="json")
 
@@ -405,7 +408,7 @@ def test_a_batch_with_start_queues_every_migration(user_client, plan, handed_ove
 def test_a_batch_that_would_pass_the_limit_creates_nothing(user_client, tenant, plan):
     tenant_policies_set(tenant=tenant, max_concurrent_migrations=1)
 
-    response = user_client.post("/api/v1/migrations/batch", {"items": [{"name": "One", **plan},
+    response = user_client.post("/api/v1/migrations/batch", {"migrations": [{"name": "One", **plan},
                                                                        {"name": "Two", **plan}], "start": True},
                                 format="json")
 
@@ -556,7 +559,7 @@ def test_validate_warns_about_destination_tables_the_copy_would_replace(user_cli
         format="json").json()
 
     assert report["can_proceed"] is True
-    assert "conflicts" in report["checks_performed"]
+    assert "conflicts" in report["checks"]
     assert any("Replaces 1 existing destination tables: items" in warning for warning in report["warnings"])
 
 

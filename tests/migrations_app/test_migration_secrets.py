@@ -60,8 +60,8 @@ def test_no_response_or_web_log_line_carries_the_secret(user_client, user, tenan
         user_client.get(f"/api/v1/migrations/{run_id}/logs"),
         user_client.get(f"/api/v1/migrations/{run_id}/metrics"),
         user_client.post(f"/api/v1/migrations/{run_id}/cancel"),
-        user_client.post("/api/v1/migrations/batch", {"items": [{"name": "In a batch", **plan}]}, format="json"),
-        user_client.post("/api/v1/migrations/batch", {"items": [
+        user_client.post("/api/v1/migrations/batch", {"migrations": [{"name": "In a batch", **plan}]}, format="json"),
+        user_client.post("/api/v1/migrations/batch", {"migrations": [
             {"name": "Bad batch", **plan, "source": {"type": "directory", "path": "/etc"}}]}, format="json"),
         user_client.post(f"/api/v1/presets/{preset.slug}/create-migration",
                          {"overrides": {"destination.password": SECRET}}, format="json"),

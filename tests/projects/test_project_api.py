@@ -117,3 +117,14 @@ def test_deletes_are_limited_to_five_a_minute(user_client, user, tenant):
     statuses = [user_client.delete(f"/api/v1/projects/{p.id}/").status_code for p in projects]
 
     assert statuses == [204] * 5 + [429]
+
+
+def test_every_endpoint_of_a_resource_counts_towards_its_sixty_a_minute(user_client, project):
+    reads = [user_client.get("/api/v1/projects/").status_code for _ in range(30)]
+    reads += [user_client.get(f"/api/v1/projects/{project.id}/").status_code for _ in range(30)]
+
+    response = user_client.patch(f"/api/v1/projects/{project.id}/", {"enabled": False}, format="json")
+
+    assert reads == [200] * 60
+    assert response.status_code == 429
+    assert response["X-RateLimit-Limit"] == "60"
