@@ -79,9 +79,10 @@ def _columns(serializer_class: type[serializers.ModelSerializer]) -> dict[str, s
 
 
 def only_columns(queryset: QuerySet, serializer_class: type[serializers.BaseSerializer],
-                 names: frozenset[str]) -> QuerySet:
-    """`queryset` loading only the columns behind `names` (and the primary key), where each is a column of the
-    model itself; otherwise unchanged, since a field computed from other columns would load them row by row.
+                 names: frozenset[str], *, also: tuple[str, ...] = ()) -> QuerySet:
+    """`queryset` loading only the columns behind `names` (and the primary key, and the model fields `also`), where
+    each is a column of the model itself; otherwise unchanged, since a field computed from other columns would load
+    them row by row.
 
     Relations are no longer followed: a foreign key is rendered from its own id column."""
     if not hasattr(getattr(serializer_class, "Meta", None), "model"):
@@ -90,4 +91,4 @@ def only_columns(queryset: QuerySet, serializer_class: type[serializers.BaseSeri
     wanted = [columns.get(name) for name in sorted(names)]
     if not wanted or None in wanted:
         return queryset
-    return queryset.select_related(None).only(*wanted)
+    return queryset.select_related(None).only(*wanted, *also)

@@ -230,8 +230,9 @@ class ResourceViewSet(TenantContextMixin, GenericViewSet):
         queryset = scope_queryset(queryset, request=self.request, resource=self.resource,
                                   include_deleted=soft_delete.includes_deleted(self))
         names = self.output_fields() if self.action in sparse.SPARSE_ACTIONS else None
-        if names is not None:
-            queryset = sparse.only_columns(queryset, self.get_serializer_class(), names)
+        if names is not None:  # and the update time that Last-Modified reads, in the same query
+            also = (self.resource.last_modified,) if self.resource.etags and self.resource.last_modified else ()
+            queryset = sparse.only_columns(queryset, self.get_serializer_class(), names, also=also)
         return conditional.lock(self, queryset)
 
     def output_fields(self) -> frozenset[str] | None:

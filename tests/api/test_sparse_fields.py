@@ -60,7 +60,7 @@ def test_a_detail_selects_only_the_columns_asked_for(user_client, task, headers)
         user_client.get(f"/api/v1/tasks/{task.id}/?fields=title", **headers)
 
     (select,) = task_selects(queries.captured_queries)
-    assert select.count('"tasks_task".') == 2  # id and title
+    assert select.count('"tasks_task".') == 3  # id and title, and updated_at for the Last-Modified header
     assert '"tasks_task"."title"' in select and '"tasks_task"."id"' in select
 
 
@@ -68,7 +68,7 @@ def test_without_fields_every_field_is_rendered(user_client, task):
     response = user_client.get(f"/api/v1/tasks/{task.id}/")
 
     assert set(response.json()) == {"id", "title", "description", "status", "priority", "due_date", "created_at",
-                                    "updated_at"}
+                                    "updated_at", "deleted_at"}
 
 
 @pytest.mark.parametrize("query, named", [("fields=id,titel", "titel"), ("fields=user", "user"),
