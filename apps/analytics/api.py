@@ -108,7 +108,7 @@ class AnalyticsResource(api.Resource):
         visible = selectors.Visible.to(request)
         return selectors.agent_metrics(visible, get_object_or_404(visible.agents, pk=agent_id))
 
-    @api.action(detail=False, url_path=r"timeseries/(?P<series>[^/.]+)", scope="analytics:read",
+    @api.action(detail=False, url_path=r"timeseries/(?P<series>[a-z0-9_]+)", scope="analytics:read",
                 input=RangeQuery, output=TimeseriesSerializer)
     def series(self, request: Request, series: str, data: dict[str, Any]) -> dict[str, Any]:
         """A time series: `issues_resolved`, `prs_reviewed`, `agent_executions` (counts), `quality_scores` (mean
