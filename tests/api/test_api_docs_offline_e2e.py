@@ -8,7 +8,10 @@ import pytest
 from tests.browsers import chromium_page, require_browser
 from tests.conftest import PASSWORD
 
-RENDER_TIMEOUT_MS = 20_000
+#: How long the pages may take to draw every operation: ReDoc lays out the whole schema before showing anything,
+#: which took 19 s on a quiet 2-core machine once the agent platform and the guide's paths joined it. A wait limit,
+#: not a speed claim.
+RENDER_TIMEOUT_MS = 90_000
 # ReDoc's bundle hard-codes its sidebar credit image to this address and hides the image when it fails to load;
 # it is the one outside request the docs may attempt, and nothing depends on it.
 REDOC_CREDIT_LOGO = "https://cdn.redoc.ly/redoc/logo-mini.svg"
