@@ -72,6 +72,10 @@ class ResourceAutoSchema(AutoSchema):
         """The operation, with the resource's rules per tenant role in its text and in `x-field-permissions`
         (role -> hidden and read-only fields) and `x-row-filters` (the roles that see fewer rows)."""
         operation = super().get_operation(*args, **kwargs)
+        surface = getattr(self.view, "surface", None)
+        if operation is not None and surface is not None:
+            # The same view is documented at its own path too: the surface's copy needs an id of its own.
+            operation["operationId"] = f"{surface.name.lower()}_{operation['operationId']}"
         resource = getattr(self.view, "resource", None)
         if operation is None or resource is None or not (resource.field_permissions or resource.row_filters):
             return operation
@@ -90,13 +94,6 @@ class ResourceAutoSchema(AutoSchema):
             return operation_id
         return f"root_{operation_id}"
 
-    def get_operation(self, *args: Any, **kwargs: Any) -> dict[str, Any] | None:
-        operation = super().get_operation(*args, **kwargs)
-        surface = getattr(self.view, "surface", None)
-        if operation is not None and surface is not None:
-            # The same view is documented at its own path too: the surface's copy needs an id of its own.
-            operation["operationId"] = f"{surface.name.lower()}_{operation['operationId']}"
-        return operation
 
     def get_paginated_name(self, serializer_name: str) -> str:
         surface = getattr(self.view, "surface", None)
