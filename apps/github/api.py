@@ -11,6 +11,7 @@ from apps import api
 from apps.accounts.api import PublicAuthView, TokenPairSerializer
 from apps.accounts.services import token_pair_issue
 from apps.api.errors import ValidationFailed
+from apps.platform.error_envelope import ErrorEnvelope
 
 from . import signin
 from .conf import github_settings
@@ -41,12 +42,12 @@ class GitHubLoginView(PublicAuthView):
     Either way a single-use `state` is issued and set as a cookie: the callback accepts it only from this browser.
     503 when the deployment has no GitHub OAuth app."""
 
-    @extend_schema(responses={302: None})
+    @extend_schema(responses={302: None, 503: ErrorEnvelope})
     def get(self, request: Request) -> HttpResponseRedirect:
         state, url = signin.login_start(redirect_uri=callback_url(request))
         return with_state_cookie(HttpResponseRedirect(url), request, state)
 
-    @extend_schema(request=None, responses={200: GitHubLoginSerializer})
+    @extend_schema(request=None, responses={200: GitHubLoginSerializer, 503: ErrorEnvelope})
     def post(self, request: Request) -> Response:
         state, url = signin.login_start(redirect_uri=callback_url(request))
         return with_state_cookie(Response({"authorization_url": url, "state": state}), request, state)
