@@ -67,6 +67,14 @@ def persona(request, seeded):
     return request.getfixturevalue(request.param)
 
 
+@pytest.fixture(autouse=True)
+def github_sign_in_configured(settings):
+    """A deployment with a GitHub OAuth app, as production has: without one, GitHub sign-in answers 503 by design,
+    and any 5xx fails the fuzz. Only the login URL is built; the callback is refused at its state check before
+    any call to GitHub."""
+    settings.TESSERA_GITHUB = {"CLIENT_ID": "fuzz-client", "CLIENT_SECRET": "fuzz-secret"}
+
+
 @pytest.fixture
 def api_schema(persona, seeded, wsgi_app):
     """The served schema, loaded through the WSGI app, with the persona's token and tenant on every request."""
