@@ -8,7 +8,7 @@ from apps.api.serializers import ResourceSerializer
 
 from .adapters.base import StrictSerializer
 from .config import validate_options
-from .models import MigrationLog, MigrationRun, Preset
+from .models import MigrationLog, MigrationRun, MigrationTemplate, Preset
 from .selectors import LEVELS
 
 MIGRATION_FIELDS = ["session_id", "name", "description", "status", "source", "destination", "transfer", "safety",
@@ -216,6 +216,27 @@ class PresetSerializer(StrictInput, ResourceSerializer):
         model = Preset
         fields = PRESET_FIELDS
         read_only_fields = ["id", "custom", "created_at", "updated_at"]
+
+
+TEMPLATE_FIELDS = ["id", "slug", "name", "description", "template", "variables", "source_types", "destination_types",
+                   "created_at", "updated_at"]
+
+
+class TemplateSerializer(PresetSerializer):
+    """A migration template (the guide's word for a tenant's own preset): `template` is the preset's
+    `config_template`, and the slug, unless given, is made from the name."""
+
+    config_template = custom = None  # `template` instead; a template is always custom
+    template = serializers.JSONField(source="config_template",
+                                     help_text="{source, destination, transfer?, safety?}; strings may hold "
+                                               "{{variable}} placeholders, each declared in `variables`.")
+    slug = serializers.SlugField(max_length=80, required=False,
+                                 help_text="The template's id in paths; by default made from the name.")
+
+    class Meta(PresetSerializer.Meta):
+        model = MigrationTemplate
+        fields = TEMPLATE_FIELDS
+        read_only_fields = ["id", "created_at", "updated_at"]
 
 
 class CreateFromPresetInput(StrictInput):
