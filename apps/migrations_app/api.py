@@ -13,6 +13,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from apps import api
+from apps.api.scoping import scope_queryset
 from apps.api.viewsets import ApiView
 
 from . import batches, selectors, services
@@ -21,7 +22,7 @@ from .config import TRANSFER_METHODS
 from .guide import GuideSurface
 from .models import MigrationRun, MigrationTemplate, Preset
 from .serializers import (MIGRATION_FIELDS, PRESET_FIELDS, CreateFromPresetInput, LogQuery,
-                          MigrationLogsSerializer, MigrationMetricsSerializer, MigrationSerializer,
+                          MigrationAnalyticsQuery, MigrationAnalyticsSerializer, MigrationLogsSerializer, MigrationMetricsSerializer, MigrationSerializer,
                           MigrationStatusSerializer, PresetSerializer, RollbackInput, StartInput, StrictInput,
                           TemplateSerializer)
 
@@ -379,9 +380,29 @@ class SystemModulesView(ApiView):
         ])
 
 
+class MigrationAnalyticsView(ApiView):
+    """Figures of the migrations of your tenant that started between `start_date` and `end_date` (default: the
+    last 30 days): totals, success rate, average duration and data moved; counts and success rate per source
+    type; and one `performance_trends` entry per `group_by` period (day, week or month; empty periods included)
+    with its migrations, average duration and average transfer rate. A bad date or `group_by`, or a start after
+    the end, is a 400 naming it."""
+
+    scope = "migrations:read"
+    schema_tag = "migrations"
+
+    @extend_schema(parameters=[MigrationAnalyticsQuery], responses={200: MigrationAnalyticsSerializer})
+    def get(self, request: Request) -> Response:
+        query = MigrationAnalyticsQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        runs = scope_queryset(MigrationRun.objects.all(), request=request,
+                              resource=api.site.get_resource(MigrationRun))
+        return Response(MigrationAnalyticsSerializer(selectors.migration_analytics(runs, **query.validated_data)).data)
+
+
 api.site.route("validate", ValidateView, name="migrations-validate-alias")
 api.site.route("system/types", SystemTypesView)
 api.site.route("system/modules", SystemModulesView)
+api.site.route("analytics/migrations", MigrationAnalyticsView)
 
 
 api.site.add_surface(GuideSurface())

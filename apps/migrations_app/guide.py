@@ -158,7 +158,7 @@ class GuideSurface(api.Surface):
     name = "Guide"
     tag = "Migration Assistant (guide paths)"
     models = (MigrationRun, Preset, MigrationTemplate)
-    routes = ("validate", "system/types", "system/modules")
+    routes = ("validate", "system/types", "system/modules", "analytics/migrations")
     pagination_class = GuidePagination
     error_envelope = GuideErrorEnvelope
 
