@@ -21,10 +21,10 @@ from .adapters.registry import ADAPTERS, SITE_KINDS, TRANSFERS
 from .config import TRANSFER_METHODS
 from .guide import GuideSurface
 from .models import MigrationRun, MigrationTemplate, Preset
-from .serializers import (MIGRATION_FIELDS, PRESET_FIELDS, CreateFromPresetInput, LogQuery,
-                          MigrationAnalyticsQuery, MigrationAnalyticsSerializer, MigrationLogsSerializer, MigrationMetricsSerializer, MigrationSerializer,
-                          MigrationStatusSerializer, PresetSerializer, RollbackInput, StartInput, StrictInput,
-                          TemplateSerializer)
+from .serializers import (MIGRATION_FIELDS, PRESET_FIELDS, CreateFromPresetInput, LogQuery, MigrationAnalyticsQuery,
+                          MigrationAnalyticsSerializer, MigrationLogsSerializer, MigrationMetricsSerializer,
+                          MigrationSerializer, MigrationStatusSerializer, PresetSerializer, RollbackInput, StartInput,
+                          StrictInput, TemplateSerializer)
 
 
 class MigrationConfigInput(StrictInput):
