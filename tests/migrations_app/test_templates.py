@@ -111,9 +111,11 @@ def test_a_builtin_slug_is_400_naming_slug(guide_client, allowed):
 
 # --- Change and delete ---------------------------------------------------------------------------------------------
 
-def test_a_member_changes_and_deletes_a_template(guide_client, template):
-    changed = guide_client.patch(f"/templates/{template['id']}", {"description": "Nightly"}, format="json")
-    deleted = guide_client.delete(f"/templates/{template['id']}")
+def test_a_member_changes_and_deletes_a_teammates_template(second_user, template):
+    teammate = client_for(second_user)
+
+    changed = teammate.patch(f"/templates/{template['id']}", {"description": "Nightly"}, format="json")
+    deleted = teammate.delete(f"/templates/{template['id']}")
 
     assert changed.status_code == 200 and changed.json()["description"] == "Nightly"
     assert deleted.status_code == 204
