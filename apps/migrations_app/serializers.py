@@ -275,7 +275,7 @@ class MigrationAnalyticsQuery(serializers.Serializer):
 
     def validate(self, data: dict[str, Any]) -> dict[str, Any]:
         end = data.get("end_date") or timezone.now()
-        start = data.get("start_date") or end - DEFAULT_SPAN
+        start = data.get("start_date") or _before(end, DEFAULT_SPAN)
         if start > end:
             raise serializers.ValidationError({"start_date": [f"Must not be after end_date ({end.isoformat()})."]})
         group_by, days = data["group_by"], (end - start).days
@@ -286,6 +286,14 @@ class MigrationAnalyticsQuery(serializers.Serializer):
                 f"This range holds {count} periods of a {group_by}, more than {MAX_PERIODS}: group by a longer "
                 "period or shorten the range."]})
         return {"start": start, "end": end, "group_by": group_by}
+
+
+def _before(moment: datetime, span: timedelta) -> datetime:
+    """`span` before `moment`, or the first moment there is when that is before it (an end_date in year 1)."""
+    try:
+        return moment - span
+    except OverflowError:
+        return datetime.min.replace(tzinfo=dt_timezone.utc)
 
 
 def _moment(value: str, *, end_of_day: bool) -> datetime:

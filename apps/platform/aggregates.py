@@ -55,7 +55,10 @@ def periods(start: datetime, end: datetime, width: str) -> list[datetime]:
     moments, moment = [], period_start(start, width)
     while moment <= end:
         moments.append(moment)
-        moment = next_period(moment, width)
+        try:
+            moment = next_period(moment, width)
+        except (OverflowError, ValueError):  # the last period of year 9999 has no next
+            break
     return moments
 
 

@@ -166,6 +166,17 @@ def test_a_bad_query_is_400_naming_the_parameter(guide_client, user_client, quer
     assert tessera.json()["error"]["code"] == "validation_error" and field in tessera.json()["error"]["details"]
 
 
+@pytest.mark.parametrize("query, periods", [
+    ({"end_date": "0001-01-05"}, 5),
+    ({"start_date": "9999-12-29", "end_date": "9999-12-31"}, 3),
+    ({"start_date": "9999-01-01", "end_date": "9999-12-31", "group_by": "month"}, 12),
+])
+def test_the_first_and_last_days_there_are_answer_too(guide_client, query, periods):
+    response = guide_client.get("/analytics/migrations", query)
+
+    assert response.status_code == 200 and len(response.json()["performance_trends"]) == periods
+
+
 def test_a_long_range_is_fine_with_a_wider_group_by(guide_client):
     response = guide_client.get("/analytics/migrations", {"start_date": "2020-01-01", "end_date": "2024-01-01",
                                                           "group_by": "month"})
