@@ -19,6 +19,7 @@ admin.site.index_title = "Operations"
 urlpatterns = [
     path("", meta_views.IndexView.as_view(), name="index"),
     path("health", meta_views.HealthView.as_view(), name="health"),
+    path("health/live", meta_views.LivenessView.as_view(), name="liveness"),
     path("health/ready", meta_views.ReadinessView.as_view(), name="readiness"),
     path("metrics", meta_views.MetricsView.as_view(), name="metrics"),
     path("api/v1/", include(api.site.urls)),

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from datetime import timezone as dt_timezone
 from typing import Any
 
-from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Q, QuerySet
-from django.db.models.functions import TruncDay, TruncHour, TruncMonth, TruncWeek
+from django.db.models import Avg, Count, Q, QuerySet
 from django.utils import timezone
 
 from apps import api
@@ -17,7 +15,7 @@ from apps.api.scoping import scope_queryset
 from apps.issues.models import Issue
 from apps.issues.selectors import issue_stats
 from apps.jobs.models import Job
-from apps.platform.aggregates import counts_by, mean_seconds
+from apps.platform.aggregates import counts_by, elapsed, mean_seconds, per_period, period_start, periods
 from apps.platform.metrics import request_latency_summary
 from apps.projects.models import Project
 from apps.pulls.models import PullRequest
@@ -29,7 +27,6 @@ from .models import AnalyticsEvent
 RANGES = {"day": (timedelta(days=1), "hour"), "week": (timedelta(days=7), "day"),
           "month": (timedelta(days=30), "day"), "quarter": (timedelta(days=91), "week"),
           "year": (timedelta(days=365), "month")}
-TRUNCATE = {"hour": TruncHour, "day": TruncDay, "week": TruncWeek, "month": TruncMonth}
 SERIES = ["issues_resolved", "prs_reviewed", "agent_executions", "quality_scores", "response_times"]
 RECENT = timedelta(days=30)
 
@@ -113,13 +110,11 @@ def timeseries(visible: Visible, series: str, range_name: str, *, now: datetime 
     """One value per bucket of the range, oldest first, empty buckets included (0, or null for averages)."""
     span, width = RANGES[range_name]
     end = now or timezone.now()
-    start = _truncate(end - span, width)
+    start = period_start(end - span, width)
     rows, when, value, empty = _series_query(visible, series)
-    bucket = TRUNCATE[width](when, tzinfo=dt_timezone.utc)
-    found = dict(rows.filter(**{f"{when}__gte": start}).annotate(bucket=bucket).values_list("bucket")
-                 .annotate(value=value).order_by())
-    points = [{"timestamp": moment, "value": _rounded(found.get(moment, empty))}
-              for moment in _buckets(start, end, width)]
+    found = per_period(rows.filter(**{f"{when}__gte": start}), when, width, value=value)
+    points = [{"timestamp": moment, "value": _rounded(found[moment]["value"] if moment in found else empty)}
+              for moment in periods(start, end, width)]
     return {"type": series, "range": range_name, "interval": width, "points": points}
 
 
@@ -133,8 +128,8 @@ def _series_query(visible: Visible, series: str) -> tuple[QuerySet, str, Any, An
         return visible.runs, "created_at", Count("pk"), 0
     if series == "quality_scores":
         return visible.reports, "created_at", Avg("quality_score"), None
-    to_resolve = ExpressionWrapper(F("resolved_at") - F("created_at"), output_field=DurationField())
-    return visible.issues.filter(resolved_at__isnull=False), "resolved_at", Avg(to_resolve), None
+    to_resolve = Avg(elapsed("created_at", "resolved_at"))
+    return visible.issues.filter(resolved_at__isnull=False), "resolved_at", to_resolve, None
 
 
 def performance(visible: Visible) -> dict[str, Any]:
@@ -146,27 +141,6 @@ def performance(visible: Visible) -> dict[str, Any]:
             "jobs": {"finished_last_hour": finished.count(),
                      "per_minute": round(finished.count() / 60, 3),
                      "mean_duration_seconds": mean_seconds(finished, "started_at", "finished_at")}}
-
-
-def _truncate(moment: datetime, width: str) -> datetime:
-    moment = moment.astimezone(dt_timezone.utc).replace(minute=0, second=0, microsecond=0)
-    if width == "hour":
-        return moment
-    moment = moment.replace(hour=0)
-    if width == "week":
-        return moment - timedelta(days=moment.weekday())
-    return moment.replace(day=1) if width == "month" else moment
-
-
-def _buckets(start: datetime, end: datetime, width: str) -> list[datetime]:
-    moments, moment = [], start
-    while moment <= end:
-        moments.append(moment)
-        if width == "month":
-            moment = moment.replace(year=moment.year + moment.month // 12, month=moment.month % 12 + 1)
-        else:
-            moment += {"hour": timedelta(hours=1), "day": timedelta(days=1), "week": timedelta(weeks=1)}[width]
-    return moments
 
 
 def _rounded(value: Any) -> Any:

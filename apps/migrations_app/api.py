@@ -13,16 +13,18 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from apps import api
+from apps.api.scoping import scope_queryset
 from apps.api.viewsets import ApiView
 
 from . import batches, selectors, services
 from .adapters.registry import ADAPTERS, SITE_KINDS, TRANSFERS
 from .config import TRANSFER_METHODS
 from .guide import GuideSurface
-from .models import MigrationRun, Preset
-from .serializers import (MIGRATION_FIELDS, PRESET_FIELDS, CreateFromPresetInput, LogQuery, MigrationLogsSerializer,
-                          MigrationMetricsSerializer, MigrationSerializer, MigrationStatusSerializer,
-                          PresetSerializer, RollbackInput, StartInput, StrictInput)
+from .models import MigrationRun, MigrationTemplate, Preset
+from .serializers import (MIGRATION_FIELDS, PRESET_FIELDS, CreateFromPresetInput, LogQuery, MigrationAnalyticsQuery,
+                          MigrationAnalyticsSerializer, MigrationLogsSerializer, MigrationMetricsSerializer,
+                          MigrationSerializer, MigrationStatusSerializer, PresetSerializer, RollbackInput, StartInput,
+                          StrictInput, TemplateSerializer)
 
 
 class MigrationConfigInput(StrictInput):
@@ -255,11 +257,16 @@ class PresetResource(api.Resource):
     ordering = ["name", "created_at"]
     default_ordering = ["name"]
 
+    #: What the template is called in request bodies, so that errors name it as the caller wrote it.
+    template_field = "config_template"
+
     def perform_create(self, request: Request, data: dict[str, Any]) -> Preset:
-        return services.preset_save(tenant=request.tenant, created_by=request.user, **data)
+        return services.preset_save(tenant=request.tenant, created_by=request.user,
+                                    template_field=self.template_field, **data)
 
     def perform_update(self, request: Request, instance: Preset, data: dict[str, Any]) -> Preset:
-        return services.preset_save(tenant=request.tenant, created_by=request.user, instance=instance, **data)
+        return services.preset_save(tenant=request.tenant, created_by=request.user, instance=instance,
+                                    template_field=self.template_field, **data)
 
     def perform_destroy(self, request: Request, instance: Preset) -> None:
         services.preset_delete(instance)
@@ -271,6 +278,33 @@ class PresetResource(api.Resource):
         one of the wrong type, is a 400 naming `variables.<name>`), then dotted-path `overrides` applied; the
         result is validated like any migration (400 naming the field)."""
         return services.preset_create_migration(preset, tenant=request.tenant, created_by=request.user, **data)
+
+
+@api.register(MigrationTemplate)
+class TemplateResource(PresetResource):
+    """Reusable migration templates of your tenant (the guide's `POST /templates/`): a `template` whose strings
+    may hold `{{variable}}` placeholders, and the `variables` that fill them, each `{name, type (string, integer,
+    number, boolean), required, default, description}`. Every placeholder must be declared and every declared
+    variable used; a credential (`password`, ...) may only be a placeholder, without a default, so it is given
+    when a migration is made. A template is one of your tenant's presets (`custom`), so it is also listed and
+    usable under /presets/. Members create and change them, everyone in the tenant reads them."""
+
+    name = "templates"
+    visibility = None
+    tenant_field = "tenant"  # only your tenant's own: the built-in presets are not templates
+    serializer_class = TemplateSerializer
+    fields = [name for name in PRESET_FIELDS if name != "custom"]  # the serializer shows config_template as `template`
+    read_only = TemplateSerializer.Meta.read_only_fields
+    template_field = "template"
+    admin = False  # the operator console shows them among the presets
+
+    @api.action(detail=True, methods=["post"], url_path="create-migration", scope="migrations:write",
+                input=CreateFromPresetInput, output=MigrationRun, status=201)
+    def create_migration(self, request: Request, template: MigrationTemplate, data: dict[str, Any]) -> MigrationRun:
+        """Create a migration from this template, as from a preset: its `template` filled with `variables` (a
+        required one missing, or one of the wrong type, is a 400 naming `variables.<name>`), then dotted-path
+        `overrides` applied; the result is validated like any migration (400 naming the field)."""
+        return services.preset_create_migration(template, tenant=request.tenant, created_by=request.user, **data)
 
 
 class SourceTypeSerializer(serializers.Serializer):
@@ -346,9 +380,29 @@ class SystemModulesView(ApiView):
         ])
 
 
+class MigrationAnalyticsView(ApiView):
+    """Figures of the migrations of your tenant that started between `start_date` and `end_date` (default: the
+    last 30 days): totals, success rate, average duration and data moved; counts and success rate per source
+    type; and one `performance_trends` entry per `group_by` period (day, week or month; empty periods included)
+    with its migrations, average duration and average transfer rate. A bad date or `group_by`, or a start after
+    the end, is a 400 naming it."""
+
+    scope = "migrations:read"
+    schema_tag = "migrations"
+
+    @extend_schema(parameters=[MigrationAnalyticsQuery], responses={200: MigrationAnalyticsSerializer})
+    def get(self, request: Request) -> Response:
+        query = MigrationAnalyticsQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        runs = scope_queryset(MigrationRun.objects.all(), request=request,
+                              resource=api.site.get_resource(MigrationRun))
+        return Response(MigrationAnalyticsSerializer(selectors.migration_analytics(runs, **query.validated_data)).data)
+
+
 api.site.route("validate", ValidateView, name="migrations-validate-alias")
 api.site.route("system/types", SystemTypesView)
 api.site.route("system/modules", SystemModulesView)
+api.site.route("analytics/migrations", MigrationAnalyticsView)
 
 
 api.site.add_surface(GuideSurface())

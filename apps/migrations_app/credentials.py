@@ -2,7 +2,6 @@
 import base64
 import hashlib
 import json
-from typing import Any
 
 from cryptography.fernet import Fernet
 from django.conf import settings
@@ -59,10 +58,3 @@ def seal(secrets_by_side: dict) -> str:
 
 def unseal(token: str) -> dict:
     return json.loads(_fernet().decrypt(token.encode())) if token else {}
-
-
-def without_secrets(config: Any) -> Any:
-    """A config with every credential removed (presets never store them; overrides supply them)."""
-    if isinstance(config, dict):
-        return {key: without_secrets(value) for key, value in config.items() if key not in SECRET_KEYS}
-    return config

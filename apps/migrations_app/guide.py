@@ -1,6 +1,6 @@
-"""The Migration Assistant user guide's surface: the migrations and presets resources, validation and the system
-catalogue at the guide's own root paths (`/migrations/`, `/presets/`, `/validate/`, `/system/types`), in the
-guide's envelope.
+"""The Migration Assistant user guide's surface: the migrations, presets and templates resources, validation, the
+system catalogue and the migration analytics at the guide's own root paths (`/migrations/`, `/presets/`,
+`/templates/`, `/validate/`, `/system/types`, `/analytics/migrations`), in the guide's envelope.
 
 Only the wrapping differs from /api/v1/ (apps/api/surfaces.py): lists are plain arrays paged by `limit` and
 `offset` (totals in `X-Total-Count` and `Link`), creating a migration answers a receipt `{session_id, status,
@@ -23,7 +23,7 @@ from apps import api
 from apps.api.conf import api_settings
 from apps.platform import error_envelope as codes
 
-from .models import MigrationRun, Preset
+from .models import MigrationRun, MigrationTemplate, Preset
 
 DEFAULT_LIMIT = 100
 
@@ -48,7 +48,7 @@ RECEIPT_MESSAGES = {
     "rollback": "Migration rollback started in background",
     "schedule": "Migration scheduled",
     "batch": "Migration session created successfully",
-    "create_migration": "Migration session created from preset {preset}",
+    "create_migration": "Migration session created from {kind} {preset}",
 }
 #: Receipts that record a new session carry its `created_at` too.
 CREATING = {"create", "batch", "create_migration"}
@@ -152,12 +152,13 @@ class GuideErrorEnvelope(serializers.Serializer):
 
 
 class GuideSurface(api.Surface):
-    """The guide's paths for the migrations and presets resources, validation and the system catalogue."""
+    """The guide's paths for the migrations, presets and templates resources, validation, the system catalogue and
+    the migration analytics."""
 
     name = "Guide"
     tag = "Migration Assistant (guide paths)"
-    models = (MigrationRun, Preset)
-    routes = ("validate", "system/types", "system/modules")
+    models = (MigrationRun, Preset, MigrationTemplate)
+    routes = ("validate", "system/types", "system/modules", "analytics/migrations")
     pagination_class = GuidePagination
     error_envelope = GuideErrorEnvelope
 
@@ -197,7 +198,9 @@ class GuideSurface(api.Surface):
         action = getattr(view, "action", None)
         if action not in RECEIPT_MESSAGES:
             return response
-        message = RECEIPT_MESSAGES[action].format(preset=view.kwargs.get(view.lookup_url_kwarg, ""))
+        model = getattr(getattr(view, "resource", None), "model", Preset)
+        message = RECEIPT_MESSAGES[action].format(preset=view.kwargs.get(view.lookup_url_kwarg, ""),
+                                                  kind=model._meta.verbose_name)
         if isinstance(response.data, list):
             response.data = [self._receipt(action, row, message) for row in response.data]
         elif isinstance(response.data, dict) and "session_id" in response.data:

@@ -202,3 +202,14 @@ class Preset(models.Model):
     def custom(self) -> bool:
         """A tenant's own preset (the guide's `custom`), as opposed to a built-in one."""
         return self.tenant_id is not None
+
+
+class MigrationTemplate(Preset):
+    """The guide's "migration template": a tenant's own preset, seen through /templates/ with the guide's field
+    names (`template` for `config_template`). A proxy, not a table: a template is a custom preset, listed with the
+    presets and usable from either path, and one service (services.preset_save) validates both."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "template"
+        verbose_name_plural = "templates"

@@ -4,8 +4,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import Count, QuerySet
+from django.db.models import Avg, BigIntegerField, Count, FloatField, Func, Q, QuerySet, Sum
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast
 from rest_framework.request import Request
+
+from apps.platform.aggregates import elapsed, per_period, periods
 
 from .models import MigrationLog, MigrationRun, Preset, TenantMigrationLimits
 
@@ -114,6 +118,82 @@ def migration_metrics(run: MigrationRun) -> dict[str, Any]:
                    "retry_count": max((job.attempts if job else 0) - 1, 0)},
         "parts": measured.get("parts", {}),
     }}
+
+
+def human_duration(seconds: float | None) -> str | None:
+    """1725 -> "28m 45s" (hours too when there are some: "1h 2m 5s"); None stays None."""
+    if seconds is None:
+        return None
+    hours, rest = divmod(round(seconds), 3600)
+    minutes, seconds = divmod(rest, 60)
+    return f"{hours}h {minutes}m {seconds}s" if hours else f"{minutes}m {seconds}s" if minutes else f"{seconds}s"
+
+
+class BytesMoved(Func):
+    """The bytes a run moved: the sum of `done_bytes` over the parts the worker measured (`metrics.parts`, see
+    tracking.py), so the figure has one source, the same the run's own metrics read."""
+
+    output_field = BigIntegerField()
+    template = ("(SELECT COALESCE(SUM((part.value ->> 'done_bytes')::bigint), 0) "
+                "FROM jsonb_each(COALESCE(%(expressions)s -> 'parts', '{}'::jsonb)) AS part)")
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        return self.as_sql(compiler, connection, template=(
+            "(SELECT COALESCE(SUM(json_extract(part.value, '$.done_bytes')), 0) "
+            "FROM json_each(%(expressions)s, '$.parts') AS part)"), **extra)
+
+
+ANALYTICS_GROUPS = ("day", "week", "month")
+_SUCCEEDED = Q(status=MigrationRun.Status.COMPLETED)
+_FAILED = Q(status=MigrationRun.Status.FAILED)
+
+
+def _rate(successful: int, failed: int) -> float | None:
+    """Percent of the ended runs (completed or failed) that completed, one decimal; None when none ended."""
+    return round(100 * successful / (successful + failed), 1) if successful + failed else None
+
+
+def _seconds(duration: Any) -> float | None:
+    return round(duration.total_seconds(), 3) if duration is not None else None
+
+
+def migration_analytics(runs: QuerySet[MigrationRun], *, start: datetime, end: datetime,
+                        group_by: str) -> dict[str, Any]:
+    """The guide's migration analytics over `runs` that started between `start` and `end`, in three queries: the
+    summary, the figures per source type, and the trends per `group_by` period (every period of the range, empty
+    ones with 0 migrations). Success rates count completed among the runs that ended (completed or failed);
+    durations are those of ended runs; transfer rates are the runs' own measured averages."""
+    ran = runs.filter(started_at__gte=start, started_at__lte=end)
+    ended = _SUCCEEDED | _FAILED
+    took = Avg(elapsed("started_at", "finished_at"), filter=ended)
+    summary = ran.aggregate(total=Count("pk"), successful=Count("pk", filter=_SUCCEEDED),
+                            failed=Count("pk", filter=_FAILED), took=took, moved=Sum(BytesMoved("metrics")))
+    by_type = (ran.annotate(kind=KeyTextTransform("type", "source")).values("kind")
+               .annotate(count=Count("pk"), successful=Count("pk", filter=_SUCCEEDED),
+                         failed=Count("pk", filter=_FAILED)).order_by("kind"))
+    rate = Avg(Cast(KeyTextTransform("rate_average", "metrics"), FloatField()))
+    trends = per_period(ran, "started_at", group_by, migrations=Count("pk"), took=took, rate=rate)
+    empty = {"migrations": 0, "took": None, "rate": None}
+    average, moved = _seconds(summary["took"]), summary["moved"] or 0
+    return {
+        "period": {"start": start, "end": end},
+        "summary": {"total_migrations": summary["total"], "successful_migrations": summary["successful"],
+                    "failed_migrations": summary["failed"],
+                    "success_rate": _rate(summary["successful"], summary["failed"]),
+                    "average_duration": human_duration(average), "average_duration_seconds": average,
+                    "total_data_transferred": human_bytes(moved), "total_bytes_transferred": moved},
+        "by_type": {row["kind"] or "unknown": {"count": row["count"],
+                                               "success_rate": _rate(row["successful"], row["failed"])}
+                    for row in by_type},
+        "performance_trends": [_trend(moment, trends.get(moment, empty)) for moment in periods(start, end, group_by)],
+    }
+
+
+def _trend(moment: datetime, figures: dict[str, Any]) -> dict[str, Any]:
+    took, rate = _seconds(figures["took"]), figures["rate"]
+    return {"date": moment.date(), "migrations": figures["migrations"], "avg_duration": human_duration(took),
+            "avg_duration_seconds": took, "avg_transfer_rate": human_rate(rate),
+            "avg_transfer_rate_bytes": round(rate) if rate is not None else None}
 
 
 def preset_lookup(slug: str) -> dict[str, str]:

@@ -1,15 +1,19 @@
 """The migrations' request and response shapes, in the Migration Assistant guide's words. /api/v1/migrations/ and
 the guide's own paths use these same serializers; only the envelope around them differs."""
+from datetime import date, datetime, time, timedelta
+from datetime import timezone as dt_timezone
 from typing import Any
 
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
 from rest_framework import serializers
 
 from apps.api.serializers import ResourceSerializer
 
 from .adapters.base import StrictSerializer
 from .config import validate_options
-from .models import MigrationLog, MigrationRun, Preset
-from .selectors import LEVELS
+from .models import MigrationLog, MigrationRun, MigrationTemplate, Preset
+from .selectors import ANALYTICS_GROUPS, LEVELS
 
 MIGRATION_FIELDS = ["session_id", "name", "description", "status", "source", "destination", "transfer", "safety",
                     "source_type", "destination_type", "progress", "current_step", "job", "error", "scheduled_for",
@@ -218,9 +222,130 @@ class PresetSerializer(StrictInput, ResourceSerializer):
         read_only_fields = ["id", "custom", "created_at", "updated_at"]
 
 
+TEMPLATE_FIELDS = ["id", "slug", "name", "description", "template", "variables", "source_types", "destination_types",
+                   "created_at", "updated_at"]
+
+
+class TemplateSerializer(PresetSerializer):
+    """A migration template (the guide's word for a tenant's own preset): `template` is the preset's
+    `config_template`, and the slug, unless given, is made from the name."""
+
+    config_template = custom = None  # `template` instead; a template is always custom
+    template = serializers.JSONField(source="config_template",
+                                     help_text="{source, destination, transfer?, safety?}; strings may hold "
+                                               "{{variable}} placeholders, each declared in `variables`.")
+    slug = serializers.SlugField(max_length=80, required=False,
+                                 help_text="The template's id in paths; by default made from the name.")
+
+    class Meta(PresetSerializer.Meta):
+        model = MigrationTemplate
+        fields = TEMPLATE_FIELDS
+        read_only_fields = ["id", "created_at", "updated_at"]
+
+
 class CreateFromPresetInput(StrictInput):
     variables = serializers.DictField(required=False, default=dict,
                                       help_text='Values of the preset\'s variables: {"source_host": "..."}.')
     overrides = serializers.DictField(required=False, default=dict,
                                       help_text='Dotted paths into the filled config: {"source.path": "..."}.')
     name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+
+
+#: Periods one analytics answer may list; a longer range needs a wider `group_by`.
+MAX_PERIODS = 1000
+#: The range when no `start_date` is given: this long before `end_date`.
+DEFAULT_SPAN = timedelta(days=30)
+
+
+class MigrationAnalyticsQuery(serializers.Serializer):
+    start_date = serializers.CharField(required=False, help_text="ISO 8601: a date (2024-08-01, from its start) or a "
+                                                                 "date and time (UTC when it has no offset). "
+                                                                 "Default: 30 days before end_date.")
+    end_date = serializers.CharField(required=False, help_text="ISO 8601: a date (2024-08-31, to its end) or a date "
+                                                               "and time. Default: now.")
+    group_by = serializers.ChoiceField(choices=ANALYTICS_GROUPS, default="day",
+                                       help_text="The period of each performance_trends entry (UTC; weeks start on "
+                                                 "Monday).")
+
+    def validate_start_date(self, value: str) -> datetime:
+        return _moment(value, end_of_day=False)
+
+    def validate_end_date(self, value: str) -> datetime:
+        return _moment(value, end_of_day=True)
+
+    def validate(self, data: dict[str, Any]) -> dict[str, Any]:
+        end = data.get("end_date") or timezone.now()
+        start = data.get("start_date") or _before(end, DEFAULT_SPAN)
+        if start > end:
+            raise serializers.ValidationError({"start_date": [f"Must not be after end_date ({end.isoformat()})."]})
+        group_by, days = data["group_by"], (end - start).days
+        count = {"day": days + 1, "week": days // 7 + 2,
+                 "month": (end.year - start.year) * 12 + end.month - start.month + 1}[group_by]
+        if count > MAX_PERIODS:
+            raise serializers.ValidationError({"group_by": [
+                f"This range holds {count} periods of a {group_by}, more than {MAX_PERIODS}: group by a longer "
+                "period or shorten the range."]})
+        return {"start": start, "end": end, "group_by": group_by}
+
+
+def _before(moment: datetime, span: timedelta) -> datetime:
+    """`span` before `moment`, or the first moment there is when that is before it (an end_date in year 1)."""
+    try:
+        return moment - span
+    except OverflowError:
+        return datetime.min.replace(tzinfo=dt_timezone.utc)
+
+
+def _moment(value: str, *, end_of_day: bool) -> datetime:
+    """An ISO 8601 date (its first or last instant) or date and time (UTC when it has no offset)."""
+    try:
+        day = parse_date(value)
+        moment = (datetime.combine(day, time.max if end_of_day else time.min) if isinstance(day, date)
+                  else parse_datetime(value))
+    except ValueError:  # well-formed but impossible, like 2024-02-30
+        moment = None
+    if moment is None:
+        raise serializers.ValidationError("Not an ISO 8601 date (2024-08-01) or date and time "
+                                          "(2024-08-01T00:00:00Z).")
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt_timezone.utc)
+
+
+class AnalyticsPeriod(serializers.Serializer):
+    start = serializers.DateTimeField()
+    end = serializers.DateTimeField()
+
+
+class AnalyticsSummary(serializers.Serializer):
+    total_migrations = serializers.IntegerField(help_text="Migrations that started in the period.")
+    successful_migrations = serializers.IntegerField(help_text="Of those, the ones now completed.")
+    failed_migrations = serializers.IntegerField(help_text="Of those, the ones now failed.")
+    success_rate = serializers.FloatField(allow_null=True, help_text="Percent of the ended ones (completed or "
+                                                                     "failed) that completed; null when none ended.")
+    average_duration = serializers.CharField(allow_null=True, help_text='Of the ended ones, e.g. "28m 45s".')
+    average_duration_seconds = serializers.FloatField(allow_null=True)
+    total_data_transferred = serializers.CharField(help_text='Bytes the runs moved, e.g. "2.3 TB".')
+    total_bytes_transferred = serializers.IntegerField()
+
+
+class AnalyticsTypeFigures(serializers.Serializer):
+    count = serializers.IntegerField()
+    success_rate = serializers.FloatField(allow_null=True)
+
+
+class AnalyticsTrend(serializers.Serializer):
+    date = serializers.DateField(help_text="The first day of the period.")
+    migrations = serializers.IntegerField()
+    avg_duration = serializers.CharField(allow_null=True)
+    avg_duration_seconds = serializers.FloatField(allow_null=True)
+    avg_transfer_rate = serializers.CharField(allow_null=True, help_text='The runs\' mean measured rate, e.g. '
+                                                                         '"1.8 MB/s".')
+    avg_transfer_rate_bytes = serializers.IntegerField(allow_null=True, help_text="The same in bytes per second.")
+
+
+class MigrationAnalyticsSerializer(serializers.Serializer):
+    """Migration analytics (selectors.migration_analytics)."""
+
+    period = AnalyticsPeriod()
+    summary = AnalyticsSummary()
+    by_type = serializers.DictField(child=AnalyticsTypeFigures(), help_text="Per source type.")
+    performance_trends = AnalyticsTrend(many=True, help_text="One entry per period, oldest first.")

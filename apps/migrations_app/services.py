@@ -6,8 +6,10 @@ import logging
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
+from django.utils.text import slugify
 from django_q.models import Schedule
 
 from apps.api import events
@@ -399,44 +401,74 @@ def _template_types(template: dict[str, Any], side: str) -> list[str]:
 
 
 @transaction.atomic
-def preset_save(*, tenant: Tenant, created_by: User, instance: Preset | None = None, **fields: Any) -> Preset:
+def preset_save(*, tenant: Tenant, created_by: User, instance: Preset | None = None,
+                template_field: str = "config_template", **fields: Any) -> Preset:
     """Create or change a tenant's own (custom) preset; built-in presets are read-only. The template may hold
-    `{{variable}}` placeholders, each declared in `variables`; a template without any is validated as a config
-    now, one with some when a migration is made from it. `source_types` / `destination_types` default to the
-    template's own types."""
+    `{{variable}}` placeholders, each declared in `variables` and each variable used; a template without any is
+    validated as a config now, one with some when a migration is made from it. `source_types` /
+    `destination_types` default to the template's own types; the slug, when none is given, to the name's.
+
+    `template_field` is what the caller calls the template (`config_template` on presets, `template` on the
+    guide's templates): errors name it."""
     if instance is not None and instance.is_builtin:
         raise PermissionDenied("Built-in presets cannot be changed; create your own from one.")
-    if "slug" in fields and Preset.objects.filter(tenant=None, slug=fields["slug"]).exists():
-        raise ValidationFailed(details={"slug": ["A built-in preset has this slug; choose another."]})
+    if instance is None and not fields.get("slug"):
+        fields["slug"] = _free_slug(tenant, fields.get("name", ""))
+    if "slug" in fields:
+        _require_free_slug(tenant, fields["slug"], instance)
     template = fields.get("config_template", instance.config_template if instance else None)
     if "config_template" in fields:
         if not isinstance(template, dict):
-            raise ValidationFailed(details={"config_template": [
+            raise ValidationFailed(details={template_field: [
                 "Must be an object: {source, destination, transfer?, safety?}."]})
         unknown = sorted(str(key) for key in template if key not in SECTIONS)
         if unknown:
-            raise ValidationFailed(details={f"config_template.{printable(key)}": ["Unknown field."]
+            raise ValidationFailed(details={f"{template_field}.{printable(key)}": ["Unknown field."]
                                             for key in unknown})
-        template = fields["config_template"] = credentials.without_secrets(template)
+        template = fields["config_template"] = templates.without_secrets(template)
         if not templates.placeholders(template):
             validate_config(**{section: template.get(section) for section in SECTIONS}, tenant=tenant)
     if "config_template" in fields or "variables" in fields:
         fields["variables"] = templates.validate_variables(
-            fields.get("variables", instance.variables if instance else []), template)
+            fields.get("variables", instance.variables if instance else []), template, template_field=template_field)
     for side, name in (("source", "source_types"), ("destination", "destination_types")):
         if name in fields or instance is None:
             chosen = fields.get(name) or _template_types(template, side)
             unknown = sorted(set(chosen) - set(adapter_types()))
-            if unknown:
-                raise ValidationFailed(details={name: [f"Unknown types: {', '.join(unknown)}. Choose among: "
-                                                       f"{', '.join(adapter_types())}."]})
+            if unknown:  # named where the caller wrote the type: the list, or the template it came from
+                raise ValidationFailed(details={name if fields.get(name) else f"{template_field}.{side}.type": [
+                    f"Unknown types: {', '.join(unknown)}. Choose among: {', '.join(adapter_types())}."]})
             fields[name] = chosen
-    if instance is None:
-        return Preset.objects.create(tenant=tenant, created_by=created_by, **fields)
-    for name, value in fields.items():
-        setattr(instance, name, value)
-    instance.save(update_fields=[*fields, "updated_at"])
-    return instance
+    try:
+        with transaction.atomic():  # a savepoint: a concurrent save of the same slug loses here, not as a 500
+            if instance is None:
+                return Preset.objects.create(tenant=tenant, created_by=created_by, **fields)
+            for name, value in fields.items():
+                setattr(instance, name, value)
+            instance.save(update_fields=[*fields, "updated_at"])
+            return instance
+    except IntegrityError:
+        slug = fields.get("slug", getattr(instance, "slug", ""))
+        raise Conflict(f"Your tenant already has a preset or template with the slug {slug!r}.",
+                       details={"slug": ["Already taken."]}) from None
+
+
+def _require_free_slug(tenant: Tenant, slug: str, instance: Preset | None) -> None:
+    """A slug names one preset among the built-ins and the tenant's own: a built-in's is a 400, another of the
+    tenant's own a 409 (as a duplicate elsewhere in the API is)."""
+    if Preset.objects.filter(tenant=None, slug=slug).exists():
+        raise ValidationFailed(details={"slug": ["A built-in preset has this slug; choose another."]})
+    if Preset.objects.filter(tenant=tenant, slug=slug).exclude(pk=getattr(instance, "pk", None)).exists():
+        raise Conflict(f"Your tenant already has a preset or template with the slug {slug!r}.",
+                       details={"slug": ["Already taken."]})
+
+
+def _free_slug(tenant: Tenant, name: str) -> str:
+    """The name's slug, or with the first free `-2`, `-3`... suffix when a built-in or the tenant's own has it."""
+    base = slugify(name)[:72] or "template"
+    taken = set(Preset.objects.filter(Q(tenant=None) | Q(tenant=tenant), slug__startswith=base)
+                .values_list("slug", flat=True))
+    return next(slug for slug in (base, *(f"{base}-{n}" for n in range(2, len(taken) + 3))) if slug not in taken)
 
 
 def preset_delete(preset: Preset) -> None:

@@ -1,6 +1,10 @@
 """Preset templates: a config whose strings may hold `{{variable}}` placeholders, and the declared variables
 (name, type, required, default) that fill them. A string that is only a placeholder takes the variable's typed
-value (a port stays an integer); a placeholder inside other text is replaced by the value's text."""
+value (a port stays an integer); a placeholder inside other text is replaced by the value's text.
+
+A template never stores a credential: where a config takes one (`password`, ...), a template holds only a
+placeholder, whose variable has no default, so the secret is given when a migration is made and is then kept
+encrypted on the migration like any other."""
 from __future__ import annotations
 
 import re
@@ -8,37 +12,58 @@ from typing import Any
 
 from apps.api.errors import ValidationFailed
 
+from .credentials import SECRET_KEYS
+
 PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
 #: Variable types and the Python values each accepts (a bool is not an integer here).
 TYPES = {"string": (str,), "integer": (int,), "number": (int, float), "boolean": (bool,)}
 
 
-def placeholders(template: object, path: str = "") -> dict[str, str]:
+def uses(template: object, path: str = "") -> list[tuple[str, str]]:
+    """Every (variable, dotted path of the string that uses it) in `template`, in document order."""
+    if isinstance(template, dict):
+        return [use for key, value in template.items() for use in uses(value, f"{path}.{key}" if path else str(key))]
+    if isinstance(template, list):
+        return [use for index, value in enumerate(template) for use in uses(value, f"{path}.{index}")]
+    if isinstance(template, str):
+        return [(name, path) for name in PLACEHOLDER.findall(template)]
+    return []
+
+
+def placeholders(template: object) -> dict[str, str]:
     """{variable: the dotted path of its first use} in `template`."""
     found: dict[str, str] = {}
-    if isinstance(template, dict):
-        for key, value in template.items():
-            for name, where in placeholders(value, f"{path}.{key}" if path else str(key)).items():
-                found.setdefault(name, where)
-    elif isinstance(template, list):
-        for index, value in enumerate(template):
-            for name, where in placeholders(value, f"{path}.{index}").items():
-                found.setdefault(name, where)
-    elif isinstance(template, str):
-        found.update(dict.fromkeys(PLACEHOLDER.findall(template), path))
+    for name, where in uses(template):
+        found.setdefault(name, where)
     return found
+
+
+def without_secrets(template: Any) -> Any:
+    """`template` with every credential taken out (presets and templates never store one), except a credential
+    that is only a placeholder: that is a reference to a value given when a migration is made."""
+    if isinstance(template, dict):
+        return {key: without_secrets(value) for key, value in template.items()
+                if key not in SECRET_KEYS or (isinstance(value, str) and PLACEHOLDER.fullmatch(value.strip()))}
+    return template
+
+
+def secret_variables(template: object) -> set[str]:
+    """The variables that fill a credential of `template` (its key is a secret's, as in `source.password`)."""
+    return {name for name, where in uses(template) if where.rsplit(".", 1)[-1] in SECRET_KEYS}
 
 
 def matches(value: object, kind: str) -> bool:
     return isinstance(value, TYPES[kind]) and not (kind != "boolean" and isinstance(value, bool))
 
 
-def validate_variables(variables: object, template: object, *, field: str = "variables") -> list[dict[str, Any]]:
+def validate_variables(variables: object, template: object, *, field: str = "variables",
+                       template_field: str = "config_template") -> list[dict[str, Any]]:
     """The declared variables, checked: each {name, type, required?, default?, description?} once, a default of
-    its type, and every placeholder of `template` declared (400 naming the field otherwise)."""
+    its type (none for a credential's), every placeholder of `template` declared and every variable used (400
+    naming the field, `template_field.<path>` for a placeholder, otherwise)."""
     if not isinstance(variables, list):
         raise ValidationFailed(details={field: ["A list of {name, type, required, default}."]})
-    errors, declared = {}, {}
+    errors, declared, secret = {}, {}, secret_variables(template)
     for index, variable in enumerate(variables):
         where = f"{field}.{index}"
         if not isinstance(variable, dict):
@@ -57,12 +82,21 @@ def validate_variables(variables: object, template: object, *, field: str = "var
             errors[f"{where}.required"] = ["Must be a valid boolean."]
         if "default" in variable and variable["default"] is not None and not matches(variable["default"], kind):
             errors[f"{where}.default"] = [f"Must be a {kind}."]
+        elif "default" in variable and name in secret:
+            errors[f"{where}.default"] = ["This variable fills a credential, which is never stored: give its value "
+                                          "when you create a migration, not as a default."]
         declared[name] = {"name": name, "type": kind, "required": variable.get("required", False),
                           **({"default": variable["default"]} if "default" in variable else {}),
                           **({"description": variable["description"]} if "description" in variable else {})}
-    for name, where in placeholders(template).items():
+    used = placeholders(template)
+    for name, where in used.items():
         if name not in declared:
-            errors[f"config_template.{where}"] = [f"{{{{{name}}}}} is not a declared variable."]
+            errors[f"{template_field}.{where}"] = [f"{{{{{name}}}}} is not a declared variable."]
+    for index, variable in enumerate(variables):
+        if isinstance(variable, dict) and variable.get("name") in declared and variable["name"] not in used:
+            errors.setdefault(f"{field}.{index}.name", [f"{variable['name']} is declared but not used in "
+                                                        f"{template_field}: use it as {{{{{variable['name']}}}}} "
+                                                        "or leave it out."])
     if errors:
         raise ValidationFailed("The preset is invalid.", details=errors)
     return list(declared.values())

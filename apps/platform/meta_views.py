@@ -1,4 +1,4 @@
-"""The service's own endpoints outside /api/v1/: index, liveness, readiness, plus JSON 404/500 under /api/."""
+"""The service's own endpoints outside /api/v1/: index, health, liveness, readiness, plus JSON 404/500 under /api/."""
 import hmac
 import json
 from collections.abc import Mapping
@@ -60,12 +60,29 @@ class IndexView(APIView):
             "description": "A multi-tenant REST API for migrating web applications and databases, and more.",
             "docs_url": "/docs", "redoc_url": "/redoc", "health_url": "/health", "features": FEATURES,
             "links": {"api": "/api/v1/", "openapi": "/api/schema/", "docs": "/api/docs/", "redoc": "/api/redoc/",
-                      "health": "/health", "admin": "/admin/"}})
+                      "health": "/health", "liveness": "/health/live", "readiness": "/health/ready",
+                      "admin": "/admin/"}})
+
+
+class LivenessView(APIView):
+    """Liveness: 200 whenever this process can answer a request at all. It checks no dependency (no database,
+    cache or queue) and no component, so an orchestrator restarts the process only when the process itself is
+    stuck, never because a shared service is down (that is /health/ready's to say, and restarting would not help)."""
+
+    permission_classes = [AllowAny]
+    authentication_classes = []
+    schema_tag = "service"
+
+    @extend_schema(operation_id="service_liveness", responses={200: inline_serializer("Liveness", {
+        "status": serializers.ChoiceField(choices=["alive"])})})
+    def get(self, request: Request) -> Response:
+        return Response({"status": "alive"})
 
 
 class HealthView(APIView):
-    """Liveness: the process answers, with the in-process components other apps registered (apps.platform.health).
-    It checks nothing over the network, so it stays cheap enough to poll; /health/ready checks the services."""
+    """The Migration Assistant guide's health report: the process answers, with the in-process components other
+    apps registered (apps.platform.health). It checks nothing over the network, so it stays cheap enough to poll;
+    /health/live is the bare liveness probe, /health/ready checks the services."""
 
     permission_classes = [AllowAny]
     authentication_classes = []

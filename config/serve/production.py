@@ -67,7 +67,8 @@ def apply_auth_options(options: argparse.Namespace) -> None:
     process through the environment, as JWT_SIGNING_KEY would."""
     if not options.auth_enabled:
         sys.exit("Cannot serve with --no-auth-enabled: Tessera's API always authenticates its callers (a token, an "
-                 "API key or a client application's OAuth2 token); only /, /health and the sign-in paths are open.")
+                 "API key or a client application's OAuth2 token); only /, the /health probes and the sign-in paths "
+                 "are open.")
     if options.jwt_secret is not None:
         if len(options.jwt_secret) < MIN_JWT_SECRET_LENGTH:
             sys.exit(f"--jwt-secret must be at least {MIN_JWT_SECRET_LENGTH} characters (HS256 needs a key as long as "

@@ -25,7 +25,7 @@ from apps.api.testing import fresh_site
 from apps.audit.models import AuditLog
 from apps.jobs.models import Job, TenantJobLimits
 from apps.migrations_app.adapters.databases.base import HostField
-from apps.migrations_app.models import MigrationRun, Preset, TenantMigrationLimits
+from apps.migrations_app.models import MigrationRun, MigrationTemplate, Preset, TenantMigrationLimits
 from apps.issues.models import Issue
 from apps.projects.models import Project
 from apps.pulls.models import PullRequest
@@ -312,7 +312,8 @@ def webhook_deliveries(ctx):
 
 
 EDGE_ROWS = {Specimen: specimens, Task: tasks, Label: labels, Note: notes, Job: jobs, MigrationRun: migrations,
-             Preset: presets, User: users, AuditLog: audit, Tenant: tenants, Invitation: invitations, ApiKey: api_keys,
+             Preset: presets, MigrationTemplate: presets, User: users, AuditLog: audit, Tenant: tenants,
+             Invitation: invitations, ApiKey: api_keys,
              WebhookSubscription: webhook_subscriptions, WebhookDelivery: webhook_deliveries, Project: projects,
              Agent: agents, Issue: issues, PullRequest: pull_requests, AnalyticsEvent: analytics_events}
 
@@ -397,8 +398,9 @@ def test_resources_whose_fields_are_all_columns_render_from_rows():
     assert {"tasks", "jobs", "audit", "notes", "specimens"} <= from_rows
     # A hand-written serializer (api-keys, invitations; tenants, whose limits come from other apps' tables;
     # migrations, whose progress is their job's; users, whose password is written once at creation) and a property
-    # among the fields (presets: is_builtin).
-    assert not from_rows & {"auth/api-keys", "auth/invitations", "tenants", "migrations", "users", "presets"}
+    # among the fields (presets: is_builtin; templates, the tenant's presets, rename config_template).
+    assert not from_rows & {"auth/api-keys", "auth/invitations", "tenants", "migrations", "users", "presets",
+                            "templates"}
 
 
 class SpecimenOptedOut(SpecimenResource):
