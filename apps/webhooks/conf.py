@@ -1,7 +1,34 @@
 """`webhooks_settings`: TESSERA_WEBHOOKS, the delivery knobs, with their defaults."""
+import ipaddress
+from typing import Any
+
 from apps.api.conf import AppSettings
 
-webhooks_settings = AppSettings("TESSERA_WEBHOOKS", check_id="webhooks.E001", defaults={
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def networks(values: list[str]) -> tuple[Network, ...]:
+    """ALLOWED_NETWORKS as networks: CIDR (`10.0.0.0/8`, `fd00::/8`), a bare address being its own network and
+    host bits being ignored (`127.0.0.1/8` is 127.0.0.0/8). ValueError or TypeError for anything else."""
+    return tuple(ipaddress.ip_network(value, strict=False) for value in values)
+
+
+def networks_problem(values: Any) -> str | None:
+    """What is wrong with an ALLOWED_NETWORKS value (check webhooks.E002), or None."""
+    if isinstance(values, (str, bytes)) or not isinstance(values, (list, tuple)):
+        return f"is {values!r}; it must be a list of networks in CIDR notation, like ['10.0.0.0/8']."
+    bad = []
+    for value in values:
+        try:
+            networks([value])
+        except (TypeError, ValueError):
+            bad.append(value)
+    return f"has {bad!r}, which are not networks in CIDR notation, like '10.0.0.0/8'." if bad else None
+
+
+webhooks_settings = AppSettings("TESSERA_WEBHOOKS", check_id="webhooks.E001", validators={
+    "ALLOWED_NETWORKS": ("webhooks.E002", networks_problem),
+}, defaults={
     # Networks (CIDR) a target may resolve into although they are loopback, private, link-local or reserved: an
     # in-house receiver, or the tests' local server. Empty: only public addresses are delivered to.
     "ALLOWED_NETWORKS": [],
