@@ -3,6 +3,7 @@ import ipaddress
 from typing import Any
 
 from apps.api.conf import AppSettings
+from apps.platform.encryption import key_problem
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -28,6 +29,7 @@ def networks_problem(values: Any) -> str | None:
 
 webhooks_settings = AppSettings("TESSERA_WEBHOOKS", check_id="webhooks.E001", validators={
     "ALLOWED_NETWORKS": ("webhooks.E002", networks_problem),
+    "SECRETS_KEY": ("webhooks.E003", key_problem),
 }, defaults={
     # Networks (CIDR) a target may resolve into although they are loopback, private, link-local or reserved: an
     # in-house receiver, or the tests' local server. Empty: only public addresses are delivered to.
@@ -43,6 +45,11 @@ webhooks_settings = AppSettings("TESSERA_WEBHOOKS", check_id="webhooks.E001", va
     "RESPONSE_EXCERPT_CHARS": 1000,
     # Deliveries of one queued batch made at once, each on a thread of the worker (they mostly wait on the network).
     "CONCURRENCY": 8,
+    # A pending delivery whose attempt is this many seconds overdue lost its task (the queue was down when it was
+    # handed over, or a worker died holding it): the sweep, every minute, queues it again.
+    "REQUEUE_AFTER_SECONDS": 120,
     # The most retries a subscription's retry policy may ask for.
     "MAX_RETRIES": 10,
+    # Fernet key that encrypts the subscriptions' signing secrets at rest; empty: one derived from SECRET_KEY.
+    "SECRETS_KEY": "",
 })
