@@ -182,6 +182,7 @@ TESSERA_JOBS = set_in_environment(
 TESSERA_WEBHOOKS = set_in_environment(
     ALLOWED_NETWORKS=[net for net in env.list("WEBHOOK_ALLOWED_NETWORKS", default=[]) if net] or None,
     DISABLE_AFTER_FAILURES=env.int("WEBHOOK_DISABLE_AFTER_FAILURES", default=None),
+    SECRETS_KEY=env.str("WEBHOOK_SECRETS_KEY", default="") or None,
 )
 # The broker's hard limit on one task; jobs stop themselves earlier, at their own timeout.
 JOB_HARD_TIMEOUT = env.int("JOB_HARD_TIMEOUT", default=3600)

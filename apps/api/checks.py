@@ -39,6 +39,11 @@ def check_resources(app_configs: Sequence[AppConfig] | None = None, site: "Resou
             errors.append(_error(resource, "name", f"is also used by {names[resource.name]!r}.", "E016",
                                  hint="Set `name` to a URL prefix no other resource uses."))
         names[resource.name] = resource
+    for stream in events.streams():
+        if stream.name in names:
+            errors.append(Error(f"The event stream {stream.name!r} has the name of {type(names[stream.name]).__name__}.",
+                                hint="/ws/events/ subscribes by name: give the stream a name no resource uses.",
+                                obj=stream.name, id="api.E065"))
     return errors
 
 

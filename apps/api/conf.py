@@ -22,11 +22,15 @@ class AppSettings:
     (the migration roots under DATA_DIR); it is called when the settings are read.
     """
 
-    def __init__(self, setting_name: str, *, defaults: Mapping[str, Any], check_id: str) -> None:
+    def __init__(self, setting_name: str, *, defaults: Mapping[str, Any], check_id: str,
+                 validators: Mapping[str, tuple[str, Callable[[Any], str | None]]] | None = None) -> None:
         self.setting_name = setting_name
         self.defaults = dict(defaults)
         #: The id of the unknown-key error, stable so deployments can silence it knowingly (SILENCED_SYSTEM_CHECKS).
         self.check_id = check_id
+        #: {key: (check id, problem)}: `problem(value)` says what is wrong with the key's value, or None. A value
+        #: the code would trip over later (a malformed network, at delivery time) fails `manage.py check` instead.
+        self.validators = dict(validators or {})
         self._cache: dict[str, Any] | None = None
         setting_changed.connect(self._reload_when_settings_change)
         checks.register(partial(self.check))  # a partial, because the registry tags what it registers
@@ -59,12 +63,18 @@ class AppSettings:
 
     def check(self, app_configs: Sequence[AppConfig] | None = None, **kwargs: Any) -> list[checks.Error]:
 
-        """A key the defaults do not name is a typo or a leftover: an error naming the keys that exist."""
+        """A key the defaults do not name is a typo or a leftover: an error naming the keys that exist. A value
+        a validator finds wrong is an error with the validator's id, naming the key."""
+        errors = []
         unknown = sorted(set(self._overrides()) - set(self.defaults))
-        if not unknown:
-            return []
-        return [checks.Error(f"{self.setting_name} has unknown keys {unknown}.",
-                             hint=f"Known keys: {', '.join(sorted(self.defaults))}.", id=self.check_id)]
+        if unknown:
+            errors.append(checks.Error(f"{self.setting_name} has unknown keys {unknown}.",
+                                       hint=f"Known keys: {', '.join(sorted(self.defaults))}.", id=self.check_id))
+        for name, (check_id, problem_of) in self.validators.items():
+            problem = problem_of(getattr(self, name))
+            if problem:
+                errors.append(checks.Error(f"{self.setting_name}[{name!r}] {problem}", id=check_id))
+        return errors
 
 
 class ApiSettings(AppSettings):

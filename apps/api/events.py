@@ -3,8 +3,14 @@
 The generator records nothing itself. It sends `row_changed` inside the change's transaction, and the events
 app (apps/events, above the generator) writes the outbox row from it. A resource that declares no events pays
 nothing: no transaction is opened for it, nothing is rendered and no signal is sent.
+
+Rows no resource serves (memberships, managed by a resource's routed actions) announce their changes on a
+declared `EventStream` instead: its services call `publish()`, which sends the same signal, so both reach the
+outbox through the events app's one recording function and travel to webhooks and /ws/events/ alike.
 """
+from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from django.db import models, transaction
@@ -13,6 +19,8 @@ from django.dispatch import Signal
 from .actions import ActionSpec
 
 if TYPE_CHECKING:
+    from rest_framework.serializers import BaseSerializer
+
     from .resources import Resource
 
 #: The event each generated write announces, by DRF action name.
@@ -23,6 +31,10 @@ OPERATION_EVENTS = {"create": "created", "update": "updated", "partial_update": 
 #: `instance` (the row; after a delete its pk is gone, its tenant and owner ids are not) and `data` (the row
 #: as the resource's serializer renders it, rendered before a delete).
 row_changed = Signal()
+
+#: Sent inside the change's transaction by `publish()` for a change on an event stream, with the keyword
+#: arguments `stream` (the EventStream), `type` ("membership.created"), `tenant_id` and `data`.
+stream_changed = Signal()
 
 
 def available_events(resource: "Resource") -> tuple[str, ...]:
@@ -83,3 +95,55 @@ def emit(instance: models.Model, event: str) -> None:
     from .sites import site
 
     announce(site.get_resource(type(instance)), event, instance)
+
+
+@dataclass(frozen=True)
+class EventStream:
+    """Change events of rows no resource serves, declared in the owning app's api.py with `event_stream()`.
+
+    Subscribers read them as they read the rows over HTTP: /ws/events/ grants `name` to a caller holding `scope`
+    in the active tenant whom `allows(tenant, user)` lets read the rows (the same check the HTTP read makes),
+    and every event is the tenant's, for the tenant's subscribers.
+    """
+
+    #: What /ws/events/ subscribes to ("tenants/members"), as a resource's name.
+    name: str
+    #: The first part of the event types: "membership" -> "membership.created".
+    event_name: str
+    #: The read scope the HTTP read of these rows requires ("tenants:read").
+    scope: str
+    #: Renders `data`, as the HTTP read renders the rows (without a request: nothing shown only once).
+    serializer: "type[BaseSerializer]"
+    #: `allows(tenant, user)`: whether the user may read the tenant's rows, beyond holding `scope`.
+    allows: Callable[[Any, Any], bool]
+    #: Why /ws/events/ refuses a caller `allows` turns down.
+    refusal: str
+
+
+_streams: dict[str, EventStream] = {}
+
+
+def event_stream(name: str, **declaration: Any) -> EventStream:
+    """Declare the stream `name` (see EventStream); a second declaration of a name is a mistake (check api.E065
+    refuses a stream named as a resource, which is registered in any order)."""
+    if name in _streams:
+        raise ValueError(f"The event stream {name!r} is already declared.")
+    _streams[name] = EventStream(name=name, **declaration)
+    return _streams[name]
+
+
+def get_stream(name: str) -> EventStream | None:
+    return _streams.get(name)
+
+
+def streams() -> tuple[EventStream, ...]:
+    return tuple(_streams.values())
+
+
+def publish(stream_name: str, event: str, instance: models.Model, *, tenant_id: int) -> None:
+    """For services: announce `event` ("created", "updated", "deleted") of `instance` on the declared stream,
+    inside the transaction of the change (after a delete the instance still renders: its related ids stay)."""
+    stream = _streams[stream_name]
+    data = stream.serializer(instance, context={"request": None}).data
+    stream_changed.send(sender=EventStream, stream=stream, type=f"{stream.event_name}.{event}", tenant_id=tenant_id,
+                        data=data)

@@ -8,7 +8,8 @@ event arrives as it is delivered to webhooks: `{id, type, tenant, occurred_at, d
 
 A resource is granted only when the caller holds its read scope in the tenant (the HTTP list's `HasScope`), and
 the socket then joins the group of exactly the rows that list shows: the tenant's, and on an owner-scoped
-resource (tasks, jobs) only the caller's own. Close codes: 4401 not authenticated, 4403 not a member of the
+resource (tasks, jobs) only the caller's own. An event stream of rows no resource serves (`tenants/members`,
+apps.api.events.EventStream) is granted as its HTTP read is: its scope, and its own check (the tenant's managers). Close codes: 4401 not authenticated, 4403 not a member of the
 tenant, 4503 channel layer unreachable.
 """
 from typing import Any
@@ -19,7 +20,7 @@ from channels.db import database_sync_to_async
 from apps import api
 from apps.accounts.models import ApiKey
 from apps.api import field_access
-from apps.api.events import declared_events
+from apps.api.events import EventStream, declared_events, get_stream
 from apps.jobs.consumers import ApiSocketConsumer, enter
 from apps.jobs.socket_auth import SocketRequest
 
@@ -28,6 +29,9 @@ from . import streams
 
 def subscription_group(request: SocketRequest, name: str) -> tuple[str | None, str]:
     """The group of `name`'s events `request` may receive, or None and the reason it may not."""
+    stream = get_stream(name)
+    if stream is not None:
+        return stream_group(request, stream)
     declared = next((r for r in api.site.resources() if r.name == name), None)
     resource = api.site.effective_resource(declared.model) if declared is not None else None
     if resource is None or not resource.enabled or not declared_events(resource):
@@ -42,6 +46,18 @@ def subscription_group(request: SocketRequest, name: str) -> tuple[str | None, s
         return None, "no active tenant: send ?tenant= with a tenant you are a member of"
     return streams.group(tenant_id=request.tenant.pk if resource.tenant_field else None, resource=resource.name,
                          owner_id=request.user.pk if resource.owner_field else None), ""
+
+
+def stream_group(request: SocketRequest, stream: EventStream) -> tuple[str | None, str]:
+    """The tenant's group of an event stream (memberships), for whom its HTTP read serves: the stream's read
+    scope, then the stream's own check of the caller in the active tenant."""
+    if stream.scope not in request.scopes:
+        return None, f"needs the {stream.scope} scope"
+    if request.tenant is None:
+        return None, "no active tenant: send ?tenant= with a tenant you are a member of"
+    if not stream.allows(request.tenant, request.user):
+        return None, stream.refusal
+    return streams.group(tenant_id=request.tenant.pk, resource=stream.name), ""
 
 
 class EventsConsumer(ApiSocketConsumer):
@@ -73,13 +89,15 @@ class EventsConsumer(ApiSocketConsumer):
     async def subscribe(self, names: list[str]) -> None:
         refused = {}
         for name in names:
-            group, reason = subscription_group(self.scope["request"], name)
+            # A stream's check reads the caller's membership, so the grant is decided off the event loop.
+            group, reason = await database_sync_to_async(subscription_group)(self.scope["request"], name)
             if group is None:
                 refused[name] = reason
             elif name not in self.subscriptions:
                 await self.channel_layer.group_add(group, self.channel_name)
                 self.subscriptions[name] = group
-                self.resources[name] = next(r for r in api.site.resources() if r.name == name)
+                # None for a stream: its data is what its readers may read whole (no field permissions).
+                self.resources[name] = next((r for r in api.site.resources() if r.name == name), None)
         await self.send_json({"type": "subscribed", "resources": sorted(self.subscriptions), "refused": refused})
 
     async def unsubscribe(self, names: list[str]) -> None:
@@ -96,12 +114,12 @@ class EventsConsumer(ApiSocketConsumer):
 
     async def event_batch(self, message: dict[str, Any]) -> None:
         """Relayed events of one subscribed resource, oldest first (streams.send), sent to the client one by one."""
-        resource = self.resources.get(message["resource"])
-        if resource is None:
+        if message["resource"] not in self.subscriptions:
             return
-        request = self.scope["request"]
+        resource, request = self.resources[message["resource"]], self.scope["request"]
         for event in message["events"]:  # less the fields the caller's role may not read (field_permissions)
-            await self.send_json({**event, "data": field_access.visible_data(event["data"], resource, request)})
+            data = event["data"] if resource is None else field_access.visible_data(event["data"], resource, request)
+            await self.send_json({**event, "data": data})
 
 
 def _names(value: Any) -> list[str] | None:

@@ -13,6 +13,7 @@ from .models import Event
 if TYPE_CHECKING:
     from django.db.models import Model
 
+    from apps.api.events import EventStream
     from apps.api.resources import Resource
 
 
@@ -34,6 +35,13 @@ def record_change(sender: type[Resource], *, resource: Resource, type: str, inst
     are read as ids from the row, so no related row is fetched."""
     return event_record(type=type, resource=resource.name, tenant_id=_id_of(instance, resource.tenant_field),
                         owner_id=_id_of(instance, resource.owner_field), data=data)
+
+
+def record_stream_change(sender: type, *, stream: EventStream, type: str, tenant_id: int, data: dict[str, Any],
+                         **kwargs: Any) -> Event:
+    """`apps.api.events.stream_changed` receiver: the outbox row of a change a service published on an event
+    stream (memberships). The tenant's event, for every subscriber of the stream in the tenant (no owner)."""
+    return event_record(type=type, resource=stream.name, tenant_id=tenant_id, owner_id=None, data=data)
 
 
 def _id_of(instance: Model, field_name: str | None) -> int | None:

@@ -8,6 +8,7 @@ from pathlib import Path
 from django.conf import settings
 
 from apps.api.conf import AppSettings
+from apps.platform.encryption import key_problem
 
 
 def default_roots() -> list[str]:
@@ -18,7 +19,9 @@ def default_backup_root() -> str:
     return str(Path(settings.DATA_DIR) / "migration-backups")
 
 
-migrations_settings = AppSettings("TESSERA_MIGRATIONS", check_id="migrations_app.E001", defaults={
+migrations_settings = AppSettings("TESSERA_MIGRATIONS", check_id="migrations_app.E001", validators={
+    "SECRETS_KEY": ("migrations_app.E002", key_problem),
+}, defaults={
     # Where migrations may read and write files, and which database servers they may reach (a tenant may narrow
     # these). Database entries are host:port, or host:port/database to allow one database only; an entry without
     # a port (the older shape) allows the engine's standard port. The platform's own databases, Redis and files

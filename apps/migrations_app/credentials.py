@@ -1,24 +1,15 @@
 """Credentials in migration configs: split out of the config, stored encrypted, and redacted in every output."""
-import base64
-import hashlib
 import json
 
-from cryptography.fernet import Fernet
-from django.conf import settings
+from apps.platform import encryption
 
 from .conf import migrations_settings
 
 REDACTED = "[redacted]"
 #: Config keys that are credentials in any adapter's config.
 SECRET_KEYS = ("password", "secret", "token", "api_key")
-
-
-def _fernet() -> Fernet:
-    configured = migrations_settings.SECRETS_KEY
-    if configured:
-        return Fernet(configured.encode())
-    digest = hashlib.sha256(f"tessera-migration-secrets:{settings.SECRET_KEY}".encode()).digest()
-    return Fernet(base64.urlsafe_b64encode(digest))
+#: Names the key derived from SECRET_KEY when no SECRETS_KEY is configured (apps/platform/encryption.py).
+PURPOSE = "tessera-migration-secrets"
 
 
 def split_secrets(config: dict) -> tuple[dict, dict]:
@@ -53,8 +44,10 @@ def merge_secrets(config: dict, secrets: dict) -> dict:
 
 def seal(secrets_by_side: dict) -> str:
     """Encrypt {"source": {...}, "destination": {...}} for the database column."""
-    return _fernet().encrypt(json.dumps(secrets_by_side).encode()).decode() if any(secrets_by_side.values()) else ""
+    if not any(secrets_by_side.values()):
+        return ""
+    return encryption.seal(json.dumps(secrets_by_side), key=migrations_settings.SECRETS_KEY, purpose=PURPOSE)
 
 
 def unseal(token: str) -> dict:
-    return json.loads(_fernet().decrypt(token.encode())) if token else {}
+    return json.loads(encryption.unseal(token, key=migrations_settings.SECRETS_KEY, purpose=PURPOSE)) if token else {}

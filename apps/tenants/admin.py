@@ -67,6 +67,20 @@ class TenantAdmin(admin.ModelAdmin):
         super().save_model(request, obj, form, change)
         services.tenant_policies_set(tenant=obj, **form.policy_changes())
 
+    def save_formset(self, request: HttpRequest, form: TenantForm, formset, change: bool) -> None:
+        """The membership rows go through the membership services, so a member added, changed or removed here
+        announces its membership event as one changed through the API does."""
+        if formset.model is not Membership:
+            return super().save_formset(request, form, formset, change)
+        formset.save(commit=False)  # sorts the rows into new, changed and deleted ones; writes nothing
+        for membership in formset.deleted_objects:
+            services.membership_delete(membership)
+        for membership in formset.new_objects:
+            services.membership_add(tenant=form.instance, user=membership.user, role=membership.role)
+        for membership, changed in formset.changed_objects:  # the form has set the new values on `membership`
+            stored = Membership.objects.get(pk=membership.pk)
+            services.membership_save(stored, **{name: getattr(membership, name) for name in changed})
+
 
 @admin.register(Invitation)
 class InvitationAdmin(admin.ModelAdmin):

@@ -7,6 +7,7 @@ from rest_framework.request import Request
 from rest_framework.utils import model_meta
 
 from apps import api
+from apps.api.events import event_stream
 from apps.api.serializers import ResourceSerializer
 
 from . import selectors, services
@@ -59,6 +60,13 @@ class MemberSerializer(serializers.ModelSerializer):
     class Meta:
         model = Membership
         fields = ["user_id", "email", "full_name", "role", "created_at"]
+
+
+# Memberships are served by the tenants resource's members actions, not a resource of their own, so their changes
+# are announced on a stream: membership.created|updated|deleted, each `data` a member as the list below shows it.
+# /ws/events/ grants it to whom the member list serves: tenants:read, and an owner or admin of the tenant.
+event_stream(services.MEMBERS_STREAM, event_name="membership", scope="tenants:read", serializer=MemberSerializer,
+             allows=selectors.manages_tenant, refusal="only the tenant's owners and admins read its members")
 
 
 class MemberAddInput(serializers.Serializer):

@@ -90,6 +90,12 @@ def tenants_visible_to(queryset: QuerySet[Tenant], *, request: Request) -> Query
     return queryset.filter(memberships__user=request.user).distinct()
 
 
+def manages_tenant(tenant: Tenant, user: Any) -> bool:
+    """Whether `user` manages `tenant`'s members: a platform admin, or one of its owners and admins. The member
+    list and the `tenants/members` event stream both ask this."""
+    return user.is_platform_admin or tenant.memberships.filter(user=user, role__in=Membership.MANAGER_ROLES).exists()
+
+
 def tenant_members(tenant: Tenant) -> QuerySet[Membership]:
     return tenant.memberships.select_related("user").order_by("created_at", "pk")
 

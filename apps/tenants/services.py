@@ -8,9 +8,13 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from apps.api.errors import Conflict, NotFound, PermissionDenied
+from apps.api.events import publish
 
 from .models import Invitation, Membership, Tenant
-from .selectors import tenant_policies
+from .selectors import manages_tenant, tenant_policies
+
+#: The event stream memberships are announced on (declared in api.py): membership.created|updated|deleted.
+MEMBERS_STREAM = "tenants/members"
 
 
 class User(Protocol):
@@ -48,7 +52,7 @@ def tenant_create(*, created_by: User, owner: User | None = None, **fields: Any)
     policy_values = _take_policy_values(fields)
     tenant = Tenant.objects.create(**fields)
     tenant_policies_set(tenant=tenant, **policy_values)
-    Membership.objects.create(tenant=tenant, user=owner or created_by, role=Membership.Role.OWNER)
+    membership_add(tenant=tenant, user=owner or created_by, role=Membership.Role.OWNER)
     return tenant
 
 
@@ -57,7 +61,7 @@ def tenant_create_personal(*, owner: User) -> Tenant:
     """The personal tenant every registered user gets, owned by them."""
     name = owner.full_name or owner.email.split("@")[0]
     tenant = Tenant.objects.create(name=f"{name}'s workspace"[:100], slug=unique_slug(owner.email.split("@")[0]))
-    Membership.objects.create(tenant=tenant, user=owner, role=Membership.Role.OWNER)
+    membership_add(tenant=tenant, user=owner, role=Membership.Role.OWNER)
     return tenant
 
 
@@ -99,9 +103,7 @@ def tenant_policies_set(*, tenant: Tenant, **values: Any) -> None:
 
 def require_manager(tenant: Tenant, user: User) -> None:
     """Raise 403 unless `user` is a platform admin or an owner/admin of `tenant`."""
-    if user.is_platform_admin:
-        return
-    if not tenant.memberships.filter(user=user, role__in=Membership.MANAGER_ROLES).exists():
+    if not manages_tenant(tenant, user):
         raise PermissionDenied("Only the tenant's owners and admins can manage its members.")
 
 
@@ -129,8 +131,9 @@ def invitation_send(*, tenant: Tenant, email: str, role: str, invited_by: User) 
 def invitation_accept(*, invitation: Invitation, user: User) -> Membership:
     """Join the tenant with the invited role. Only the invitee, signed in with the invited email, may accept."""
     invitation = _locked_pending_invitation(invitation, user)
-    membership, _created = Membership.objects.get_or_create(tenant=invitation.tenant, user=user,
-                                                            defaults={"role": invitation.role})
+    membership = Membership.objects.filter(tenant=invitation.tenant, user=user).first()
+    if membership is None:  # joined meanwhile (added in the operator console): the invitation only closes
+        membership = membership_add(tenant=invitation.tenant, user=user, role=invitation.role)
     _answer(invitation, Invitation.Status.ACCEPTED)
     return membership
 
@@ -161,9 +164,7 @@ def membership_change_role(*, tenant: Tenant, user_id: int, role: str, changed_b
     _require_owner_for_owner_role(tenant, changed_by, role, membership.role)
     if membership.role == Membership.Role.OWNER and role != Membership.Role.OWNER:
         _keep_one_owner(tenant, membership)
-    membership.role = role
-    membership.save(update_fields=["role"])
-    return membership
+    return membership_save(membership, role=role)
 
 
 @transaction.atomic
@@ -173,7 +174,40 @@ def membership_remove(*, tenant: Tenant, user_id: int, removed_by: User) -> None
     _require_owner_for_owner_role(tenant, removed_by, membership.role)
     if membership.role == Membership.Role.OWNER:
         _keep_one_owner(tenant, membership)
+    membership_delete(membership)
+
+
+# The three writes of a membership, each with its event in the same transaction (the audit stream of who
+# joined, changed role or left: webhooks and /ws/events/ `tenants/members`). Callers have decided the change
+# may happen: the services above for the API, the tenant page of the operator console for operators.
+
+@transaction.atomic
+def membership_add(*, tenant: Tenant, user: User, role: str) -> Membership:
+    """`user` joins `tenant` with `role`: membership.created."""
+    membership = Membership.objects.create(tenant=tenant, user=user, role=role)
+    publish(MEMBERS_STREAM, "created", membership, tenant_id=tenant.pk)
+    return membership
+
+
+@transaction.atomic
+def membership_save(membership: Membership, **changes: Any) -> Membership:
+    """Apply `changes` (the role; in the console also the user) to a membership: membership.updated, unless
+    nothing changed."""
+    changed = {name: value for name, value in changes.items() if getattr(membership, name) != value}
+    if not changed:
+        return membership
+    for name, value in changed.items():
+        setattr(membership, name, value)
+    membership.save(update_fields=list(changed))
+    publish(MEMBERS_STREAM, "updated", membership, tenant_id=membership.tenant_id)
+    return membership
+
+
+@transaction.atomic
+def membership_delete(membership: Membership) -> None:
+    """The member leaves the tenant: membership.deleted, carrying the membership as it was."""
     membership.delete()
+    publish(MEMBERS_STREAM, "deleted", membership, tenant_id=membership.tenant_id)
 
 
 def _locked_membership(tenant: Tenant, user_id: int) -> Membership:

@@ -87,7 +87,14 @@ def _attempt(delivery: WebhookDelivery) -> float | None:
     if not delivery.subscription.active and delivery.event_type != services.PING:
         services.delivery_abandon(delivery, reason="its subscription is switched off")
         return None
+    if not services.delivery_claim(delivery):  # another task has it, or it was finished meanwhile
+        return None
     return services.attempt_record(delivery, **attempt(delivery))
+
+
+def sweep_pending() -> int:
+    """The scheduled sweep (every minute): queue again the deliveries whose task was lost; returns how many."""
+    return len(services.deliveries_requeue_overdue())
 
 
 def signed_headers(delivery: WebhookDelivery, body: bytes) -> dict[str, str]:
@@ -95,7 +102,7 @@ def signed_headers(delivery: WebhookDelivery, body: bytes) -> dict[str, str]:
     subscription's extra headers, which may not replace them."""
     subscription = delivery.subscription
     now = timezone.now()
-    signature = Webhook(subscription.secret).sign(msg_id=str(delivery.event_id), timestamp=now, data=body)
+    signature = Webhook(services.signing_secret(subscription)).sign(msg_id=str(delivery.event_id), timestamp=now, data=body)
     return {**subscription.headers, "content-type": "application/json", "user-agent": USER_AGENT,
             "webhook-id": str(delivery.event_id), "webhook-timestamp": str(int(now.timestamp())),
             "webhook-signature": signature}

@@ -4,11 +4,14 @@ import uuid
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Now
 
 
 class WebhookSubscription(models.Model):
-    """Where a tenant wants its change events sent. `secret` signs every delivery; it is shown once, at creation,
-    and never rendered again (not in the API, the admin or a log line)."""
+    """Where a tenant wants its change events sent. The signing secret signs every delivery; it is shown once, at
+    creation, and never rendered again (not in the API, the admin or a log line), and is stored encrypted
+    (`secret`, read through `services.signing_secret`)."""
 
     tenant = models.ForeignKey("tenants.Tenant", on_delete=models.CASCADE, related_name="webhook_subscriptions")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
@@ -21,7 +24,8 @@ class WebhookSubscription(models.Model):
     max_retries = models.PositiveSmallIntegerField(default=5, validators=[MaxValueValidator(100)])
     retry_delay = models.FloatField(default=5.0, validators=[MinValueValidator(0.0)],
                                     help_text="Seconds before the first retry; each next one waits twice as long.")
-    secret = models.CharField(max_length=100, editable=False)
+    #: The signing secret (`whsec_...`), encrypted (apps/platform/encryption.py, TESSERA_WEBHOOKS SECRETS_KEY).
+    secret = models.TextField(editable=False, help_text="The signing secret, encrypted (Fernet).")
     consecutive_failures = models.PositiveIntegerField(default=0, editable=False)
     disabled_reason = models.CharField(max_length=200, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -52,6 +56,10 @@ class WebhookDelivery(models.Model):
     attempt_count = models.PositiveSmallIntegerField(default=0)
     #: attempt_count when the current series began (a redelivery begins a new one, with retries of its own).
     series_start = models.PositiveSmallIntegerField(default=0, editable=False)
+    #: While pending: when the next attempt is due, or, once a worker has claimed the attempt, until when the claim
+    #: holds. The sweep re-queues a pending delivery only once this lies well in the past (its task was lost), and
+    #: a worker attempts only what it claims, so two tasks for one delivery send it once. Database time throughout.
+    next_attempt_at = models.DateTimeField(db_default=Now(), editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
@@ -59,7 +67,9 @@ class WebhookDelivery(models.Model):
         verbose_name_plural = "webhook deliveries"
         constraints = [models.UniqueConstraint(fields=["subscription", "event_id"],
                                                name="webhooks_one_delivery_per_event")]
-        indexes = [models.Index(fields=["subscription", "-created_at"])]
+        indexes = [models.Index(fields=["subscription", "-created_at"]),
+                   # The sweep reads only pending deliveries; the partial index stays small.
+                   models.Index(fields=["next_attempt_at"], condition=Q(status="pending"), name="webhooks_pending_due")]
 
     def __str__(self) -> str:
         return f"{self.event_type} {self.event_id} → {self.subscription_id} ({self.status})"

@@ -5,12 +5,14 @@ import base64
 import fnmatch
 import logging
 import secrets
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 from uuid import uuid4
 
 import orjson
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import F, Value
+from django.db.models.functions import Now
 from django.utils import timezone
 from django_q.tasks import async_task
 
@@ -18,6 +20,7 @@ from apps.api.errors import Conflict, ValidationFailed
 from apps.audit.models import AuditLog
 from apps.audit.services import audit_record
 from apps.jobs.broker import queue_broker
+from apps.platform import encryption
 
 from .conf import webhooks_settings
 from .models import WebhookAttempt, WebhookDelivery, WebhookSubscription
@@ -47,13 +50,28 @@ def new_secret() -> str:
     """`whsec_` and 32 random bytes in base64: the Standard Webhooks form, whose base64 part is the HMAC key."""
     return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
 
+#: Names the key derived from SECRET_KEY when TESSERA_WEBHOOKS has no SECRETS_KEY (apps/platform/encryption.py).
+SECRET_PURPOSE = "tessera-webhook-secrets"
+
+
+def seal_secret(secret: str) -> str:
+    """The signing secret as the `secret` column stores it: encrypted."""
+    return encryption.seal(secret, key=webhooks_settings.SECRETS_KEY, purpose=SECRET_PURPOSE)
+
+
+def signing_secret(subscription: WebhookSubscription) -> str:
+    """The subscription's signing secret (`whsec_...`), for signing a delivery; never for rendering."""
+    return encryption.unseal(subscription.secret, key=webhooks_settings.SECRETS_KEY, purpose=SECRET_PURPOSE)
+
+
 @transaction.atomic
 def subscription_create(*, tenant: Tenant, created_by: User | None, url: str, **data: Any) -> WebhookSubscription:
     """A new subscription of `tenant`, its URL checked (a refused target is a 400 naming `url`). The returned row
-    carries `secret_once`, the signing secret, for the create response only."""
+    carries `secret_once`, the signing secret, for the create response only: the database keeps it encrypted."""
+    secret = new_secret()
     subscription = WebhookSubscription.objects.create(tenant=tenant, created_by=created_by, url=_checked_url(url),
-                                                      secret=new_secret(), **data)
-    subscription.secret_once = subscription.secret
+                                                      secret=seal_secret(secret), **data)
+    subscription.secret_once = secret
     return subscription
 
 @transaction.atomic
@@ -154,11 +172,51 @@ def delivery_redeliver(delivery: WebhookDelivery) -> WebhookDelivery:
     delivery = WebhookDelivery.objects.select_for_update().get(pk=delivery.pk)
     if delivery.status == WebhookDelivery.Status.PENDING:
         raise Conflict("This delivery is still being attempted; redeliver it once it has finished.")
-    delivery.status, delivery.finished_at = WebhookDelivery.Status.PENDING, None
+    delivery.status, delivery.finished_at, delivery.next_attempt_at = WebhookDelivery.Status.PENDING, None, Now()
     delivery.series_start = delivery.attempt_count  # a fresh series of retries
-    delivery.save(update_fields=["status", "finished_at", "series_start"])
+    delivery.save(update_fields=["status", "finished_at", "next_attempt_at", "series_start"])
     _enqueue(delivery.pk)
     return delivery
+
+#: Seconds a claim adds to an attempt's longest wait (TIMEOUT_SECONDS per phase: connect, send, answer).
+CLAIM_MARGIN_SECONDS = 30
+#: How early a due attempt may be claimed: the clocks of the worker that waited out a backoff and of the
+#: database may differ by this much.
+CLAIM_EARLY_SECONDS = 1
+#: Deliveries the sweep queues again per run; more wait for the next run.
+REQUEUE_BATCH = 500
+
+
+def delivery_claim(delivery: WebhookDelivery) -> bool:
+    """Claim the attempt at `delivery` that is due now, for the calling worker; False when it is not this task's to
+    make: finished meanwhile, attempted by another task, or claimed by one still at it (a second task for the same
+    delivery, queued by the sweep while the first was slow, sends nothing). The claim holds for as long as an
+    attempt may take; a worker that dies holding it leaves the delivery to the sweep once it has run out."""
+    lease = timedelta(seconds=3 * webhooks_settings.TIMEOUT_SECONDS + CLAIM_MARGIN_SECONDS)
+    return bool(WebhookDelivery.objects.filter(
+        pk=delivery.pk, status=WebhookDelivery.Status.PENDING, attempt_count=delivery.attempt_count,
+        next_attempt_at__lte=Now() + Value(timedelta(seconds=CLAIM_EARLY_SECONDS)),
+    ).update(next_attempt_at=Now() + Value(lease)))
+
+
+@transaction.atomic
+def deliveries_requeue_overdue() -> list[int]:
+    """Queue again the pending deliveries whose attempt is REQUEUE_AFTER_SECONDS overdue: their task was lost (the
+    queue was down when they were handed over, or a worker died holding one); returns their ids. The scheduled
+    sweep calls it every minute. A delivery a worker holds, or waits to retry, is not overdue, and rows another
+    sweep is re-queuing are skipped (row locks), so nothing is queued twice by it; were a slow task to run after
+    all, only one of the two claims the attempt (delivery_claim)."""
+    overdue = Now() - Value(timedelta(seconds=webhooks_settings.REQUEUE_AFTER_SECONDS))
+    ids = list(WebhookDelivery.objects.select_for_update(skip_locked=True)
+               .filter(status=WebhookDelivery.Status.PENDING, next_attempt_at__lt=overdue)
+               .order_by("next_attempt_at").values_list("pk", flat=True)[:REQUEUE_BATCH])
+    if ids:
+        WebhookDelivery.objects.filter(pk__in=ids).update(next_attempt_at=Now())  # due now, not overdue again yet
+        logger.warning("Queuing %d overdue webhook deliveries again", len(ids))
+    for delivery_id in ids:
+        _enqueue(delivery_id)
+    return ids
+
 
 def attempt_record(delivery: WebhookDelivery, *, outcome: str, retryable: bool, duration_ms: int,
                    status_code: int | None = None, excerpt: str = "", truncated: bool = False,
@@ -183,7 +241,7 @@ def attempt_record(delivery: WebhookDelivery, *, outcome: str, retryable: bool, 
     ends_failure_run = status == WebhookDelivery.Status.SUCCEEDED and delivery.event_type != PING
     with connection.cursor() as cursor:
         cursor.execute(RECORD_ATTEMPT, [
-            status, number, None if delay is not None else now, delivery.pk, WebhookDelivery.Status.PENDING,
+            status, number, None if delay is not None else now, delay, delivery.pk, WebhookDelivery.Status.PENDING,
             delivery.attempt_count, subscription.pk, ends_failure_run,
             number, outcome, status_code, duration_ms, excerpt, truncated, error[:500], delay, now])
         if cursor.fetchone() is None:
@@ -193,11 +251,13 @@ def attempt_record(delivery: WebhookDelivery, *, outcome: str, retryable: bool, 
     return delay
 
 
-#: attempt_record's statement: the delivery moved on, the subscription's failure run ended on a success, and the
-#: attempt written, all only if the delivery is still pending at the attempt count it was read with.
+#: attempt_record's statement: the delivery moved on (due again after the backoff, if retried), the subscription's
+#: failure run ended on a success, and the attempt written, all only if the delivery is still pending at the
+#: attempt count it was read with.
 RECORD_ATTEMPT = f"""
 WITH delivery AS (
-    UPDATE {WebhookDelivery._meta.db_table} SET status = %s, attempt_count = %s, finished_at = %s
+    UPDATE {WebhookDelivery._meta.db_table} SET status = %s, attempt_count = %s, finished_at = %s,
+        next_attempt_at = COALESCE(now() + make_interval(secs => %s::float8), next_attempt_at)
     WHERE id = %s AND status = %s AND attempt_count = %s RETURNING id
 ), run_ended AS (
     UPDATE {WebhookSubscription._meta.db_table} SET consecutive_failures = 0

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from urllib.parse import urlsplit
 
-from .conf import webhooks_settings
+from .conf import networks, webhooks_settings
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -45,9 +45,8 @@ class Target:
         return parts._replace(netloc=f"{address}:{self.port}").geturl()
 
 
-@lru_cache(maxsize=8)
-def _networks(allowed: tuple[str, ...]) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
-    return tuple(ipaddress.ip_network(network, strict=False) for network in allowed)
+#: ALLOWED_NETWORKS parsed once per value (a malformed one fails `manage.py check`: webhooks.E002).
+_networks = lru_cache(maxsize=8)(networks)
 
 
 def address_refusal(address: IPAddress) -> str | None:

@@ -1,4 +1,5 @@
-"""System checks api.E060-E064: a resource announces only changes it can make, under well-formed names."""
+"""System checks api.E060-E065: a resource announces only changes it can make, under well-formed names, and no
+event stream takes a resource's name."""
 import pytest
 
 from apps import api
@@ -87,3 +88,18 @@ def test_detail_actions_and_lifecycle_events_can_be_announced():
 
     assert check(Announced, Note) == []
     assert api.Resource.events is False  # nothing is announced unless declared
+
+
+def test_an_event_stream_named_as_a_resource_is_e065(monkeypatch):
+    """/ws/events/ finds streams by name before resources: one named "tasks" would hide the tasks' events."""
+    from apps.api import events
+    from apps.api.checks import check_resources
+
+    stream = events.get_stream("tenants/members")
+    monkeypatch.setattr(events, "_streams", {"tasks": events.EventStream(**{**stream.__dict__, "name": "tasks"})})
+    site = fresh_site()
+    site.register(Task, TaskResource)
+
+    errors = [error for error in check_resources(site=site) if error.id == "api.E065"]
+
+    assert [error.msg for error in errors] == ["The event stream 'tasks' has the name of TaskResource."]

@@ -4,6 +4,7 @@ The worker cluster is started with the same allowance (tests/workers.py: WEBHOOK
 WEBHOOK_DISABLE_AFTER_FAILURES=3, which `DISABLE_AFTER` mirrors here.
 """
 import threading
+import time
 from collections import deque
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -25,14 +26,22 @@ class Received:
 
 @dataclass
 class Receiver:
-    """Answers each POST with the next of `answers` (status, body), then 200; keeps what it received."""
+    """Answers each POST with the next of `answers` (status, body), then 200, after `pause` seconds (a slow
+    receiver); keeps what it received, as it arrives."""
 
     url: str = ""
     received: list[Received] = field(default_factory=list)
     answers: deque = field(default_factory=deque)
+    pause: float = 0
 
     def answer_with(self, *answers: tuple[int, bytes]) -> None:
         self.answers.extend(answers)
+
+    def nothing_for(self, *, seconds: float) -> bool:
+        """Whether nothing more arrives within `seconds`."""
+        before = len(self.received)
+        time.sleep(seconds)
+        return len(self.received) == before
 
 
 @pytest.fixture
@@ -44,6 +53,7 @@ def receiver():
             body = self.rfile.read(int(self.headers.get("content-length", 0)))
             state.received.append(Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body))
             status, reply = state.answers.popleft() if state.answers else (200, b"ok")
+            time.sleep(state.pause)
             self.send_response(status)
             self.send_header("content-length", str(len(reply)))
             self.end_headers()

@@ -35,6 +35,21 @@ def test_a_change_event_arrives_signed_by_the_standard_webhooks_scheme(workers, 
     assert request.headers["x-api-token"] == "crm-token"
 
 
+def test_membership_changes_are_delivered_to_subscribers_of_membership_events(workers, user_client, tenant,
+                                                                               second_user, receiver):
+    subscription = subscribe(user_client, receiver.url, events=["membership.*"])
+
+    user_client.patch(f"/api/v1/tenants/{tenant.pk}/members/{second_user.pk}/", {"role": "admin"}, format="json")
+    event = Event.objects.get(type="membership.updated")
+    finished(delivery_of(event).pk)
+
+    [request] = receiver.received
+    verified = Webhook(subscription["secret"]).verify(request.body, request.headers)
+    assert verified == event.envelope()
+    assert (verified["tenant"], verified["data"]["user_id"], verified["data"]["role"]) == (tenant.pk, second_user.pk,
+                                                                                           "admin")
+
+
 def test_an_event_no_pattern_matches_is_not_delivered(workers, user_client, tenant, receiver):
     subscribe(user_client, receiver.url, events=["migration.*"])
 
