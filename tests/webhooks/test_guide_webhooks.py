@@ -8,7 +8,7 @@ from standardwebhooks.webhooks import Webhook
 
 from apps.webhooks.models import WebhookDelivery, WebhookSubscription
 from tests.conftest import client_for
-from tests.migrations_app.conftest import allowed, build_tree, wait_until  # noqa: F401 (fixture)
+from tests.migrations_app.conftest import allowed, build_tree, wait_until  # noqa: F401, F811 (fixture)
 from tests.workers import wait_for
 
 from .conftest import finished
