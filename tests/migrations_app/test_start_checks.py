@@ -9,9 +9,8 @@ import pytest
 from apps.events.models import Event
 from apps.jobs.models import Job
 from apps.migrations_app.models import MigrationLog, MigrationRun
-from tests.conftest import client_for
 
-from .conftest import HOST, build_tree, create_run, postgresql_config
+from .conftest import HOST, create_run, postgresql_config
 
 pytestmark = pytest.mark.django_db
 
@@ -33,18 +32,6 @@ def unreachable_plan(closed_port, scratch_postgresql) -> dict:
     """A PostgreSQL source at the closed port, into a real scratch database."""
     return {"source": postgresql_config("app", port=closed_port),
             "destination": postgresql_config(scratch_postgresql())}
-
-
-@pytest.fixture
-def directory_plan(allowed) -> dict:
-    build_tree(allowed / "source", files=3)
-    return {"source": {"type": "directory", "path": str(allowed / "source")},
-            "destination": {"type": "directory", "path": str(allowed / "destination")}}
-
-
-@pytest.fixture
-def guide_client(user):
-    return client_for(user)
 
 
 def nothing_started(session_id: str) -> bool:
@@ -90,9 +77,9 @@ def test_validate_still_answers_its_report_for_the_same_plan(guide_client, unrea
     assert response.json()["can_proceed"] is False and len(response.json()["errors"]) == 1
 
 
-def test_a_destination_that_cannot_be_written_is_named_as_the_destinations(user_client, directory_plan, allowed):
+def test_a_destination_that_cannot_be_written_is_named_as_the_destinations(user_client, plan, allowed):
     (allowed / "destination").write_text("a file where the destination directory should be\n")
-    run = create_run(user_client, **directory_plan)
+    run = create_run(user_client, **plan)
 
     response = user_client.post(f"/api/v1/migrations/{run['session_id']}/start")
 
@@ -104,8 +91,8 @@ def test_a_destination_that_cannot_be_written_is_named_as_the_destinations(user_
 
 
 @pytest.mark.parametrize("path", ["/api/v1/migrations/{}/start", "/migrations/{}/start"])
-def test_a_plan_whose_checks_pass_starts(user_client, guide_client, directory_plan, handed_over, path):
-    run = create_run(user_client, **directory_plan)
+def test_a_plan_whose_checks_pass_starts(user_client, guide_client, plan, handed_over, path):
+    run = create_run(user_client, **plan)
 
     response = (guide_client if path.startswith("/migrations") else user_client).post(path.format(run["session_id"]))
 

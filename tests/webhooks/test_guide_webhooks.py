@@ -29,12 +29,6 @@ def guide_body(url: str) -> dict:
     }
 
 
-@pytest.fixture
-def guide_client(user):
-    """The guide's client sends no X-Tenant-ID: it acts in the caller's tenant (the user owns it)."""
-    return client_for(user)
-
-
 # --- The resource at the guide's path ------------------------------------------------------------------------------
 
 def test_the_guides_example_body_creates_a_subscription_at_the_root(guide_client, tenant):
