@@ -8,7 +8,7 @@ from standardwebhooks.webhooks import Webhook
 
 from apps.webhooks.models import WebhookDelivery, WebhookSubscription
 from tests.conftest import client_for
-from tests.migrations_app.conftest import allowed, build_tree, wait_until  # noqa: F401, F811 (fixture)
+from tests.migrations_app.conftest import allowed, build_tree, wait_until  # noqa: F401 (fixture)
 from tests.workers import wait_for
 
 from .conftest import finished
@@ -171,7 +171,7 @@ def test_a_failed_migration_is_delivered_as_failed(workers, guide_client, allowe
     guide_client.post("/webhooks/", guide_body(receiver.url), format="json")
     tree = build_tree(allowed / "source")
     # Where the source has a file, the destination has a directory: the copy cannot write it.
-    (allowed / "destination" / sorted(tree)[0]).mkdir(parents=True)
+    (allowed / "destination" / min(tree)).mkdir(parents=True)
 
     outcome = run_migration(guide_client, allowed / "source", allowed / "destination")
     failed = wait_for(lambda: WebhookDelivery.objects.filter(event_type="migration.failed").first(), timeout=30,
