@@ -7,9 +7,20 @@ import environ
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+#: Run from a source checkout (manage.py beside config/), not from an installed package (`pip install .`), whose code
+#: is in site-packages: an installed Tessera reads the .env of the directory it starts in and writes nothing beside
+#: its code (its SQLite file and collected static files go under DATA_DIR).
+CHECKOUT = (BASE_DIR / "manage.py").is_file()
 
 env = environ.Env()
-environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+environ.Env.read_env((BASE_DIR if CHECKOUT else Path.cwd()) / ".env", overwrite=False)
+
+# Data the platform writes at run time lives outside the code tree: TESSERA_DATA_DIR, by default the user's data
+# directory (XDG_DATA_HOME, else ~/.local/share) /tessera. Migrations never touch the code tree (BASE_DIR).
+DATA_DIR = Path(env.str("TESSERA_DATA_DIR", default="")
+                or Path(env.str("XDG_DATA_HOME", default="") or Path.home() / ".local" / "share") / "tessera")
+#: Where the embedded default's SQLite file and collected static files go: the checkout, or DATA_DIR when installed.
+LOCAL_FILES = BASE_DIR if CHECKOUT else DATA_DIR
 
 
 def set_in_environment(**values: Any) -> dict[str, Any]:
@@ -122,7 +133,7 @@ APPEND_SLASH = False
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [BASE_DIR / "templates"],
+        "DIRS": [BASE_DIR / "config" / "templates"],  # inside a package, so an install carries them
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -136,7 +147,9 @@ TEMPLATES = [
 
 # --- Data stores --------------------------------------------------------------
 # SQLite file on the embedded default; PostgreSQL (or any URL Django supports) through DATABASE_URL.
-DATABASES = {"default": env.db_url_config(env.str("DATABASE_URL", default="") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
+DATABASES = {"default": env.db_url_config(env.str("DATABASE_URL", default="") or f"sqlite:///{LOCAL_FILES / 'db.sqlite3'}")}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3" and not CHECKOUT:
+    DATA_DIR.mkdir(parents=True, exist_ok=True)  # SQLite creates its file, not the directory
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # A pool, not persistent connections: under ASGI every request runs in a thread of its own, so a
     # per-thread persistent connection would be opened and closed for each request.
@@ -204,10 +217,6 @@ else:
     Q_CLUSTER["orm"] = "default"
 
 # --- Migration engine ------------------------------------------------------------------
-# Data the platform writes at run time lives outside the code tree: TESSERA_DATA_DIR, by default the user's data
-# directory (XDG_DATA_HOME, else ~/.local/share) /tessera. Migrations never touch the code tree (BASE_DIR).
-DATA_DIR = Path(env.str("TESSERA_DATA_DIR", default="")
-                or Path(env.str("XDG_DATA_HOME", default="") or Path.home() / ".local" / "share") / "tessera")
 # apps/migrations_app/conf.py: where migrations may go. An empty list variable means the default, never "anywhere".
 TESSERA_MIGRATIONS = set_in_environment(
     ALLOWED_ROOTS=[root for root in env.list("MIGRATION_ALLOWED_ROOTS", default=[]) if root] or None,
@@ -354,7 +363,7 @@ SPECTACULAR_SETTINGS = {
     # link (`/api/docs/#/<tag>/<operationId>`, deepLinking) or by the tag filter box, not by scrolling a long page.
     "SWAGGER_UI_SETTINGS": {"persistAuthorization": True, "deepLinking": True, "filter": True},
     # The docs pages load pinned copies from drf-spectacular-sidecar through WhiteNoise, never a CDN, so they work
-    # offline and in air-gapped deployments; templates/drf_spectacular/redoc.html drops ReDoc's web fonts too.
+    # offline and in air-gapped deployments; config/templates/drf_spectacular/redoc.html drops ReDoc's web fonts too.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
@@ -364,7 +373,7 @@ SPECTACULAR_SETTINGS = {
 
 # --- Static files, i18n ------------------------------------------------------------
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = LOCAL_FILES / "staticfiles"
 WHITENOISE_USE_FINDERS = True
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

@@ -144,6 +144,13 @@ def user_client(user, tenant):
 
 
 @pytest.fixture
+def guide_client(user):
+    """A client written from the Migration Assistant guide sends no X-Tenant-ID: it acts in the caller's (first)
+    tenant, which `user` owns."""
+    return client_for(user)
+
+
+@pytest.fixture
 def second_user_client(second_user, tenant):
     return client_for(second_user, tenant)
 

@@ -26,7 +26,9 @@ class ServerProcess:
     """The app served by `python -m <module>` in its own process, on the test database, with extra environment and
     `options` (`--log-level info`). `module` is one of the project's serving commands (config/serve/): uvicorn by
     default, `config.serve.wsgi` (granian), or `config.serve.production` (`make serve`'s nginx in front of both);
-    `command` replaces `python -m <module>` (a console script's command line).
+    `command` replaces `python -m <module>` (a console script's command line), started in `cwd` (the checkout by
+    default); a variable given as None in `environment` is unset (PYTHONPATH, for a server that must not see the
+    checkout).
 
     Everything the server writes (its logs: the app's on stderr, the servers' own lines on stdout) goes to
     `log_path`; `log()` reads it, also after `stop()`.
@@ -34,15 +36,16 @@ class ServerProcess:
 
     def __init__(self, environment: dict, *, options: tuple[str, ...] = ("--log-level", "warning"),
                  module: str = "config.serve", start_timeout: float = 30, stop_timeout: float = 10,
-                 command: list[str] | None = None):
+                 command: list[str] | None = None, cwd: Path = ROOT):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.stop_timeout = stop_timeout
-        env = {**os.environ, "DEBUG": "false", "PYTHONPATH": str(ROOT), **environment}
+        env = {name: value for name, value in {**os.environ, "DEBUG": "false", "PYTHONPATH": str(ROOT),
+                                               **environment}.items() if value is not None}
         descriptor, self.log_path = tempfile.mkstemp(prefix="tessera-server-", suffix=".log")
         with os.fdopen(descriptor, "wb") as log_file:
             self.process = subprocess.Popen(
-                [*(command or [sys.executable, "-m", module]), "--port", str(self.port), *options], cwd=ROOT,
+                [*(command or [sys.executable, "-m", module]), "--port", str(self.port), *options], cwd=cwd,
                 env=env, stdout=log_file, stderr=subprocess.STDOUT)
         self._wait_until_up(start_timeout)
 

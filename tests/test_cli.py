@@ -1,5 +1,6 @@
-"""The console scripts `pip install -e .` provides: `tessera` is manage.py under one name, and `migration-assistant
-serve` is the Migration Assistant guide's command for `make serve`'s production stack."""
+"""The console scripts an install provides: `tessera` is manage.py under one name, and `migration-assistant serve` is
+the Migration Assistant guide's command for `make serve`'s production stack (run here as the script pip writes; a
+real `pip install .` of a built wheel is tests/test_packaging.py)."""
 import json
 import os
 import secrets

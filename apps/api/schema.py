@@ -3,7 +3,7 @@ import re
 from typing import Any
 
 from drf_spectacular.openapi import AutoSchema
-from drf_spectacular.plumbing import force_instance
+from drf_spectacular.plumbing import force_instance, get_doc
 from drf_spectacular.settings import spectacular_settings
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework.permissions import AllowAny
@@ -165,6 +165,8 @@ class ResourceAutoSchema(AutoSchema):
         for status_code in self._error_statuses():
             responses.setdefault(str(status_code), self._get_response_for_code(envelope_class, str(status_code),
                                                                               direction=direction))
+        for status_code, details in self._declared_errors():
+            responses[str(status_code)] = self._error_response(envelope_class, details, str(status_code), direction)
         if getattr(self.view, "resource", None) is not None:
             for status_code, without_body in conditional.openapi_statuses(self.view).items():
                 responses[str(status_code)] = (
@@ -172,6 +174,21 @@ class ResourceAutoSchema(AutoSchema):
                      "description": without_body} if without_body
                     else self._get_response_for_code(ErrorEnvelope, str(status_code), direction=direction))
         return responses
+
+    def _declared_errors(self) -> tuple[tuple[int, type], ...]:
+        """The refusals a declared action names (`@api.action(errors=...)`)."""
+        resource = getattr(self.view, "resource", None)
+        spec = resource.actions.get(getattr(self.view, "action", None)) if resource is not None else None
+        return spec.errors if spec is not None else ()
+
+    def _error_response(self, envelope_class, details, status_code: str, direction: str) -> dict[str, Any]:
+        """The envelope of `status_code`, its `details` typed by `details` and described by its docstring."""
+        response = self._get_response_for_code(envelope_class, status_code, direction=direction)
+        typed = {"type": "object", "properties": {"error": {"type": "object", "properties": {
+            "details": self.resolve_serializer(details, direction).ref}}}}
+        for media in response["content"].values():
+            media["schema"] = {"allOf": [media["schema"], typed]}
+        return {**response, "description": get_doc(details)}
 
     def get_filter_backends(self) -> list[Any]:
 

@@ -5,6 +5,7 @@ import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, TypeVar
 
+from django.apps import apps as django_apps
 from django.contrib import admin
 from django.core.exceptions import ImproperlyConfigured
 from django.db import models as django_models
@@ -163,6 +164,8 @@ class ResourceSite:
             router = ResourceRouter()
             router.include_root_view = False
             for model in surface.models:
+                if isinstance(model, str):
+                    model = django_apps.get_model(model)
                 resource = self._build(model)["resource"]
                 if resource.enabled:
                     router.register(resource.name, build_surface_view(surface, self.get_viewset(model)),

@@ -30,7 +30,9 @@ class Surface:
     name: str = ""
     #: OpenAPI tag of every operation it serves, so the two copies of a path are told apart in the docs.
     tag: str = ""
-    #: Models whose generated viewsets it serves, each under its resource's name.
+    #: Models whose generated viewsets it serves, each under its resource's name; another app's model by its label
+    #: (`"webhooks.WebhookSubscription"`), as a ForeignKey names one, so the surface's app need not import it. Routes
+    #: are matched in this order, so a resource whose name extends another's (`webhooks/deliveries`) comes first.
     models: tuple = ()
     #: Paths of hand-written routes (`site.route`) it serves too, at the same path.
     routes: tuple = ()

@@ -23,8 +23,8 @@ from .guide import GuideSurface
 from .models import MigrationRun, MigrationTemplate, Preset
 from .serializers import (MIGRATION_FIELDS, PRESET_FIELDS, CreateFromPresetInput, LogQuery, MigrationAnalyticsQuery,
                           MigrationAnalyticsSerializer, MigrationLogsSerializer, MigrationMetricsSerializer,
-                          MigrationSerializer, MigrationStatusSerializer, PresetSerializer, RollbackInput, StartInput,
-                          StrictInput, TemplateSerializer)
+                          MigrationSerializer, MigrationStatusSerializer, PreflightRefusalSerializer, PresetSerializer,
+                          RollbackInput, StartInput, StrictInput, TemplateSerializer)
 
 
 class MigrationConfigInput(StrictInput):
@@ -180,10 +180,12 @@ class MigrationResource(api.Resource):
         schema conflicts) and estimate its duration. Config errors are 400 with the field named."""
         return services.migration_validate(data, tenant=request.tenant)
 
-    @api.action(detail=True, methods=["post"], scope="migrations:write", input=StartInput, status=202)
+    @api.action(detail=True, methods=["post"], scope="migrations:write", input=StartInput, status=202,
+                errors={422: PreflightRefusalSerializer})
     def start(self, request: Request, migration: MigrationRun, data: dict[str, Any]) -> MigrationRun:
         """Start the migration (202, status `started`); progress streams on /ws/jobs/{job}/. `auto_rollback`
-        restores the backup if this run fails. Starting a started or running migration is 409."""
+        restores the backup if this run fails. Starting a started or running migration is 409. The checks of
+        POST /validate/ run first: if one fails, the start is a 422 listing `failed_checks`, and nothing starts."""
         controlled(request, migration)
         return services.migration_start(migration, started_by=request.user, **data)
 

@@ -1,6 +1,7 @@
-"""The Migration Assistant user guide's surface: the migrations, presets and templates resources, validation, the
-system catalogue and the migration analytics at the guide's own root paths (`/migrations/`, `/presets/`,
-`/templates/`, `/validate/`, `/system/types`, `/analytics/migrations`), in the guide's envelope.
+"""The Migration Assistant user guide's surface: the migrations, presets, templates and webhooks resources,
+validation, the system catalogue and the migration analytics at the guide's own root paths (`/migrations/`,
+`/presets/`, `/templates/`, `/webhooks/`, `/validate/`, `/system/types`, `/analytics/migrations`), in the guide's
+envelope.
 
 Only the wrapping differs from /api/v1/ (apps/api/surfaces.py): lists are plain arrays paged by `limit` and
 `offset` (totals in `X-Total-Count` and `Link`), creating a migration answers a receipt `{session_id, status,
@@ -52,6 +53,14 @@ RECEIPT_MESSAGES = {
 }
 #: Receipts that record a new session carry its `created_at` too.
 CREATING = {"create", "batch", "create_migration"}
+
+
+def receipt_action(view: Any) -> str | None:
+    """The verb whose answer the guide words as a receipt: one that answers migrations (creating a preset or a
+    webhook answers the row itself)."""
+    action = getattr(view, "action", None)
+    model = getattr(getattr(view, "resource", None), "model", None)
+    return action if action in RECEIPT_MESSAGES and (model is MigrationRun or action == "create_migration") else None
 
 
 class GuidePagination(LimitOffsetPagination):
@@ -152,12 +161,13 @@ class GuideErrorEnvelope(serializers.Serializer):
 
 
 class GuideSurface(api.Surface):
-    """The guide's paths for the migrations, presets and templates resources, validation, the system catalogue and
-    the migration analytics."""
+    """The guide's paths for the migrations, presets, templates and webhooks resources, validation, the system
+    catalogue and the migration analytics."""
 
     name = "Guide"
     tag = "Migration Assistant (guide paths)"
-    models = (MigrationRun, Preset, MigrationTemplate)
+    # The guide's `POST /webhooks/` is the tenant's webhook subscriptions (its deliveries beside them).
+    models = (MigrationRun, Preset, MigrationTemplate, "webhooks.WebhookDelivery", "webhooks.WebhookSubscription")
     routes = ("validate", "system/types", "system/modules", "analytics/migrations")
     pagination_class = GuidePagination
     error_envelope = GuideErrorEnvelope
@@ -195,8 +205,8 @@ class GuideSurface(api.Surface):
 
     # --- answers --------------------------------------------------------------------------------------------
     def answer(self, view: Any, response: Response) -> Response:
-        action = getattr(view, "action", None)
-        if action not in RECEIPT_MESSAGES:
+        action = receipt_action(view)
+        if action is None:
             return response
         model = getattr(getattr(view, "resource", None), "model", Preset)
         message = RECEIPT_MESSAGES[action].format(preset=view.kwargs.get(view.lookup_url_kwarg, ""),
@@ -215,8 +225,8 @@ class GuideSurface(api.Surface):
         return receipt
 
     def answer_schema(self, view: Any, status_code: str) -> Any:
-        action = getattr(view, "action", None)
-        if action not in RECEIPT_MESSAGES or not status_code.startswith("2"):
+        action = receipt_action(view)
+        if action is None or not status_code.startswith("2"):
             return None
         receipt = MigrationCreatedSerializer if action in CREATING else MigrationReceiptSerializer
         return receipt(many=True) if action == "batch" else receipt

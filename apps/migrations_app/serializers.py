@@ -176,6 +176,22 @@ class StartInput(StrictInput):
         default=False, help_text="Recorded on the migration; notices of the outcome go out through webhooks.")
 
 
+class FailedCheckSerializer(serializers.Serializer):
+    check = serializers.CharField(help_text='What failed, as `<side>_<aspect>`: "source_connectivity", '
+                                            '"destination_permissions", "destination_free_space".')
+    error = serializers.CharField(help_text="What the check found.")
+    suggestion = serializers.CharField(help_text="What to do about it.")
+
+
+class PreflightRefusalSerializer(serializers.Serializer):
+    """Pre-migration validation failed (`unprocessable`; `VALIDATION_FAILED` on the guide's paths): a check that
+    POST /validate/ runs failed against the real systems (a source that cannot be reached, a destination that
+    cannot be written, too little space), so the migration was not started and nothing was written. (A 422
+    without `failed_checks` is an `Idempotency-Key` sent before with another body.)"""
+
+    failed_checks = FailedCheckSerializer(many=True, required=False)
+
+
 class RollbackOptions(StrictSerializer):
     restore_files = serializers.BooleanField(default=True)
     restore_database = serializers.BooleanField(default=True)

@@ -16,10 +16,9 @@ from apps.api import events
 from apps.api.errors import Conflict, PermissionDenied, ValidationFailed
 from apps.jobs.services import job_enqueue, job_request_cancel
 
-from . import credentials, pipeline, templates
-from .adapters.base import Check
+from . import credentials, pipeline, preflight, templates
 from .adapters.registry import adapter_types
-from .config import SECTIONS, parts, printable, transfer_for, transfer_options, validate_config
+from .config import SECTIONS, printable, validate_config
 from .models import MigrationLog, MigrationRun, Preset, TenantMigrationLimits
 
 if TYPE_CHECKING:
@@ -60,29 +59,7 @@ def migration_validate(config: dict[str, Any], *, tenant: Tenant | None = None) 
     """Check a plan against the real systems without moving anything: reachability, permissions, confinement,
     free space against the measured size, schema compatibility and conflicts, and a duration estimate."""
     validated = validate_config(**{section: config.get(section) for section in SECTIONS}, tenant=tenant)
-    options = transfer_options(validated)
-    checks, total_bytes, kinds = [], 0, set()
-    for part in parts(validated):
-        transfer = transfer_for(part, options=options, tenant=tenant)
-        checks += transfer.checks()
-        if not all(check.passed for check in checks if check.severity == "error"):
-            continue
-        checks += transfer.plan_checks()
-        measured = transfer.source.measure()
-        total_bytes += measured.bytes
-        kinds.add(type(transfer))
-        free = transfer.destination.free_bytes()
-        if free is not None:
-            checks.append(Check(f"{part.name}: free space", free >= measured.bytes,
-                                f"{free} bytes free for {measured.bytes} bytes to move."))
-    failed = [check for check in checks if not check.passed]
-    errors = [check.message for check in failed if check.severity == "error"]
-    warnings = [check.message for check in failed if check.severity != "error"]
-    estimate = sum(kind.estimate_seconds(total_bytes / len(kinds)) for kind in kinds) if kinds else None
-    return {"valid": not errors, "checks_performed": [check.name for check in checks],
-            "checks_passed": len(checks) - len(failed), "checks_failed": len(failed), "warnings": warnings,
-            "errors": errors, "can_proceed": not errors, "estimated_duration": estimate,
-            "measured_bytes": total_bytes}
+    return preflight.report(preflight.check_plan(validated, tenant=tenant))
 
 
 def _save_transition(run: MigrationRun, *fields: str) -> None:
@@ -121,12 +98,23 @@ def migration_require_control(run: MigrationRun, *, user: User, tenant_role: str
                                "may do this.")
 
 
-@transaction.atomic
 def migration_start(run: MigrationRun, *, started_by: User, auto_rollback: bool = False,
-                    send_notifications: bool = False) -> MigrationRun:
+                    send_notifications: bool = False, check: bool = True) -> MigrationRun:
     """Queue one run of the migration as a job. The row lock makes two concurrent starts serialize: the second
     sees it started and gets a 409 instead of a duplicate run. `auto_rollback` restores the backup if this run
-    fails (as safety.rollback_on_failure does); `send_notifications` is recorded for the outcome's notice."""
+    fails (as safety.rollback_on_failure does); `send_notifications` is recorded for the outcome's notice.
+
+    First the plan goes through the checks POST /validate/ runs, before the row is locked (they reach the real
+    systems): a failing one refuses the start with a 422 listing `failed_checks`, and nothing is written. A start
+    no one waits on for an answer (the scheduler's, a batch's) passes `check=False`: its worker runs the same
+    blocking checks and ends the run `failed` with their messages, where the run's owner sees it."""
+    if check and run.can_start():  # a busy run is the 409 below, without reaching anything first
+        preflight.require_passing(run_config(run), tenant=run.tenant)
+    return _start(run, started_by=started_by, auto_rollback=auto_rollback, send_notifications=send_notifications)
+
+
+@transaction.atomic
+def _start(run: MigrationRun, *, started_by: User, auto_rollback: bool, send_notifications: bool) -> MigrationRun:
     run = _lock(run)
     if not run.can_start():
         raise Conflict(f"A {run.get_status_display().lower()} migration cannot be started.")
@@ -227,7 +215,7 @@ def migration_start_scheduled(run_id: int, user_id: int) -> None:
     run = MigrationRun.objects.filter(pk=run_id, status=MigrationRun.Status.PENDING,
                                       scheduled_for__isnull=False).first()
     if run is not None:
-        migration_start(run, started_by=get_user_model().objects.get(pk=user_id))
+        migration_start(run, started_by=get_user_model().objects.get(pk=user_id), check=False)
 
 
 @transaction.atomic

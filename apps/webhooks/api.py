@@ -11,11 +11,19 @@ from apps.api.serializers import ResourceSerializer
 
 from . import services
 from .conf import webhooks_settings
+from .delivery import USER_AGENT
 from .models import WebhookAttempt, WebhookDelivery, WebhookSubscription
 
-#: Headers a subscription may not set: the signature's, the body's and the connection's own.
-RESERVED_HEADERS = frozenset({"webhook-id", "webhook-timestamp", "webhook-signature", "content-type",
-                              "content-length", "host", "user-agent", "transfer-encoding", "connection"})
+#: Headers a subscription may not set (lower case), each with why: every delivery sends its own.
+RESERVED_HEADERS = {
+    **dict.fromkeys(("webhook-id", "webhook-timestamp", "webhook-signature"),
+                    "it is part of the Standard Webhooks signature, set on every delivery."),
+    **dict.fromkeys(("content-length", "host", "transfer-encoding", "connection"),
+                    "it is set for each request by the HTTP client."),
+    "user-agent": f"deliveries identify themselves as {USER_AGENT}.",
+}
+#: The body's type may be named, as the Migration Assistant guide's example does, only as what it is.
+CONTENT_TYPE = "application/json"
 HEADER_NAME = re.compile(r"[A-Za-z0-9!#$%&'*+.^_`|~-]+")
 
 
@@ -43,8 +51,11 @@ class WebhookSubscriptionSerializer(ResourceSerializer):
         child=serializers.RegexField(r"^(\*|[a-z0-9_-]+(\.([a-z0-9_-]+|\*))*)$", max_length=150),
         min_length=1, max_length=50,
         help_text='Event types to receive; `*` matches any part: "tasks.created", "tasks.*", "*".')
-    headers = serializers.DictField(child=serializers.CharField(max_length=1000), required=False,
-                                    help_text="Extra request headers sent with every delivery.")
+    headers = serializers.DictField(
+        child=serializers.CharField(max_length=1000), required=False,
+        help_text="Extra request headers sent with every delivery (`Authorization`, ...). The signature's "
+                  "(`webhook-*`), `Host`, `Content-Length`, `Transfer-Encoding`, `Connection` and `User-Agent` are "
+                  "a 400 naming the header; `Content-Type` may only be `application/json`, what is sent anyway.")
     retry_policy = RetryPolicySerializer(source="*", required=False)
 
     class Meta:
@@ -57,11 +68,23 @@ class WebhookSubscriptionSerializer(ResourceSerializer):
         return getattr(subscription, "secret_once", None)
 
     def validate_headers(self, headers: dict[str, str]) -> dict[str, str]:
+        """Extra headers, each named once (in any case). The signature's and the connection's own are refused,
+        naming the header; `Content-Type` only as `application/json`, what every delivery sends anyway."""
         if len(headers) > 20:
             raise serializers.ValidationError("At most 20 headers.")
-        for name in headers:
-            if not HEADER_NAME.fullmatch(name) or name.lower() in RESERVED_HEADERS:
-                raise serializers.ValidationError(f"{name!r} cannot be set.")
+        seen = set()
+        for name, value in headers.items():
+            lowered = name.lower()
+            if not HEADER_NAME.fullmatch(name):
+                raise serializers.ValidationError(f"{name!r} is not a header name.")
+            if lowered in seen:
+                raise serializers.ValidationError(f"{name!r} is given twice (header names ignore case).")
+            seen.add(lowered)
+            if lowered in RESERVED_HEADERS:
+                raise serializers.ValidationError(f"{name!r} cannot be set: {RESERVED_HEADERS[lowered]}")
+            if lowered == "content-type" and value.strip().lower() != CONTENT_TYPE:
+                raise serializers.ValidationError(f"{name!r} can only be {CONTENT_TYPE}: every delivery is a JSON "
+                                                  "body.")
         return headers
 
 

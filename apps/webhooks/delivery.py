@@ -99,13 +99,15 @@ def sweep_pending() -> int:
 
 def signed_headers(delivery: WebhookDelivery, body: bytes) -> dict[str, str]:
     """The Standard Webhooks headers (the event id as `webhook-id`, the same for every attempt) and the
-    subscription's extra headers, which may not replace them."""
+    subscription's extra headers, which never replace them nor go beside them: one spelled in another case
+    (`Content-Type`) is left out, so each is sent once, with Tessera's value."""
     subscription = delivery.subscription
     now = timezone.now()
     signature = Webhook(services.signing_secret(subscription)).sign(msg_id=str(delivery.event_id), timestamp=now, data=body)
-    return {**subscription.headers, "content-type": "application/json", "user-agent": USER_AGENT,
-            "webhook-id": str(delivery.event_id), "webhook-timestamp": str(int(now.timestamp())),
-            "webhook-signature": signature}
+    own = {"content-type": "application/json", "user-agent": USER_AGENT, "webhook-id": str(delivery.event_id),
+           "webhook-timestamp": str(int(now.timestamp())), "webhook-signature": signature}
+    extra = {name: value for name, value in subscription.headers.items() if name.lower() not in own}
+    return {**extra, **own}
 
 
 def attempt(delivery: WebhookDelivery) -> dict:

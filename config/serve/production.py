@@ -36,7 +36,11 @@ from django.core.exceptions import ImproperlyConfigured
 
 from apps.platform.request_log import without_query_strings
 
+#: Where the processes start: the checkout (or site-packages, installed). Each is started as a module
+#: (`python -m ...`), never as a file of the checkout, so an installed package serves the same.
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
+#: manage.py's commands, as a module (config/__main__.py).
+MANAGE = [sys.executable, "-m", "config"]
 NGINX_TEMPLATE = Path(__file__).with_name("nginx.conf.template")
 STOP_TIMEOUT = 20
 MIN_JWT_SECRET_LENGTH = 32
@@ -102,7 +106,7 @@ def production_environment() -> dict[str, str]:
 def release(environment: dict[str, str]) -> None:
     """What a release phase runs (the Procfile's `release`), before any server starts."""
     for command in (["migrate", "--noinput"], ["collectstatic", "--noinput", "--verbosity", "0"]):
-        if subprocess.run([sys.executable, "manage.py", *command], cwd=BASE_DIR, env=environment).returncode:
+        if subprocess.run([*MANAGE, *command], cwd=BASE_DIR, env=environment).returncode:
             sys.exit(f"manage.py {command[0]} failed (above); nothing was started.")
 
 
@@ -198,7 +202,7 @@ def serve(options: argparse.Namespace, processes: Processes, run_dir: Path) -> N
                                 "--workers", str(options.workers), "--respawn-failed-workers"])
     processes.start("uvicorn", [sys.executable, "-m", "config.serve", "--uds", str(websocket_socket)])
     if options.worker:
-        processes.start("qcluster", [sys.executable, "manage.py", "qcluster"])
+        processes.start("qcluster", [*MANAGE, "qcluster"])
     processes.wait_for_socket(http_socket)
     processes.wait_for_socket(websocket_socket)
     host = f"[{options.host}]" if ":" in options.host else options.host

@@ -16,7 +16,7 @@ from django.core.management import CommandError, call_command
 
 from tests.servers import ROOT
 
-COPIED = ["apps", "config", "tests", "templates", "manage.py", "pytest.ini"]
+COPIED = ["apps", "config", "tests", "manage.py", "pytest.ini"]
 #: Set by config/test_environment.py for this run; a child run must choose its own.
 THIS_RUNS_OWN = ("TEST_DATABASE_NAME", "CACHE_KEY_PREFIX")
 

@@ -48,6 +48,14 @@ def allowed(tmp_path, settings):
     return root
 
 
+@pytest.fixture
+def plan(allowed):
+    """A directory-to-directory plan over a small tree (the destination does not exist yet)."""
+    build_tree(allowed / "source", files=3)
+    return {"source": {"type": "directory", "path": str(allowed / "source")},
+            "destination": {"type": "directory", "path": str(allowed / "destination")}}
+
+
 # --- Trees ---------------------------------------------------------------------------------------------------------
 
 def build_tree(root: Path, *, files: int = 12, size: int = 2048) -> dict[str, str]:

@@ -104,15 +104,22 @@ def test_a_stored_run_aimed_at_the_platforms_database_is_refused_where_the_conne
 @needs_postgresql_platform
 def test_a_stored_run_aimed_at_the_platforms_database_fails_in_the_worker_and_touches_nothing(
         workers, user, tenant, user_client, scratch_postgresql):
-    """The worker checks again: a run row that never went through validation still cannot reach the platform."""
+    """The start's checks refuse it, and the worker checks again: a run row that never went through validation,
+    started where no one waits for a 422 (as the scheduler and batches start), still cannot reach the platform."""
+    from apps.migrations_app.services import migration_start
+
     run = MigrationRun.objects.create(tenant=tenant, created_by=user, name="Smuggled",
                                       source=postgresql_config(scratch_postgresql()),
                                       destination=postgresql_config(platform_database()))
     tables_before = set(connection.introspection.table_names())
 
-    assert user_client.post(f"/api/v1/migrations/{run.session_id}/start").status_code == 202
+    refused = user_client.post(f"/api/v1/migrations/{run.session_id}/start")
+    migration_start(run, started_by=user, check=False)
     outcome = wait_until(user_client, run.session_id)
 
+    assert refused.status_code == 422
+    failed = {check["check"]: check["error"] for check in refused.json()["error"]["details"]["failed_checks"]}
+    assert "platform's own database" in failed["destination_connectivity"], failed
     assert outcome["status"] == "failed"
     assert "platform's own database" in outcome["error"]
     assert set(connection.introspection.table_names()) == tables_before

@@ -33,10 +33,6 @@ def plans(allowed):
     return made
 
 
-@pytest.fixture
-def guide_client(user):
-    return client_for(user)
-
 
 @pytest.fixture
 def session_id(guide_client, plans):

@@ -6,22 +6,8 @@ from apps.migrations_app.models import MigrationRun
 from apps.accounts.testing import TenantAPIClient
 from tests.conftest import CANARY, client_for
 
-from .conftest import build_tree
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def plan(allowed):
-    build_tree(allowed / "source", files=3)
-    return {"source": {"type": "directory", "path": str(allowed / "source")},
-            "destination": {"type": "directory", "path": str(allowed / "destination")}}
-
-
-@pytest.fixture
-def guide_client(user):
-    """The guide's client sends no X-Tenant-ID: it acts in the caller's tenant."""
-    return client_for(user)
 
 
 def create(client, plan, name="Move the tree") -> dict:

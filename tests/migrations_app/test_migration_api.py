@@ -17,14 +17,7 @@ from apps.migrations_app.models import MigrationLog, MigrationRun
 from apps.tenants.services import tenant_policies_set
 from tests.conftest import CANARY, client_for
 
-from .conftest import HOST, build_tree, create_run, postgresql_config
-
-
-@pytest.fixture
-def plan(allowed):
-    build_tree(allowed / "source", files=3)
-    return {"source": {"type": "directory", "path": str(allowed / "source")},
-            "destination": {"type": "directory", "path": str(allowed / "destination")}}
+from .conftest import HOST, create_run, postgresql_config
 
 
 @pytest.fixture

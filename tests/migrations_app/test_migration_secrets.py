@@ -9,7 +9,7 @@ import pytest
 from apps.jobs.models import Job, JobLog
 from apps.migrations_app import credentials
 from apps.migrations_app.models import MigrationLog, MigrationRun, Preset
-from apps.migrations_app.services import run_config
+from apps.migrations_app.services import migration_start, run_config
 
 from .conftest import SECRET, create_run, mysql_config, postgresql_config, wait_until
 
@@ -23,6 +23,14 @@ def staff_client(client, admin_user):
 def config_with_password(allowed, database="app") -> dict:
     return {"source": {"type": "sqlite", "path": str(allowed / "app.sqlite3")},
             "destination": postgresql_config(database, password=SECRET)}
+
+
+def make_source(allowed) -> None:
+    """The SQLite source of `config_with_password`, with one table of one row."""
+    with closing(sqlite3.connect(allowed / "app.sqlite3")) as conn:
+        conn.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)")
+        conn.execute("INSERT INTO t VALUES (1, 'one')")
+        conn.commit()
 
 
 def stored_text(run: MigrationRun) -> str:
@@ -45,10 +53,14 @@ def test_the_secret_is_sealed_at_rest_and_only_the_engine_sees_it(user_client, a
     assert run_config(run)["destination"]["password"] == SECRET
 
 
-def test_no_response_or_web_log_line_carries_the_secret(user_client, user, tenant, allowed, caplog, staff_client):
+def test_no_response_or_web_log_line_carries_the_secret(user_client, user, tenant, allowed, caplog, staff_client,
+                                                        scratch_postgresql):
     caplog.set_level(logging.DEBUG)
     preset = Preset.objects.get(tenant=None, slug="sqlite-to-postgresql")
-    plan = config_with_password(allowed)
+    make_source(allowed)
+    plan = config_with_password(allowed, scratch_postgresql())
+    # Its destination database does not exist: the start's checks refuse it, and their answer names no secret.
+    unreachable = create_run(user_client, name="No such database", **config_with_password(allowed, "no_such_db"))
 
     responses = [user_client.post("/api/v1/migrations/", {"name": "Secret", **plan}, format="json")]
     run_id = responses[0].json()["session_id"]
@@ -75,10 +87,11 @@ def test_no_response_or_web_log_line_carries_the_secret(user_client, user, tenan
                          "/change/"),
         staff_client.get("/admin/migrations_app/preset/"),
         staff_client.get("/admin/jobs/job/"),
+        user_client.post(f"/api/v1/migrations/{unreachable['session_id']}/start"),
     ]
 
     assert [response.status_code for response in responses] == [201, 200, 200, 200, 202, 200, 200, 200, 201, 400,
-                                                                 201, 201, 200, 400, 200, 200, 200, 200, 200]
+                                                                 201, 201, 200, 400, 200, 200, 200, 200, 200, 422]
     for response in responses:
         assert SECRET not in response.content.decode(), response.request["PATH_INFO"]
     assert credentials.REDACTED in responses[0].content.decode()
@@ -87,24 +100,27 @@ def test_no_response_or_web_log_line_carries_the_secret(user_client, user, tenan
         assert SECRET not in stored_text(run)
 
 
-def test_the_workers_never_log_or_store_the_secret(workers, user_client, allowed, scratch_postgresql,
+def test_the_workers_never_log_or_store_the_secret(workers, user, user_client, allowed, scratch_postgresql,
                                                    scratch_mariadb):
-    with closing(sqlite3.connect(allowed / "app.sqlite3")) as conn:
-        conn.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)")
-        conn.execute("INSERT INTO t VALUES (1, 'one')")
-        conn.commit()
+    make_source(allowed)
     succeeding = create_run(user_client, name="Trusted", **config_with_password(allowed, scratch_postgresql()))
     # MariaDB checks the password: this one is wrong, so the run fails on connecting, in our words, not the driver's.
     failing = create_run(user_client, name="Refused", source=mysql_config(scratch_mariadb(), password=SECRET),
                          destination=postgresql_config("unused"))
     start_of_output = len(workers.output())
 
-    for run in (succeeding, failing):
-        assert user_client.post(f"/api/v1/migrations/{run['session_id']}/start").status_code == 202
+    assert user_client.post(f"/api/v1/migrations/{succeeding['session_id']}/start").status_code == 202
+    refused = user_client.post(f"/api/v1/migrations/{failing['session_id']}/start")
+    # The start's checks refuse it first; started where no one waits for that answer (a schedule, a batch), the
+    # worker meets the same refusal.
+    migration_start(MigrationRun.objects.get(session_id=failing["session_id"]), started_by=user, check=False)
     outcomes = [wait_until(user_client, run["session_id"]) for run in (succeeding, failing)]
     logs = [user_client.get(f"/api/v1/migrations/{run['session_id']}/logs").content.decode()
             for run in (succeeding, failing)]
 
+    assert refused.status_code == 422 and SECRET not in refused.content.decode()
+    refusal = refused.json()["error"]["details"]["failed_checks"][0]["error"]
+    assert "authentication failed" in refusal and "Access denied" not in refusal
     assert [outcome["status"] for outcome in outcomes] == ["completed", "failed"]
     assert "authentication failed" in outcomes[1]["error"] and "Access denied" not in outcomes[1]["error"]
     assert all(SECRET not in text for text in logs)

@@ -22,6 +22,8 @@ class Received:
     path: str
     headers: dict
     body: bytes
+    #: Every header name as sent (lower case), repeats included: `headers` keeps one value per name.
+    header_names: list = field(default_factory=list)
 
 
 @dataclass
@@ -51,7 +53,8 @@ def receiver():
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self):
             body = self.rfile.read(int(self.headers.get("content-length", 0)))
-            state.received.append(Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body))
+            state.received.append(Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body,
+                                           [name.lower() for name in self.headers.keys()]))
             status, reply = state.answers.popleft() if state.answers else (200, b"ok")
             time.sleep(state.pause)
             self.send_response(status)

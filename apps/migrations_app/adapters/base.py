@@ -12,7 +12,7 @@ destination consistent) and how the watcher sees motion:
 """
 from abc import ABC, abstractmethod
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from typing import Any, ClassVar
@@ -41,12 +41,14 @@ class StrictSerializer(serializers.Serializer):
 
 @dataclass
 class Check:
-    """One line of a validation report. `error` severity blocks the start; `warning` does not."""
+    """One line of a validation report. `error` severity blocks the start; `warning` does not. `side` is the one
+    checked ("source" or "destination"; empty for what only the pair can tell), filled in by `Transfer.checks`."""
 
     name: str
     passed: bool
     message: str
     severity: str = "error"
+    side: str = ""
 
 
 @dataclass
@@ -126,8 +128,10 @@ class Transfer(ABC):
         return round(total_bytes / cls.bytes_per_second + 1, 1)
 
     def checks(self) -> list[Check]:
-        """Each side's own checks, in its role."""
-        return [*self.source.checks(role="source"), *self.destination.checks(role="destination")]
+        """Each side's own checks, in its role, each saying which side it is about."""
+        return [replace(check, side=role) for role, adapter in (("source", self.source),
+                                                                ("destination", self.destination))
+                for check in adapter.checks(role=role)]
 
     def plan_checks(self) -> list[Check]:
         """What only the pair can tell (a conflict between what is copied and what is there); run once both sides
