@@ -133,7 +133,7 @@ APPEND_SLASH = False
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [BASE_DIR / "config" / "templates"],  # inside a package, so an install carries them
+        "DIRS": [BASE_DIR / "templates"],  # an install carries them beside config/ (pyproject.toml)
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -363,7 +363,7 @@ SPECTACULAR_SETTINGS = {
     # link (`/api/docs/#/<tag>/<operationId>`, deepLinking) or by the tag filter box, not by scrolling a long page.
     "SWAGGER_UI_SETTINGS": {"persistAuthorization": True, "deepLinking": True, "filter": True},
     # The docs pages load pinned copies from drf-spectacular-sidecar through WhiteNoise, never a CDN, so they work
-    # offline and in air-gapped deployments; config/templates/drf_spectacular/redoc.html drops ReDoc's web fonts too.
+    # offline and in air-gapped deployments; templates/drf_spectacular/redoc.html drops ReDoc's web fonts too.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",

@@ -24,7 +24,7 @@ from tests.servers import ROOT, ServerProcess
 from tests.workers import subprocess_database_url
 
 #: What `pip install .` reads from the checkout (pyproject.toml and what it names); nothing else is copied.
-PACKAGING_INPUTS = ("pyproject.toml", "requirements.txt", "README.md", "LICENSE", "apps", "config")
+PACKAGING_INPUTS = ("pyproject.toml", "requirements.txt", "README.md", "LICENSE", "apps", "config", "templates")
 
 
 def build_wheel(destination: Path) -> Path:
@@ -67,8 +67,8 @@ def installed(tmp_path_factory) -> dict:
 def test_the_wheel_carries_templates_migrations_and_data_files_but_no_checkout_files(installed):
     names = set(zipfile.ZipFile(installed["wheel"]).namelist())
 
-    assert {"config/templates/drf_spectacular/redoc.html", "config/templates/jobs/watch.html",
-            "config/templates/admin/jobs/job/change_form.html", "config/serve/nginx.conf.template",
+    assert {"templates/drf_spectacular/redoc.html", "templates/jobs/watch.html",
+            "templates/admin/jobs/job/change_form.html", "config/serve/nginx.conf.template",
             "config/__main__.py", "apps/migrations_app/presets/builtin.json",
             "apps/migrations_app/migrations/0001_initial.py"} <= names
     assert not {"manage.py", "pytest.ini"} & names and not any(name.startswith("tests/") for name in names)
@@ -96,7 +96,7 @@ def test_the_installed_migration_assistant_serves_away_from_the_checkout(install
     server.remove_log()
 
     assert health == 200 and headers["Server"] == "nginx", log[-2000:]
-    # The project's own ReDoc template (config/templates), which drops the web fonts, came with the package.
+    # The project's own ReDoc template (templates/), which drops the web fonts, came with the package.
     assert redoc == 200 and b"redoc" in page.lower() and b"fonts.googleapis.com" not in page
     assert (data_dir / "staticfiles" / "admin").is_dir()  # collectstatic ran, into DATA_DIR
     site_packages = next((installed["work"] / "venv" / "lib").glob("python*/site-packages"))

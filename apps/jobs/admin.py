@@ -110,7 +110,7 @@ class JobAdmin(admin.ModelAdmin):
 
     @admin.display(description="Progress")
     def progress_bar(self, job: Job) -> SafeString:
-        """The bar the change page's script moves over /ws/admin/jobs/{id}/ (config/templates/admin/jobs/job/)."""
+        """The bar the change page's script moves over /ws/admin/jobs/{id}/ (templates/admin/jobs/job/)."""
         return format_html(
             '<div class="job-bar" id="job-bar" data-status="{}" role="progressbar" aria-valuemin="0" '
             'aria-valuemax="100" aria-valuenow="{}"><div class="job-bar-fill" id="job-bar-fill" '
