@@ -116,7 +116,10 @@ class WebhookSubscriptionResource(api.Resource):
     admin = api.Admin(list_display=("name", "tenant", "url", "active", "consecutive_failures", "created_at"),
                       list_filter=("active",), readonly_fields=("consecutive_failures", "disabled_reason"),
                       # Django 6 drops http as the form's default scheme; receivers are mostly https anyway.
-                      extra={"formfield_overrides": {models.URLField: {"assume_scheme": "https"}}})
+                      extra={"formfield_overrides": {models.URLField: {"assume_scheme": "https"}},
+                             # A subscription is made through the API only: its create makes the signing secret
+                             # and checks the URL (services.subscription_create); the console changes it after.
+                             "has_add_permission": lambda admin, request: False})
 
     def perform_create(self, request: Request, data: dict[str, Any]) -> WebhookSubscription:
         return services.subscription_create(tenant=request.tenant, created_by=request.user, **data)

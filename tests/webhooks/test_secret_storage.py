@@ -36,6 +36,13 @@ def test_the_admin_shows_neither_the_secret_nor_its_ciphertext(user_client, cons
     assert created["secret"] not in page and stored(created) not in page
 
 
+def test_the_admin_cannot_add_a_subscription_because_only_the_api_makes_its_secret(console):
+    """A subscription made in the console would have no signing secret and an unchecked URL."""
+    assert console.get("/admin/webhooks/webhooksubscription/add/").status_code == 403
+    assert "/admin/webhooks/webhooksubscription/add/" not in console.get(
+        "/admin/webhooks/webhooksubscription/").content.decode()
+
+
 def test_a_configured_key_encrypts_them(user_client, settings):
     key = Fernet.generate_key().decode()
     settings.TESSERA_WEBHOOKS = {**settings.TESSERA_WEBHOOKS, "SECRETS_KEY": key}
