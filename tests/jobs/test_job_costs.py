@@ -21,12 +21,14 @@ pytestmark = pytest.mark.django_db(transaction=True)  # commits matter: the hand
 
 
 def statement(sql: str) -> str:
-    """`BEGIN`, `INSERT INTO "events_event"`, `UPDATE jobs_job`...: the statement without its values."""
+    """`BEGIN`, `INSERT INTO "events_event"`, `UPDATE jobs_job`, `WITH reported AS`...: the statement's first words."""
     words = sql.split()
-    return " ".join(words[:3]) if words[0] in ("INSERT", "UPDATE", "SELECT") else words[0]
+    return " ".join(words[:3]) if words[0] in ("INSERT", "UPDATE", "SELECT", "WITH") else words[0]
 
 
 def test_a_job_run_costs_its_claim_report_and_end_each_with_its_event(user, tenant, handed_over):
+    """Nine statements: the claim and the end each in a transaction with their event, the report in one statement
+    (the job's row and its log line, progress.REPORT_WITH_LINE)."""
     job = job_enqueue("jobs.probe", {"seconds": 0, "steps": 1}, tenant=tenant, created_by=user)
 
     with CaptureQueriesContext(connection) as queries:
@@ -34,7 +36,7 @@ def test_a_job_run_costs_its_claim_report_and_end_each_with_its_event(user, tena
 
     assert [statement(query["sql"]) for query in queries] == [
         "BEGIN", "UPDATE jobs_job SET", 'INSERT INTO "events_event"', "COMMIT",  # claimed: job.running
-        'INSERT INTO "jobs_joblog"', 'UPDATE "jobs_job" SET',  # its one progress report
+        "WITH reported AS",  # its one progress report, with its log line
         "BEGIN", 'UPDATE "jobs_job" SET', 'INSERT INTO "events_event"', "COMMIT",  # ended: job.succeeded
     ]
 
