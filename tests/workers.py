@@ -133,9 +133,9 @@ def handed_over(request, monkeypatch):
     session's worker cluster would otherwise take jobs that a test commits but means to run in-process."""
     calls = []
     if "workers" not in request.fixturenames:
-        monkeypatch.setattr("apps.jobs.services.async_task", lambda func, job_id, **options: calls.append(job_id))
+        monkeypatch.setattr("apps.jobs.services.queue_task", lambda func, job_id, **options: calls.append(job_id))
         # Relays of committed change events are not sent either (apps/events/handoff.py): their events stay pending.
-        monkeypatch.setattr("apps.events.handoff.async_task", lambda func, **options: None)
+        monkeypatch.setattr("apps.events.handoff.queue_unless_waiting", lambda func, **options: False)
     return calls
 
 

@@ -1,9 +1,11 @@
 """Handing committed events to the relay without a round trip on the request path.
 
 A commit only puts the event's id on this process's queue (memory, no I/O). One background thread per process
-takes the ids as they come and queues one relay task (django-q2) for all it finds waiting, so a burst of commits
-costs a few tasks, not one each. The queue is not the events' state: the outbox is. An id lost here (the process
-died, the broker was down) leaves its event pending in PostgreSQL, and the scheduled sweep relays it.
+takes the ids as they come and queues one relay task (django-q2) for all it finds waiting, unless a relay queued
+by any process has not started yet: that one relays every pending event, these included. A burst of commits, or
+a steady stream of them (a job's lifecycle events, worker after worker), so costs a relay per busy spell of the
+workers rather than one per commit. The queue is not the events' state: the outbox is. An id lost here (the
+process died, the broker was down) leaves its event pending in PostgreSQL, and the scheduled sweep relays it.
 """
 import atexit
 import logging
@@ -11,9 +13,11 @@ import os
 import queue
 import threading
 
-from django_q.tasks import async_task
+from apps.jobs.broker import queue_unless_waiting
 
 RELAY = "apps.events.relay.relay_events"
+#: The mark of a relay queued and not started yet (`queue_unless_waiting`).
+RELAY_WAITING = "events-relay"
 
 logger = logging.getLogger("tessera.events")
 
@@ -41,7 +45,8 @@ def _hand_off_forever() -> None:
 
 
 def hand_off_waiting(first: str | None = None) -> None:
-    """Queue one relay for `first` and every id waiting behind it (logged, never raised, when the broker fails)."""
+    """Have `first` and every id waiting behind it relayed: queue one relay unless one is waiting already
+    (logged, never raised, when the broker fails)."""
     ids = [first] if first else []
     while True:
         try:
@@ -51,6 +56,6 @@ def hand_off_waiting(first: str | None = None) -> None:
     if not ids:
         return
     try:
-        async_task(RELAY, task_name=f"events-{ids[0]}")
+        queue_unless_waiting(RELAY, task_name=f"events-{ids[0]}", mark=RELAY_WAITING)
     except Exception:
         logger.error("Could not hand %d events to the relay; the sweep will relay them", len(ids), exc_info=True)

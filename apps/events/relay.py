@@ -12,7 +12,10 @@ from channels.layers import get_channel_layer
 from django.db import transaction
 from django.utils import timezone
 
+from apps.jobs.broker import task_started
+
 from . import streams
+from .handoff import RELAY_WAITING
 from .models import Event
 from .receivers import receivers
 
@@ -25,6 +28,7 @@ logger = logging.getLogger("tessera.events")
 def relay_events() -> int:
     """Relay every pending event, oldest first, in batches; events another relay holds are skipped, not waited
     for. Queued after commits (handoff.py) and every minute by the sweep schedule. Returns how many it relayed."""
+    task_started(RELAY_WAITING)  # before reading: events committed from here on queue a relay of their own
     relayed, failed = 0, set()
     while True:
         with transaction.atomic():
@@ -41,13 +45,14 @@ def relay_events() -> int:
 
 
 def _hand_to_receivers(batch: list[Event], failed: set) -> list[Event]:
-    """The events of `batch` every receiver took. The batch goes in one savepoint; if a receiver fails, the batch
-    is handed again event by event, so a receiver's failure takes back only that event's writes (the others'
-    are repeated, which receivers dedupe by event id) and leaves only that event pending for the sweep."""
+    """The events of `batch` every receiver took. The batch goes to each receiver at once, in one savepoint; if a
+    receiver fails, the batch is handed again event by event, so a receiver's failure takes back only that event's
+    writes (the others' are repeated, which receivers dedupe by event id) and leaves only that event pending for
+    the sweep."""
     try:
         with transaction.atomic():
-            for event in batch:
-                _receive(event)
+            for receiver in receivers():
+                receiver(batch)
         return batch
     except Exception:
         if len(batch) == 1:
@@ -56,11 +61,6 @@ def _hand_to_receivers(batch: list[Event], failed: set) -> list[Event]:
             failed.add(batch[0].pk)
             return []
     return [event for event in batch if _hand_to_receivers([event], failed)]
-
-
-def _receive(event: Event) -> None:
-    for receiver in receivers():
-        receiver(event)
 
 
 def _publish(events: list[Event]) -> None:

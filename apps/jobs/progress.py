@@ -6,6 +6,7 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from django.db import connection
 from django.utils import timezone
 
 from . import events
@@ -45,18 +46,39 @@ def report(job: Job, *, percent: float | None = None, step: str | None = None, m
            level: str = JobLog.Level.INFO) -> None:
     """Record how far a running job got, with a log line when there is a `message`, and tell its watchers (the
     line goes to its log's readers). The worker reports through `Progress`; work done elsewhere (an external agent
-    service) through its own endpoint."""
+    service) through its own endpoint. One statement either way: the job's row, and its log line with it."""
     if percent is not None:
         job.progress = max(0, min(100, int(percent)))
     if step is not None:
         job.step = step[:200]
-    line = None
-    if message is not None:
+    now, line = timezone.now(), None
+    if message is None:
+        Job.objects.filter(pk=job.pk).update(progress=job.progress, step=job.step, message=job.message,
+                                             heartbeat_at=now, updated_at=now)
+    else:
         job.message = message[:500]
-        line = JobLog.objects.create(job=job, level=level, progress=job.progress, step=job.step, message=job.message)
-    Job.objects.filter(pk=job.pk).update(progress=job.progress, step=job.step, message=job.message,
-                                         heartbeat_at=timezone.now(), updated_at=timezone.now())
+        line = JobLog(job=job, level=level, progress=job.progress, step=job.step, message=job.message, created_at=now)
+        with connection.cursor() as cursor:
+            cursor.execute(REPORT_WITH_LINE, [job.progress, job.step, job.message, now, now, job.pk,
+                                              line.level, line.progress, line.step, line.message, line.created_at])
+            written = cursor.fetchone()
+        if written is None:  # the job was deleted meanwhile, and its log with it: there is no line to tell
+            line = None
+        else:
+            line.pk = written[0]
     events.publish_soon(job, line=line)  # the job goes on; its end waits for these (services.job_finish)
+
+
+#: report's statement when a message comes with it: the job's row moved on and the log line written, in one round
+#: trip (the line is written only if the job still exists).
+REPORT_WITH_LINE = f"""
+WITH reported AS (
+    UPDATE {Job._meta.db_table} SET progress = %s, step = %s, message = %s, heartbeat_at = %s, updated_at = %s
+    WHERE id = %s RETURNING id
+)
+INSERT INTO {JobLog._meta.db_table} (job_id, level, progress, step, message, created_at)
+SELECT id, %s, %s, %s, %s, %s FROM reported RETURNING id
+"""
 
 
 class Progress:

@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, Any
 from django.db import transaction
 from django.utils import timezone
 from django_q.models import Schedule
-from django_q.tasks import async_task
 from rest_framework.utils.encoders import JSONEncoder
 
 from apps.api import events as change_events
@@ -20,7 +19,7 @@ from apps.api.serializers import NULL_CHARACTER_MESSAGE, null_character_paths
 from apps.platform.request_context import current_request_id
 
 from . import events
-from .broker import queue_broker
+from .broker import queue_task
 from .conf import jobs_settings
 from .models import Job, JobFile, JobLog, TenantJobLimits
 from .registry import JobType, registry
@@ -50,7 +49,7 @@ def _hand_to_queue(job_id: int, *, refuse_when_down: bool = False) -> None:
 
     def hand_over():
         try:
-            async_task(RUNNER, job_id, task_name=f"job-{job_id}", broker=queue_broker())
+            queue_task(RUNNER, job_id, task_name=f"job-{job_id}")
         except Exception as error:
             logger.error("Could not hand job %s to the queue", job_id, exc_info=True)
             with transaction.atomic():

@@ -17,10 +17,9 @@ import orjson
 from django import db
 from django.utils import timezone
 from django_q.models import Schedule
-from django_q.tasks import async_task
 from standardwebhooks.webhooks import Webhook
 
-from apps.jobs.broker import queue_broker
+from apps.jobs.broker import queue_task
 
 from . import services
 from .conf import webhooks_settings
@@ -47,8 +46,7 @@ def deliver_batch(delivery_ids: list[int]) -> None:
     pending = _pending(delivery_ids)
     for delivery, delay in zip(pending, _threads().map(_attempt_on_thread, pending), strict=True):
         if delay is not None:
-            async_task(RETRY, delivery.pk, delay, task_name=f"webhook-delivery-{delivery.pk}-retry",
-                       broker=queue_broker())
+            queue_task(RETRY, delivery.pk, delay, task_name=f"webhook-delivery-{delivery.pk}-retry")
 
 
 def deliver_retry(delivery_id: int, delay: float) -> None:

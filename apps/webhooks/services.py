@@ -14,12 +14,11 @@ from django.db import connection, transaction
 from django.db.models import F, Value
 from django.db.models.functions import Now
 from django.utils import timezone
-from django_q.tasks import async_task
 
 from apps.api.errors import Conflict, ValidationFailed
 from apps.audit.models import AuditLog
 from apps.audit.services import audit_record
-from apps.jobs.broker import queue_broker
+from apps.jobs.broker import queue_task
 from apps.platform import encryption
 
 from .conf import webhooks_settings
@@ -101,8 +100,8 @@ class _HandOver:
         for start in range(0, len(self.delivery_ids), DELIVERY_BATCH):
             batch = self.delivery_ids[start:start + DELIVERY_BATCH]
             try:
-                async_task(DELIVER, batch, task_name=f"webhook-deliveries-{batch[0]}", broker=queue_broker())
-            except Exception:  # the broker is down: the deliveries stay pending, and redeliver sends them later
+                queue_task(DELIVER, batch, task_name=f"webhook-deliveries-{batch[0]}")
+            except Exception:  # the broker is down: the deliveries stay pending, and the sweep queues them again
                 logger.error("Could not queue webhook deliveries %s", batch, exc_info=True)
 
 
@@ -125,23 +124,31 @@ def _enqueue(delivery_id: int) -> None:
 
 
 @transaction.atomic
-def webhooks_dispatch(event: Event) -> list[int]:
-    """The events receiver: one delivery of `event.envelope()` per active subscription of the event's tenant whose
-    patterns match, queued once committed; returns the new deliveries' ids. Idempotent, as the relay may hand an
-    event over again: a delivery already made for (subscription, event) is neither made nor queued again.
+def webhooks_dispatch(events: list[Event]) -> list[int]:
+    """The events receiver: for each event, one delivery of `event.envelope()` per active subscription of the
+    event's tenant whose patterns match, queued once committed; returns the new deliveries' ids. Idempotent, as the
+    relay may hand an event over again: a delivery already made for (subscription, event) is neither made nor
+    queued again.
 
-    One INSERT ... ON CONFLICT DO NOTHING makes them all, so a burst of events costs two statements an event.
+    One query reads the subscriptions of every tenant in the batch and one INSERT ... ON CONFLICT DO NOTHING makes
+    all the deliveries, so a relay batch costs two statements, whatever the number of its events.
     """
-    if event.tenant_id is None:
+    tenant_ids = {event.tenant_id for event in events if event.tenant_id is not None}
+    if not tenant_ids:
         return []
-    subscription_ids = [subscription_id for subscription_id, patterns in WebhookSubscription.objects
-                        .filter(tenant_id=event.tenant_id, active=True).values_list("id", "events")
-                        if matches(patterns, event.type)]
-    if not subscription_ids:
+    subscriptions: dict[int, list[tuple[int, list[str]]]] = {}
+    for subscription_id, tenant_id, patterns in (WebhookSubscription.objects.filter(tenant_id__in=tenant_ids,
+                                                                                     active=True)
+                                                 .order_by("pk").values_list("id", "tenant_id", "events")):
+        subscriptions.setdefault(tenant_id, []).append((subscription_id, patterns))
+    now, pending = timezone.now(), WebhookDelivery.Status.PENDING
+    values = [(event.tenant_id, subscription_id, event.pk, event.type, orjson.dumps(event.envelope()).decode(),
+               pending, now)
+              for event in events for subscription_id, patterns in subscriptions.get(event.tenant_id, ())
+              if matches(patterns, event.type)]
+    if not values:
         return []
     row = "(%s, %s, %s, %s, %s::jsonb, %s, 0, 0, %s)"
-    values = [(event.tenant_id, subscription_id, event.pk, event.type, orjson.dumps(event.envelope()).decode(),
-               WebhookDelivery.Status.PENDING, timezone.now()) for subscription_id in subscription_ids]
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {WebhookDelivery._meta.db_table} (tenant_id, subscription_id, event_id, event_type, payload,"

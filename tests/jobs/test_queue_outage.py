@@ -6,10 +6,9 @@ The broker is a real Redis client pointed at a port where nothing listens, not a
 import socket
 
 import pytest
-from django_q import tasks as django_q_tasks
 from django_q.conf import Conf
 
-from apps.jobs import services
+from apps.jobs import broker, services
 from apps.jobs.models import Job
 from apps.tenants.services import tenant_policies_set
 
@@ -32,12 +31,12 @@ def broker_down(monkeypatch, handed_over):
 
     Returns "Redis is back": the hand-off is then recorded again (`handed_over`), as in other tests.
     """
-    recorded = services.async_task
-    monkeypatch.setattr(services, "async_task", django_q_tasks.async_task)
+    recorded = services.queue_task
+    monkeypatch.setattr(services, "queue_task", broker.queue_task)
     monkeypatch.setattr(Conf, "REDIS", dead_redis_url())
     monkeypatch.setattr(Conf, "ORM", None)
     monkeypatch.setattr(Conf, "DJANGO_REDIS", None)
-    return lambda: monkeypatch.setattr(services, "async_task", recorded)
+    return lambda: monkeypatch.setattr(services, "queue_task", recorded)
 
 
 def created_job() -> Job:

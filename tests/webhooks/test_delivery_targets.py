@@ -20,7 +20,7 @@ def queued(monkeypatch):
     """Delivery ids handed to django-q2, recorded instead of sent: these tests run the delivery themselves, and a
     worker cluster of the session would otherwise take it too."""
     calls = []
-    monkeypatch.setattr("apps.webhooks.services.async_task", lambda func, delivery_ids, **options: calls.extend(
+    monkeypatch.setattr("apps.webhooks.services.queue_task", lambda func, delivery_ids, **options: calls.extend(
         delivery_ids))
     return calls
 
@@ -51,7 +51,7 @@ def test_a_name_that_now_resolves_to_the_metadata_address_is_refused_at_delivery
                                                                                   monkeypatch, handed_over):
     dns = SwappableDNS(monkeypatch, "127.0.0.1", "169.254.169.254")
     subscribe(user_client, receiver.url.replace("127.0.0.1", HOST))
-    [delivery_id] = webhooks_dispatch(event_for(tenant))
+    [delivery_id] = webhooks_dispatch([event_for(tenant)])
 
     deliver_batch([delivery_id])
 
@@ -66,7 +66,7 @@ def test_the_connection_goes_to_the_address_that_was_checked(user_client, tenant
     # Creation and the delivery's check see 127.0.0.1; any later lookup of the name would get a private address.
     dns = SwappableDNS(monkeypatch, "127.0.0.1", "127.0.0.1", "10.255.255.1")
     subscribe(user_client, receiver.url.replace("127.0.0.1", HOST))
-    [delivery_id] = webhooks_dispatch(event_for(tenant))
+    [delivery_id] = webhooks_dispatch([event_for(tenant)])
 
     deliver_batch([delivery_id])
 
@@ -79,7 +79,7 @@ def test_an_event_relayed_twice_is_delivered_once(user_client, tenant, receiver,
     subscribe(user_client, receiver.url)
     event = event_for(tenant)
 
-    first, again = webhooks_dispatch(event), webhooks_dispatch(event)
+    first, again = webhooks_dispatch([event]), webhooks_dispatch([event])
 
     assert (len(first), again) == (1, [])
     assert queued == first
@@ -88,7 +88,7 @@ def test_an_event_relayed_twice_is_delivered_once(user_client, tenant, receiver,
 
 def test_a_pending_delivery_cannot_be_redelivered(user_client, tenant, receiver, queued):
     subscribe(user_client, receiver.url)
-    [delivery_id] = webhooks_dispatch(event_for(tenant))
+    [delivery_id] = webhooks_dispatch([event_for(tenant)])
 
     response = user_client.post(f"/api/v1/webhooks/deliveries/{delivery_id}/redeliver/")
 
@@ -98,7 +98,7 @@ def test_a_pending_delivery_cannot_be_redelivered(user_client, tenant, receiver,
 
 def test_a_disabled_subscriptions_pending_delivery_is_dropped_without_an_attempt(user_client, tenant, receiver):
     created = subscribe(user_client, receiver.url)
-    [delivery_id] = webhooks_dispatch(event_for(tenant))
+    [delivery_id] = webhooks_dispatch([event_for(tenant)])
     user_client.patch(f"/api/v1/webhooks/{created['id']}/", {"active": False})
 
     deliver_batch([delivery_id])
@@ -110,7 +110,7 @@ def test_a_disabled_subscriptions_pending_delivery_is_dropped_without_an_attempt
 def test_a_successful_delivery_ends_the_subscriptions_failure_run(user_client, tenant, receiver):
     created = subscribe(user_client, receiver.url)
     WebhookSubscription.objects.filter(pk=created["id"]).update(consecutive_failures=2)
-    [delivery_id] = webhooks_dispatch(event_for(tenant))
+    [delivery_id] = webhooks_dispatch([event_for(tenant)])
 
     deliver_batch([delivery_id])
 
