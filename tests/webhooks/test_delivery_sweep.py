@@ -6,11 +6,10 @@ from datetime import timedelta
 import pytest
 from django.db.models.functions import Now
 from django_q.models import Schedule
-from django_q.tasks import async_task
 from standardwebhooks.webhooks import Webhook
 
 from apps.events.services import event_record
-from apps.jobs.broker import queue_broker
+from apps.jobs.broker import queue_task
 from apps.webhooks import services
 from apps.webhooks.models import WebhookDelivery, WebhookSubscription
 from apps.webhooks.schedules import SWEEP_NAME
@@ -23,7 +22,7 @@ from .conftest import finished, subscribe
 def test_the_sweep_leaves_deliveries_that_are_due_or_waiting_to_retry(monkeypatch, user_client, tenant,
                                                                       django_capture_on_commit_callbacks):
     queued = []
-    monkeypatch.setattr("apps.webhooks.services.async_task", lambda func, ids, **options: queued.extend(ids))
+    monkeypatch.setattr("apps.webhooks.services.queue_task", lambda func, ids, **options: queued.extend(ids))
     subscription = WebhookSubscription.objects.get(pk=subscribe(user_client, "http://127.0.0.1:9/hooks")["id"])
     fresh, retrying, lost = (WebhookDelivery.objects.create(tenant=tenant, subscription=subscription, payload={},
                                                             event_type=services.PING) for _ in range(3))
@@ -48,7 +47,7 @@ def test_the_sweep_is_scheduled_every_minute():
 
 def sweep_in_the_workers() -> None:
     """The sweep, as the scheduler runs it every minute."""
-    async_task(Schedule.objects.get(name=SWEEP_NAME).func, broker=queue_broker())
+    queue_task(Schedule.objects.get(name=SWEEP_NAME).func, task_name="test-sweep")
 
 
 def delivery_handed_over_while_the_queue_was_down(monkeypatch, tenant) -> WebhookDelivery:
@@ -61,8 +60,8 @@ def delivery_handed_over_while_the_queue_was_down(monkeypatch, tenant) -> Webhoo
                          data={"title": "Lost"})
     type(event).objects.filter(pk=event.pk).update(relayed_at=Now())  # this test hands it over itself
     with monkeypatch.context() as patched:
-        patched.setattr("apps.webhooks.services.async_task", queue_down)
-        [delivery_id] = services.webhooks_dispatch(event)
+        patched.setattr("apps.webhooks.services.queue_task", queue_down)
+        [delivery_id] = services.webhooks_dispatch([event])
     return WebhookDelivery.objects.get(pk=delivery_id)
 
 
@@ -87,12 +86,12 @@ def test_a_slow_delivery_is_neither_swept_nor_sent_twice_by_a_second_task(worker
     receiver.pause = 3
     subscribe(user_client, receiver.url)
     delivery = delivery_handed_over_while_the_queue_was_down(monkeypatch, tenant)
-    async_task(services.DELIVER, [delivery.pk], broker=queue_broker())
+    queue_task(services.DELIVER, [delivery.pk], task_name="test-delivery")
     wait_for(lambda: receiver.received, timeout=30, what="the first attempt to reach the receiver")
 
     settings.TESSERA_WEBHOOKS = {**settings.TESSERA_WEBHOOKS, "REQUEUE_AFTER_SECONDS": 0}
     swept = services.deliveries_requeue_overdue()  # the worker holds its claim: not overdue
-    async_task(services.DELIVER, [delivery.pk], broker=queue_broker())  # as a re-queued task would arrive
+    queue_task(services.DELIVER, [delivery.pk], task_name="test-delivery")  # as a re-queued task would arrive
 
     assert swept == []
     assert finished(delivery.pk).status == "succeeded"
