@@ -1,6 +1,7 @@
 """State changes of tenants and memberships. Who may manage members is decided here."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Protocol
 
 from django.db import IntegrityError, transaction
@@ -190,8 +191,9 @@ def membership_join(*, tenant: Tenant, user: User, role: str, added_by: User) ->
 
 
 @transaction.atomic
-def memberships_change(*, tenant: Tenant, changed_by: User, added: list[tuple[User, str]] = (),
-                       changed: list[tuple[Membership, User, str]] = (), removed: list[Membership] = ()) -> None:
+def memberships_change(*, tenant: Tenant, changed_by: User, added: Sequence[tuple[User, str]] = (),
+                       changed: Sequence[tuple[Membership, User, str]] = (),
+                       removed: Sequence[Membership] = ()) -> None:
     """Several membership changes at once (the console's tenant page saves its rows so), each under the rules of
     the member endpoints (`membership_join`, `membership_change_role`, `membership_remove`), all or none.
 

@@ -10,8 +10,8 @@ from contextlib import closing, contextmanager
 
 from apps.jobs.progress import HEARTBEAT_INTERVAL
 from apps.jobs.services import jobs_reap_stale
-from apps.migrations_app.models import MigrationRun
 from apps.migrations_app.adapters.directory.transfer import REPORT_INTERVAL
+from apps.migrations_app.models import MigrationRun
 from tests.jobs.test_worker_crash import kill_the_worker_running
 from tests.workers import wait_for
 

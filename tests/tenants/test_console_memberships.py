@@ -61,7 +61,8 @@ def test_removing_the_only_owner_is_refused_and_nothing_is_saved(console, tenant
     assert nothing_written(tenant, name="Acme")
 
 
-def test_giving_the_only_owners_row_to_someone_else_keeps_an_owner(console, tenant, owner, member, newcomer):
+def test_giving_the_only_owners_row_to_someone_else_keeps_an_owner(console, tenant, owner, member,
+                                                                  newcomer):  # noqa: F811
     response = page_save(console, tenant, [row(owner, user=newcomer.pk), row(member)])
 
     assert response.status_code == 302
