@@ -74,7 +74,9 @@ class AgentResource(api.Resource):
 
     `start` queues a run (`status`: pending -> running -> completed | failed | cancelled); follow its status and
     progress on the WebSocket /ws/agents/{id}/ and its log lines on /ws/logs/{id}/ (signed in as for /ws/jobs/), or
-    read `logs`. `result` holds the last run's report. Each user sees only their own agents."""
+    read `logs`. `result` holds the last run's report. A run ends with its job however the job ends: `failed` with
+    the job's reason in `error` (also when its worker died or the queue could not take it), `cancelled` when it is
+    cancelled here or through /jobs/{id}/cancel. Each user sees only their own agents."""
 
     name = "agents"
     scope = "agents"

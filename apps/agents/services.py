@@ -1,7 +1,10 @@
 """The agent lifecycle: create, start, cancel, delete, and what a run records. Views and jobs call these only.
 
 A run is a job (`agents.run`); the agent row says where its latest run is (`pending -> running -> completed |
-failed | cancelled`), the job holds its progress and log lines.
+failed | cancelled`), the job holds its progress and log lines. The run ends with its job, however the job ended
+(`agent_run_ended`, the job type's on_end), so an agent never stays running after its job stopped.
+
+Lock order: a service that locks the run's job and the agent locks the job first, as a job's end does.
 """
 from __future__ import annotations
 
@@ -13,7 +16,7 @@ from django.utils import timezone
 from apps.api import events
 from apps.api.errors import Conflict, NotFound
 from apps.jobs.progress import report as job_report
-from apps.jobs.services import job_enqueue, job_request_cancel
+from apps.jobs.services import job_enqueue, job_lock, job_request_cancel
 
 from . import events as watchers  # the agent's sockets (/ws/agents/, /ws/logs/)
 from .configs import validated_config
@@ -66,13 +69,14 @@ def agent_start(agent: Agent, *, started_by: User) -> Agent:
 
 @transaction.atomic
 def agent_cancel(agent: Agent, *, cancelled_by: User) -> Agent:
-    """Stop a queued or running agent: a queued one never starts, a running one stops within about a second."""
+    """Stop a queued or running agent: a queued one never starts (its job ends cancelled now, and the agent with
+    it), a running one stops within about a second (and ends cancelled when its job does)."""
+    _lock_run_job(agent.pk)
     agent = _lock(agent)
     if agent.job is None or agent.status not in Agent.ACTIVE:
         raise Conflict(f"A {agent.get_status_display().lower()} agent cannot be cancelled.")
-    job = job_request_cancel(agent.job, requested_by=cancelled_by)
-    if job.status == job.Status.CANCELLED:  # it had not started: nothing will report back
-        agent_finish(agent, status=Agent.Status.CANCELLED, error="Cancelled on request.")
+    job_request_cancel(agent.job, requested_by=cancelled_by)
+    agent.refresh_from_db()
     return agent
 
 
@@ -96,6 +100,23 @@ def agent_begin(agent: Agent, *, job: Job) -> Agent:
     return agent
 
 
+#: How an agent's run ends when its job ends.
+RUN_OUTCOMES = {"succeeded": Agent.Status.COMPLETED, "failed": Agent.Status.FAILED,
+                "cancelled": Agent.Status.CANCELLED}
+
+
+def agent_run_ended(job: Job) -> None:
+    """on_end of `agents.run`: the run's job ended, in this transaction, however it ended (the run returned or
+    raised, was cancelled here or through /jobs/, its worker died and the reaper failed it, the queue lost it).
+    The agent whose latest run it is ends with it: completed with the job's result, failed or cancelled with
+    the job's reason. An outcome recorded already (an agent service's report) stands."""
+    agent = Agent.objects.filter(job_id=job.pk).first()
+    if agent is not None:
+        succeeded = job.status == job.Status.SUCCEEDED
+        agent_finish(agent, status=RUN_OUTCOMES[job.status], result=job.result if succeeded else None,
+                     error="" if succeeded else job.error)
+
+
 def agent_finish(agent: Agent, *, status: str, result: Any = None, error: str = "") -> None:
     """Record how the run ended, unless a newer run has replaced it or its outcome is recorded already, and tell
     the apps that listen (`signals.run_finished`)."""
@@ -117,6 +138,7 @@ def agent_report(agent_id: int, *, reporter: User, progress: float | None = None
                  result: Any = None, error: str = "") -> Agent:
     """The agent service reports on a run handed to it: progress and a log line, and at the end its outcome.
     Any other run is a 404 to it, as is a run that has finished."""
+    _lock_run_job(agent_id)
     agent = Agent.objects.select_for_update(of=("self",)).select_related("job").filter(
         pk=agent_id, delegated_to=reporter, status=Agent.Status.RUNNING).first()
     if agent is None or agent.job is None:
@@ -135,3 +157,8 @@ def report_store(agent: Agent, *, kind: str, quality_score: float, body: dict[st
 
 def _lock(agent: Agent) -> Agent:
     return Agent.objects.select_for_update(of=("self",)).select_related("project", "job").get(pk=agent.pk)
+
+
+def _lock_run_job(agent_id: int) -> None:
+    """Lock the agent's latest run's job, before the agent itself (the module's lock order)."""
+    job_lock(Agent.objects.filter(pk=agent_id).values_list("job_id", flat=True).first())

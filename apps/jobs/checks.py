@@ -48,6 +48,7 @@ def check_job_type(job_type: JobType) -> list[Error]:
             errors.append(_error(job_type, argument, f"is {value!r}; it must be a whole number of at least 1.",
                                  "E006", hint="timeout is in seconds; max_attempts counts the first run too."))
     errors += _check_scope(job_type)
+    errors += _check_on_end(job_type)
     return errors
 
 
@@ -73,6 +74,23 @@ def _check_function(job_type: JobType) -> list[Error]:
     except TypeError:
         return [_error(job_type, "function", "must take two arguments, (params, progress).", "E005", hint=hint)]
     except ValueError:  # a builtin without a signature: nothing to tell
+        pass
+    return []
+
+
+def _check_on_end(job_type: JobType) -> list[Error]:
+    """on_end is called with the ended job, in the transaction that ends it: a wrong one would fail every end."""
+    on_end = job_type.on_end
+    if on_end is None:
+        return []
+    hint = "Pass a function of (job), usually a service of the app that owns what the job does."
+    if not callable(on_end):
+        return [_error(job_type, "on_end", f"{on_end!r} is not callable.", "E010", hint=hint)]
+    try:
+        inspect.signature(on_end).bind(None)
+    except TypeError:
+        return [_error(job_type, "on_end", "must take one argument, the job that ended.", "E010", hint=hint)]
+    except ValueError:
         pass
     return []
 

@@ -22,7 +22,7 @@ from . import events
 from .broker import queue_task
 from .conf import jobs_settings
 from .models import Job, JobFile, JobLog, TenantJobLimits
-from .registry import JobType, registry
+from .registry import JobType, OnEnd, registry
 
 if TYPE_CHECKING:
     from apps.accounts.models import User
@@ -164,7 +164,9 @@ def job_delete(job: Job) -> None:
 
 
 def _finish(job: Job, status: str, *, error: str = "", result=None) -> None:
-    """Record the end of a job whose row the caller holds locked, and tell its watchers once committed."""
+    """Record the end of a job whose row the caller holds locked, tell its type's `on_end` in the same transaction,
+    and its watchers once committed. Every way a job ends comes through here (the runner, a cancel before it
+    started, the reaper, the queue refusing it), so this is the one place an owner learns of it."""
     job.status, job.error, job.finished_at = status, error, timezone.now()
     if result is not None:
         job.result = result
@@ -172,6 +174,35 @@ def _finish(job: Job, status: str, *, error: str = "", result=None) -> None:
         job.progress = 100
     job.save(update_fields=["status", "error", "result", "progress", "finished_at", "updated_at"])
     events.announce(job)
+    _tell_owner(job)
+
+
+def _on_end(job: Job) -> OnEnd | None:
+    job_type = registry.get(job.type)
+    return job_type.on_end if job_type is not None else None
+
+
+def _tell_owner(job: Job) -> None:
+    """Call the job type's `on_end(job)` in a savepoint of the transaction that ends the job. A hook that fails is
+    logged and its writes undone, but the job's end stands: a job kept `running` by its owner's bug would hold a
+    slot of its tenant's limit, and be reaped (and the hook fail) again every minute."""
+    on_end = _on_end(job)
+    if on_end is None:
+        return
+    try:
+        with transaction.atomic():
+            on_end(job)
+    except Exception:
+        logger.exception("The %s job type's on_end failed for job %s; the job's end is kept", job.type, job.pk)
+
+
+def job_lock(job_id: int | None) -> Job | None:
+    """Lock a job's row, in the caller's transaction, before the caller locks its own row that follows the job
+    (an agent, a migration run). A job ends with its row locked and then its `on_end` writes the owner's row;
+    a service taking the two in the other order could deadlock with a job ending at that moment."""
+    if job_id is None:
+        return None
+    return Job.objects.select_for_update().filter(pk=job_id).first()
 
 
 def job_claim(job_id: int) -> Job | None:
@@ -224,8 +255,8 @@ def job_finish(job: Job, *, status: str, error: str = "", result: Any = None) ->
     """Record how a running job ended. `job` is the worker's copy: its last progress, step and message (which
     the progress reports wrote without a lock) are kept with the outcome. One UPDATE of the outcome's columns,
     which waits for any transaction holding the row as a lock would (in a transaction with its change event when
-    that is announced); the other columns are left as they are."""
-    with events.announcing(status):
+    that is announced, and with its type's `on_end` when it has one); the other columns are left as they are."""
+    with transaction.atomic() if _on_end(job) is not None else events.announcing(status):
         _finish(job, status, error=error, result=result)
 
 

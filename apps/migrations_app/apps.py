@@ -40,17 +40,12 @@ class MigrationsAppConfig(AppConfig):
 
 #: The django-q2 schedule that discards backups past their safety.backup_retention_days (hourly).
 RETENTION_SCHEDULE = "tessera.migrations.discard-expired-backups"
-#: The one that ends migrations whose job ended without them (every minute, after the job reaper).
-RECONCILE_SCHEDULE = "tessera.migrations.reconcile-with-jobs"
 
 
 def ensure_schedules(**kwargs: object) -> None:
-    """post_migrate: make sure the schedules exist (idempotent; the tables exist by then)."""
+    """post_migrate: make sure the schedule exists (idempotent; the tables exist by then)."""
     from django_q.models import Schedule
 
     Schedule.objects.update_or_create(name=RETENTION_SCHEDULE, defaults={
         "func": "apps.migrations_app.services.migrations_discard_expired_backups",
         "schedule_type": Schedule.HOURLY, "repeats": -1})
-    Schedule.objects.update_or_create(name=RECONCILE_SCHEDULE, defaults={
-        "func": "apps.migrations_app.services.migrations_reconcile_with_jobs",
-        "schedule_type": Schedule.MINUTES, "minutes": 1, "repeats": -1})

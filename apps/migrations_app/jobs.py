@@ -1,7 +1,8 @@
 """Background work contributed by the migrations app: running and rolling back a migration, and running a batch.
 
 Each job loads its run, hands it to the pipeline and records the outcome through the services; a cancel request
-reaches the pipeline as its `Stop`, and comes back out as the job's `JobCancelled`.
+reaches the pipeline as its `Stop`, and comes back out as the job's `JobCancelled`. A run whose job ended without
+it (cancelled before it ran, a dead worker, a lost hand-off) is ended by the job type's on_end.
 """
 from __future__ import annotations
 
@@ -64,7 +65,8 @@ def stop_as_cancel() -> Iterator[None]:
         raise JobCancelled(str(stop)) from stop
 
 
-@jobs.register("migrations.run", params=RunParams, public=False, timeout=6 * 3600)
+@jobs.register("migrations.run", params=RunParams, public=False, timeout=6 * 3600,
+               on_end=services.migration_job_ended)
 def run_migration(params: dict[str, Any], progress: Progress) -> dict[str, Any]:
     """Load the run and hand it to the pipeline; progress and cancellation travel through `progress`."""
     run = services.migration_begin(MigrationRun.objects.get(session_id=params["session_id"]))
@@ -100,7 +102,8 @@ def run_migration(params: dict[str, Any], progress: Progress) -> dict[str, Any]:
     return outcome["metrics"]
 
 
-@jobs.register("migrations.rollback", params=RollbackParams, public=False, timeout=6 * 3600)
+@jobs.register("migrations.rollback", params=RollbackParams, public=False, timeout=6 * 3600,
+               on_end=services.migration_job_ended)
 def roll_back_migration(params: dict[str, Any], progress: Progress) -> dict[str, Any]:
     """Restore the destination's parts of the chosen kinds from the run's backup, exactly as they were before."""
     run = MigrationRun.objects.get(session_id=params["session_id"])

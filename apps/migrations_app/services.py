@@ -1,4 +1,9 @@
-"""State changes of migration runs and presets. Every transition happens here, under a row lock."""
+"""State changes of migration runs and presets. Every transition happens here, under a row lock.
+
+A run follows its latest job (`run.job`): the job's function records the outcomes it reaches, and the job type's
+on_end (`migration_job_ended`) ends a run its job left behind. Lock order: a run's job before the run, as a job's
+end takes them.
+"""
 from __future__ import annotations
 
 import copy
@@ -14,7 +19,7 @@ from django_q.models import Schedule
 
 from apps.api import events
 from apps.api.errors import Conflict, PermissionDenied, ValidationFailed
-from apps.jobs.services import job_enqueue, job_request_cancel
+from apps.jobs.services import job_enqueue, job_lock, job_request_cancel
 
 from . import credentials, pipeline, preflight, templates
 from .adapters.registry import adapter_types
@@ -23,6 +28,7 @@ from .models import MigrationLog, MigrationRun, Preset, TenantMigrationLimits
 
 if TYPE_CHECKING:
     from apps.accounts.models import User
+    from apps.jobs.models import Job
     from apps.tenants.models import Tenant
 
 logger = logging.getLogger(__name__)
@@ -136,20 +142,20 @@ def _start(run: MigrationRun, *, started_by: User, auto_rollback: bool, send_not
 
 @transaction.atomic
 def migration_cancel(run: MigrationRun, *, cancelled_by: User) -> MigrationRun:
-    """Stop a scheduled, queued or running migration; a running one stops at its next checkpoint."""
+    """Stop a scheduled, queued or running migration: a queued one's job ends cancelled at once and the run with it
+    (`migration_job_ended`); a running one stops at its next checkpoint."""
+    job_lock(MigrationRun.objects.filter(pk=run.pk).values_list("job_id", flat=True).first())
     run = _lock(run)
     if not run.can_cancel():
         raise Conflict(f"A {run.get_status_display().lower()} migration cannot be cancelled.")
+    migration_log(run, "warning", f"Cancel requested by {cancelled_by.email}.")
     if run.is_scheduled:
         Schedule.objects.filter(name=_schedule_name(run)).delete()
         run.status = MigrationRun.Status.CANCELLED
         _save_transition(run)
     elif run.job is not None:
         job_request_cancel(run.job, requested_by=cancelled_by)
-        if run.status == MigrationRun.Status.STARTED:
-            run.status = MigrationRun.Status.CANCELLED
-            _save_transition(run)
-    migration_log(run, "warning", f"Cancel requested by {cancelled_by.email}.")
+        run.refresh_from_db()
     return run
 
 
@@ -330,24 +336,27 @@ def migrations_discard_expired_backups() -> int:
     return discarded
 
 
-def migrations_reconcile_with_jobs() -> int:
-    """The scheduled job (every minute): a started, running or rolling-back migration whose job has ended without
-    recording the outcome (its worker died and the job reaper failed it) ends too, failed with the job's
-    reason, so no client polls it forever. How many were ended."""
-    from apps.jobs.models import Job
+def migration_job_ended(job: Job) -> None:
+    """on_end of `migrations.run` and `migrations.rollback`: the run's job ended, in this transaction.
 
-    ended = 0
-    for run in MigrationRun.objects.filter(status__in=MigrationRun.BUSY, job__status__in=Job.FINISHED).iterator():
-        with transaction.atomic():
-            run = MigrationRun.objects.select_for_update(of=("self",)).select_related("job").get(pk=run.pk)
-            if run.status not in MigrationRun.BUSY or run.job is None or run.job.status not in Job.FINISHED:
-                continue
-            reason = run.job.error or f"Its job ended ({run.job.status}) without finishing the migration."
-            migration_log(run, "error", f"Failed: {reason}")
-            run.status, run.error, run.finished_at = MigrationRun.Status.FAILED, reason, timezone.now()
-            _save_transition(run, "error", "finished_at")
-            ended += 1
-    return ended
+    The job's function records every outcome it reaches (completed, rolled back, failed or cancelled, with what the
+    backup then holds) before its job ends. A run still busy here was left behind by its job: cancelled before a
+    worker took it, its worker died and the reaper ended the job, or the queue could not take it. It ends now,
+    cancelled when its job was (a rollback: failed, keeping the backup to try again), else failed with the job's
+    reason, so no client polls it forever."""
+    run = MigrationRun.objects.select_for_update().filter(job_id=job.pk, status__in=MigrationRun.BUSY).first()
+    if run is None:
+        return
+    reason = job.error or f"Its job ended ({job.status}) without finishing the migration."
+    run.finished_at = timezone.now()
+    if job.status == job.Status.CANCELLED and run.status != MigrationRun.Status.ROLLBACK_STARTED:
+        migration_log(run, "warning", f"Cancelled: {reason}")
+        run.status = MigrationRun.Status.CANCELLED
+        _save_transition(run, "finished_at")
+    else:
+        migration_log(run, "error", f"Failed: {reason}")
+        run.status, run.error = MigrationRun.Status.FAILED, reason
+        _save_transition(run, "error", "finished_at")
 
 
 def migration_log(run: MigrationRun, level: str, message: str, step: str = "", component: str = "",

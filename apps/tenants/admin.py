@@ -3,18 +3,69 @@ from functools import cache
 
 from django import forms
 from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.http import HttpRequest
+
+from apps.api.errors import DomainError
 
 from . import selectors, services
 from .models import Invitation, Membership, Tenant
 
 
+class _Rehearsal(Exception):
+    """Rolls back a rehearsal of the membership changes (MembershipFormSet.clean)."""
+
+
+class MembershipFormSet(forms.BaseInlineFormSet):
+    """The tenant page's membership rows, saved through `services.memberships_change` under the member endpoints'
+    rules (managers only, the owner role from owners, at least one owner kept, no member twice).
+
+    The admin saves the tenant and its rows only once every form is valid, so the rules are checked here first:
+    the changes are rehearsed in a savepoint that is always rolled back, and a rule they break is shown above the
+    rows, with nothing written. `save()` then makes them for real, in the admin's transaction."""
+
+    #: The operator saving the page (set per request by MembershipInline.get_formset).
+    operator = None
+
+    def clean(self) -> None:
+        super().clean()
+        if any(self.errors) or self.instance.pk is None:  # a new tenant's rows: the operator creates it (below)
+            return
+        try:
+            with transaction.atomic():
+                self.apply()
+                raise _Rehearsal
+        except _Rehearsal:
+            pass
+        except DomainError as refusal:
+            raise ValidationError(refusal.message) from None
+
+    def apply(self) -> None:
+        """Make the rows' changes through the tenant services, as the operator."""
+        self.save(commit=False)  # sorts the rows into new, changed and deleted ones; writes nothing
+        stored = Membership.objects.in_bulk([m.pk for m in self.deleted_objects]
+                                            + [m.pk for m, _changed in self.changed_objects])
+        services.memberships_change(
+            tenant=self.instance, changed_by=self.operator,
+            added=[(membership.user, membership.role) for membership in self.new_objects],
+            changed=[(stored[membership.pk], membership.user, membership.role)
+                     for membership, _changed in self.changed_objects],
+            removed=[stored[membership.pk] for membership in self.deleted_objects])
+
+
 class MembershipInline(admin.TabularInline):
     model = Membership
+    formset = MembershipFormSet
     extra = 0
     autocomplete_fields = ["user"]
     fields = ["user", "role", "created_at"]
     readonly_fields = ["created_at"]
+
+    def get_formset(self, request: HttpRequest, obj: Tenant | None = None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)  # a class made for this request
+        formset.operator = request.user
+        return formset
 
 
 class TenantForm(forms.ModelForm):
@@ -67,19 +118,17 @@ class TenantAdmin(admin.ModelAdmin):
         super().save_model(request, obj, form, change)
         services.tenant_policies_set(tenant=obj, **form.policy_changes())
 
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        """Creating a tenant is for platform admins, as through the API (`tenant_create`)."""
+        return super().has_add_permission(request) and request.user.is_platform_admin
+
     def save_formset(self, request: HttpRequest, form: TenantForm, formset, change: bool) -> None:
-        """The membership rows go through the membership services, so a member added, changed or removed here
-        announces its membership event as one changed through the API does."""
+        """The membership rows go through the membership services (MembershipFormSet.apply), so a member added,
+        changed or removed here obeys the member endpoints' rules and announces its membership event as one
+        changed through the API does."""
         if formset.model is not Membership:
             return super().save_formset(request, form, formset, change)
-        formset.save(commit=False)  # sorts the rows into new, changed and deleted ones; writes nothing
-        for membership in formset.deleted_objects:
-            services.membership_delete(membership)
-        for membership in formset.new_objects:
-            services.membership_add(tenant=form.instance, user=membership.user, role=membership.role)
-        for membership, changed in formset.changed_objects:  # the form has set the new values on `membership`
-            stored = Membership.objects.get(pk=membership.pk)
-            services.membership_save(stored, **{name: getattr(membership, name) for name in changed})
+        formset.apply()
 
 
 @admin.register(Invitation)

@@ -1,6 +1,7 @@
 """State changes of tenants and memberships. Who may manage members is decided here."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Protocol
 
 from django.db import IntegrityError, transaction
@@ -175,6 +176,48 @@ def membership_remove(*, tenant: Tenant, user_id: int, removed_by: User) -> None
     if membership.role == Membership.Role.OWNER:
         _keep_one_owner(tenant, membership)
     membership_delete(membership)
+
+
+@transaction.atomic
+def membership_join(*, tenant: Tenant, user: User, role: str, added_by: User) -> Membership:
+    """`user` joins `tenant` with `role` on a manager's say (the console's new row; through the API, people join by
+    accepting an invitation, which checked the same when it was sent): managers only, the owner role from an owner
+    or a platform admin, and a member cannot join twice (409)."""
+    require_manager(tenant, added_by)
+    _require_owner_for_owner_role(tenant, added_by, role)
+    if tenant.memberships.filter(user=user).exists():
+        raise Conflict(f"{user.email} is already a member of the tenant.")
+    return membership_add(tenant=tenant, user=user, role=role)
+
+
+@transaction.atomic
+def memberships_change(*, tenant: Tenant, changed_by: User, added: Sequence[tuple[User, str]] = (),
+                       changed: Sequence[tuple[Membership, User, str]] = (),
+                       removed: Sequence[Membership] = ()) -> None:
+    """Several membership changes at once (the console's tenant page saves its rows so), each under the rules of
+    the member endpoints (`membership_join`, `membership_change_role`, `membership_remove`), all or none.
+
+    `changed` holds (stored membership, its user after, its role after); a row given to another person is that
+    person joining with the role and the first one leaving. Members who are not owners leave first (one may join
+    again in the same save), then what grants the owner role goes before what does not, and owners leave last: a
+    handover in one save (promote one owner, demote or remove the other) keeps an owner throughout, and a save that
+    would leave none is refused by the change that tries."""
+    moved = [(membership, user, role) for membership, user, role in changed if user.pk != membership.user_id]
+    kept = [(membership, role) for membership, user, role in changed if user.pk == membership.user_id]
+    joining = [*added, *((user, role) for _membership, user, role in moved)]
+    leaving = [*removed, *(membership for membership, _user, _role in moved)]
+    for membership in (m for m in leaving if m.role != Membership.Role.OWNER):
+        membership_remove(tenant=tenant, user_id=membership.user_id, removed_by=changed_by)
+    for user, role in sorted(joining, key=_owner_role_first):
+        membership_join(tenant=tenant, user=user, role=role, added_by=changed_by)
+    for membership, role in sorted(kept, key=_owner_role_first):
+        membership_change_role(tenant=tenant, user_id=membership.user_id, role=role, changed_by=changed_by)
+    for membership in (m for m in leaving if m.role == Membership.Role.OWNER):
+        membership_remove(tenant=tenant, user_id=membership.user_id, removed_by=changed_by)
+
+
+def _owner_role_first(change: tuple[Any, str]) -> bool:
+    return change[1] != Membership.Role.OWNER
 
 
 # The three writes of a membership, each with its event in the same transaction (the audit stream of who

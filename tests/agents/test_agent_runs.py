@@ -115,6 +115,6 @@ def test_cancel_stops_a_running_agent_within_two_seconds(workers, user_client, r
     stopped_after = time.monotonic() - requested
 
     assert stopped_after < 2, f"stopped {stopped_after:.2f} s after the cancel request"
-    # The agent is recorded cancelled as the run stops; its job a moment later, as the worker unwinds.
+    # The agent is recorded cancelled in the transaction that ends its job (the job type's on_end).
     assert wait_for(lambda: job_in(Agent.objects.get(pk=agent["id"]).job_id, "cancelled"), timeout=5,
                     what="the run's job to be cancelled")

@@ -113,6 +113,19 @@ def test_a_public_job_type_without_a_docstring_is_e009():
     assert ids(check_job_types(registry=declared(function=run_silently))) == ["jobs.E009"]
 
 
+def record_end(job):
+    """Told how a job ended."""
+
+
+@pytest.mark.parametrize("on_end", ["record_end", lambda: None, lambda job, extra: None])
+def test_an_on_end_that_is_not_a_function_of_the_job_is_e010(on_end):
+    assert ids(check_job_types(registry=declared(on_end=on_end))) == ["jobs.E010"]
+
+
+def test_an_on_end_of_the_job_passes():
+    assert check_job_types(registry=declared(on_end=record_end)) == []
+
+
 def test_manage_py_check_runs_the_job_type_checks(monkeypatch):
     from apps.jobs import registry as registry_module
 

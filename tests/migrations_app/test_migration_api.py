@@ -12,6 +12,7 @@ from django.utils import timezone
 from django_q.models import Schedule
 
 from apps.jobs.models import Job
+from apps.jobs.services import jobs_reap_stale
 from apps.migrations_app.conf import migrations_settings
 from apps.migrations_app.models import MigrationLog, MigrationRun
 from apps.tenants.services import tenant_policies_set
@@ -556,17 +557,43 @@ def test_validate_warns_about_destination_tables_the_copy_would_replace(user_cli
     assert any("Replaces 1 existing destination tables: items" in warning for warning in report["warnings"])
 
 
-def test_a_migration_whose_job_died_ends_failed_so_no_poll_waits_forever(user_client, run):
-    from apps.migrations_app.apps import RECONCILE_SCHEDULE
-    from apps.migrations_app.services import migrations_reconcile_with_jobs
+def started(client, run) -> Job:
+    assert client.post(f"/api/v1/migrations/{run.session_id}/start").status_code == 202
+    return MigrationRun.objects.get(pk=run.pk).job
 
-    job = Job.objects.create(tenant=run.tenant, created_by=run.created_by, type="migrations.run",
-                             status="failed", error="The worker stopped responding (no heartbeat for 30 s).")
-    MigrationRun.objects.filter(pk=run.pk).update(status="running", job=job)
 
-    ended = migrations_reconcile_with_jobs()
+def test_a_migration_whose_worker_died_ends_failed_with_the_reason_when_the_reaper_fails_its_job(user_client, run):
+    job = started(user_client, run)
+    Job.objects.filter(pk=job.pk).update(status="running", attempts=1, heartbeat_at=timezone.now() - timedelta(
+        minutes=5))
+    MigrationRun.objects.filter(pk=run.pk).update(status="running")
+
+    jobs_reap_stale()
     status = user_client.get(f"/api/v1/migrations/{run.session_id}/status").json()
 
-    assert ended == 1 and status["status"] == "failed" and "no heartbeat" in status["error"]
-    assert migrations_reconcile_with_jobs() == 0
-    assert Schedule.objects.get(name=RECONCILE_SCHEDULE).minutes == 1
+    assert status["status"] == "failed" and "no heartbeat" in status["error"]
+    assert MigrationLog.objects.filter(run=run, level="ERROR", message__contains="no heartbeat").exists()
+    assert not Schedule.objects.filter(name="tessera.migrations.reconcile-with-jobs").exists()  # nothing polls
+
+
+def test_a_migration_whose_queued_job_is_cancelled_through_the_jobs_api_ends_cancelled(user_client, run):
+    job = started(user_client, run)
+
+    user_client.post(f"/api/v1/jobs/{job.pk}/cancel")
+
+    assert user_client.get(f"/api/v1/migrations/{run.session_id}/status").json()["status"] == "cancelled"
+
+
+def test_a_rollback_whose_job_died_fails_and_keeps_the_backup_to_try_again(user_client, run):
+    backup = {"id": "backup-1", "taken_at": "2026-01-01T00:00:00+00:00", "parts": {"main": {"kind": "files"}}}
+    MigrationRun.objects.filter(pk=run.pk).update(status="completed", backup=backup)
+    assert user_client.post(f"/api/v1/migrations/{run.session_id}/rollback").status_code == 202
+    job = MigrationRun.objects.get(pk=run.pk).job
+    Job.objects.filter(pk=job.pk).update(status="running", attempts=1, heartbeat_at=timezone.now() - timedelta(
+        minutes=5))
+
+    jobs_reap_stale()
+
+    run.refresh_from_db()
+    assert (run.status, run.backup) == ("failed", backup)
+    assert "no heartbeat" in run.error

@@ -9,11 +9,14 @@ import time
 from contextlib import closing, contextmanager
 
 from apps.jobs.progress import HEARTBEAT_INTERVAL
+from apps.jobs.services import jobs_reap_stale
 from apps.migrations_app.adapters.directory.transfer import REPORT_INTERVAL
+from apps.migrations_app.models import MigrationRun
+from tests.jobs.test_worker_crash import kill_the_worker_running
 from tests.workers import wait_for
 
 from .conftest import (build_tree, checksums, create_run, files_only, maria_admin, mysql_checksums, mysql_config,
-                       postgresql_checksums, postgresql_config, wait_until)
+                       postgresql_checksums, postgresql_config, run_status, wait_until)
 
 
 @contextmanager
@@ -73,6 +76,27 @@ def test_a_nested_tree_cancelled_midway_resumes_and_is_verified_by_checksums(wor
     user_client.post(f"/api/v1/migrations/{run['session_id']}/rollback")
     assert wait_until(user_client, run["session_id"], "rolled_back", "failed")["status"] == "rolled_back"
     assert not destination.exists() or files_only(checksums(destination)) == {}
+
+
+def test_a_migration_whose_worker_is_killed_mid_copy_ends_failed_when_the_reaper_fails_its_job(workers, user_client,
+                                                                                                  allowed):
+    source, destination = allowed / "source", allowed / "destination"
+    tree = build_tree(source, files=30)
+    blocking = source / sorted(path for path in tree if path.startswith("level-"))[10]
+    run = create_run(user_client, **directory_plan(source, destination))
+
+    with held_open(blocking):  # the copy waits on this file, its heartbeat going, until the worker is killed
+        user_client.post(f"/api/v1/migrations/{run['session_id']}/start")
+        wait_for(lambda: destination.exists() and len(files_only(checksums(destination))) >= 3, timeout=15,
+                 what="the copy to get under way")
+        kill_the_worker_running(MigrationRun.objects.get(session_id=run["session_id"]).job_id)
+    assert run_status(user_client, run["session_id"])["status"] == "running"  # nobody is left to say otherwise
+
+    jobs_reap_stale()
+
+    ended = run_status(user_client, run["session_id"])
+    assert ended["status"] == "failed"
+    assert "worker stopped responding" in ended["error"]
 
 
 def test_a_failing_tree_migration_is_rolled_back_automatically_to_the_byte(workers, user_client, allowed):
