@@ -55,8 +55,12 @@ serve: $(RUNTIME)
 	@$(INSTALL_NGINX)
 	$(BIN)/python -m config.serve.production --port $(PORT)
 
+# TEST_PROCESSES pytest-xdist processes, each with its own test database, Redis keys and worker cluster: most tests
+# wait on servers, workers and browsers, so two processes finish sooner even on two cores. TEST_PROCESSES=0 runs
+# in this one process.
+TEST_PROCESSES ?= 2
 test: $(DEV)
-	$(BIN)/pytest --cov=apps --cov=config --cov-report=term-missing:skip-covered --cov-fail-under=90 $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(TEST_PROCESSES) --cov=apps --cov=config --cov-report=term-missing:skip-covered --cov-fail-under=90 $(PYTEST_ARGS)
 
 # A long randomized schemathesis run over every operation: FUZZ_EXAMPLES per operation and phase, as a user and as
 # a viewer; the seed it prints (FUZZ_SEED=...) replays a failure. `make test` runs a short derandomized sample.

@@ -4,10 +4,10 @@ Tests use the real PostgreSQL and Redis of this machine whenever they answer on 
 (CI sets DATABASE_URL and REDIS_URL explicitly and TESSERA_REQUIRE_SERVICES=1, so a missing service
 fails the run instead of quietly falling back to SQLite and local memory).
 
-Each run is isolated from any other run on the same services: its test database is `test_tessera_<run>` and every
-key it (and the servers and workers it starts, which inherit the environment) keeps in Redis starts with
-`tessera-test-<run>` (cache, metrics, channel layer, the django-q2 queue `django_q:tessera-test-<run>:*`).
-`<run>` is the pid and a random suffix. TEST_DATABASE_NAME and CACHE_KEY_PREFIX, when set, win.
+Each run (and each pytest-xdist process of a run) is isolated from any other on the same services: its test
+database is `test_tessera_<run>` and every key it (and the servers and workers it starts, which inherit the
+environment) keeps in Redis starts with `tessera-test-<run>` (cache, metrics, channel layer, the django-q2 queue
+`django_q:tessera-test-<run>:*`). `<run>` is the pid and a random suffix. TEST_DATABASE_NAME and CACHE_KEY_PREFIX, when set, win.
 """
 import os
 import secrets
@@ -42,6 +42,11 @@ os.environ.setdefault("FAST_PASSWORD_HASHER", "true")
 OWN_REDIS_PREFIX = "CACHE_KEY_PREFIX" not in os.environ
 os.environ.setdefault("CACHE_KEY_PREFIX", f"tessera-test-{RUN}")
 os.environ.setdefault("TEST_DATABASE_NAME", f"test_tessera_{RUN}")
+# Under pytest-xdist (`make test` runs TEST_PROCESSES processes) each process is a run of its own: pytest-django gives
+# it its own test database (`_gw0`, `_gw1`, ...), and this its own keys, hence its own queue, worker cluster and
+# channel groups. The processes inherit the first one's environment, so the suffix is added, not defaulted.
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    os.environ["CACHE_KEY_PREFIX"] += f"-{os.environ['PYTEST_XDIST_WORKER']}"
 # A second resource, declared only for tests, proves the generator works beyond the shipped apps.
 os.environ.setdefault("EXTRA_INSTALLED_APPS", "tests.testapp")
 if "DATABASE_URL" not in os.environ and _answers(5432):

@@ -46,7 +46,7 @@ def report(job: Job, *, percent: float | None = None, step: str | None = None, m
            level: str = JobLog.Level.INFO) -> None:
     """Record how far a running job got, with a log line when there is a `message`, and tell its watchers (the
     line goes to its log's readers). The worker reports through `Progress`; work done elsewhere (an external agent
-    service) through its own endpoint. One statement either way: the job's row, and its log line with it."""
+    service) through its own endpoint. On PostgreSQL one statement either way: the job's row, and its log line."""
     if percent is not None:
         job.progress = max(0, min(100, int(percent)))
     if step is not None:
@@ -57,16 +57,29 @@ def report(job: Job, *, percent: float | None = None, step: str | None = None, m
                                              heartbeat_at=now, updated_at=now)
     else:
         job.message = message[:500]
-        line = JobLog(job=job, level=level, progress=job.progress, step=job.step, message=job.message, created_at=now)
-        with connection.cursor() as cursor:
-            cursor.execute(REPORT_WITH_LINE, [job.progress, job.step, job.message, now, now, job.pk,
-                                              line.level, line.progress, line.step, line.message, line.created_at])
-            written = cursor.fetchone()
-        if written is None:  # the job was deleted meanwhile, and its log with it: there is no line to tell
-            line = None
-        else:
-            line.pk = written[0]
+        line = _report_with_line(job, JobLog(job=job, level=level, progress=job.progress, step=job.step,
+                                             message=job.message, created_at=now), now)
     events.publish_soon(job, line=line)  # the job goes on; its end waits for these (services.job_finish)
+
+
+def _report_with_line(job: Job, line: JobLog, now) -> JobLog | None:
+    """The job's row moved on and its log line written; the line, or None when the job was deleted meanwhile (and
+    its log with it). PostgreSQL does both in one statement; the embedded SQLite default, which has no UPDATE
+    inside WITH, in two."""
+    if connection.vendor != "postgresql":
+        if not Job.objects.filter(pk=job.pk).update(progress=job.progress, step=job.step, message=job.message,
+                                                    heartbeat_at=now, updated_at=now):
+            return None
+        line.save(force_insert=True)
+        return line
+    with connection.cursor() as cursor:
+        cursor.execute(REPORT_WITH_LINE, [job.progress, job.step, job.message, now, now, job.pk,
+                                          line.level, line.progress, line.step, line.message, line.created_at])
+        written = cursor.fetchone()
+    if written is None:
+        return None
+    line.pk = written[0]
+    return line
 
 
 #: report's statement when a message comes with it: the job's row moved on and the log line written, in one round
