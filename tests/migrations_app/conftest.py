@@ -74,14 +74,18 @@ def build_tree(root: Path, *, files: int = 12, size: int = 2048) -> dict[str, st
 
 
 def checksums(root: Path) -> dict[str, str]:
-    """{relative path: sha256} of every file under `root`, and the directories (value "dir")."""
+    """{relative path: sha256} of every file under `root`, and the directories (value "dir"). A tree a worker is
+    still writing may lose a file between listing and reading (a part file renamed into place): it is left out."""
     found = {}
     for directory, dirnames, filenames in os.walk(root):
         for name in dirnames:
             found[str(Path(directory, name).relative_to(root))] = "dir"
         for name in filenames:
             path = Path(directory, name)
-            found[str(path.relative_to(root))] = hashlib.sha256(path.read_bytes()).hexdigest()
+            try:
+                found[str(path.relative_to(root))] = hashlib.sha256(path.read_bytes()).hexdigest()
+            except FileNotFoundError:
+                continue
     return found
 
 
