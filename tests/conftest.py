@@ -14,6 +14,7 @@ from apps.api.testing import clear_cache
 from apps.tasks.models import Task
 from apps.tenants.models import Membership, Tenant
 from tests.repositories import repository_root  # noqa: F401 (fixture)
+from tests.servers import demo_environment, demo_server  # noqa: F401 (fixtures)
 from tests.workers import (flush_retrying_deadlocks, handed_over, migration_root, worker_cluster,  # noqa: F401
                            workers)  # fixtures
 from tests.workers import subprocess_database_url

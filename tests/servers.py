@@ -1,4 +1,5 @@
-"""Real server processes for tests that cross process boundaries, and a TCP relay that can cut a service off."""
+"""Real server processes for tests that cross process boundaries (the app on the test database, or as `make run`
+serves it on the embedded default), and a TCP relay that can cut a service off."""
 import os
 import selectors
 import socket
@@ -12,6 +13,8 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -84,6 +87,61 @@ class ServerProcess:
 
     def remove_log(self):
         Path(self.log_path).unlink(missing_ok=True)
+
+
+def run_like_make_run(environment: dict, *command: str, log) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, *command], cwd=ROOT, env=environment, stdout=log, stderr=subprocess.STDOUT)
+
+
+def wait_until_up(url: str, process: subprocess.Popen, log_path: Path):
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"the server exited: {log_path.read_text()[-2000:]}")
+        try:
+            urllib.request.urlopen(f"{url}/health", timeout=1)
+            return
+        except OSError:
+            time.sleep(0.2)
+    pytest.fail("the server did not start within 30 s")
+
+
+@pytest.fixture
+def demo_environment() -> dict:
+    """Variables demo_server adds to `make run`'s environment; a test module overrides it to allow what it needs."""
+    return {}
+
+
+@pytest.fixture
+def demo_server(tmp_path, demo_environment):
+    """(url, environment, directory): uvicorn and qcluster on a freshly migrated and seeded SQLite file, with
+    `make run`'s settings (no Redis, no test-only app) and `demo_environment`, in tmp_path, where the README's
+    commands run."""
+    data = tmp_path / "data"
+    data.mkdir()
+    environment = {key: value for key, value in os.environ.items()
+                   if key not in ("REDIS_URL", "EXTRA_INSTALLED_APPS", "TEST_DATABASE_NAME", "DATABASE_URL")}
+    environment.update({"DEBUG": "true", "SECRET_KEY": "readme-test-secret-key-long-enough-for-hs256-signing",
+                        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}", "PYTHONPATH": str(ROOT),
+                        "MIGRATION_ALLOWED_ROOTS": str(data), "MIGRATION_BACKUP_ROOT": str(data / ".backups"),
+                        "PROJECT_REPOSITORY_ROOTS": str(data), **demo_environment})
+    for command in (["migrate", "--noinput"], ["seed_demo"]):
+        subprocess.run([sys.executable, "manage.py", *command], cwd=ROOT, env=environment, check=True,
+                       capture_output=True)
+    (tmp_path / ".venv").symlink_to(ROOT / ".venv")
+    (tmp_path / "manage.py").symlink_to(ROOT / "manage.py")
+    url = f"http://127.0.0.1:{free_port()}"
+    log_path = tmp_path / "server.log"
+    with open(log_path, "wb") as log:
+        workers = run_like_make_run(environment, "manage.py", "qcluster", log=log)
+        server = run_like_make_run(environment, "-m", "config.serve", "--port", url.rsplit(":", 1)[1], log=log)
+        try:
+            wait_until_up(url, server, log_path)
+            yield url, environment, tmp_path
+        finally:
+            for process in (server, workers):
+                process.terminate()
+                process.wait(timeout=15)
 
 
 @contextmanager

@@ -8,20 +8,13 @@ since port 8000 may be taken. A ```python block is executed: a declaration regis
 must generate its endpoints; a block marked `<!-- readme-test: excerpt of <file> -->` must appear in that file
 verbatim. A block marked `<!-- readme-test: skip: <reason> -->` is not run, and must say why.
 """
-import os
 import re
 import subprocess
-import sys
-import time
-import urllib.request
 from dataclasses import dataclass
-from pathlib import Path
-
-import pytest
 
 from apps.api import sites
 from apps.api.testing import fresh_site
-from tests.servers import ROOT, free_port
+from tests.servers import ROOT
 
 README = ROOT / "README.md"
 FENCE = re.compile(r"(?:<!-- readme-test: (?P<marker>[^\n]*?) -->\n)?```(?P<language>\w*)\n(?P<body>.*?)^```",
@@ -52,54 +45,6 @@ def test_every_skipped_block_says_why():
     for block in readme_blocks():
         if block.skipped:
             assert re.fullmatch(r"skip: \S.{10,}", block.marker), f"README line {block.line}: give the reason"
-
-
-def run_like_make_run(environment: dict, *command: str, log) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, *command], cwd=ROOT, env=environment, stdout=log, stderr=subprocess.STDOUT)
-
-
-def wait_until_up(url: str, process: subprocess.Popen, log_path: Path):
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"the server exited: {log_path.read_text()[-2000:]}")
-        try:
-            urllib.request.urlopen(f"{url}/health", timeout=1)
-            return
-        except OSError:
-            time.sleep(0.2)
-    pytest.fail("the server did not start within 30 s")
-
-
-@pytest.fixture
-def demo_server(tmp_path):
-    """(url, environment, directory): uvicorn and qcluster on a freshly migrated and seeded SQLite file, with
-    `make run`'s settings (no Redis, no test-only app), in tmp_path, where the README's commands run."""
-    data = tmp_path / "data"
-    data.mkdir()
-    environment = {key: value for key, value in os.environ.items()
-                   if key not in ("REDIS_URL", "EXTRA_INSTALLED_APPS", "TEST_DATABASE_NAME", "DATABASE_URL")}
-    environment.update({"DEBUG": "true", "SECRET_KEY": "readme-test-secret-key-long-enough-for-hs256-signing",
-                        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}", "PYTHONPATH": str(ROOT),
-                        "MIGRATION_ALLOWED_ROOTS": str(data), "MIGRATION_BACKUP_ROOT": str(data / ".backups"),
-                        "PROJECT_REPOSITORY_ROOTS": str(data)})
-    for command in (["migrate", "--noinput"], ["seed_demo"]):
-        subprocess.run([sys.executable, "manage.py", *command], cwd=ROOT, env=environment, check=True,
-                       capture_output=True)
-    (tmp_path / ".venv").symlink_to(ROOT / ".venv")
-    (tmp_path / "manage.py").symlink_to(ROOT / "manage.py")
-    url = f"http://127.0.0.1:{free_port()}"
-    log_path = tmp_path / "server.log"
-    with open(log_path, "wb") as log:
-        workers = run_like_make_run(environment, "manage.py", "qcluster", log=log)
-        server = run_like_make_run(environment, "-m", "config.serve", "--port", url.rsplit(":", 1)[1], log=log)
-        try:
-            wait_until_up(url, server, log_path)
-            yield url, environment, tmp_path
-        finally:
-            for process in (server, workers):
-                process.terminate()
-                process.wait(timeout=15)
 
 
 def test_the_shell_examples_run_against_a_live_server(demo_server):

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from uuid import uuid4
 
 import orjson
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Value
 from django.db.models.functions import Now
 from django.utils import timezone
@@ -130,8 +130,8 @@ def webhooks_dispatch(events: list[Event]) -> list[int]:
     relay may hand an event over again: a delivery already made for (subscription, event) is neither made nor
     queued again.
 
-    One query reads the subscriptions of every tenant in the batch and one INSERT ... ON CONFLICT DO NOTHING makes
-    all the deliveries, so a relay batch costs two statements, whatever the number of its events.
+    One query reads the subscriptions of every tenant in the batch and, on PostgreSQL, one INSERT ... ON CONFLICT
+    DO NOTHING makes all the deliveries, so a relay batch costs two statements, whatever the number of its events.
     """
     tenant_ids = {event.tenant_id for event in events if event.tenant_id is not None}
     if not tenant_ids:
@@ -141,24 +141,44 @@ def webhooks_dispatch(events: list[Event]) -> list[int]:
                                                                                      active=True)
                                                  .order_by("pk").values_list("id", "tenant_id", "events")):
         subscriptions.setdefault(tenant_id, []).append((subscription_id, patterns))
-    now, pending = timezone.now(), WebhookDelivery.Status.PENDING
-    values = [(event.tenant_id, subscription_id, event.pk, event.type, orjson.dumps(event.envelope()).decode(),
-               pending, now)
-              for event in events for subscription_id, patterns in subscriptions.get(event.tenant_id, ())
-              if matches(patterns, event.type)]
-    if not values:
+    now = timezone.now()
+    deliveries = [WebhookDelivery(tenant_id=event.tenant_id, subscription_id=subscription_id, event_id=event.pk,
+                                  event_type=event.type, payload=event.envelope(), created_at=now)
+                  for event in events for subscription_id, patterns in subscriptions.get(event.tenant_id, ())
+                  if matches(patterns, event.type)]
+    if not deliveries:
         return []
-    row = "(%s, %s, %s, %s, %s::jsonb, %s, 0, 0, %s)"
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {WebhookDelivery._meta.db_table} (tenant_id, subscription_id, event_id, event_type, payload,"
-            f" status, attempt_count, series_start, created_at) VALUES {', '.join([row] * len(values))}"
-            f" ON CONFLICT (subscription_id, event_id) DO NOTHING RETURNING id",
-            [value for delivery in values for value in delivery])
-        made = [delivery_id for delivery_id, in cursor.fetchall()]
+    made = _insert_new(deliveries)
     for delivery_id in made:
         _enqueue(delivery_id)
     return made
+
+
+def _insert_new(deliveries: list[WebhookDelivery]) -> list[int]:
+    """The ids of those of `deliveries` written now, skipping any (subscription, event) that has one already.
+    PostgreSQL writes them all in one statement; other databases (the embedded SQLite default) one by one, each in
+    a savepoint, the unique constraint deciding as ON CONFLICT does."""
+    if connection.vendor != "postgresql":
+        made = []
+        for delivery in deliveries:
+            try:
+                with transaction.atomic():
+                    delivery.save(force_insert=True)
+            except IntegrityError:  # webhooks_one_delivery_per_event: made by an earlier relay of the event
+                continue
+            made.append(delivery.pk)
+        return made
+    row = "(%s, %s, %s, %s, %s::jsonb, %s, %s, %s, %s)"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {WebhookDelivery._meta.db_table} (tenant_id, subscription_id, event_id, event_type, payload,"
+            f" status, attempt_count, series_start, created_at) VALUES {', '.join([row] * len(deliveries))}"
+            f" ON CONFLICT (subscription_id, event_id) DO NOTHING RETURNING id",
+            [value for delivery in deliveries for value in (
+                delivery.tenant_id, delivery.subscription_id, delivery.event_id, delivery.event_type,
+                orjson.dumps(delivery.payload).decode(), delivery.status, delivery.attempt_count,
+                delivery.series_start, delivery.created_at)])
+        return [delivery_id for delivery_id, in cursor.fetchall()]
 
 
 @transaction.atomic
@@ -231,8 +251,8 @@ def attempt_record(delivery: WebhookDelivery, *, outcome: str, retryable: bool, 
     """Record one attempt at `delivery` (the copy it was made from) and what follows from it; returns the seconds
     until the next attempt, or None when the delivery has ended (or another task recorded first).
 
-    One statement writes the attempt, moves the delivery on and, on a success, ends the subscription's failure
-    run; it matches only while the delivery is as it was read (pending, same attempt count), so a duplicate task
+    One write (on PostgreSQL one statement) records the attempt, moves the delivery on and, on a success, ends the
+    subscription's failure run; it matches only while the delivery is as it was read (pending, same attempt count), so a duplicate task
     that raced this one records nothing. A delivery that fails for good extends the failure run, and a run of
     DISABLE_AFTER_FAILURES switches the subscription off, with an audit entry.
     """
@@ -245,17 +265,44 @@ def attempt_record(delivery: WebhookDelivery, *, outcome: str, retryable: bool, 
     elif retryable and in_series <= subscription.max_retries:
         delay, status = subscription.retry_delay * 2 ** (in_series - 1), WebhookDelivery.Status.PENDING
     now = timezone.now()
+    moved = {"status": status, "attempt_count": number, "finished_at": None if delay is not None else now}
+    attempt = WebhookAttempt(delivery_id=delivery.pk, number=number, outcome=outcome, status_code=status_code,
+                             duration_ms=duration_ms, response_excerpt=excerpt, response_truncated=truncated,
+                             error=error[:500], will_retry_in=delay, created_at=now)
     ends_failure_run = status == WebhookDelivery.Status.SUCCEEDED and delivery.event_type != PING
-    with connection.cursor() as cursor:
-        cursor.execute(RECORD_ATTEMPT, [
-            status, number, None if delay is not None else now, delay, delivery.pk, WebhookDelivery.Status.PENDING,
-            delivery.attempt_count, subscription.pk, ends_failure_run,
-            number, outcome, status_code, duration_ms, excerpt, truncated, error[:500], delay, now])
-        if cursor.fetchone() is None:
-            return None
+    if not _record(delivery, moved, attempt, ends_failure_run=ends_failure_run):
+        return None
     if status == WebhookDelivery.Status.FAILED and delivery.event_type != PING:
         _count_failure(subscription)
     return delay
+
+
+def _record(delivery: WebhookDelivery, moved: dict[str, Any], attempt: WebhookAttempt, *,
+            ends_failure_run: bool) -> bool:
+    """Whether the delivery moved on (`moved`, and due again `attempt.will_retry_in` seconds from now when retried)
+    and `attempt` was written: only if it is still pending at the attempt count it was read with. PostgreSQL does
+    it in one statement; other databases (the embedded SQLite default, which has no UPDATE inside WITH) in a
+    transaction whose conditional UPDATE's row count says whether this task won."""
+    if connection.vendor != "postgresql":
+        retry_in = attempt.will_retry_in
+        with transaction.atomic():
+            if not WebhookDelivery.objects.filter(
+                    pk=delivery.pk, status=WebhookDelivery.Status.PENDING, attempt_count=delivery.attempt_count,
+            ).update(**moved, next_attempt_at=F("next_attempt_at") if retry_in is None
+                     else Now() + Value(timedelta(seconds=retry_in))):
+                return False
+            if ends_failure_run:
+                WebhookSubscription.objects.filter(pk=delivery.subscription_id, consecutive_failures__gt=0).update(
+                    consecutive_failures=0)
+            attempt.save(force_insert=True)
+        return True
+    with connection.cursor() as cursor:
+        cursor.execute(RECORD_ATTEMPT, [
+            moved["status"], moved["attempt_count"], moved["finished_at"], attempt.will_retry_in, delivery.pk,
+            WebhookDelivery.Status.PENDING, delivery.attempt_count, delivery.subscription_id, ends_failure_run,
+            attempt.number, attempt.outcome, attempt.status_code, attempt.duration_ms, attempt.response_excerpt,
+            attempt.response_truncated, attempt.error, attempt.will_retry_in, attempt.created_at])
+        return cursor.fetchone() is not None
 
 
 #: attempt_record's statement: the delivery moved on (due again after the backoff, if retried), the subscription's
