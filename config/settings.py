@@ -191,6 +191,10 @@ TESSERA_JOBS = set_in_environment(
     STALE_AFTER_SECONDS=env.int("JOB_STALE_AFTER_SECONDS", default=None),
     REHAND_AFTER_SECONDS=env.int("JOB_REHAND_AFTER_SECONDS", default=None),
 )
+# apps/events/conf.py: how long a process gathers committed events before it queues their relay.
+TESSERA_EVENTS = set_in_environment(
+    HANDOFF_WINDOW_SECONDS=env.float("EVENTS_HANDOFF_WINDOW_SECONDS", default=None),
+)
 # apps/webhooks/conf.py: receivers on these networks (CIDR) are delivered to although they are not public.
 TESSERA_WEBHOOKS = set_in_environment(
     ALLOWED_NETWORKS=[net for net in env.list("WEBHOOK_ALLOWED_NETWORKS", default=[]) if net] or None,

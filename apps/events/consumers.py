@@ -113,7 +113,7 @@ class EventsConsumer(ApiSocketConsumer):
             await self.channel_layer.group_discard(group, self.channel_name)
 
     async def event_batch(self, message: dict[str, Any]) -> None:
-        """Relayed events of one subscribed resource, oldest first (streams.send), sent to the client one by one."""
+        """Relayed events of one subscribed resource, oldest first (streams.messages), sent to the client one by one."""
         if message["resource"] not in self.subscriptions:
             return
         resource, request = self.resources[message["resource"]], self.scope["request"]

@@ -1,19 +1,23 @@
 """Handing committed events to the relay without a round trip on the request path.
 
 A commit only puts the event's id on this process's queue (memory, no I/O). One background thread per process
-takes the ids as they come and queues one relay task (django-q2) for all it finds waiting, unless a relay queued
-by any process has not started yet: that one relays every pending event, these included. A burst of commits, or
-a steady stream of them (a job's lifecycle events, worker after worker), so costs a relay per busy spell of the
-workers rather than one per commit. The queue is not the events' state: the outbox is. An id lost here (the
-process died, the broker was down) leaves its event pending in PostgreSQL, and the scheduled sweep relays it.
+wakes at the first id, lets the process's commits gather for HANDOFF_WINDOW_SECONDS (conf.py), and queues one relay
+task (django-q2) for all of them, unless a relay queued by any process has not started yet: that one relays every
+pending event, these included. A burst of commits, or a steady stream of them (a job's lifecycle events, worker
+after worker), so costs a relay per window rather than one per commit. The queue is not the events' state: the
+outbox is. An id lost here (the process died, the broker was down) leaves its event pending in PostgreSQL, and the
+scheduled sweep relays it.
 """
 import atexit
 import logging
 import os
 import queue
 import threading
+import time
 
 from apps.jobs.broker import queue_unless_waiting
+
+from .conf import events_settings
 
 RELAY = "apps.events.relay.relay_events"
 #: The mark of a relay queued and not started yet (`queue_unless_waiting`).
@@ -40,14 +44,15 @@ def hand_to_relay(event_id) -> None:
 
 def _hand_off_forever() -> None:
     while True:
-        first = _pending.get()
-        hand_off_waiting(first)
+        _pending.put(_pending.get())  # wait for an id, and leave it queued for an exit during the window (atexit)
+        time.sleep(events_settings.HANDOFF_WINDOW_SECONDS)  # the commits of the window join this relay
+        hand_off_waiting()
 
 
-def hand_off_waiting(first: str | None = None) -> None:
-    """Have `first` and every id waiting behind it relayed: queue one relay unless one is waiting already
-    (logged, never raised, when the broker fails)."""
-    ids = [first] if first else []
+def hand_off_waiting() -> None:
+    """Have every id waiting relayed: queue one relay unless one is waiting already (logged, never raised, when the
+    broker fails)."""
+    ids = []
     while True:
         try:
             ids.append(_pending.get_nowait())

@@ -7,12 +7,11 @@ again: delivery is at least once, and receivers dedupe by event id.
 """
 import logging
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.db import transaction
 from django.utils import timezone
 
 from apps.jobs.broker import task_started
+from apps.platform import publisher
 
 from . import streams
 from .handoff import RELAY_WAITING
@@ -64,12 +63,6 @@ def _hand_to_receivers(batch: list[Event], failed: set) -> list[Event]:
 
 
 def _publish(events: list[Event]) -> None:
-    """Send the events to their /ws/events/ groups. A channel layer outage is logged: the live stream is
-    best-effort, the outbox and the receivers are not."""
-    layer = get_channel_layer()
-    if layer is None:
-        return
-    try:
-        async_to_sync(streams.send)(layer, events)
-    except Exception:
-        logger.error("Could not publish %s events to the channel layer", len(events), exc_info=True)
+    """Send the events to their /ws/events/ groups, without waiting for the channel layer: the live stream is
+    best-effort (an outage is logged), the outbox and the receivers are not."""
+    publisher.send_soon(streams.messages(events), what=f"{len(events)} events")

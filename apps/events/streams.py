@@ -1,7 +1,5 @@
 """Channel-layer groups of /ws/events/: one per tenant and resource, and one per owner on owner-scoped resources.
 The relay sends to them and the consumer joins them, so both name them here."""
-import asyncio
-
 from .models import Event
 
 #: The consumer's handler method for relayed events (Channels maps "event.batch" to `event_batch`).
@@ -18,13 +16,12 @@ def event_group(event: Event) -> str:
     return group(tenant_id=event.tenant_id, resource=event.resource, owner_id=event.owner_id)
 
 
-async def send(layer, events: list[Event]) -> None:
-    """One message per group with that group's events in the order they happened: a burst costs a few sends
-    rather than one per event, and cannot overflow a subscriber's channel (which holds a bounded number of
-    messages)."""
+def messages(events: list[Event]) -> dict[str, dict]:
+    """The relay's messages for `events`, by group: one per group with that group's events in the order they
+    happened, so a burst costs a few sends rather than one per event, and cannot overflow a subscriber's channel
+    (which holds a bounded number of messages)."""
     batches: dict[str, list[Event]] = {}
     for event in events:
         batches.setdefault(event_group(event), []).append(event)
-    await asyncio.gather(*(layer.group_send(name, {"type": MESSAGE_TYPE, "resource": batch[0].resource,
-                                                   "events": [event.envelope() for event in batch]})
-                           for name, batch in batches.items()))
+    return {name: {"type": MESSAGE_TYPE, "resource": batch[0].resource, "events": [event.envelope() for event in batch]}
+            for name, batch in batches.items()}

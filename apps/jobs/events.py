@@ -1,19 +1,13 @@
 """Live job events over the channel layer. Group names come from here for senders and consumers alike."""
 from __future__ import annotations
 
-import asyncio
-import concurrent.futures
-import logging
-import os
-import threading
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any
 
-from asgiref.sync import async_to_sync
-from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.db import transaction
 
 from apps.api import events as change_events
+from apps.platform import publisher
 
 if TYPE_CHECKING:
     from .models import Job, JobLog
@@ -21,10 +15,6 @@ if TYPE_CHECKING:
 PROGRESS = "job.progress"
 FINISHED = "job.finished"
 LOG_LINE = "log.line"
-#: Seconds a publish may wait for the channel layer before the job carries on without it.
-PUBLISH_TIMEOUT = 5
-
-logger = logging.getLogger("tessera.jobs")
 
 
 def job_group(job_id: int) -> str:
@@ -77,7 +67,7 @@ def publish(job: Job) -> None:
     """Send the job's current state to its watchers, after whatever this process sent sooner (`publish_soon`),
     and wait until it is sent. A channel layer outage is logged; the job carries on."""
     publish_soon(job)
-    flush()
+    publisher.flush()
 
 
 def publish_soon(job: Job, *, line: JobLog | None = None) -> None:
@@ -93,57 +83,6 @@ def publish_soon(job: Job, *, line: JobLog | None = None) -> None:
 
 def send_soon(deliveries: dict[str, dict[str, Any]], *, what: str, handler: str = "job.event") -> None:
     """Deliver each group its event, to the consumers' `handler` method (`job.event` -> `job_event(message)`, the
-    event in `message["event"]`), without waiting, in order after this process's earlier messages (`flush` waits
-    for them). A channel layer outage is logged, naming `what` was sent; the sender carries on."""
-    global _last
-    layer = get_channel_layer()
-    messages = {group: {"type": handler, "event": event} for group, event in deliveries.items()}
-    if isinstance(layer, InMemoryChannelLayer):
-        try:
-            async_to_sync(_send)(layer, messages)  # must run on the server's own loop
-        except Exception:
-            logger.error("Could not publish %s to the channel layer", what, exc_info=True)
-        return
-    with _loop_lock:
-        loop = _publisher_loop()  # first: in a forked worker it forgets the parent's sends
-        _last = asyncio.run_coroutine_threadsafe(_send_after(_last, layer, messages, what), loop)
-
-
-def flush() -> None:
-    """Wait (PUBLISH_TIMEOUT at most) until this process's messages are sent."""
-    last = _last
-    if last is not None:
-        try:
-            last.result(PUBLISH_TIMEOUT)
-        except Exception:
-            logger.error("The channel layer did not take the jobs' messages in time", exc_info=True)
-
-
-async def _send_after(previous, layer, messages: dict[str, dict], what: str) -> None:
-    if previous is not None:
-        await asyncio.wrap_future(previous)  # never raises: each send reports its own failure
-    try:
-        await asyncio.wait_for(_send(layer, messages), PUBLISH_TIMEOUT)
-    except Exception:
-        logger.error("Could not publish %s to the channel layer", what, exc_info=True)
-
-
-async def _send(layer, messages: dict[str, dict]) -> None:
-    await asyncio.gather(*(layer.group_send(group, message) for group, message in messages.items()))
-
-
-_loop: asyncio.AbstractEventLoop | None = None
-_loop_pid: int | None = None
-_loop_lock = threading.Lock()
-#: The send of this process's latest message; the next one goes after it.
-_last: concurrent.futures.Future | None = None
-
-
-def _publisher_loop() -> asyncio.AbstractEventLoop:
-    """One event loop per process, kept running, so the Redis layer's connection pool (which is per loop) is
-    reused: async_to_sync from sync code would build a fresh loop, and two new connections, per publish."""
-    global _loop, _loop_pid, _last
-    if _loop is None or _loop_pid != os.getpid():  # a forked worker must not use its parent's loop
-        _loop, _loop_pid, _last = asyncio.new_event_loop(), os.getpid(), None
-        threading.Thread(target=_loop.run_forever, name="channel-layer-publisher", daemon=True).start()
-    return _loop
+    event in `message["event"]`), without waiting, in order after this process's earlier messages (`publisher.flush`
+    waits for them). A channel layer outage is logged, naming `what` was sent; the sender carries on."""
+    publisher.send_soon({group: {"type": handler, "event": event} for group, event in deliveries.items()}, what=what)
