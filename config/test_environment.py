@@ -35,7 +35,8 @@ def _answers(port: int) -> bool:
         return probe.connect_ex(("127.0.0.1", port)) == 0
 
 
-RUN = f"{os.getpid()}_{secrets.token_hex(2)}"
+#: This run's name: the pid of the process that started it and a random suffix. pytest-xdist's processes inherit it.
+RUN = os.environ.setdefault("TESSERA_TEST_RUN", f"{os.getpid()}_{secrets.token_hex(2)}")
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key-that-is-long-enough-for-hs256-signing")
 os.environ.setdefault("DEBUG", "false")
 os.environ.setdefault("FAST_PASSWORD_HASHER", "true")

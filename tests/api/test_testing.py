@@ -16,13 +16,18 @@ from config.test_environment import RUN
 needs_redis = pytest.mark.skipif(not settings.REDIS_URL, reason="needs Redis (REDIS_URL)")
 
 
+#: Under pytest-xdist, the process's own part of the run ("gw0"): pytest-django suffixes its database with it.
+PROCESS = os.environ.get("PYTEST_XDIST_WORKER")
+
+
 @pytest.mark.skipif(os.environ["TEST_DATABASE_NAME"] != f"test_tessera_{RUN}", reason="TEST_DATABASE_NAME was given")
 @needs_redis
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="the test database is named on PostgreSQL only")
-def test_each_run_has_its_own_test_database_and_redis_prefix(db):
-    assert connection.settings_dict["NAME"] == f"test_tessera_{RUN}"
-    assert RUN.startswith(f"{os.getpid()}_")
-    assert settings.REDIS_KEY_PREFIX == settings.CACHES["default"]["KEY_PREFIX"] == f"tessera-test-{RUN}"
+def test_each_run_and_each_of_its_processes_has_its_own_test_database_and_redis_prefix(db):
+    database_suffix, prefix_suffix = (f"_{PROCESS}", f"-{PROCESS}") if PROCESS else ("", "")
+
+    assert connection.settings_dict["NAME"] == f"test_tessera_{RUN}{database_suffix}"
+    assert settings.REDIS_KEY_PREFIX == settings.CACHES["default"]["KEY_PREFIX"] == f"tessera-test-{RUN}{prefix_suffix}"
     assert settings.Q_CLUSTER["name"] == settings.REDIS_KEY_PREFIX
     assert settings.CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] == f"{settings.REDIS_KEY_PREFIX}:asgi"
 
