@@ -40,6 +40,7 @@ def relay_events() -> int:
                 Event.objects.filter(pk__in=[event.pk for event in done]).update(relayed_at=timezone.now())
         relayed += len(done)
         if len(batch) < BATCH_SIZE:
+            publisher.flush()  # the sends go on while the batches are relayed, and end before the task does
             return relayed
 
 
