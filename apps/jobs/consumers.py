@@ -109,6 +109,11 @@ class ApiSocketConsumer(AsyncJsonWebsocketConsumer):
             raise ValueError(f"No handler for message type {message['type']}")
         await handler(message)
 
+    async def publisher_batch(self, message: dict[str, Any]) -> None:
+        """Several messages for this socket's group sent as one (apps/platform/publisher.py), handled in order."""
+        for each in message["messages"]:
+            await self.dispatch(each)
+
     async def accept(self, subprotocol: str | None = None,
                      headers: Iterable[tuple[bytes, bytes]] | None = None) -> None:
         """Accept, answering the bearer subprotocol when the client offered it (a browser insists on it)."""
@@ -172,7 +177,11 @@ class JobConsumer(ApiSocketConsumer):
         await self.send_json(snapshot)
 
     async def job_event(self, message: dict[str, Any]) -> None:
-        await self.send_json(message["event"])
+        """A job's new state, unless this socket already sent a newer one (read from the table meanwhile)."""
+        event = message["event"]
+        if not events.is_older(event, self.seen.get(event["job_id"])):
+            self.seen[event["job_id"]] = event
+            await self.send_json(event)
 
 
 class JobsConsumer(JobConsumer):

@@ -3,6 +3,7 @@
 Socket tests commit their rows (`transactional_db`): consumers read the database from a thread of their own.
 """
 import time
+from datetime import timedelta
 
 import pytest
 
@@ -237,3 +238,23 @@ def test_forwarding_a_jobs_messages_costs_the_socket_no_database_work(user, job,
 
     assert received == [50, 60, 70]
     assert closings_while_forwarding == 0
+
+
+def test_a_message_older_than_what_the_socket_read_is_left_out(user, job):
+    """A worker sends its reports while it goes on, so a report can still be on its way when a socket reads the job
+    from the table: sent after the newer state, it would move the job's progress back."""
+    newer_report = Job.objects.get(pk=job.pk)
+    older_report = Job.objects.get(pk=job.pk)
+    older_report.progress, older_report.updated_at = 10, job.updated_at - timedelta(seconds=1)
+    newer_report.progress, newer_report.updated_at = 60, job.updated_at + timedelta(seconds=1)
+
+    with Socket(f"/ws/jobs/{job.pk}/", token=access_token(user)) as socket:
+        as_read = socket.receive()
+        events.publish(older_report)
+        events.publish(newer_report)
+        after = socket.receive()
+        nothing_else = socket.nothing_received()
+
+    assert as_read["progress"] == 40
+    assert after["progress"] == 60
+    assert nothing_else
