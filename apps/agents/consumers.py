@@ -80,7 +80,12 @@ class AgentConsumer(AgentRunConsumer):
     def run_group(self, job_id: int) -> str:
         return job_events.job_group(job_id)
 
+    #: The last state of the agent's run this socket sent (its job's event), to leave out older ones still on their way.
+    last_run: dict[str, Any] | None = None
+
     async def send_current(self, agent: Agent) -> None:
+        if agent.job is not None:
+            self.last_run = job_events.job_event(agent.job)
         await self.send_state(events.agent_snapshot(agent))
 
     async def send_state(self, state: dict[str, Any]) -> None:
@@ -90,7 +95,8 @@ class AgentConsumer(AgentRunConsumer):
 
     async def job_event(self, message: dict[str, Any]) -> None:
         run = message["event"]
-        if run["job_id"] == self.job_id and self.last is not None:
+        if run["job_id"] == self.job_id and self.last is not None and not job_events.is_older(run, self.last_run):
+            self.last_run = run
             change = {key: self.last[key] for key in events.CHANGE_FIELDS}
             await self.send_state(events.agent_message(change, run))
 

@@ -15,6 +15,7 @@ from typing import Any
 import redis
 from asgiref.sync import sync_to_async
 from asgiref.typing import ASGIReceiveCallable, ASGISendCallable, Scope
+from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from channels.layers import InMemoryChannelLayer
@@ -98,6 +99,21 @@ class ApiSocketConsumer(AsyncJsonWebsocketConsumer):
                 await self.accept()
             await self.close(code=LAYER_UNAVAILABLE)
 
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        """Hand each message to its handler, as Channels does, without Channels' hop to its sync thread to close
+        stale database connections first: these sockets read the database only through `database_sync_to_async`,
+        which closes them around each read, so the hop per message bought nothing, and every job's progress message
+        waited in line for the one sync thread to take it."""
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
+
+    async def publisher_batch(self, message: dict[str, Any]) -> None:
+        """Several messages for this socket's group sent as one (apps/platform/publisher.py), handled in order."""
+        for each in message["messages"]:
+            await self.dispatch(each)
+
     async def accept(self, subprotocol: str | None = None,
                      headers: Iterable[tuple[bytes, bytes]] | None = None) -> None:
         """Accept, answering the bearer subprotocol when the client offered it (a browser insists on it)."""
@@ -161,7 +177,11 @@ class JobConsumer(ApiSocketConsumer):
         await self.send_json(snapshot)
 
     async def job_event(self, message: dict[str, Any]) -> None:
-        await self.send_json(message["event"])
+        """A job's new state, unless this socket already sent a newer one (read from the table meanwhile)."""
+        event = message["event"]
+        if not events.is_older(event, self.seen.get(event["job_id"])):
+            self.seen[event["job_id"]] = event
+            await self.send_json(event)
 
 
 class JobsConsumer(JobConsumer):

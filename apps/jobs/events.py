@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 from contextlib import AbstractContextManager
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
+from rest_framework import serializers
 
 from apps.api import events as change_events
 from apps.platform import publisher
@@ -33,9 +35,20 @@ def log_group(job_id: int) -> str:
 
 
 def job_event(job: Job) -> dict[str, Any]:
-    """The message of API.md: type, job_id, status, progress, step, plus the latest message."""
+    """The message of API.md: type, job_id, status, progress, step, plus the latest message and when the job's row
+    last changed (`updated_at`), which orders a job's messages."""
     return {"type": FINISHED if job.status in job.FINISHED else PROGRESS, "job_id": job.pk, "status": job.status,
-            "progress": job.progress, "step": job.step, "message": job.message, "job_type": job.type}
+            "progress": job.progress, "step": job.step, "message": job.message, "job_type": job.type,
+            "updated_at": serializers.DateTimeField().to_representation(job.updated_at)}
+
+
+def is_older(event: dict[str, Any], than: dict[str, Any] | None) -> bool:
+    """Whether `event` shows its job as it was before `than` (an event of the same job) does. A worker sends its
+    messages while it goes on, so one still on its way can be older than what a socket has just read from the
+    table; sent after it, it would move the job's progress back."""
+    if than is None or than["job_id"] != event["job_id"]:
+        return False
+    return datetime.fromisoformat(event["updated_at"]) < datetime.fromisoformat(than["updated_at"])
 
 
 def log_event(line: JobLog) -> dict[str, Any]:

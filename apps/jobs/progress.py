@@ -52,6 +52,7 @@ def report(job: Job, *, percent: float | None = None, step: str | None = None, m
     if step is not None:
         job.step = step[:200]
     now, line = timezone.now(), None
+    job.updated_at = now  # as the statement below writes it: the message sent for this report carries it
     if message is None:
         Job.objects.filter(pk=job.pk).update(progress=job.progress, step=job.step, message=job.message,
                                              heartbeat_at=now, updated_at=now)

@@ -23,61 +23,88 @@ PUBLISH_TIMEOUT = 5
 
 logger = logging.getLogger("tessera.publisher")
 
+#: The message type of several messages for one group sent as one (`messages`, in order): consumers unpack it.
+BATCH = "publisher.batch"
+
 _loop: asyncio.AbstractEventLoop | None = None
 _loop_pid: int | None = None
-_loop_lock = threading.Lock()
-#: The send of this process's latest messages; the next one goes after it.
-_last: concurrent.futures.Future | None = None
+_lock = threading.Lock()
+#: Messages handed over and not yet given to the channel layer, by group, in order; and what they were, for the log.
+_pending: dict[str, list[dict[str, Any]]] = {}
+_pending_what: list[str] = []
+#: The drain sending them: it runs until nothing is pending, so it also sends what is handed over meanwhile.
+_drain: concurrent.futures.Future | None = None
+_draining = False
 
 
 def send_soon(messages: dict[str, dict[str, Any]], *, what: str) -> None:
     """Send each group (the key) its message, without waiting, in order after this process's earlier messages. A
     channel layer outage is logged, naming `what` was sent; the caller carries on.
 
-    The in-memory layer of the embedded default lives on the server's own loop, so there the send is made at once.
+    Messages handed over while a send is under way go together when it ends, each group's as one message (BATCH)
+    when there are several: a worker reporting faster than the layer takes the reports pays one send per group per
+    round trip rather than one per report. The in-memory layer of the embedded default lives on the server's own
+    loop, so there the send is made at once.
     """
-    global _last
+    global _drain, _draining
     layer = get_channel_layer()
     if layer is None:
         return
     if isinstance(layer, InMemoryChannelLayer):
         try:
-            async_to_sync(_send)(layer, messages)
+            async_to_sync(_send)(layer, {group: [message] for group, message in messages.items()})
         except Exception:
             logger.exception("Could not publish %s to the channel layer", what)
         return
-    with _loop_lock:
+    with _lock:
         loop = _publisher_loop()  # first: in a forked worker it forgets the parent's sends
-        _last = asyncio.run_coroutine_threadsafe(_send_after(_last, layer, messages, what), loop)
+        for group, message in messages.items():
+            _pending.setdefault(group, []).append(message)
+        _pending_what.append(what)
+        if not _draining:
+            _draining = True
+            _drain = asyncio.run_coroutine_threadsafe(_drain_pending(layer), loop)
 
 
 def flush() -> None:
     """Wait (PUBLISH_TIMEOUT at most) until this process's messages are sent."""
-    last = _last
-    if last is not None:
+    drain = _drain
+    if drain is not None:
         try:
-            last.result(PUBLISH_TIMEOUT)
+            drain.result(PUBLISH_TIMEOUT)
         except Exception:
             logger.exception("The channel layer did not take the messages in time")
 
 
-async def _send_after(previous, layer, messages: dict[str, dict], what: str) -> None:
-    if previous is not None:
-        await asyncio.wrap_future(previous)  # never raises: each send reports its own failure
-    try:
-        await asyncio.wait_for(_send(layer, messages), PUBLISH_TIMEOUT)
-    except Exception:
-        logger.exception("Could not publish %s to the channel layer", what)
+async def _drain_pending(layer) -> None:
+    global _draining
+    while True:
+        with _lock:
+            if not _pending:
+                _draining = False
+                return
+            batches, what = dict(_pending), ", ".join(_pending_what)
+            _pending.clear()
+            _pending_what.clear()
+        try:
+            await asyncio.wait_for(_send(layer, batches), PUBLISH_TIMEOUT)
+        except Exception:
+            logger.exception("Could not publish %s to the channel layer", what)
 
 
-async def _send(layer, messages: dict[str, dict]) -> None:
-    await asyncio.gather(*(layer.group_send(group, message) for group, message in messages.items()))
+async def _send(layer, batches: dict[str, list[dict[str, Any]]]) -> None:
+    await asyncio.gather(*(layer.group_send(group, messages[0] if len(messages) == 1 else
+                                            {"type": BATCH, "messages": messages})
+                           for group, messages in batches.items()))
 
 
 def _publisher_loop() -> asyncio.AbstractEventLoop:
-    """The process's loop, started on first use; a forked worker starts its own (its parent's thread is gone)."""
-    global _loop, _loop_pid, _last
+    """The process's loop, started on first use; a forked worker starts its own (its parent's thread is gone) and
+    forgets what its parent had pending."""
+    global _loop, _loop_pid, _drain, _draining
     if _loop is None or _loop_pid != os.getpid():
-        _loop, _loop_pid, _last = asyncio.new_event_loop(), os.getpid(), None
+        _loop, _loop_pid, _drain, _draining = asyncio.new_event_loop(), os.getpid(), None, False
+        _pending.clear()
+        _pending_what.clear()
         threading.Thread(target=_loop.run_forever, name="channel-layer-publisher", daemon=True).start()
     return _loop

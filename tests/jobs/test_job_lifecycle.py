@@ -1,4 +1,6 @@
 """A job goes queued → running → succeeded on a real worker, and the WebSocket and GET progress tell one story."""
+from django.utils.dateparse import parse_datetime
+
 from apps.jobs.models import Job
 
 from .conftest import Socket, access_token, job_in, wait_for
@@ -29,11 +31,13 @@ def test_the_job_socket_starts_with_the_current_state_then_follows_the_job(worke
 
     with Socket(f"/ws/jobs/{job_id}/", token=access_token(user)) as socket:
         first = socket.receive()
+        running_since = Job.objects.get(pk=job_id).updated_at
         user_client.post(f"/api/v1/jobs/{job_id}/cancel")
         last = socket.messages_until_finished()[-1]
 
     assert first == {"type": "job.progress", "job_id": job_id, "status": "running", "progress": 0, "step": "",
-                     "message": "", "job_type": "jobs.probe"}
+                     "message": "", "job_type": "jobs.probe", "updated_at": first["updated_at"]}
+    assert parse_datetime(first["updated_at"]) == running_since
     assert last["type"] == "job.finished"
     assert last["status"] == "cancelled"
 

@@ -3,6 +3,7 @@
 Socket tests commit their rows (`transactional_db`): consumers read the database from a thread of their own.
 """
 import time
+from datetime import timedelta
 
 import pytest
 
@@ -214,3 +215,46 @@ def test_a_ticket_does_not_open_the_operators_socket(admin_client, job):
         code = socket.close_code()
 
     assert code == NOT_AUTHENTICATED
+
+
+def test_forwarding_a_jobs_messages_costs_the_socket_no_database_work(user, job, monkeypatch):
+    """Channels closes stale database connections before every message it dispatches, on its one sync thread; these
+    sockets read the database only through database_sync_to_async, which does that around each read itself, so
+    forwarding a message does none of it (each hop made every progress message wait its turn on that thread)."""
+    import channels.db
+
+    closings = []
+    close_old_connections = channels.db.close_old_connections
+    monkeypatch.setattr(channels.db, "close_old_connections", lambda: closings.append(1) or close_old_connections())
+
+    with Socket(f"/ws/jobs/{job.pk}/", token=access_token(user)) as socket:
+        socket.receive()  # the job as it is: read from the database on connect
+        closings.clear()
+        for progress in (50, 60, 70):
+            job.progress = progress
+            events.publish(job)
+        received = [socket.receive()["progress"] for _ in range(3)]
+        closings_while_forwarding = len(closings)  # closing the socket closes them once more, as it should
+
+    assert received == [50, 60, 70]
+    assert closings_while_forwarding == 0
+
+
+def test_a_message_older_than_what_the_socket_read_is_left_out(user, job):
+    """A worker sends its reports while it goes on, so a report can still be on its way when a socket reads the job
+    from the table: sent after the newer state, it would move the job's progress back."""
+    newer_report = Job.objects.get(pk=job.pk)
+    older_report = Job.objects.get(pk=job.pk)
+    older_report.progress, older_report.updated_at = 10, job.updated_at - timedelta(seconds=1)
+    newer_report.progress, newer_report.updated_at = 60, job.updated_at + timedelta(seconds=1)
+
+    with Socket(f"/ws/jobs/{job.pk}/", token=access_token(user)) as socket:
+        as_read = socket.receive()
+        events.publish(older_report)
+        events.publish(newer_report)
+        after = socket.receive()
+        nothing_else = socket.nothing_received()
+
+    assert as_read["progress"] == 40
+    assert after["progress"] == 60
+    assert nothing_else
