@@ -85,11 +85,11 @@ def _check_on_end(job_type: JobType) -> list[Error]:
         return []
     hint = "Pass a function of (job), usually a service of the app that owns what the job does."
     if not callable(on_end):
-        return [_error(job_type, "on_end", f"{on_end!r} is not callable.", "E010", hint=hint)]
+        return [_error(job_type, "on_end", f"{on_end!r} is not callable.", "E011", hint=hint)]
     try:
         inspect.signature(on_end).bind(None)
     except TypeError:
-        return [_error(job_type, "on_end", "must take one argument, the job that ended.", "E010", hint=hint)]
+        return [_error(job_type, "on_end", "must take one argument, the job that ended.", "E011", hint=hint)]
     except ValueError:
         pass
     return []

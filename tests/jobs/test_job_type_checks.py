@@ -118,8 +118,8 @@ def record_end(job):
 
 
 @pytest.mark.parametrize("on_end", ["record_end", lambda: None, lambda job, extra: None])
-def test_an_on_end_that_is_not_a_function_of_the_job_is_e010(on_end):
-    assert ids(check_job_types(registry=declared(on_end=on_end))) == ["jobs.E010"]
+def test_an_on_end_that_is_not_a_function_of_the_job_is_e011(on_end):
+    assert ids(check_job_types(registry=declared(on_end=on_end))) == ["jobs.E011"]
 
 
 def test_an_on_end_of_the_job_passes():
