@@ -124,6 +124,13 @@ class LogConsumer(AgentRunConsumer):
             await self.send_json(line)
 
     async def job_event(self, message: dict[str, Any]) -> None:
+        """A line the run wrote. Its worker and the API (an agent service's reports) each send their lines as they
+        go, so one may arrive before an earlier line of the other: the lines between the last one sent and this one
+        are read from the table first, so none is skipped and the order is the log's."""
         line = message["event"]
-        if line["job_id"] == self.job_id:
-            await self.send_line(line)
+        if line["job_id"] != self.job_id or line["id"] <= self.last_line:
+            return
+        for earlier in await database_sync_to_async(selectors.run_lines)(self.job_id, after=self.last_line,
+                                                                           before=line["id"]):
+            await self.send_line(job_events.log_event(earlier))
+        await self.send_line(line)

@@ -36,7 +36,11 @@ def agent_with_run(agent_id: int) -> Agent | None:
     return Agent.objects.select_related("job").filter(pk=agent_id).first()
 
 
-def run_lines(job_id: int, *, after: int = 0, limit: int = 100) -> list[JobLog]:
-    """The run's latest `limit` log lines written after line `after` (by id), oldest first."""
-    lines = JobLog.objects.filter(job_id=job_id, pk__gt=after).order_by("-pk")[:limit]
+def run_lines(job_id: int, *, after: int = 0, before: int | None = None, limit: int = 100) -> list[JobLog]:
+    """The run's latest `limit` log lines written after line `after` (and before line `before`), by id, oldest
+    first."""
+    lines = JobLog.objects.filter(job_id=job_id, pk__gt=after)
+    if before is not None:
+        lines = lines.filter(pk__lt=before)
+    lines = lines.order_by("-pk")[:limit]
     return list(reversed(lines))

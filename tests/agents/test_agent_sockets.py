@@ -9,6 +9,7 @@ import pytest
 from apps.accounts.scopes import role_scopes
 from apps.accounts.services import api_key_create
 from apps.agents.models import Agent
+from apps.jobs import events as job_events
 from apps.jobs.models import Job, JobLog
 from tests.jobs.conftest import Socket, access_token
 from tests.repositories import make_git_repository
@@ -171,3 +172,22 @@ def test_deleting_the_agent_closes_its_sockets_as_not_found(user, user_client, a
         code = socket.close_code()
 
     assert code == NOT_FOUND
+
+
+def test_a_line_whose_message_comes_before_an_earlier_lines_is_sent_after_that_line(user, tenant, analyzer):
+    """The worker and the API (an agent service's reports) each send the lines they write as they go, so the message
+    of a later line can arrive first: the logs socket reads the lines in between, and sends the log in its order."""
+    job = Job.objects.create(tenant=tenant, created_by=user, type="agents.run", status="running")
+    Agent.objects.filter(pk=analyzer.pk).update(job=job, status="running")
+
+    with Socket(f"/ws/logs/{analyzer.pk}/", token=access_token(user)) as logs:
+        time.sleep(0.2)  # the socket follows the run's log before anything is written
+        accepted = JobLog.objects.create(job=job, message="The agent service accepted the run.")
+        read = JobLog.objects.create(job=job, message="Read the issue.")
+        for line in (read, accepted):  # the later line's message first
+            job_events.publish_soon(job, line=line)
+        received = [logs.receive()["message"] for _ in range(2)]
+        nothing_else = logs.nothing_received()
+
+    assert received == ["The agent service accepted the run.", "Read the issue."]
+    assert nothing_else
