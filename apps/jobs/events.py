@@ -6,7 +6,6 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
-from rest_framework import serializers
 
 from apps.api import events as change_events
 from apps.platform import publisher
@@ -39,7 +38,12 @@ def job_event(job: Job) -> dict[str, Any]:
     last changed (`updated_at`), which orders a job's messages."""
     return {"type": FINISHED if job.status in job.FINISHED else PROGRESS, "job_id": job.pk, "status": job.status,
             "progress": job.progress, "step": job.step, "message": job.message, "job_type": job.type,
-            "updated_at": serializers.DateTimeField().to_representation(job.updated_at)}
+            "updated_at": _timestamp(job.updated_at)}
+
+
+def _timestamp(moment: datetime) -> str:
+    """A time in the messages, as ISO 8601 in UTC with a Z."""
+    return moment.isoformat().replace("+00:00", "Z")
 
 
 def is_older(event: dict[str, Any], than: dict[str, Any] | None) -> bool:
@@ -54,7 +58,7 @@ def is_older(event: dict[str, Any], than: dict[str, Any] | None) -> bool:
 def log_event(line: JobLog) -> dict[str, Any]:
     """One log line as it was written: the fields of GET /agents/{id}/logs, with its id and the job's."""
     return {"type": LOG_LINE, "id": line.pk, "job_id": line.job_id,
-            "timestamp": line.created_at.isoformat().replace("+00:00", "Z"), "level": line.level, "step": line.step,
+            "timestamp": _timestamp(line.created_at), "level": line.level, "step": line.step,
             "message": line.message, "progress": line.progress}
 
 
