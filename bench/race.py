@@ -28,7 +28,8 @@ connections for BENCH_SECONDS each. Rounds are interleaved (every server in turn
 server is checked for correct answers (status and body) before it is timed and warmed up after, and the rows
 a create run adds are deleted before the next run. Prints medians over rounds of req/s, p50 and p99, then
 the req/s ratios Tessera / each peer. The peers run from bench/.venv-race (bench/requirements.txt); BENCH_SERVERS
-picks rows by key (tessera, tessera-off, tessera-granian, tessera-uvicorn, drf, fastapi, floor).
+picks rows by key (tessera, tessera-off, tessera-granian, tessera-uvicorn, drf, fastapi, floor), BENCH_ENDPOINTS
+columns (list, detail, create).
 """
 import http.client
 import json
@@ -149,7 +150,9 @@ SERVERS = [
                                                      "--backpressure", "16", "bench.peers.floor.wsgi:application"],
            peer_environment("bench.peers.floor.settings")),
 ]
-ENDPOINTS = ["list", "detail", "create"]
+#: BENCH_ENDPOINTS picks endpoints (list, detail, create), to time one feature's cost without the others.
+ENDPOINTS = [name.strip() for name in os.environ.get("BENCH_ENDPOINTS", "list,detail,create").split(",")
+             if name.strip()]
 OFF_SUFFIX = ", features off"
 
 

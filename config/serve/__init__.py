@@ -26,10 +26,12 @@ ASGI_APPLICATION = "config.asgi:application"
 WSGI_APPLICATION = "config.wsgi:application"
 UVICORN_OPTIONS = ["--no-proxy-headers", "--no-access-log"]
 GRANIAN_OPTIONS = ["--interface", "wsgi", "--no-ws", "--no-access-log"]
-#: Python threads per granian worker: as many as a worker's PostgreSQL pool holds (DB_POOL_MAX_SIZE's default), since
-#: a thread more would only wait for a connection. Measured (Task endpoints, 2 workers, wrk at 64 connections): 20
-#: threads served as much as granian's default of 256 (a little more on create), 5 threads a quarter to a half of it.
-GRANIAN_THREADS = ["--blocking-threads", "20"]
+#: Python threads per granian worker. Each thread holds the GIL in turn, and a thread more than the worker keeps busy
+#: only adds GIL hand-offs: measured on 2 cores (`make bench-race`, Task endpoints, 2 workers, wrk at 64 connections,
+#: features on, two passes), 10 threads against 20 served list 355 and 325 req/s against 294 and 285, detail 807 and
+#: 779 against 664 and 608, create 461 and 404 against 437 and 371; 6 threads no more than 10. A worker's PostgreSQL
+#: pool (DB_POOL_MAX_SIZE) still holds more connections than its threads can use.
+GRANIAN_THREADS = ["--blocking-threads", "10"]
 
 
 def split_application(arguments: list[str], default: str) -> tuple[str, list[str]]:
