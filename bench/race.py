@@ -190,6 +190,8 @@ def seed() -> Fixture:
     from apps.tenants.models import Membership, Tenant
 
     Task.objects.all().delete()
+    with connection.cursor() as cursor:
+        cursor.execute("TRUNCATE events_event CASCADE")  # the outbox of earlier runs (delete_created)
     tenant, _ = Tenant.objects.update_or_create(slug="race", defaults={"name": "Race", "is_active": True,
                                                                        "rate_limit": UNREACHABLE_RATE})
     user = User.objects.filter(email="race@tessera.local").first()
@@ -211,10 +213,13 @@ def seed() -> Fixture:
 
 
 def delete_created(fixture: Fixture, settle_timeout: float = 30) -> None:
-    """Back to the seeded rows, so every run of every server lists and counts the same table.
+    """Back to the seeded rows and an empty outbox, so every run of every server lists and counts the same table,
+    and relays from the same events table.
 
     Requests wrk sent just before it stopped are still being served (queued in a listen backlog, or in
-    flight), so the rows are deleted once no new one has appeared for half a second.
+    flight), so the rows are deleted once no new one has appeared for half a second. The change events the
+    creates wrote go too: kept, their dead index entries (relayed rows, on a server without autovacuum) would
+    make every later run's relay slower than the one before.
     """
     from django.db import connection
 
@@ -229,6 +234,7 @@ def delete_created(fixture: Fixture, settle_timeout: float = 30) -> None:
             time.sleep(0.5)
         cursor.execute("DELETE FROM tasks_task WHERE id > %s", [fixture.last_seeded_id])
         cursor.execute("VACUUM ANALYZE tasks_task")
+        cursor.execute("TRUNCATE events_event CASCADE")
 
 
 class ServerProcess:
