@@ -3,8 +3,8 @@
 A commit only puts the event's id on this process's queue (memory, no I/O). One background thread per process
 wakes at the first id, lets the process's commits gather for HANDOFF_WINDOW_SECONDS (conf.py), and queues one relay
 task (django-q2) for all of them, unless a relay queued by any process has not started yet: that one relays every
-pending event, these included. A burst of commits, or a steady stream of them (a job's lifecycle events, worker
-after worker), so costs a relay per window rather than one per commit. The queue is not the events' state: the
+recent pending event, these included. A burst of commits, or a steady stream of them (a job's lifecycle events,
+worker after worker), so costs a relay per window rather than one per commit. The queue is not the events' state: the
 outbox is. An id lost here (the process died, the broker was down) leaves its event pending in PostgreSQL, and the
 scheduled sweep relays it.
 """
@@ -19,7 +19,7 @@ from apps.jobs.broker import queue_unless_waiting
 
 from .conf import events_settings
 
-RELAY = "apps.events.relay.relay_events"
+RELAY = "apps.events.relay.relay_recent_events"
 #: The mark of a relay queued and not started yet (`queue_unless_waiting`).
 RELAY_WAITING = "events-relay"
 

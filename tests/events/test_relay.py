@@ -11,7 +11,7 @@ from django_q.tasks import async_task
 
 from apps.events import receivers as receivers_module
 from apps.events.models import Event
-from apps.events.relay import relay_events
+from apps.events.relay import RECENT, relay_events, relay_recent_events
 from apps.events.schedules import SWEEP_NAME
 from tests.testapp.receivers import HELD_BY, HOLD_TITLE, received_key
 from tests.workers import wait_for
@@ -72,3 +72,16 @@ def test_an_event_a_receiver_fails_on_stays_pending_while_the_others_are_relayed
     assert relayed_count == 2
     assert [event.data["title"] for event in pending] == ["Refused"]
     assert set(received) == set(Event.objects.filter(relayed_at__isnull=False).values_list("pk", flat=True))
+
+
+def test_the_relay_a_commit_queues_reads_the_last_minute_and_leaves_older_pending_events_to_the_sweep(db, user_client):
+    for title in ("Committed after a long transaction", "Committed now"):
+        user_client.post("/api/v1/tasks/", {"title": title}, format="json")
+    Event.objects.filter(data__title="Committed after a long transaction").update(
+        occurred_at=timezone.now() - RECENT - timedelta(seconds=1))
+
+    assert relay_recent_events() == 1
+    assert [event.data["title"] for event in Event.objects.filter(relayed_at__isnull=True)] == [
+        "Committed after a long transaction"]
+    assert relay_events() == 1  # the sweep
+    assert not Event.objects.filter(relayed_at__isnull=True).exists()
