@@ -68,6 +68,7 @@ def seed():
     import logging
 
     logging.getLogger("django-q").setLevel(logging.WARNING)  # one "Enqueued" line per job would bury the table
+    from django.db import connection
     from django_q.models import OrmQ, Task
     from apps.accounts.services import token_pair_issue
 
@@ -79,6 +80,8 @@ def seed():
     Job.objects.all().delete()
     Task.objects.all().delete()
     OrmQ.objects.all().delete()
+    with connection.cursor() as cursor:
+        cursor.execute("TRUNCATE events_event CASCADE")  # the jobs' change events: each run relays from an empty outbox
     tenant, _ = Tenant.objects.update_or_create(slug="bench", defaults={"name": "Bench"})
     tenant_policies_set(tenant=tenant, max_concurrent_jobs=1_000_000)
     user, _ = User.objects.get_or_create(email="bench@tessera.local")
