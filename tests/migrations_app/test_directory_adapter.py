@@ -3,6 +3,7 @@ import hashlib
 import json
 import os
 import stat
+import threading
 from pathlib import Path
 
 import pytest
@@ -30,11 +31,13 @@ class Recorder:
     def __init__(self, cancel_after_items=None):
         self.calls = []
         self.cancel_after_items = cancel_after_items
+        self.cancelled = threading.Event()
 
     def __call__(self, **report):
         self.calls.append(report)
         if (self.cancel_after_items is not None and report["step"] == "copying files"
                 and report["done_items"] >= self.cancel_after_items):
+            self.cancelled.set()
             raise JobCancelled("Cancelled on request.")
 
 
@@ -150,13 +153,24 @@ def test_verification_finds_a_changed_and_a_missing_file(source, destination):
 
 
 def test_a_cancelled_copy_leaves_no_temporary_file_and_the_rerun_copies_only_the_rest(source, destination,
-                                                                                        every_report):
+                                                                                        every_report, monkeypatch):
+    canceller = Recorder(cancel_after_items=6)
+    copy_file = transfer._copy_file
+
+    def copy_the_big_file_once_cancelled(pool, entry, target):
+        # However fast the small files go, the cancel lands while the big one is still to copy (one CI run copied
+        # all 25 before the reporting thread saw 6 done).
+        if entry.path == "big/blob.bin":
+            canceller.cancelled.wait(timeout=10)
+        return copy_file(pool, entry, target)
+
+    monkeypatch.setattr(transfer, "_copy_file", copy_the_big_file_once_cancelled)
     with pytest.raises(JobCancelled):
-        copy_tree(source, destination, parallel=2, progress=Recorder(cancel_after_items=6))
+        copy_tree(source, destination, parallel=2, progress=canceller)
 
     assert temporary_files(destination.root) == []
     already_there = files_under(destination.root)
-    assert 6 <= len(already_there) < 25
+    assert 6 <= len(already_there) < 25 and "big/blob.bin" not in already_there
     source_files = files_under(source.root)
     assert all(source_files[path] == state for path, state in already_there.items())  # whole files only
 
